@@ -1,0 +1,107 @@
+/* aws/client.h - a signed, retried call to an AWS service.
+ *
+ * struct sw_aws holds everything a call needs: region, endpoints, the
+ * credential chain, one HTTP handle, the SigV4 clock offset and the retry
+ * quota.  sw_aws_call() signs the request with our own SigV4 (aws/sigv4),
+ * sends it (aws/http), parses an error reply in either wire format, and
+ * retries as the SDKs' standard mode does (aws/retry): 3 attempts,
+ * full-jitter backoff, a 500-token retry quota, throttling including HTTP
+ * 429, transient 5xx and transport errors; 4xx validation and auth errors
+ * are not retried.  Clock skew: after a skew error the offset is taken from
+ * the reply's Date header and the request is retried once at once, and all
+ * later requests are signed with the corrected clock.  ExpiredToken*:
+ * credentials are refreshed and the call retried once.
+ *
+ * Not thread-safe: one struct sw_aws per thread (the agent has one).
+ */
+#ifndef SW_AWS_CLIENT_H
+#define SW_AWS_CLIENT_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "lib/buf.h"
+
+struct sw_creds;
+
+enum sw_aws_service {
+    SW_SVC_MONITORING = 0, /* CloudWatch: signing name "monitoring",
+                              AWS_ENDPOINT_URL_CLOUDWATCH */
+    SW_SVC_SNS,            /* "sns", AWS_ENDPOINT_URL_SNS */
+    SW_SVC_STS,            /* "sts", AWS_ENDPOINT_URL_STS */
+    SW_SVC_KINESIS,        /* "kinesis", AWS_ENDPOINT_URL_KINESIS */
+    SW_SVC_COUNT
+};
+
+enum sw_aws_proto {
+    SW_PROTO_JSON10 = 0,   /* X-Amz-Target, application/x-amz-json-1.0 */
+    SW_PROTO_JSON11,       /* application/x-amz-json-1.1 (Kinesis) */
+    SW_PROTO_QUERY,        /* form POST, XML replies (SNS, STS) */
+};
+
+struct sw_aws_opts {
+    const char *region;       /* NULL: AWS_REGION, AWS_DEFAULT_REGION, the
+                                 profile's region */
+    const char *profile;      /* NULL: AWS_PROFILE, else "default" */
+    const char *endpoint;     /* config override for every service, or NULL */
+    long connect_timeout_ms;  /* 0: 5000 */
+    long request_timeout_ms;  /* per attempt; 0: 30000 */
+    int max_attempts;         /* 0: AWS_MAX_ATTEMPTS, else 3 */
+    const char *ca_file;      /* NULL: AWS_CA_BUNDLE, else system store */
+};
+
+struct sw_aws_error {
+    long http_status;         /* 0 when no HTTP reply */
+    char code[128];           /* "Throttling", "ExpiredToken", ... or "" */
+    char message[512];        /* AWS's message or the transport error */
+    char request_id[128];
+    int attempts;             /* requests sent for this call */
+};
+
+struct sw_aws;
+
+/* sw_aws_new - resolve region, profile and endpoints (no network yet).
+ * Returns 0 and *out: new (sw_aws_free()); SW_EINVAL when no region can
+ * be found or an endpoint URL is invalid (ERR says which); SW_ENOMEM. */
+int sw_aws_new(const struct sw_aws_opts *o, struct sw_aws **out, char *err,
+               size_t errlen);
+void sw_aws_free(struct sw_aws *a);
+
+/* sw_aws_region - the resolved region.  Returns: borrowed. */
+const char *sw_aws_region(const struct sw_aws *a);
+/* sw_aws_endpoint - the base URL used for SVC ("https://monitoring.
+ * ap-northeast-1.amazonaws.com"). Returns: borrowed. */
+const char *sw_aws_endpoint(const struct sw_aws *a, enum sw_aws_service svc);
+/* sw_aws_partition - "aws", "aws-cn", "aws-us-gov"... Returns: borrowed. */
+const char *sw_aws_partition(const struct sw_aws *a);
+
+/* sw_aws_call - one API call with retries.  OP is the operation name
+ * ("GetMetricStatistics"); for JSON 1.0 the X-Amz-Target is built from the
+ * service's target prefix, for Query the BODY already holds Action= and
+ * Version=.  On success (2xx) REPLY holds the body (caller releases; it
+ * should be initialised with a cap by the caller) and 0 is returned.
+ * On failure ERR (required) is filled and SW_EAWS (AWS error reply),
+ * SW_ETHROTTLED, SW_ETIMEDOUT, SW_EHTTP, SW_EAUTH, SW_ECREDS or SW_ENOMEM
+ * is returned. */
+int sw_aws_call(struct sw_aws *a, enum sw_aws_service svc,
+                enum sw_aws_proto proto, const char *op, const char *body,
+                size_t body_len, struct sw_buf *reply,
+                struct sw_aws_error *err);
+
+/* sw_aws_call_with_creds - the same with explicit CREDS instead of the
+ * chain (STS AssumeRole with the source profile's keys); no ExpiredToken
+ * refresh.  CREDS is borrowed. */
+int sw_aws_call_with_creds(struct sw_aws *a, const struct sw_creds *creds,
+                           enum sw_aws_service svc, enum sw_aws_proto proto,
+                           const char *op, const char *body,
+                           size_t body_len, struct sw_buf *reply,
+                           struct sw_aws_error *err);
+
+/* sw_aws_set_wall_clock - for tests: a function returning the wall time
+ * used for signing (before the skew offset).  NULL restores time(). */
+void sw_aws_set_wall_clock(struct sw_aws *a, time_t (*fn)(void));
+
+/* sw_aws_clock_offset - current skew correction in seconds. */
+long sw_aws_clock_offset(const struct sw_aws *a);
+
+#endif

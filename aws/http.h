@@ -1,0 +1,77 @@
+/* aws/http.h - HTTP requests on libcurl, with the safety rules we need.
+ *
+ * One struct sw_http wraps one curl easy handle, so consecutive requests to
+ * the same host reuse the connection.  Every request has a connect timeout
+ * and a total timeout, TLS verification is always on (AWS_CA_BUNDLE or the
+ * opts' CA file honoured), the response body is capped, CURLOPT_NOSIGNAL is
+ * set, and debug logging (sw_log level DEBUG) prints the request line and
+ * headers with Authorization and X-Amz-Security-Token redacted.  Knows
+ * nothing about AWS signing: aws/client signs, this module sends.
+ */
+#ifndef SW_AWS_HTTP_H
+#define SW_AWS_HTTP_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "lib/buf.h"
+
+#define SW_HTTP_MAX_BODY (8u * 1024 * 1024)    /* default reply cap */
+#define SW_HTTP_MAX_HEADERS 64
+
+struct sw_http;
+
+struct sw_http_opts {
+    long connect_timeout_ms;   /* 0: 5000 */
+    long timeout_ms;           /* total per request; 0: 30000 */
+    const char *ca_file;       /* NULL: AWS_CA_BUNDLE, else system store */
+    size_t max_body;           /* 0: SW_HTTP_MAX_BODY */
+};
+
+struct sw_http_header {
+    const char *name;
+    const char *value;
+};
+
+struct sw_http_req {
+    const char *method;        /* "GET", "POST", "PUT" */
+    const char *url;
+    const struct sw_http_header *headers; /* sent as given, in order */
+    size_t nheaders;
+    const char *body;          /* may be NULL when body_len == 0 */
+    size_t body_len;
+    long timeout_ms;           /* 0: the handle's default (IMDS uses 1000) */
+};
+
+struct sw_http_resp {
+    long status;               /* 0 until a status line was read */
+    struct sw_buf body;        /* capped; caller releases */
+    /* Response headers, names lower-cased, values trimmed. Owned. */
+    char *hname[SW_HTTP_MAX_HEADERS];
+    char *hvalue[SW_HTTP_MAX_HEADERS];
+    size_t nheaders;
+    char error[256];           /* transport error text, "" if none */
+};
+
+/* sw_http_new - Returns 0 and *out: new (sw_http_free()), or SW_ENOMEM /
+ * SW_EINVAL (unreadable CA file). */
+int sw_http_new(const struct sw_http_opts *o, struct sw_http **out);
+void sw_http_free(struct sw_http *h);
+
+/* sw_http_resp_init / _release - prepare and free a response. */
+void sw_http_resp_init(struct sw_http_resp *r);
+void sw_http_resp_release(struct sw_http_resp *r);
+/* sw_http_resp_header - value of header NAME (case-insensitive) or NULL.
+ * Returns: borrowed, valid until sw_http_resp_release(). */
+const char *sw_http_resp_header(const struct sw_http_resp *r,
+                                const char *name);
+
+/* sw_http_send - perform REQ and fill RESP (any HTTP status is success
+ * here).  Returns 0; SW_ETIMEDOUT on connect/total timeout; SW_EHTTP on
+ * other transport failures (refused, reset, TLS, a reply cut short: resp
+ * error says which); SW_ETOOBIG when the body exceeds the cap;
+ * SW_EINVAL for a header with CR/LF/NUL. */
+int sw_http_send(struct sw_http *h, const struct sw_http_req *req,
+                 struct sw_http_resp *resp);
+
+#endif

@@ -1,0 +1,48 @@
+/* lib/str.h - small string helpers with explicit bounds.
+ *
+ * The banned functions (sprintf, strcpy, strcat, strncpy, strtok, atoi,
+ * sscanf) have their replacements here: copies that report truncation and
+ * number parsers that reject trailing junk and out-of-range values.
+ * No dependencies beyond libc.
+ */
+#ifndef SW_LIB_STR_H
+#define SW_LIB_STR_H
+
+#include <stddef.h>
+
+/* sw_strdup / sw_strndup - like strdup, NULL in gives NULL out.
+ * Returns: new (free()), NULL on allocation failure or NULL input. */
+char *sw_strdup(const char *s);
+char *sw_strndup(const char *s, size_t n);
+
+/* sw_strlcpy - BSD strlcpy: copy with truncation, always terminated when
+ * size > 0.  Returns strlen(src); truncation happened if >= size. */
+size_t sw_strlcpy(char *dst, const char *src, size_t size);
+
+/* sw_parse_long - parse a whole decimal integer in [min, max].
+ * Returns 0, SW_EINVAL (not a number, trailing junk, empty) or SW_ERANGE. */
+int sw_parse_long(const char *s, long min, long max, long *out);
+
+/* sw_parse_double - parse a whole finite decimal number (no "nan"/"inf").
+ * Returns 0 or SW_EINVAL. */
+int sw_parse_double(const char *s, double *out);
+
+/* sw_str_has_prefix - 1 when S starts with PREFIX. */
+int sw_str_has_prefix(const char *s, const char *prefix);
+
+/* sw_str_trim - strip leading and trailing ASCII whitespace in place.
+ * Returns: S itself, moved past leading whitespace. */
+char *sw_str_trim(char *s);
+
+/* sw_str_has_ctl - 1 when the first N bytes of S hold an ASCII control
+ * character (0x00-0x1f or 0x7f): such values may never reach a header. */
+int sw_str_has_ctl(const char *s, size_t n);
+
+/* sw_format_double - print a double as Java's Double.toString does, which
+ * is what CloudWatch's reasons show: shortest round-trip digits, at least
+ * one decimal ("10.0", "21.5", "99.7027322404378"), "1.0E7" style outside
+ * [1e-3, 1e7).  Returns the length written, SW_EINVAL (NaN, infinity) or
+ * SW_ETOOBIG. */
+int sw_format_double(char *out, size_t size, double v);
+
+#endif

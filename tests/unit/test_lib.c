@@ -1,0 +1,260 @@
+/* tests/unit/test_lib.c - lib/: buffers, strings, clocks, secrets, metric
+ * helpers. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/clock.h"
+#include "lib/err.h"
+#include "lib/metric.h"
+#include "lib/secret.h"
+#include "lib/str.h"
+
+static void
+test_buf_cap(void **state)
+{
+    struct sw_buf b;
+
+    (void)state;
+    sw_buf_init(&b, 8);
+    assert_string_equal(sw_buf_str(&b), "");
+    assert_int_equal(sw_buf_adds(&b, "abcd"), 0);
+    assert_int_equal(sw_buf_addf(&b, "%d", 123), 0);
+    assert_string_equal(sw_buf_str(&b), "abcd123");
+    assert_int_equal(sw_buf_adds(&b, "xy"), SW_ETOOBIG);
+    /* a refused append leaves the contents alone */
+    assert_string_equal(sw_buf_str(&b), "abcd123");
+    assert_int_equal(sw_buf_addc(&b, 'z'), 0);
+    assert_int_equal(b.len, 8);
+    assert_int_equal(sw_buf_addc(&b, 'q'), SW_ETOOBIG);
+    assert_int_equal(sw_buf_addf(&b, "%s", "q"), SW_ETOOBIG);
+    sw_buf_release(&b);
+    assert_null(b.data);
+    sw_buf_release(NULL);
+}
+
+static void
+test_buf_steal(void **state)
+{
+    struct sw_buf b;
+    size_t n = 99;
+    char *s;
+
+    (void)state;
+    sw_buf_init(&b, 1024);
+    s = sw_buf_steal(&b, &n);
+    assert_non_null(s);
+    assert_string_equal(s, "");
+    assert_int_equal(n, 0);
+    free(s);
+    assert_int_equal(sw_buf_add(&b, "a\0b", 3), 0);
+    s = sw_buf_steal(&b, &n);
+    assert_int_equal(n, 3);
+    assert_memory_equal(s, "a\0b", 4);
+    assert_null(b.data);
+    free(s);
+    assert_int_equal(sw_buf_adds(&b, "secret"), 0);
+    sw_buf_wipe(&b);
+    assert_null(b.data);
+}
+
+static void
+test_parse_numbers(void **state)
+{
+    long l;
+    double d;
+
+    (void)state;
+    assert_int_equal(sw_parse_long("42", 0, 100, &l), 0);
+    assert_int_equal(l, 42);
+    assert_int_equal(sw_parse_long("-1", 0, 100, &l), SW_ERANGE);
+    assert_int_equal(sw_parse_long("101", 0, 100, &l), SW_ERANGE);
+    assert_int_equal(sw_parse_long("4x", 0, 100, &l), SW_EINVAL);
+    assert_int_equal(sw_parse_long("", 0, 100, &l), SW_EINVAL);
+    assert_int_equal(sw_parse_long(" 4", 0, 100, &l), SW_EINVAL);
+    assert_int_equal(sw_parse_long("99999999999999999999999", 0, 100, &l),
+                     SW_ERANGE);
+    assert_int_equal(sw_parse_double("12.5", &d), 0);
+    assert_true(d == 12.5);
+    assert_int_equal(sw_parse_double("-1e3", &d), 0);
+    assert_true(d == -1000.0);
+    assert_int_equal(sw_parse_double("nan", &d), SW_EINVAL);
+    assert_int_equal(sw_parse_double("inf", &d), SW_EINVAL);
+    assert_int_equal(sw_parse_double("1e999", &d), SW_EINVAL);
+    assert_int_equal(sw_parse_double("0x10", &d), SW_EINVAL);
+    assert_int_equal(sw_parse_double("1.5 ", &d), SW_EINVAL);
+}
+
+static void
+test_strings(void **state)
+{
+    char b[4], t[] = "  hi there \n";
+
+    (void)state;
+    assert_int_equal(sw_strlcpy(b, "abcdef", sizeof(b)), 6);
+    assert_string_equal(b, "abc");
+    assert_string_equal(sw_str_trim(t), "hi there");
+    assert_true(sw_str_has_prefix("arn:aws:sns", "arn:"));
+    assert_false(sw_str_has_prefix("ar", "arn:"));
+    assert_true(sw_str_has_ctl("a\nb", 3));
+    assert_true(sw_str_has_ctl("a\0b", 3));
+    assert_false(sw_str_has_ctl("a b", 3));
+    assert_null(sw_strdup(NULL));
+}
+
+static void
+test_format_double(void **state)
+{
+    static const struct {
+        double v;
+        const char *s;
+    } cases[] = {
+        {10.0, "10.0"},
+        {21.5, "21.5"},
+        {99.7027322404378, "99.7027322404378"},
+        {0.0666851903306472, "0.0666851903306472"},
+        {0.0, "0.0"},
+        {-0.0, "0.0"},
+        {-3.0, "-3.0"},
+        {1234.0, "1234.0"},
+        {1e7, "1.0E7"},
+        {1.5e-4, "1.5E-4"},
+        {0.001, "0.001"},
+    };
+    char out[64];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_true(sw_format_double(out, sizeof(out), cases[i].v) > 0);
+        assert_string_equal(out, cases[i].s);
+    }
+    assert_int_equal(sw_format_double(out, 3, 10.0), SW_ETOOBIG);
+}
+
+static void
+test_time_formats(void **state)
+{
+    time_t t;
+    char b[SW_TIME_BUF];
+
+    (void)state;
+    assert_int_equal(sw_time_parse_rfc3339("2026-11-25T10:05:00Z", &t), 0);
+    assert_int_equal((long long)t, 1795601100LL);
+    assert_string_equal(sw_time_rfc3339(t, b), "2026-11-25T10:05:00Z");
+    assert_string_equal(sw_time_amz(t, b), "20261125T100500Z");
+    assert_string_equal(sw_time_reason(t, b), "25/11/26 10:05:00");
+    assert_string_equal(sw_time_cw(t, b), "2026-11-25T10:05:00.000+0000");
+    assert_int_equal(
+        sw_time_parse_rfc3339("2026-11-25T10:05:00.512+0000", &t), 0);
+    assert_int_equal((long long)t, 1795601100LL);
+    assert_int_equal(sw_time_parse_rfc3339("2026-11-25T19:05:00+09:00", &t),
+                     0);
+    assert_int_equal((long long)t, 1795601100LL);
+    assert_int_equal(sw_time_parse_rfc3339("2024-02-29T00:00:00Z", &t), 0);
+    assert_int_equal(sw_time_parse_rfc3339("2026-02-29T00:00:00Z", &t),
+                     SW_EPARSE);
+    assert_int_equal(sw_time_parse_rfc3339("2026-11-25 10:05:00Z", &t),
+                     SW_EPARSE);
+    assert_int_equal(sw_time_parse_rfc3339("2026-11-25T10:05:00", &t),
+                     SW_EPARSE);
+    assert_int_equal(sw_time_parse_rfc3339("2026-11-25T10:05:00Zjunk", &t),
+                     SW_EPARSE);
+    assert_int_equal(sw_time_parse_rfc3339(NULL, &t), SW_EPARSE);
+    assert_int_equal(sw_time_parse_http("Wed, 25 Nov 2026 10:05:00 GMT", &t),
+                     0);
+    assert_int_equal((long long)t, 1795601100LL);
+    assert_int_equal(sw_time_parse_http("25 Nov 2026 10:05:00 GMT", &t),
+                     SW_EPARSE);
+    assert_int_equal(sw_time_parse_http("Wed, 25 Foo 2026 10:05:00 GMT", &t),
+                     SW_EPARSE);
+    assert_true(sw_mono_now() > 0);
+}
+
+static void
+test_secret(void **state)
+{
+    struct sw_secret s = {0}, c = {0};
+    char path[] = "/tmp/sw-secret-XXXXXX";
+    int fd;
+
+    (void)state;
+    assert_int_equal(sw_secret_set(&s, "abc", 3), 0);
+    assert_int_equal(sw_secret_copy(&c, &s), 0);
+    assert_string_equal(c.s, "abc");
+    sw_secret_release(&s);
+    sw_secret_release(&c);
+    assert_null(s.s);
+    sw_secret_release(NULL);
+
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "hunter2\r\n", 9), 9);
+    close(fd);
+    assert_int_equal(sw_secret_read_file(&s, path), 0);
+    assert_string_equal(s.s, "hunter2");
+    assert_int_equal(s.len, 7);
+    sw_secret_release(&s);
+    fd = open(path, O_WRONLY | O_TRUNC);
+    close(fd);
+    assert_int_equal(sw_secret_read_file(&s, path), SW_EINVAL);
+    unlink(path);
+    assert_int_equal(sw_secret_read_file(&s, path), SW_ENOENT);
+}
+
+static void
+test_metric(void **state)
+{
+    struct sw_datapoint v[] = {
+        {300, 3, -1}, {60, 1, -1}, {300, 33, -1}, {0, 0, -1}, {60, 11, -1},
+    };
+    size_t n;
+
+    (void)state;
+    n = sw_datapoints_normalize(v, 5);
+    assert_int_equal(n, 3);
+    assert_int_equal(v[0].ts, 0);
+    assert_int_equal(v[1].ts, 60);
+    assert_true(v[1].value == 11); /* the later duplicate wins */
+    assert_int_equal(v[2].ts, 300);
+    assert_true(v[2].value == 33);
+    assert_true(sw_stat_is_valid("Sum"));
+    assert_true(sw_stat_is_valid("SampleCount"));
+    assert_true(sw_stat_is_valid("p99"));
+    assert_true(sw_stat_is_valid("p99.9"));
+    assert_true(sw_stat_is_valid("p0"));
+    assert_true(sw_stat_is_valid("p100"));
+    assert_false(sw_stat_is_valid("p101"));
+    assert_false(sw_stat_is_valid("p-1"));
+    assert_false(sw_stat_is_valid("p"));
+    assert_false(sw_stat_is_valid("sum"));
+    assert_false(sw_stat_is_valid("p1e1"));
+    assert_false(sw_stat_is_valid(NULL));
+    assert_string_equal(sw_strerror(SW_ETIMEDOUT), "timed out");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_buf_cap),
+        cmocka_unit_test(test_buf_steal),
+        cmocka_unit_test(test_parse_numbers),
+        cmocka_unit_test(test_strings),
+        cmocka_unit_test(test_format_double),
+        cmocka_unit_test(test_time_formats),
+        cmocka_unit_test(test_secret),
+        cmocka_unit_test(test_metric),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
