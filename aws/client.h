@@ -61,8 +61,12 @@ struct sw_aws_error {
 struct sw_aws;
 
 /* sw_aws_new - resolve region, profile and endpoints (no network yet).
+ * O may be NULL (all defaults).  Endpoints follow aws/endpoint.h: the
+ * config's endpoint first, then AWS_ENDPOINT_URL_<SERVICE>,
+ * AWS_ENDPOINT_URL, the profile's endpoint_url settings, the default.
  * Returns 0 and *out: new (sw_aws_free()); SW_EINVAL when no region can
- * be found or an endpoint URL is invalid (ERR says which); SW_ENOMEM. */
+ * be found, the region, an endpoint URL or AWS_MAX_ATTEMPTS is invalid,
+ * or the profile cannot be loaded (ERR says which); SW_ENOMEM. */
 int sw_aws_new(const struct sw_aws_opts *o, struct sw_aws **out, char *err,
                size_t errlen);
 void sw_aws_free(struct sw_aws *a);
@@ -81,8 +85,11 @@ const char *sw_aws_partition(const struct sw_aws *a);
  * Version=.  On success (2xx) REPLY holds the body (caller releases; it
  * should be initialised with a cap by the caller) and 0 is returned.
  * On failure ERR (required) is filled and SW_EAWS (AWS error reply),
- * SW_ETHROTTLED, SW_ETIMEDOUT, SW_EHTTP, SW_EAUTH, SW_ECREDS or SW_ENOMEM
- * is returned. */
+ * SW_ETHROTTLED, SW_ETIMEDOUT, SW_EHTTP, SW_EAUTH, SW_ECREDS (or another
+ * credential-chain error), SW_ETOOBIG (reply over REPLY's cap),
+ * SW_ECANCELED (see sw_aws_set_cancel_flag) or SW_ENOMEM is returned.
+ * ERR->attempts counts every request sent, including the extra ones for
+ * clock skew and an expired token. */
 int sw_aws_call(struct sw_aws *a, enum sw_aws_service svc,
                 enum sw_aws_proto proto, const char *op, const char *body,
                 size_t body_len, struct sw_buf *reply,
@@ -101,7 +108,38 @@ int sw_aws_call_with_creds(struct sw_aws *a, const struct sw_creds *creds,
  * used for signing (before the skew offset).  NULL restores time(). */
 void sw_aws_set_wall_clock(struct sw_aws *a, time_t (*fn)(void));
 
+/* sw_aws_set_rand - for tests: FN(ARG) supplies the numbers in [0, 1)
+ * that scale the backoff delays (0 makes retries immediate).  NULL
+ * restores the built-in generator. */
+void sw_aws_set_rand(struct sw_aws *a, double (*fn)(void *arg), void *arg);
+
 /* sw_aws_clock_offset - current skew correction in seconds. */
 long sw_aws_clock_offset(const struct sw_aws *a);
+
+/* sw_aws_set_cancel_flag - FLAG (borrowed, NULL: none) is the agent's
+ * stop flag: while it is non-zero, a call in progress stops before its
+ * next retry or during the backoff sleep, and a transfer in flight is
+ * aborted (aws/http), with SW_ECANCELED.  The first attempt of a new call
+ * is still made, so clear the pointer only if even that must not happen. */
+void sw_aws_set_cancel_flag(struct sw_aws *a, volatile int *flag);
+
+/* sw_aws_parse_error - turn an error reply into ERR's http_status, code,
+ * message and request_id (ERR->attempts is left alone).  Pure, for tests
+ * and fuzzing.  PROTO is the protocol we spoke, but the body's first byte
+ * picks the parser ('{' JSON, '<' XML), because a proxy or load balancer
+ * in between answers in its own format.  JSON: {"__type": "ns#Code" or
+ * "Code:uri", "message"/"Message"}; for the JSON protocols a
+ * QUERY_ERROR_HEADER ("x-amzn-query-error: Code;Sender", may be NULL)
+ * gives the code, as botocore prefers it.  XML: ErrorResponse/Error/Code +
+ * Message + RequestId, or Response/Errors/Error/... + RequestID.  Anything
+ * else (an HTML 502 page, an empty body, more than 64 KiB) gives code
+ * "HTTP<status>" and a message made of the first 200 bytes with tags,
+ * control and non-ASCII bytes removed (or the status's reason phrase).
+ * Codes and messages are cleaned of control characters and truncated to
+ * fit.  Returns 0 when the reply was an AWS error, SW_EPARSE when it was
+ * not (ERR still filled as above), SW_EINVAL when ERR is NULL. */
+int sw_aws_parse_error(enum sw_aws_proto proto, long status,
+                       const char *query_error_header, const char *body,
+                       size_t len, struct sw_aws_error *err);
 
 #endif

@@ -22,10 +22,12 @@ struct sw_aws_error;
 #define SW_CW_MAX_DATAPOINTS 1440   /* per GetMetricStatistics call */
 #define SW_CW_MAX_REPLY (4u * 1024 * 1024)
 
-/* sw_cw_gms_request - the JSON 1.0 request body for Q into BODY.
+/* sw_cw_gms_request - the JSON 1.0 request body for Q, appended to BODY
+ * (left as it was on failure).
  * Returns 0; SW_EINVAL when Q breaks an API limit (ERR says which: no
- * namespace/metric, bad statistic, > 30 dimensions, period < 1, start >=
- * end, more than 1,440 datapoints); SW_ENOMEM. */
+ * namespace/metric, names too long or not UTF-8, bad statistic or unit,
+ * > 30 dimensions, period not 1/5/10/20/30 or a multiple of 60, start >=
+ * end, more than 1,440 datapoints); SW_ETOOBIG (BODY's cap); SW_ENOMEM. */
 int sw_cw_gms_request(const struct sw_metric_query *q, struct sw_buf *body,
                       char *err, size_t errlen);
 
@@ -34,7 +36,8 @@ int sw_cw_gms_request(const struct sw_metric_query *q, struct sw_buf *body,
  * Returns 0 and *out: new array (free()), sorted by time, de-duplicated,
  * *n entries (may be 0 with *out NULL); SW_EPARSE with ERR set to a
  * one-line reason ("reply is not JSON: ... at line 1 column 7",
- * "datapoint 3 has no 'Sum'"); SW_ENOMEM. */
+ * "datapoint 3 has no 'Sum'", the index counting from 0); SW_EINVAL for
+ * an invalid STAT; SW_ENOMEM. */
 int sw_cw_gms_parse(const char *json, size_t len, const char *stat,
                     struct sw_datapoint **out, size_t *n, char *err,
                     size_t errlen);

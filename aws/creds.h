@@ -37,7 +37,9 @@ struct sw_creds {
 
 /* sw_creds_release - wipe and free the contents; NULL ok. */
 void sw_creds_release(struct sw_creds *c);
-/* sw_creds_copy - deep copy.  Returns 0 or SW_ENOMEM. */
+/* sw_creds_copy - deep copy into DST, which is overwritten without being
+ * released (release it first if it holds credentials).
+ * Returns 0 or SW_ENOMEM (DST untouched). */
 int sw_creds_copy(struct sw_creds *dst, const struct sw_creds *src);
 
 struct sw_creds_provider;

@@ -58,6 +58,11 @@ struct sw_http_resp {
 int sw_http_new(const struct sw_http_opts *o, struct sw_http **out);
 void sw_http_free(struct sw_http *h);
 
+/* sw_http_set_cancel_flag - while *FLAG (borrowed; NULL: none) is non-zero
+ * a transfer in progress is aborted within about a second and
+ * sw_http_send() returns SW_ECANCELED (the agent's SIGTERM flag). */
+void sw_http_set_cancel_flag(struct sw_http *h, volatile int *flag);
+
 /* sw_http_resp_init / _release - prepare and free a response. */
 void sw_http_resp_init(struct sw_http_resp *r);
 void sw_http_resp_release(struct sw_http_resp *r);
@@ -67,10 +72,12 @@ const char *sw_http_resp_header(const struct sw_http_resp *r,
                                 const char *name);
 
 /* sw_http_send - perform REQ and fill RESP (any HTTP status is success
- * here).  Returns 0; SW_ETIMEDOUT on connect/total timeout; SW_EHTTP on
+ * here).  RESP is emptied first (its body keeps its allocation and gets the
+ * handle's max_body as cap), so one response can serve several requests.
+ * Returns 0; SW_ETIMEDOUT on connect/total timeout; SW_EHTTP on
  * other transport failures (refused, reset, TLS, a reply cut short: resp
  * error says which); SW_ETOOBIG when the body exceeds the cap;
- * SW_EINVAL for a header with CR/LF/NUL. */
+ * SW_EINVAL for a header with CR/LF/NUL; SW_ECANCELED (see above). */
 int sw_http_send(struct sw_http *h, const struct sw_http_req *req,
                  struct sw_http_resp *resp);
 

@@ -38,6 +38,18 @@ const char *sw_profile_name(const struct sw_profile *p);
 /* sw_profile_get - value of KEY (lower-case, e.g. "region", "role_arn"),
  * or NULL.  Returns: borrowed, valid until sw_profile_free(). */
 const char *sw_profile_get(const struct sw_profile *p, const char *key);
+/* Which file a key's value came from.  botocore reads static keys from
+ * the credentials file before credential_process and from the config file
+ * after it, so the chain must tell the two apart after the merge. */
+enum sw_profile_origin {
+    SW_PROFILE_NONE = 0,        /* key not set (or a nested block) */
+    SW_PROFILE_CONFIG,
+    SW_PROFILE_CREDENTIALS,
+};
+/* sw_profile_origin - where KEY of the merged profile came from. */
+enum sw_profile_origin sw_profile_origin(const struct sw_profile *p,
+                                         const char *key);
+
 /* sw_profile_service_get - KEY in the nested block for SERVICE ("cloudwatch",
  * "sns", "sts") of the profile's services section, or NULL. Borrowed. */
 const char *sw_profile_service_get(const struct sw_profile *p,

@@ -26,7 +26,11 @@ struct sw_sigv4_header {
 
 struct sw_sigv4_req {
     const char *method;        /* "POST" */
-    const char *path;          /* raw path as sent, e.g. "/" */
+    const char *path;          /* path as sent, e.g. "/"; every byte
+                                  outside A-Za-z0-9-_.~/ is percent-encoded
+                                  again, so an already encoded path comes
+                                  out double-encoded as every service but
+                                  S3 expects */
     const char *query;         /* raw query without '?', "" or NULL: none */
     const struct sw_sigv4_header *headers; /* all headers to sign, must
                                               include Host and X-Amz-Date
@@ -57,6 +61,16 @@ int sw_sigv4_sign(const struct sw_sigv4_req *req,
                   const struct sw_sigv4_key *key, time_t t,
                   struct sw_buf *authz, struct sw_buf *creq,
                   struct sw_buf *sts);
+
+/* sw_sigv4_signing_key - the derived key kSigning (section 8.1 step 3)
+ * for SECRET, DATE8 ("20150830"), REGION and SERVICE into OUT (32 bytes);
+ * the intermediate keys are wiped.  The caller wipes OUT (sw_memzero())
+ * when done.  Exposed for the documented known-answer tests.
+ * Returns 0, SW_EINVAL (empty region/service, date not 8 digits) or
+ * SW_EINTERNAL/SW_ENOMEM. */
+int sw_sigv4_signing_key(const char *secret, const char *date8,
+                         const char *region, const char *service,
+                         unsigned char out[32]);
 
 /* sw_sha256_hex - lower-case hex SHA-256 of DATA into OUT (65 bytes).
  * Returns 0 or SW_EINTERNAL. */

@@ -29,9 +29,44 @@ ALARM = "sample-incoming-high"
 DEAD_URL = "http://127.0.0.1:9"  # discard port on loopback: connection refused, never AWS
 
 
+NOW = "2026-11-25T10:05:00Z"    # the usual --now; the window is [10:02, 10:05) for N=1
+REASON_ALARM = ("Threshold Crossed: 1 out of the last 1 datapoints [12.0 (25/11/26 10:04:00)] "
+                "was greater than the threshold (10.0) (minimum 1 datapoint for OK -> ALARM "
+                "transition).")
+
+
 def ts(iso: str) -> int:
     """'2026-11-25T10:04:00Z' -> epoch seconds."""
     return calendar.timegm(time.strptime(iso, "%Y-%m-%dT%H:%M:%SZ"))
+
+
+def put(fake, iso: str, value, stream="sample", metric="IncomingRecords"):
+    """One IncomingRecords sample for StreamName=stream."""
+    fake.put_metric("AWS/Kinesis", metric, {"StreamName": stream}, iso, value)
+
+
+def gms_requests(fake) -> list:
+    return fake.requests_for("GetMetricStatistics")
+
+
+def line_with(text: str, *words) -> str:
+    """First line of text containing every word (case-insensitive), or None."""
+    for ln in text.splitlines():
+        if all(w.lower() in ln.lower() for w in words):
+            return ln
+    return None
+
+
+def establish_alarm(sw, fake):
+    """Run once at NOW with 12.0 at 10:04: the sample alarm goes to ALARM.
+    Returns its state entry; fake.requests then starts afresh (checkpoint)."""
+    put(fake, "2026-11-25T10:04:00Z", 12.0)
+    r = sw.run_once(NOW)
+    assert r.rc == 0, sw.explain()
+    a = sw.alarm()
+    assert a["state"] == "ALARM", a
+    fake.checkpoint()
+    return a
 
 
 # --------------------------------------------------------------------------- libconfig writer
@@ -76,7 +111,7 @@ def fake():
         f.stop()
     # Every signed request the fake got must verify with botocore's signer.  Tests
     # that send bad signatures on purpose set fake.allow_bad_signatures = True.
-    bad = [r for r in f.aws_requests() if r.signature_ok is not True]
+    bad = [r for r in f.aws_requests(include_archived=True) if r.signature_ok is not True]
     if bad and not f.allow_bad_signatures:
         pytest.fail(f"{len(bad)} request(s) with a missing/invalid SigV4 signature:\n\n"
                     + "\n\n".join(r.describe() for r in bad), pytrace=False)
@@ -213,7 +248,7 @@ class Streamwatch:
     def explain(self) -> str:
         """Context for assertion messages: last run's output and the fake's log."""
         r = getattr(self, "last", None)
-        reqs = "\n".join(f"  {q.method} {q.op} -> {q.status} {q.error or ''} "
+        reqs = "\n".join(f"  {q.method} {q.path} {q.op} -> {q.status} {q.error or ''} "
                          f"sig_ok={q.signature_ok} {q.problems or ''}" for q in self.fake.requests)
         return (f"rc={r.rc if r else None}\nstdout:\n{r.stdout if r else ''}\n"
                 f"stderr:\n{r.stderr if r else ''}\nrequests:\n{reqs}")

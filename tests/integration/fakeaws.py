@@ -259,7 +259,8 @@ class FakeAWS:
         self.allow_bad_signatures_to_pass = False  # debugging aid: serve them anyway
         self.on_request: Optional[Callable[[Request], None]] = None  # called when answered
         self.hang_max = 600.0            # a hung request is released at stop() or after this
-        self.requests: list[Request] = []
+        self.requests: list[Request] = []   # since the last checkpoint()
+        self._archive: list[Request] = []   # older ones, still signature-checked
         self.issued: list[dict] = []     # credentials handed out by STS / IMDS / issue_session
         self._keys: dict[str, Key] = {}
         self._metrics: dict[tuple, list] = {}
@@ -401,27 +402,43 @@ class FakeAWS:
             for op in (req.op, "*"):
                 q = self._faults.get(op, [])
                 for i, (f, m) in enumerate(q):
-                    if m is None or m(req):
+                    if self._matches(m, req):
                         del q[i]
                         return f
                 for f, m in self._always.get(op, []):
-                    if m is None or m(req):
+                    if self._matches(m, req):
                         return f
         return None
+
+    @staticmethod
+    def _matches(match, req) -> bool:
+        try:
+            return match is None or bool(match(req))
+        except Exception as e:  # a broken predicate is a test bug: make it visible
+            req.problems.append(f"fault match predicate raised {e!r}")
+            return False
 
     # ----- recording
     def requests_for(self, op: str) -> list:
         with self._lock:
             return [r for r in self.requests if r.op == op]
 
-    def aws_requests(self) -> list:
+    def aws_requests(self, include_archived: bool = False) -> list:
         """Requests that must be SigV4-signed (everything but IMDS)."""
         with self._lock:
-            return [r for r in self.requests if r.api != "imds"]
+            rs = (self._archive if include_archived else []) + self.requests
+            return [r for r in rs if r.api != "imds"]
+
+    def checkpoint(self) -> None:
+        """Start a fresh `requests` list; older records stay in the archive."""
+        with self._lock:
+            self._archive.extend(self.requests)
+            self.requests.clear()
 
     def reset(self) -> None:
         with self._lock:
             self.requests.clear()
+            self._archive.clear()
             self.issued.clear()
             self.clear_faults()
             self.clear_metrics()
@@ -740,6 +757,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _send(self, status, body=b"", ctype="text/plain", headers=None, req=None):
         if isinstance(body, str):
             body = body.encode("utf-8")
+        if req is not None:  # record first: the client may look as soon as it has the reply
+            req.status = status
         self.send_response(status)
         self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
         self.send_header("Content-Type", ctype)
@@ -749,8 +768,6 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
         self.wfile.flush()
-        if req is not None:
-            req.status = status
 
     def _send_error(self, req: Request, e: _Reply):
         req.error = e.code
@@ -796,6 +813,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if target is not None:
             req.api = "cloudwatch-json" if target.startswith(CW_TARGET_PREFIX) else "unknown"
             req.op = target.rsplit(".", 1)[-1]
+            try:  # decoded early so fault predicates can look at it
+                req.params = json.loads(req.body or b"{}")
+            except ValueError:
+                req.params = None
             return "monitoring"
         form = {}
         if "x-www-form-urlencoded" in req.headers.get("content-type", ""):
@@ -841,6 +862,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             handler(req)
         except _Reply as e:
             self._send_error(req, e)
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True
+        except Exception as e:  # a bug in the fake: answer 500 and keep the evidence
+            req.problems.append(f"fake raised {e!r}")
+            self._send_error(req, _Reply("InternalFailure", f"fakeaws bug: {e!r}", 500))
         finally:
             if fake.on_request:
                 fake.on_request(req)
@@ -868,12 +894,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             if f == "malformed":
                 self._send(200, body, ctype, req=req)
                 return True
+            req.status = 200
             self.send_response(200)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body) + 100))
             self.end_headers()
             self.wfile.write(body.encode())
-            req.status = 200
             self._close_hard()
             return True
         if isinstance(f, tuple) and f and f[0] == "raw":
@@ -900,8 +926,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             raise _Reply("UnknownOperationException", f"{req.op} is not implemented by the fake",
                          400)
         try:
-            p = json.loads(req.body or b"{}")
-            req.params = p
+            p = req.params
             if not isinstance(p, dict):
                 raise ValueError
             for t in ("StartTime", "EndTime"):

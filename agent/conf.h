@@ -1,0 +1,171 @@
+/* agent/conf.h - loads and checks the configuration file.
+ *
+ * The config is libconfig syntax (PRODUCT.md section 2).  sw_conf_load()
+ * reads it, checks every key for type, range and meaning, and returns a
+ * struct sw_conf made only of our own copied types: this module is the one
+ * place that includes <libconfig.h>, and no config_setting_t escapes it.
+ * Every problem is reported as "FILE:LINE: message", and checking goes on
+ * after the first one so that `streamwatch check` shows them all at once.
+ *
+ * Conventions of the loaded struct:
+ *  - every path (the *_file keys, state_dir, recording, pid_file, a log
+ *    notifier's path) is absolute: relative paths are resolved against the
+ *    directory of the config file, because the agent may run from anywhere.
+ *    The files are not opened here: `check` in CI runs without the agent's
+ *    permissions.  Secrets are never accepted inline.
+ *  - an action (alarm_actions and friends) is the name of a notifier or,
+ *    when it starts with "arn:", a raw SNS topic ARN that was validated.
+ *  - @include paths are relative to the config file's directory (libconfig
+ *    joins even an absolute @include path to that directory).
+ *  - libconfig 1.5 silently wraps integers beyond 32 bits, so the main file
+ *    is scanned first and such literals are errors ("write 5000000000.0").
+ *
+ * Depends on lib/ and rules/rule.h only; no I/O beyond reading the file.
+ */
+#ifndef SW_AGENT_CONF_H
+#define SW_AGENT_CONF_H
+
+#include <stddef.h>
+
+#include "lib/buf.h"
+#include "rules/rule.h"
+
+#define SW_CONF_DEFAULT_PATH "/etc/streamwatch/streamwatch.conf"
+/* The most the main file may hold: a cap on what we read, far above any
+ * real config. */
+#define SW_CONF_MAX_BYTES (1024 * 1024)
+
+enum sw_notifier_type {
+    SW_NOTIFIER_LOG,
+    SW_NOTIFIER_SNS,
+    SW_NOTIFIER_EMAIL,
+    SW_NOTIFIER_WEBHOOK,
+    SW_NOTIFIER_ALERTMANAGER,
+};
+
+struct sw_header_kv {
+    char *name;
+    char *value;
+};
+
+struct sw_notifier_conf {
+    char *name;
+    enum sw_notifier_type type;
+    int line;                /* where the notifier's group starts */
+    char *path;              /* log: "-" = stdout, else a file (appended) */
+    char *topic_arn;         /* sns: arn:<partition>:sns:<region>:
+                                <12 digits>:<name>[.fifo] */
+    char *url;               /* email: smtp:// or smtps://; webhook: http(s);
+                                alertmanager: http(s) base URL, without
+                                /api/v2/alerts (the notifier adds it) */
+    char *tls;               /* email: "starttls" | "implicit" | "none" */
+    char *username;          /* email: NULL, or set with password_file */
+    char *password_file;
+    char *from;              /* email: addr-spec */
+    char *ca_file;           /* email: extra CA bundle, or NULL */
+    struct sw_strv to;       /* email: >= 1 addr-spec, no CR/LF */
+    char *format;            /* webhook: "cloudwatch" (default) |
+                                "alertmanager" | "slack" */
+    char *secret_file;       /* webhook: HMAC key for the signature */
+    char *bearer_token_file; /* webhook: "Authorization: Bearer <file>" */
+    struct sw_header_kv *headers; /* webhook: extra headers; names are
+                                     RFC 9110 tokens, values printable, no
+                                     CR/LF; never Authorization, Host,
+                                     Content-Type/-Length,
+                                     Transfer-Encoding, X-Streamwatch-* */
+    size_t nheaders;
+    int repeat_interval_s;   /* 0 = off */
+    int max_age_s;           /* outbox expiry, default 86400 */
+};
+
+/* Per-rule settings that struct sw_rule has no field for (rules/rule.h
+ * belongs to another module): c->rule_opts[i] goes with c->rules[i]. */
+struct sw_rule_opts {
+    int repeat_interval_s;  /* 0 = off; else >= 60: re-notify while the
+                               alarm stays in ALARM */
+    int low_sample_ignore;  /* 1: evaluate_low_sample_count_percentile =
+                               "ignore" (percentile rules only) */
+    struct sw_header_kv *labels; /* extra Alertmanager labels: names match
+                                    [a-zA-Z_][a-zA-Z0-9_]*, never
+                                    "alertname" */
+    size_t nlabels;
+};
+
+struct sw_conf {
+    char *path; /* the file loaded, as given */
+    struct {
+        char *region;          /* NULL: AWS_REGION, AWS_DEFAULT_REGION or
+                                  the profile's region */
+        char *profile;         /* NULL: AWS_PROFILE, else "default" */
+        char *endpoint;        /* http(s) URL, or NULL */
+        char *ca_file;         /* NULL: AWS_CA_BUNDLE or the system store */
+        int connect_timeout_s; /* default 5 */
+        int request_timeout_s; /* default 30 */
+        int max_attempts;      /* default 0 = AWS_MAX_ATTEMPTS, else 3 */
+    } aws;
+    struct {
+        int interval_s;      /* default 60 */
+        char *state_dir;     /* default "/var/lib/streamwatch" */
+        char *recording;     /* a recorded CSV metrics file used instead of
+                                CloudWatch, or NULL */
+        char *pid_file;      /* or NULL */
+        int failure_after_s; /* default 600 */
+        struct sw_strv failure_actions; /* notifier names */
+    } agent;
+    struct {
+        char *owner;       /* the streamwatch:owner tag, default
+                              "streamwatch" */
+        char *name_prefix; /* NULL, or every synced rule's name starts
+                              with it */
+    } sync;
+    struct sw_notifier_conf *notifiers;
+    size_t nnotifiers;
+    struct sw_rule **rules;          /* rules/rule.h */
+    struct sw_rule_opts *rule_opts;  /* nrules entries */
+    size_t nrules;
+    /* Things `check` should show that do not make the file invalid, as
+     * "FILE:LINE: warning: message" (no rules, unused notifiers, ...). */
+    struct sw_strv warnings;
+};
+
+/* sw_conf_load - read, parse and check PATH completely.
+ * Returns 0 and *out: new (free with sw_conf_free()).
+ * SW_EPARSE when the file has errors: every error is appended to ERRORS
+ * as "FILE:LINE: message", in file and line order (all of them; a syntax
+ * error stops libconfig at the first, of course).
+ * SW_ENOENT / SW_EIO when unreadable and SW_ETOOBIG when larger than
+ * SW_CONF_MAX_BYTES: one line "FILE: cannot read: reason" in ERRORS.
+ * SW_ENOMEM.  *out is NULL on every failure. */
+int sw_conf_load(const char *path, struct sw_conf **out,
+                 struct sw_strv *errors);
+
+/* sw_conf_free - release C and everything in it.  NULL is accepted. */
+void sw_conf_free(struct sw_conf *c);
+
+/* sw_conf_notifier - the notifier called NAME.
+ * Returns: borrowed (valid until sw_conf_free()), or NULL. */
+const struct sw_notifier_conf *sw_conf_notifier(const struct sw_conf *c,
+                                                const char *name);
+
+/* sw_conf_notifier_type_name - "log", "sns", "email", "webhook",
+ * "alertmanager".  Returns: static. */
+const char *sw_conf_notifier_type_name(enum sw_notifier_type t);
+
+/* sw_conf_summary - append what `streamwatch check` prints on success:
+ *   "FILE: OK\n  rules: 2 (2 alarms)\n  notifiers: 3 (log 1, sns 1,
+ *   email 1)\n  source: CloudWatch in ap-northeast-1\n  API requests: ...\n"
+ * then one line per alarm ("  alarm 'name': Sum of AWS/Kinesis
+ * IncomingRecords {StreamName=sample} over 60 s > 10.0 for 1 of 1 periods
+ * -> ALARM: ops-topic, oncall-mail; OK: ops-topic") and one per warning.
+ * Returns 0, SW_ENOMEM or SW_ETOOBIG (OUT's cap). */
+int sw_conf_summary(const struct sw_conf *c, struct sw_buf *out);
+
+/* For tests and the fuzzer: check TEXT (LEN bytes, need not be
+ * NUL-terminated) as if it were the file NAME in directory DIR (absolute;
+ * relative paths and @include resolve against it).  Same results as
+ * sw_conf_load() except that nothing is read from NAME. */
+int sw_conf_load_text(const char *text, size_t len, const char *name,
+                      const char *dir, struct sw_conf **out,
+                      struct sw_strv *errors);
+
+#endif

@@ -1,0 +1,711 @@
+/* agent/state.c - the alarm state store; see state.h. */
+#include "config.h"
+
+#include "agent/state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/clock.h"
+#include "lib/err.h"
+#include "lib/str.h"
+
+#define STATE_VERSION 1
+#define TMP_NAME ".state.json.tmp"
+
+static void
+alarm_free(struct sw_alarm_state *a)
+{
+    if (!a)
+        return;
+    free(a->name);
+    free(a->reason);
+    free(a->reason_data);
+    free(a->values);
+    free(a->fetch_error);
+    free(a);
+}
+
+struct sw_state_store *
+sw_state_new(void)
+{
+    return calloc(1, sizeof(struct sw_state_store));
+}
+
+void
+sw_state_free(struct sw_state_store *st)
+{
+    if (!st)
+        return;
+    for (size_t i = 0; i < st->n; i++)
+        alarm_free(st->alarms[i]);
+    free(st->alarms);
+    free(st);
+}
+
+struct sw_alarm_state *
+sw_state_get(const struct sw_state_store *st, const char *name)
+{
+    for (size_t i = 0; st && name && i < st->n; i++)
+        if (strcmp(st->alarms[i]->name, name) == 0)
+            return st->alarms[i];
+    return NULL;
+}
+
+/* Append A to the store, which takes it over on success. */
+static int
+store_add(struct sw_state_store *st, struct sw_alarm_state *a)
+{
+    struct sw_alarm_state **v;
+
+    v = realloc(st->alarms, (st->n + 1) * sizeof(*v));
+    if (!v)
+        return SW_ENOMEM;
+    v[st->n++] = a;
+    st->alarms = v;
+    return 0;
+}
+
+int
+sw_state_ensure(struct sw_state_store *st, const char *name, time_t now,
+                struct sw_alarm_state **out)
+{
+    struct sw_alarm_state *a;
+    int r = SW_ENOMEM;
+
+    *out = sw_state_get(st, name);
+    if (*out)
+        return 0;
+    a = calloc(1, sizeof(*a));
+    if (!a)
+        goto out;
+    a->name = sw_strdup(name);
+    a->reason = sw_strdup(SW_STATE_INITIAL_REASON);
+    a->state = SW_STATE_INSUFFICIENT_DATA;
+    a->since = now;
+    if (!a->name || !a->reason)
+        goto out;
+    r = store_add(st, a);
+    if (r < 0)
+        goto out;
+    *out = a;
+    a = NULL;
+out:
+    alarm_free(a);
+    return r;
+}
+
+size_t
+sw_state_prune(struct sw_state_store *st, const char *const *keep,
+               size_t nkeep)
+{
+    size_t out = 0, dropped = 0;
+
+    for (size_t i = 0; i < st->n; i++) {
+        int kept = 0;
+        for (size_t k = 0; k < nkeep && !kept; k++)
+            kept = strcmp(st->alarms[i]->name, keep[k]) == 0;
+        if (kept) {
+            st->alarms[out++] = st->alarms[i];
+        } else {
+            alarm_free(st->alarms[i]);
+            dropped++;
+        }
+    }
+    st->n = out;
+    return dropped;
+}
+
+/* Replace *DST with a copy of SRC (NULL allowed). */
+static int
+replace_str(char **dst, const char *src)
+{
+    char *c = NULL;
+
+    if (src) {
+        c = sw_strdup(src);
+        if (!c)
+            return SW_ENOMEM;
+    }
+    free(*dst);
+    *dst = c;
+    return 0;
+}
+
+int
+sw_state_set(struct sw_alarm_state *a, enum sw_state state, time_t since,
+             const char *reason, const char *reason_data)
+{
+    char *r1 = NULL, *r2 = NULL;
+
+    if ((reason && !(r1 = sw_strdup(reason))) ||
+        (reason_data && !(r2 = sw_strdup(reason_data)))) {
+        free(r1);
+        free(r2);
+        return SW_ENOMEM;
+    }
+    free(a->reason);
+    free(a->reason_data);
+    a->reason = r1;
+    a->reason_data = r2;
+    a->state = state;
+    a->since = since;
+    return 0;
+}
+
+int
+sw_state_add_values(struct sw_alarm_state *a, const struct sw_datapoint *pts,
+                    size_t n)
+{
+    struct sw_datapoint *v;
+    size_t total, keep;
+
+    if (n == 0)
+        return 0;
+    total = a->nvalues + n;
+    v = malloc(total * sizeof(*v));
+    if (!v)
+        return SW_ENOMEM;
+    if (a->nvalues)
+        memcpy(v, a->values, a->nvalues * sizeof(*v));
+    for (size_t i = 0; i < n; i++) {
+        v[a->nvalues + i] = pts[i];
+        v[a->nvalues + i].sample_count = -1;
+    }
+    /* The new points come last, so they win over kept ones at the same
+     * ts. */
+    total = sw_datapoints_normalize(v, total);
+    keep = total > SW_STATE_MAX_VALUES ? SW_STATE_MAX_VALUES : total;
+    memmove(v, v + (total - keep), keep * sizeof(*v));
+    free(a->values);
+    a->values = v;
+    a->nvalues = keep;
+    return 0;
+}
+
+int
+sw_state_fetch_failed(struct sw_alarm_state *a, const char *msg, time_t when)
+{
+    int r = replace_str(&a->fetch_error, msg ? msg : "fetch failed");
+
+    if (r < 0)
+        return r;
+    if (a->fetch_failures < 1000000000)
+        a->fetch_failures++;
+    a->last_error_time = when;
+    return 0;
+}
+
+void
+sw_state_fetch_ok(struct sw_alarm_state *a)
+{
+    free(a->fetch_error);
+    a->fetch_error = NULL;
+    a->fetch_failures = 0;
+}
+
+/* ---- loading ------------------------------------------------------------ */
+
+static int
+join_path(char *out, size_t size, const char *dir, const char *name)
+{
+    int n = snprintf(out, size, "%s/%s", dir, name);
+
+    return n < 0 || (size_t)n >= size ? SW_EINVAL : 0;
+}
+
+/* Read the whole file at PATH into B (capped). */
+static int
+read_file(const char *path, struct sw_buf *b, char *err, size_t errlen)
+{
+    char chunk[65536];
+    struct stat sb;
+    int fd, r = SW_EIO;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return SW_ENOENT;
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return SW_EIO;
+    }
+    if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file", path);
+        goto out;
+    }
+    for (;;) {
+        ssize_t got = read(fd, chunk, sizeof(chunk));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+            goto out;
+        }
+        if (got == 0)
+            break;
+        r = sw_buf_add(b, chunk, (size_t)got);
+        if (r == SW_ETOOBIG) {
+            snprintf(err, errlen, "%s: larger than %d bytes", path,
+                     SW_STATE_MAX_BYTES);
+            r = SW_EPARSE;
+            goto out;
+        }
+        if (r < 0)
+            goto out;
+        r = SW_EIO;
+    }
+    r = 0;
+out:
+    close(fd);
+    return r;
+}
+
+/* Time fields: an RFC 3339 string, or null when NULLABLE. */
+static int
+get_time(json_t *v, int nullable, time_t *out)
+{
+    *out = 0;
+    if (nullable && (!v || json_is_null(v)))
+        return 0;
+    if (!json_is_string(v))
+        return SW_EPARSE;
+    return sw_time_parse_rfc3339(json_string_value(v), out);
+}
+
+static int
+get_opt_str(json_t *v, char **out)
+{
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v))
+        return SW_EPARSE;
+    *out = sw_strdup(json_string_value(v));
+    return *out ? 0 : SW_ENOMEM;
+}
+
+static int
+parse_values(json_t *arr, struct sw_alarm_state *a)
+{
+    size_t n, i;
+    json_t *pair;
+
+    if (!arr || json_is_null(arr))
+        return 0;
+    if (!json_is_array(arr))
+        return SW_EPARSE;
+    n = json_array_size(arr);
+    if (n == 0)
+        return 0;
+    a->values = calloc(n, sizeof(*a->values));
+    if (!a->values)
+        return SW_ENOMEM;
+    json_array_foreach(arr, i, pair)
+    {
+        json_t *ts = json_array_get(pair, 0), *val = json_array_get(pair, 1);
+        if (!json_is_array(pair) || json_array_size(pair) != 2 ||
+            !json_is_integer(ts) || !json_is_number(val))
+            return SW_EPARSE;
+        a->values[i].ts = (time_t)json_integer_value(ts);
+        a->values[i].value = json_number_value(val);
+        a->values[i].sample_count = -1;
+    }
+    n = sw_datapoints_normalize(a->values, n);
+    if (n > SW_STATE_MAX_VALUES) {
+        memmove(a->values, a->values + (n - SW_STATE_MAX_VALUES),
+                SW_STATE_MAX_VALUES * sizeof(*a->values));
+        n = SW_STATE_MAX_VALUES;
+    }
+    a->nvalues = n;
+    return 0;
+}
+
+/* One alarm object; on SW_EPARSE *what names the bad field. */
+static int
+parse_alarm(const char *name, json_t *obj, struct sw_alarm_state **out,
+            const char **what)
+{
+    struct sw_alarm_state *a = calloc(1, sizeof(*a));
+    json_t *v;
+    int r = SW_ENOMEM;
+
+    *out = NULL;
+    if (!a)
+        goto out;
+    a->name = sw_strdup(name);
+    if (!a->name)
+        goto out;
+    r = SW_EPARSE;
+    *what = "must be an object";
+    if (!json_is_object(obj))
+        goto out;
+
+    *what = "'state' must be OK, ALARM or INSUFFICIENT_DATA";
+    v = json_object_get(obj, "state");
+    if (!json_is_string(v) || sw_state_parse(json_string_value(v),
+                                             &a->state) < 0)
+        goto out;
+    *what = "'since' must be an RFC 3339 time";
+    if (get_time(json_object_get(obj, "since"), 0, &a->since) < 0)
+        goto out;
+    *what = "'reason' must be a string";
+    v = json_object_get(obj, "reason");
+    if (!json_is_string(v))
+        goto out;
+    r = get_opt_str(v, &a->reason);
+    if (r < 0)
+        goto out;
+
+    r = SW_EPARSE;
+    *what = "'reason_data' must be an object or null";
+    v = json_object_get(obj, "reason_data");
+    if (v && !json_is_null(v)) {
+        if (!json_is_object(v))
+            goto out;
+        a->reason_data = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (!a->reason_data) {
+            r = SW_ENOMEM;
+            goto out;
+        }
+    }
+    *what = "'last_evaluated' must be an RFC 3339 time or null";
+    if (get_time(json_object_get(obj, "last_evaluated"), 1,
+                 &a->last_evaluated) < 0)
+        goto out;
+    *what = "'values' must be an array of [timestamp, number] pairs";
+    r = parse_values(json_object_get(obj, "values"), a);
+    if (r < 0)
+        goto out;
+    r = SW_EPARSE;
+    *what = "'fetch_error' must be a string or null";
+    if (get_opt_str(json_object_get(obj, "fetch_error"), &a->fetch_error) <
+        0)
+        goto out;
+    *what = "'fetch_failures' must be a non-negative integer";
+    v = json_object_get(obj, "fetch_failures");
+    if (v) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+            json_integer_value(v) > 1000000000)
+            goto out;
+        a->fetch_failures = (int)json_integer_value(v);
+    }
+    *what = "'last_fetch_error_time' must be an RFC 3339 time or null";
+    if (get_time(json_object_get(obj, "last_fetch_error_time"), 1,
+                 &a->last_error_time) < 0)
+        goto out;
+    r = 0;
+    *out = a;
+    a = NULL;
+out:
+    alarm_free(a);
+    return r;
+}
+
+static int
+parse_doc(const char *path, const struct sw_buf *b,
+          struct sw_state_store *st, char *err, size_t errlen)
+{
+    json_error_t jerr;
+    json_t *root, *alarms, *v, *obj;
+    const char *name, *what = "";
+    int r = SW_EPARSE;
+
+    root = json_loadb(b->data ? b->data : "", b->len, JSON_REJECT_DUPLICATES,
+                      &jerr);
+    if (!root) {
+        snprintf(err, errlen, "%s:%d:%d: %s", path, jerr.line, jerr.column,
+                 jerr.text);
+        return SW_EPARSE;
+    }
+    if (!json_is_object(root)) {
+        snprintf(err, errlen, "%s: not a JSON object", path);
+        goto out;
+    }
+    v = json_object_get(root, "version");
+    if (!json_is_integer(v) || json_integer_value(v) != STATE_VERSION) {
+        snprintf(err, errlen, "%s: 'version' must be %d", path,
+                 STATE_VERSION);
+        goto out;
+    }
+    alarms = json_object_get(root, "alarms");
+    if (!json_is_object(alarms)) {
+        snprintf(err, errlen, "%s: 'alarms' must be an object", path);
+        goto out;
+    }
+    json_object_foreach(alarms, name, obj)
+    {
+        struct sw_alarm_state *a;
+        if (!name[0]) {
+            snprintf(err, errlen, "%s: empty alarm name", path);
+            r = SW_EPARSE;
+            goto out;
+        }
+        r = parse_alarm(name, obj, &a, &what);
+        if (r == SW_EPARSE)
+            snprintf(err, errlen, "%s: alarm '%s': %s", path, name, what);
+        if (r < 0)
+            goto out;
+        r = store_add(st, a);
+        if (r < 0) {
+            alarm_free(a);
+            goto out;
+        }
+    }
+    r = 0;
+out:
+    json_decref(root);
+    return r;
+}
+
+int
+sw_state_load(const char *dir, struct sw_state_store **out, char *err,
+              size_t errlen)
+{
+    char path[4096];
+    struct sw_state_store *st = NULL;
+    struct sw_buf b;
+    int r;
+
+    *out = NULL;
+    if (errlen)
+        err[0] = '\0';
+    sw_buf_init(&b, SW_STATE_MAX_BYTES);
+    r = join_path(path, sizeof(path), dir, SW_STATE_FILE);
+    if (r < 0) {
+        snprintf(err, errlen, "%s: state directory path too long", dir);
+        goto out;
+    }
+    r = SW_ENOMEM;
+    st = sw_state_new();
+    if (!st)
+        goto out;
+    r = read_file(path, &b, err, errlen);
+    if (r == SW_ENOENT) {
+        r = 0; /* first run: nothing saved yet */
+        goto done;
+    }
+    if (r < 0)
+        goto out;
+    r = parse_doc(path, &b, st, err, errlen);
+    if (r < 0)
+        goto out;
+done:
+    *out = st;
+    st = NULL;
+out:
+    if (r == SW_ENOMEM && errlen && !err[0])
+        snprintf(err, errlen, "%s: out of memory", path);
+    sw_state_free(st);
+    sw_buf_release(&b);
+    return r;
+}
+
+/* ---- saving ------------------------------------------------------------- */
+
+static json_t *
+time_or_null(time_t t)
+{
+    char buf[SW_TIME_BUF];
+
+    return t ? json_string(sw_time_rfc3339(t, buf)) : json_null();
+}
+
+/* json_object_set_new that remembers a failure instead of losing it. */
+static void
+set(json_t *obj, const char *key, json_t *v, int *failed)
+{
+    if (!v || json_object_set_new(obj, key, v) < 0)
+        *failed = 1;
+}
+
+static json_t *
+alarm_to_json(const struct sw_alarm_state *a)
+{
+    char buf[SW_TIME_BUF];
+    json_t *obj = json_object(), *values = json_array(), *rd = NULL;
+    int failed = !obj || !values;
+
+    if (failed)
+        goto out;
+    if (a->reason_data)
+        rd = json_loads(a->reason_data, 0, NULL);
+    if (rd && !json_is_object(rd)) {
+        json_decref(rd);
+        rd = NULL;
+    }
+    for (size_t i = 0; i < a->nvalues; i++) {
+        json_t *pair = json_pack("[I f]", (json_int_t)a->values[i].ts,
+                                 a->values[i].value);
+        /* json_pack refuses NaN and infinity; such a value is dropped
+         * rather than making the whole file unwritable. */
+        if (pair && json_array_append_new(values, pair) < 0)
+            failed = 1;
+    }
+    set(obj, "state", json_string(sw_state_name(a->state)), &failed);
+    set(obj, "since", json_string(sw_time_rfc3339(a->since, buf)), &failed);
+    set(obj, "reason", json_string(a->reason ? a->reason : ""), &failed);
+    set(obj, "reason_data", rd ? rd : json_null(), &failed);
+    set(obj, "last_evaluated", time_or_null(a->last_evaluated), &failed);
+    set(obj, "values", values, &failed);
+    values = NULL;
+    set(obj, "fetch_error",
+        a->fetch_error ? json_string(a->fetch_error) : json_null(), &failed);
+    set(obj, "fetch_failures", json_integer(a->fetch_failures), &failed);
+    set(obj, "last_fetch_error_time", time_or_null(a->last_error_time),
+        &failed);
+out:
+    json_decref(values);
+    if (failed) {
+        json_decref(obj);
+        return NULL;
+    }
+    return obj;
+}
+
+static char *
+dump_store(const struct sw_state_store *st)
+{
+    json_t *root = json_object(), *alarms = json_object();
+    char *text = NULL;
+    int failed = !root || !alarms;
+
+    for (size_t i = 0; !failed && i < st->n; i++)
+        set(alarms, st->alarms[i]->name, alarm_to_json(st->alarms[i]),
+            &failed);
+    if (!failed) {
+        set(root, "version", json_integer(STATE_VERSION), &failed);
+        set(root, "alarms", alarms, &failed);
+        alarms = NULL;
+    }
+    if (!failed)
+        text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(alarms);
+    json_decref(root);
+    return text;
+}
+
+/* mkdir -p DIR with mode 0750 for the parts that are missing. */
+static int
+make_dirs(const char *dir)
+{
+    char path[4096];
+    size_t len = sw_strlcpy(path, dir, sizeof(path));
+
+    if (len >= sizeof(path))
+        return SW_EINVAL;
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0750) < 0 && errno != EEXIST)
+            return SW_EIO;
+        *p = '/';
+    }
+    if (mkdir(path, 0750) < 0 && errno != EEXIST)
+        return SW_EIO;
+    return 0;
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return SW_EIO;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int
+sw_state_save(const struct sw_state_store *st, const char *dir, char *err,
+              size_t errlen)
+{
+    char path[4096], tmp[4096];
+    char *text = NULL;
+    int fd = -1, dfd = -1, r, oerrno = 0, tmp_made = 0;
+    const char *failed_at = tmp;
+
+    if (errlen)
+        err[0] = '\0';
+    if (join_path(path, sizeof(path), dir, SW_STATE_FILE) < 0 ||
+        join_path(tmp, sizeof(tmp), dir, TMP_NAME) < 0) {
+        snprintf(err, errlen, "%s: state directory path too long", dir);
+        return SW_EINVAL;
+    }
+    r = SW_ENOMEM;
+    text = dump_store(st);
+    if (!text) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        goto out;
+    }
+    r = SW_EIO;
+    if (make_dirs(dir) < 0) {
+        oerrno = errno;
+        failed_at = dir;
+        goto out;
+    }
+    /* O_EXCL: never write through a file or link someone else put there.
+     * A leftover from a crash is ours (one agent per state_dir): remove it
+     * once and retry. */
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+              0640);
+    if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                  0640);
+    if (fd < 0) {
+        oerrno = errno;
+        goto out;
+    }
+    tmp_made = 1;
+    /* The umask may have taken bits away; 0640 is what we promise. */
+    if (fchmod(fd, 0640) < 0 || write_all(fd, text, strlen(text)) < 0 ||
+        write_all(fd, "\n", 1) < 0 || fsync(fd) < 0) {
+        oerrno = errno;
+        goto out;
+    }
+    r = close(fd);
+    fd = -1;
+    if (r < 0) {
+        oerrno = errno;
+        r = SW_EIO;
+        goto out;
+    }
+    r = SW_EIO;
+    if (rename(tmp, path) < 0) {
+        oerrno = errno;
+        failed_at = path;
+        goto out;
+    }
+    tmp_made = 0;
+    /* The rename is durable only once the directory entry is on disk. */
+    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || fsync(dfd) < 0) {
+        oerrno = errno;
+        failed_at = dir;
+        goto out;
+    }
+    r = 0;
+out:
+    if (r == SW_EIO)
+        snprintf(err, errlen, "%s: %s", failed_at, strerror(oerrno));
+    if (fd >= 0)
+        close(fd);
+    if (dfd >= 0)
+        close(dfd);
+    if (tmp_made)
+        unlink(tmp);
+    free(text);
+    return r;
+}

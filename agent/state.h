@@ -1,0 +1,114 @@
+/* agent/state.h - the alarm state store, state_dir/state.json.
+ *
+ * What survives a restart for each alarm: its state and since when, the
+ * reason and reason data of the last change, when it was last evaluated,
+ * the last evaluated datapoints (for `status` sparklines), and the fetch
+ * failure bookkeeping.  The file is JSON (jansson), written atomically: a
+ * temporary file in the same directory, fsync, rename over state.json,
+ * fsync of the directory, so a crash leaves either the old or the new file.
+ *
+ *   {"version": 1, "alarms": {"<name>": {
+ *       "state": "ALARM", "since": "2026-11-25T10:05:00Z",
+ *       "reason": "...", "reason_data": {...} | null,
+ *       "last_evaluated": "2026-11-25T10:05:00Z" | null,
+ *       "values": [[1795600980, 12.0], ...],
+ *       "fetch_error": null | "message", "fetch_failures": 0,
+ *       "last_fetch_error_time": null | "2026-11-25T10:05:00Z"}}}
+ *
+ * A file that is not exactly this shape is refused with SW_EPARSE and a
+ * message naming the problem; the caller decides what to do (the agent must
+ * not crash on it).  reason_data is kept as JSON text in memory; after a
+ * reload its numbers print as jansson prints them (up to 17 digits), which
+ * denotes the same doubles.  Depends on lib/, rules/rule.h and jansson.
+ */
+#ifndef SW_AGENT_STATE_H
+#define SW_AGENT_STATE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "lib/metric.h"
+#include "rules/rule.h"
+
+#define SW_STATE_FILE "state.json"
+#define SW_STATE_MAX_BYTES (16 * 1024 * 1024)
+#define SW_STATE_MAX_VALUES 60 /* datapoints kept per alarm */
+#define SW_STATE_INITIAL_REASON "Unchecked: Initial alarm creation"
+
+struct sw_alarm_state {
+    char *name;
+    enum sw_state state;
+    time_t since;           /* when the alarm entered state */
+    char *reason;           /* NewStateReason of the last change */
+    char *reason_data;      /* StateReasonData JSON text, or NULL */
+    time_t last_evaluated;  /* 0: never */
+    struct sw_datapoint *values; /* ascending by ts, sample_count -1 */
+    size_t nvalues;         /* at most SW_STATE_MAX_VALUES */
+    char *fetch_error;      /* last fetch error, NULL when the last fetch
+                             * succeeded */
+    int fetch_failures;     /* consecutive failed fetches */
+    time_t last_error_time; /* 0: none */
+};
+
+/* The alarms, in the order they were loaded or added.  Entries are
+ * separately allocated, so a pointer from sw_state_get() stays valid until
+ * that alarm is pruned or the store is freed. */
+struct sw_state_store {
+    struct sw_alarm_state **alarms;
+    size_t n;
+};
+
+/* sw_state_new - an empty store.
+ * Returns: new (free with sw_state_free()), or NULL when out of memory. */
+struct sw_state_store *sw_state_new(void);
+void sw_state_free(struct sw_state_store *st);
+
+/* sw_state_load - read DIR/state.json.  A missing file (or directory) gives
+ * an empty store.  Returns 0 and *out (new, free with sw_state_free()); or
+ * SW_EPARSE (not JSON, wrong shape, larger than SW_STATE_MAX_BYTES),
+ * SW_EIO or SW_ENOMEM with a one-line ERR naming the file. */
+int sw_state_load(const char *dir, struct sw_state_store **out, char *err,
+                  size_t errlen);
+
+/* sw_state_save - write ST to DIR/state.json atomically with mode 0640,
+ * creating DIR (0750) when missing.  Returns 0, SW_EIO (ERR names the path
+ * and errno) or SW_ENOMEM. */
+int sw_state_save(const struct sw_state_store *st, const char *dir,
+                  char *err, size_t errlen);
+
+/* sw_state_get - the entry for NAME.
+ * Returns: borrowed (see struct sw_state_store), or NULL. */
+struct sw_alarm_state *sw_state_get(const struct sw_state_store *st,
+                                    const char *name);
+
+/* sw_state_ensure - the entry for NAME, created when missing as a new
+ * CloudWatch alarm starts: INSUFFICIENT_DATA since NOW, reason
+ * SW_STATE_INITIAL_REASON.  Returns 0 and *out (borrowed), or SW_ENOMEM. */
+int sw_state_ensure(struct sw_state_store *st, const char *name, time_t now,
+                    struct sw_alarm_state **out);
+
+/* sw_state_prune - drop every alarm whose name is not in KEEP (the
+ * configured alarms).  Returns the number dropped. */
+size_t sw_state_prune(struct sw_state_store *st, const char *const *keep,
+                      size_t nkeep);
+
+/* sw_state_set - record a state change: STATE since SINCE, with copies of
+ * REASON and REASON_DATA (either may be NULL).  Returns 0 or SW_ENOMEM (A
+ * unchanged). */
+int sw_state_set(struct sw_alarm_state *a, enum sw_state state, time_t since,
+                 const char *reason, const char *reason_data);
+
+/* sw_state_add_values - merge N evaluated datapoints into A's values: a
+ * point replaces a kept one with the same ts, and only the newest
+ * SW_STATE_MAX_VALUES stay.  Returns 0 or SW_ENOMEM (A unchanged). */
+int sw_state_add_values(struct sw_alarm_state *a,
+                        const struct sw_datapoint *pts, size_t n);
+
+/* sw_state_fetch_failed - count one failed fetch at WHEN with a copy of
+ * MSG.  sw_state_fetch_ok - clear the failure bookkeeping.
+ * Returns 0 or SW_ENOMEM. */
+int sw_state_fetch_failed(struct sw_alarm_state *a, const char *msg,
+                          time_t when);
+void sw_state_fetch_ok(struct sw_alarm_state *a);
+
+#endif

@@ -1,0 +1,60 @@
+/* aws/credproc.h - the credential_process provider (aws-reference.md 9.4).
+ *
+ * Runs the profile's credential_process command line the way botocore
+ * does: split shell-style (Python's shlex.split in POSIX mode) and executed
+ * directly, never through a shell.  The child gets /dev/null as stdin,
+ * default signal dispositions, no inherited descriptors beyond 0-2 and its
+ * own process group, so a timeout can kill it together with anything it
+ * started.  Its stdout must be the JSON document (Version 1) and is never
+ * logged; a little of its stderr is quoted in errors, stripped of control
+ * characters.
+ *
+ * The splitter and the JSON parser are pure and exposed for tests; the
+ * splitter is also what aws/profile uses for "[profile name]" headers, as
+ * botocore does.  Depends on lib/ and aws/creds.h only.
+ */
+#ifndef SW_AWS_CREDPROC_H
+#define SW_AWS_CREDPROC_H
+
+#include <stddef.h>
+
+#include "aws/creds.h"
+
+#define SW_CREDPROC_TIMEOUT_MS 60000        /* default wait for the child */
+#define SW_CREDPROC_MAX_STDOUT (64 * 1024)  /* more is an error */
+#define SW_CREDPROC_MAX_STDERR (4 * 1024)   /* more is dropped */
+
+/* sw_credproc_run - split CMDLINE, run it, wait at most TIMEOUT_MS (0:
+ * SW_CREDPROC_TIMEOUT_MS) and parse what it printed into OUT (source
+ * "process").  OUT is overwritten on success only.
+ * Returns 0; SW_EINVAL (bad command line), SW_EPROC (could not start,
+ * non-zero exit, killed, output too large), SW_ETIMEDOUT, SW_EPARSE (bad
+ * JSON or fields), SW_ENOMEM.  ERR gets a one-line reason naming the
+ * program (not its arguments) and, for a failed child, its stderr. */
+int sw_credproc_run(const char *cmdline, long timeout_ms,
+                    struct sw_creds *out, char *err, size_t errlen);
+
+/* --- for tests (and aws/profile's section headers) --- */
+
+/* sw_credproc_split - split S like Python's shlex.split(s) (posix=True,
+ * comments=False): blanks separate words; '...' is literal; inside "..."
+ * a backslash escapes only '\' and '"' (elsewhere it stays); outside
+ * quotes a backslash takes the next character literally; '' gives an
+ * empty word.  Unterminated quotes and a trailing backslash are errors
+ * ("No closing quotation", "No escaped character" as in shlex).
+ * Returns 0 and *ARGV: new NULL-terminated vector (sw_credproc_argv_free())
+ * with *ARGC words (may be 0); SW_EINVAL or SW_ENOMEM. */
+int sw_credproc_split(const char *s, char ***argv, size_t *argc, char *err,
+                      size_t errlen);
+/* sw_credproc_argv_free - free a vector from sw_credproc_split(); NULL ok. */
+void sw_credproc_argv_free(char **argv);
+
+/* sw_credproc_parse - the process's JSON: Version must be 1,
+ * AccessKeyId and SecretAccessKey non-empty strings, SessionToken an
+ * optional string, Expiration an optional RFC 3339 time (absent: never
+ * expires).  OUT (source "process") is overwritten on success only.
+ * Returns 0, SW_EPARSE (ERR says what) or SW_ENOMEM. */
+int sw_credproc_parse(const char *json, size_t len, struct sw_creds *out,
+                      char *err, size_t errlen);
+
+#endif

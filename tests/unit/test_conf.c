@@ -1,0 +1,541 @@
+/* tests/unit/test_conf.c - the config loader against the data files.
+ *
+ * Every tests/data/config/bad_*.conf must fail with exactly the lines of
+ * its .err file; the good_*.conf files load with the values (and
+ * defaults) checked here.  The test runs from $SW_TEST_DATA/config and
+ * loads "bad_x.conf", so the .err files read "bad_x.conf:12: ...".
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/conf.h"
+#include "lib/buf.h"
+#include "lib/err.h"
+#include "rules/rule.h"
+
+static char cwd[PATH_MAX]; /* $SW_TEST_DATA/config, as getcwd() says */
+
+/* Paths in a loaded config are made absolute against the file's
+ * directory: the test's own idea of that directory. */
+static const char *
+abs_path(const char *rel)
+{
+    static char buf[PATH_MAX * 2];
+
+    (void)snprintf(buf, sizeof(buf), "%s/%s", cwd, rel);
+    return buf;
+}
+
+static char *
+slurp(const char *path)
+{
+    struct sw_buf b;
+    char chunk[4096];
+    FILE *f = fopen(path, "rb");
+    size_t n;
+    char *s;
+
+    if (!f)
+        return NULL;
+    sw_buf_init(&b, 4 * 1024 * 1024);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        assert_int_equal(sw_buf_add(&b, chunk, n), 0);
+    fclose(f);
+    s = sw_buf_steal(&b, NULL);
+    sw_buf_release(&b);
+    return s;
+}
+
+static int
+setup(void **state)
+{
+    const char *data = getenv("SW_TEST_DATA");
+    char dir[PATH_MAX];
+
+    (void)state;
+    if (!data)
+        data = "tests/data";
+    if (snprintf(dir, sizeof(dir), "%s/config", data) >= (int)sizeof(dir))
+        return -1;
+    if (chdir(dir) < 0) {
+        fprintf(stderr, "test_conf: cannot chdir to %s: %s\n", dir,
+                strerror(errno));
+        return -1;
+    }
+    if (!getcwd(cwd, sizeof(cwd)))
+        return -1;
+    return 0;
+}
+
+static int
+is_bad_conf(const struct dirent *d)
+{
+    return fnmatch("bad_*.conf", d->d_name, 0) == 0;
+}
+
+/* Each bad file fails with SW_EPARSE and exactly the errors of its .err
+ * file, in order.  All mismatches are printed before failing. */
+static void
+test_bad_files(void **state)
+{
+    struct dirent **list;
+    int n, failed = 0;
+
+    (void)state;
+    n = scandir(".", &list, is_bad_conf, alphasort);
+    assert_true(n >= 25);
+    for (int i = 0; i < n; i++) {
+        const char *name = list[i]->d_name;
+        char errname[NAME_MAX + 8];
+        struct sw_conf *c = (struct sw_conf *)1;
+        struct sw_strv errors = {0};
+        struct sw_buf got;
+        char *want;
+        int r;
+
+        (void)snprintf(errname, sizeof(errname), "%.*s.err",
+                       (int)(strlen(name) - 5), name);
+        want = slurp(errname);
+        r = sw_conf_load(name, &c, &errors);
+        sw_buf_init(&got, 1024 * 1024);
+        for (size_t j = 0; j < errors.n; j++)
+            assert_int_equal(sw_buf_addf(&got, "%s\n", errors.v[j]), 0);
+        if (r != SW_EPARSE || c != NULL || !want ||
+            strcmp(want, sw_buf_str(&got)) != 0) {
+            fprintf(stderr, "--- %s: r=%d (%s)\n--- want:\n%s--- got:\n%s",
+                    name, r, sw_strerror(r), want ? want : "(no .err)\n",
+                    sw_buf_str(&got));
+            failed++;
+        }
+        sw_conf_free(c);
+        sw_strv_release(&errors);
+        sw_buf_release(&got);
+        free(want);
+        free(list[i]);
+    }
+    free(list);
+    assert_int_equal(failed, 0);
+}
+
+static struct sw_conf *
+load_ok(const char *name)
+{
+    struct sw_conf *c = NULL;
+    struct sw_strv errors = {0};
+    int r = sw_conf_load(name, &c, &errors);
+
+    for (size_t i = 0; i < errors.n; i++)
+        fprintf(stderr, "%s\n", errors.v[i]);
+    assert_int_equal(r, 0);
+    assert_int_equal(errors.n, 0);
+    assert_non_null(c);
+    sw_strv_release(&errors);
+    return c;
+}
+
+static void
+test_defaults(void **state)
+{
+    struct sw_conf *c = load_ok("good_defaults.conf");
+    const struct sw_rule *r;
+
+    (void)state;
+    assert_string_equal(c->path, "good_defaults.conf");
+    assert_null(c->aws.region);
+    assert_null(c->aws.profile);
+    assert_null(c->aws.endpoint);
+    assert_null(c->aws.ca_file);
+    assert_int_equal(c->aws.connect_timeout_s, 5);
+    assert_int_equal(c->aws.request_timeout_s, 30);
+    assert_int_equal(c->aws.max_attempts, 0);
+    assert_int_equal(c->agent.interval_s, 60);
+    assert_string_equal(c->agent.state_dir, "/var/lib/streamwatch");
+    assert_null(c->agent.recording);
+    assert_null(c->agent.pid_file);
+    assert_int_equal(c->agent.failure_after_s, 600);
+    assert_int_equal(c->agent.failure_actions.n, 0);
+    assert_string_equal(c->sync.owner, "streamwatch");
+    assert_null(c->sync.name_prefix);
+    assert_int_equal(c->nnotifiers, 0);
+    assert_int_equal(c->nrules, 1);
+    r = c->rules[0];
+    assert_string_equal(r->name, "orders-incoming-high");
+    assert_null(r->description);
+    assert_string_equal(r->namespace_, "AWS/Kinesis");
+    assert_string_equal(r->metric, "IncomingRecords");
+    assert_int_equal(r->ndims, 0);
+    assert_string_equal(r->stat, "Sum");
+    assert_null(r->unit);
+    assert_int_equal(r->period_s, 60);
+    assert_true(r->threshold == 10.0); /* an int is fine for a double */
+    assert_int_equal(r->cmp, SW_CMP_GT);
+    assert_int_equal(r->evaluation_periods, 3);
+    assert_int_equal(r->datapoints_to_alarm, 3); /* = N */
+    assert_int_equal(r->evaluation_range, 0);
+    assert_int_equal(sw_rule_eval_range(r), 5);
+    assert_int_equal(r->tmd, SW_TMD_MISSING);
+    assert_int_equal(r->alarm_actions.n, 0);
+    assert_int_equal(r->actions_enabled, 1);
+    assert_int_equal(r->sync, 0);
+    assert_int_equal(r->line, 3);
+    assert_int_equal(c->rule_opts[0].repeat_interval_s, 0);
+    assert_int_equal(c->rule_opts[0].low_sample_ignore, 0);
+    assert_int_equal(c->rule_opts[0].nlabels, 0);
+    assert_int_equal(c->warnings.n, 1);
+    assert_string_equal(c->warnings.v[0],
+                        "good_defaults.conf:3: warning: rule "
+                        "'orders-incoming-high': no actions: its state "
+                        "changes notify nobody");
+    sw_conf_free(c);
+}
+
+static void
+test_full(void **state)
+{
+    struct sw_conf *c = load_ok("good_full.conf");
+    const struct sw_notifier_conf *n;
+    const struct sw_rule *r;
+    const struct sw_rule_opts *o;
+
+    (void)state;
+    assert_string_equal(c->aws.region, "us-gov-west-1");
+    assert_string_equal(c->aws.profile, "prod");
+    assert_string_equal(c->aws.endpoint, "http://127.0.0.1:4566");
+    assert_string_equal(c->aws.ca_file, abs_path("certs/ca.pem"));
+    assert_int_equal(c->aws.connect_timeout_s, 3);
+    assert_int_equal(c->aws.request_timeout_s, 20);
+    assert_int_equal(c->aws.max_attempts, 5);
+    assert_int_equal(c->agent.interval_s, 30);
+    assert_string_equal(c->agent.state_dir, abs_path("state"));
+    assert_string_equal(c->agent.recording,
+                        abs_path("recordings/orders.csv"));
+    assert_string_equal(c->agent.pid_file, "/run/streamwatch.pid");
+    assert_int_equal(c->agent.failure_after_s, 300);
+    assert_int_equal(c->agent.failure_actions.n, 2);
+    assert_string_equal(c->agent.failure_actions.v[1], "hook");
+    assert_string_equal(c->sync.owner, "team-a");
+    assert_string_equal(c->sync.name_prefix, "kds-");
+
+    assert_int_equal(c->nnotifiers, 6);
+    n = sw_conf_notifier(c, "console");
+    assert_non_null(n);
+    assert_int_equal(n->type, SW_NOTIFIER_LOG);
+    assert_string_equal(n->path, "-");
+    assert_int_equal(n->max_age_s, 86400);
+    assert_int_equal(n->repeat_interval_s, 0);
+    assert_int_equal(n->line, 24);
+    n = sw_conf_notifier(c, "file-log");
+    assert_string_equal(n->path, abs_path("logs/alerts.jsonl"));
+    assert_int_equal(n->max_age_s, 3600);
+    n = sw_conf_notifier(c, "ops");
+    assert_int_equal(n->type, SW_NOTIFIER_SNS);
+    assert_string_equal(n->topic_arn,
+                        "arn:aws:sns:us-gov-west-1:123456789012:ops.fifo");
+    assert_int_equal(n->repeat_interval_s, 600);
+    n = sw_conf_notifier(c, "mail");
+    assert_int_equal(n->type, SW_NOTIFIER_EMAIL);
+    assert_string_equal(n->url, "smtps://mail.example.com:465");
+    assert_string_equal(n->tls, "implicit");
+    assert_string_equal(n->username, "alerts");
+    assert_string_equal(n->password_file, abs_path("smtp.pass"));
+    assert_string_equal(n->from, "sw@example.com");
+    assert_int_equal(n->to.n, 2);
+    assert_string_equal(n->to.v[1], "b.c+tag@example.org");
+    assert_string_equal(n->ca_file, "/etc/ssl/mail-ca.pem");
+    n = sw_conf_notifier(c, "hook");
+    assert_int_equal(n->type, SW_NOTIFIER_WEBHOOK);
+    assert_string_equal(n->format, "alertmanager");
+    assert_int_equal(n->nheaders, 2);
+    assert_string_equal(n->headers[0].name, "X-Team");
+    assert_string_equal(n->headers[0].value, "orders");
+    assert_string_equal(n->secret_file, abs_path("hook.secret"));
+    assert_string_equal(n->bearer_token_file, "/etc/sw/token");
+    n = sw_conf_notifier(c, "am");
+    assert_int_equal(n->type, SW_NOTIFIER_ALERTMANAGER);
+    assert_string_equal(n->url, "http://[::1]:9093/");
+    assert_null(sw_conf_notifier(c, "nope"));
+    assert_null(sw_conf_notifier(NULL, "am"));
+
+    assert_int_equal(c->nrules, 1);
+    r = c->rules[0];
+    o = &c->rule_opts[0];
+    assert_string_equal(r->description, "p99 put latency\nover two lines");
+    assert_string_equal(r->namespace_, "Custom/Orders");
+    assert_string_equal(r->metric, "PutRecords.Latency");
+    assert_int_equal(r->ndims, 2);
+    assert_string_equal(r->dims[1].name, "ConsumerName");
+    assert_string_equal(r->dims[1].value, "app-1");
+    assert_string_equal(r->stat, "p99.9");
+    assert_string_equal(r->unit, "Milliseconds");
+    assert_int_equal(r->period_s, 10);
+    assert_true(r->threshold == -2.5);
+    assert_int_equal(r->cmp, SW_CMP_LE);
+    assert_int_equal(r->evaluation_periods, 6);
+    assert_int_equal(r->datapoints_to_alarm, 4);
+    assert_int_equal(r->evaluation_range, 12);
+    assert_int_equal(r->tmd, SW_TMD_NOT_BREACHING);
+    assert_int_equal(r->alarm_actions.n, 3);
+    assert_string_equal(r->alarm_actions.v[2],
+                        "arn:aws:sns:us-gov-west-1:123456789012:raw");
+    assert_int_equal(r->ok_actions.n, 1);
+    assert_int_equal(r->insufficient_data_actions.n, 2);
+    assert_int_equal(r->actions_enabled, 0);
+    assert_int_equal(r->sync, 1);
+    assert_int_equal(o->repeat_interval_s, 120);
+    assert_int_equal(o->low_sample_ignore, 1);
+    assert_int_equal(o->nlabels, 2);
+    assert_string_equal(o->labels[0].name, "severity");
+    assert_string_equal(o->labels[0].value, "page");
+    assert_int_equal(c->warnings.n, 0);
+    sw_conf_free(c);
+}
+
+static void
+test_include(void **state)
+{
+    struct sw_conf *c = load_ok("good_include.conf");
+
+    (void)state;
+    assert_int_equal(c->nnotifiers, 1);
+    assert_string_equal(c->notifiers[0].name, "inc-log");
+    assert_int_equal(c->notifiers[0].line, 3); /* in the included file */
+    assert_string_equal(c->rules[0]->alarm_actions.v[0], "inc-log");
+    sw_conf_free(c);
+}
+
+static void
+test_empty(void **state)
+{
+    struct sw_conf *c = load_ok("good_empty.conf");
+
+    (void)state;
+    assert_int_equal(c->nrules, 0);
+    assert_int_equal(c->warnings.n, 1);
+    assert_string_equal(c->warnings.v[0], "good_empty.conf: warning: no "
+                                          "rules: the agent has nothing to "
+                                          "watch");
+    sw_conf_free(c);
+}
+
+static void
+test_summary(void **state)
+{
+    static const char want[] =
+        "good_seed.conf: OK\n"
+        "  rules: 2 (2 alarms)\n"
+        "  notifiers: 3 (log 1, sns 1, email 1)\n"
+        "  source: CloudWatch in ap-northeast-1\n"
+        "  API requests: 2 GetMetricStatistics per 60 s cycle = 86,400 per "
+        "30-day month, about $0.86 at $0.01 per 1,000 requests (first "
+        "1,000,000 a month are free)\n"
+        "  alarm 'sample-incoming-high': Sum of AWS/Kinesis IncomingRecords "
+        "{StreamName=sample} over 60 s > 10.0 for 1 of 1 periods -> ALARM: "
+        "ops-topic, oncall-mail; OK: ops-topic\n"
+        "  alarm 'sample-iterator-age': Maximum of AWS/Kinesis "
+        "GetRecords.IteratorAgeMilliseconds {StreamName=sample} over 300 s "
+        ">= 60000.0 for 3 of 5 periods (missing data: breaching) -> ALARM: "
+        "console; INSUFFICIENT_DATA: console, ops-topic\n";
+    struct sw_conf *c = load_ok("good_seed.conf");
+    struct sw_buf b;
+
+    (void)state;
+    sw_buf_init(&b, 64 * 1024);
+    assert_int_equal(sw_conf_summary(c, &b), 0);
+    assert_string_equal(sw_buf_str(&b), want);
+    sw_buf_release(&b);
+
+    /* The caller's cap is honoured. */
+    sw_buf_init(&b, 100);
+    assert_int_equal(sw_conf_summary(c, &b), SW_ETOOBIG);
+    sw_buf_release(&b);
+    sw_conf_free(c);
+}
+
+static void
+test_summary_recording(void **state)
+{
+    struct sw_conf *c = load_ok("good_full.conf");
+    struct sw_buf b;
+
+    (void)state;
+    sw_buf_init(&b, 64 * 1024);
+    assert_int_equal(sw_conf_summary(c, &b), 0);
+    assert_non_null(strstr(sw_buf_str(&b), "  notifiers: 6 (log 2, sns 1, "
+                                           "email 1, webhook 1, "
+                                           "alertmanager 1)\n"));
+    assert_non_null(strstr(sw_buf_str(&b), "  API requests: none (metrics "
+                                           "come from the recording)\n"));
+    assert_non_null(strstr(sw_buf_str(&b), "-> actions disabled\n"));
+    sw_buf_release(&b);
+    sw_conf_free(c);
+}
+
+static void
+test_unreadable(void **state)
+{
+    struct sw_conf *c = (struct sw_conf *)1;
+    struct sw_strv errors = {0};
+
+    (void)state;
+    assert_int_equal(sw_conf_load("no-such.conf", &c, &errors), SW_ENOENT);
+    assert_null(c);
+    assert_int_equal(errors.n, 1);
+    assert_string_equal(errors.v[0], "no-such.conf: cannot read: No such "
+                                     "file or directory");
+    sw_strv_release(&errors);
+
+    assert_int_equal(sw_conf_load("include", &c, &errors), SW_EIO);
+    assert_int_equal(errors.n, 1);
+    assert_string_equal(errors.v[0], "include: cannot read: Is a "
+                                     "directory");
+    sw_strv_release(&errors);
+}
+
+static void
+test_too_big(void **state)
+{
+    char path[] = "/tmp/test_conf_big_XXXXXX";
+    struct sw_conf *c = NULL;
+    struct sw_strv errors = {0};
+    char line[64];
+    FILE *f;
+    int fd;
+
+    (void)state;
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    f = fdopen(fd, "w");
+    assert_non_null(f);
+    memset(line, '#', sizeof(line) - 1);
+    line[sizeof(line) - 1] = '\n';
+    for (size_t n = 0; n <= SW_CONF_MAX_BYTES; n += sizeof(line))
+        assert_int_equal(fwrite(line, sizeof(line), 1, f), 1);
+    fclose(f);
+    assert_int_equal(sw_conf_load(path, &c, &errors), SW_ETOOBIG);
+    assert_null(c);
+    assert_int_equal(errors.n, 1);
+    assert_non_null(strstr(errors.v[0], ": cannot read: larger than "
+                                        "1048576 bytes"));
+    unlink(path);
+    sw_strv_release(&errors);
+}
+
+/* The text entry point (the fuzzer's): no NUL terminator needed, paths
+ * resolve against the directory given, the name is used in messages. */
+static void
+test_load_text(void **state)
+{
+    static const char text[] =
+        "agent = { state_dir = \"st\"; interval = 9; };XXXX";
+    struct sw_conf *c = NULL;
+    struct sw_strv errors = {0};
+
+    (void)state;
+    assert_int_equal(sw_conf_load_text(text, strlen(text) - 4, "t.conf",
+                                       "/srv/sw", &c, &errors),
+                     SW_EPARSE);
+    assert_int_equal(errors.n, 1);
+    assert_string_equal(errors.v[0], "t.conf:1: agent: 'interval' must be "
+                                     "between 10 and 86400, not 9");
+    sw_strv_release(&errors);
+    assert_int_equal(sw_conf_load_text(text, 28, "t.conf", "/srv/sw/", &c,
+                                       &errors),
+                     SW_EPARSE); /* cut inside the group */
+    sw_strv_release(&errors);
+    assert_int_equal(sw_conf_load_text("agent={state_dir=\"./st\";};", 26,
+                                       "t.conf", "/srv/sw/", &c, &errors),
+                     0);
+    assert_string_equal(c->agent.state_dir, "/srv/sw/st");
+    sw_conf_free(c);
+    /* A byte order mark is skipped. */
+    assert_int_equal(sw_conf_load_text("\xef\xbb\xbf" "agent={};", 12,
+                                       "t.conf", "/", &c, &errors),
+                     0);
+    sw_conf_free(c);
+    assert_int_equal(errors.n, 0);
+}
+
+/* Loading through a relative directory gives the same absolute paths. */
+static void
+test_relative_dir(void **state)
+{
+    struct sw_conf *c;
+    char want[PATH_MAX * 2];
+
+    (void)state;
+    assert_int_equal(chdir(".."), 0);
+    c = load_ok("config/good_full.conf");
+    (void)snprintf(want, sizeof(want), "%s/smtp.pass", cwd);
+    assert_string_equal(sw_conf_notifier(c, "mail")->password_file, want);
+    sw_conf_free(c);
+    assert_int_equal(chdir(cwd), 0);
+}
+
+/* The shipped examples are valid and draw no warnings. */
+static void
+test_examples(void **state)
+{
+    static const char *const names[] = {"streamwatch.conf", "minimal.conf",
+                                        "kinesis-stream.conf"};
+    char path[PATH_MAX * 2];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        struct sw_conf *c;
+        (void)snprintf(path, sizeof(path), "%s/../../../examples/%s", cwd,
+                       names[i]);
+        c = load_ok(path);
+        for (size_t j = 0; j < c->warnings.n; j++)
+            fprintf(stderr, "%s\n", c->warnings.v[j]);
+        assert_int_equal(c->warnings.n, 0);
+        assert_true(c->nrules > 0);
+        sw_conf_free(c);
+    }
+}
+
+static void
+test_misc(void **state)
+{
+    (void)state;
+    sw_conf_free(NULL);
+    assert_string_equal(sw_conf_notifier_type_name(SW_NOTIFIER_WEBHOOK),
+                        "webhook");
+    assert_string_equal(sw_conf_notifier_type_name(
+                            (enum sw_notifier_type)42), "?");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_full),
+        cmocka_unit_test(test_include),
+        cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_summary),
+        cmocka_unit_test(test_summary_recording),
+        cmocka_unit_test(test_unreadable),
+        cmocka_unit_test(test_too_big),
+        cmocka_unit_test(test_load_text),
+        cmocka_unit_test(test_relative_dir),
+        cmocka_unit_test(test_examples),
+        cmocka_unit_test(test_misc),
+    };
+
+    return cmocka_run_group_tests(tests, setup, NULL);
+}

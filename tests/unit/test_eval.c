@@ -1,0 +1,699 @@
+/* tests/unit/test_eval.c - rules/eval: CloudWatch's documented tables cell
+ * for cell, the premature-alarm rule, M-of-N over gaps, every comparison
+ * operator, and the reason / reason-data texts.
+ *
+ * Datapoint patterns are written as in aws-reference.md section 4.4:
+ * oldest -> newest, "0" = a value within the threshold, "X" = a breaching
+ * value, "-" = missing; one token per period of the evaluation range. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/clock.h"
+#include "lib/err.h"
+#include "lib/str.h"
+#include "rules/eval.h"
+#include "rules/rule.h"
+
+#define T_END 1795601100 /* 2026-11-25T10:05:00Z */
+#define T_QUERY (T_END + 41)
+#define PERIOD 60
+#define THRESHOLD 10.0
+#define V_OK 5.0
+#define V_BREACH 20.0
+
+/* "retain" in the tables: the expected state is the previous one. */
+#define PREV (-1)
+
+static struct sw_rule *
+mkrule(int n, int m, enum sw_tmd tmd, int range)
+{
+    struct sw_rule *r = sw_rule_new();
+
+    assert_non_null(r);
+    r->name = sw_strdup("t");
+    r->stat = sw_strdup("Sum");
+    r->period_s = PERIOD;
+    r->threshold = THRESHOLD;
+    r->cmp = SW_CMP_GT;
+    r->evaluation_periods = n;
+    r->datapoints_to_alarm = m;
+    r->evaluation_range = range;
+    r->tmd = tmd;
+    return r;
+}
+
+/* Turn "0 - X" into datapoints ending at T_END; returns the count and sets
+ * *range to the number of tokens. */
+static size_t
+mkpoints(const char *pattern, struct sw_datapoint *pts, int *range)
+{
+    size_t n = 0;
+    int i = 0;
+
+    for (const char *p = pattern; *p; p++) {
+        if (*p == ' ')
+            continue;
+        if (*p != '-') {
+            pts[n].value = *p == 'X' ? V_BREACH : V_OK;
+            pts[n].sample_count = -1;
+            pts[n].ts = i; /* slot for now; shifted below */
+            n++;
+        }
+        i++;
+    }
+    *range = i;
+    for (size_t k = 0; k < n; k++)
+        pts[k].ts = T_END - (time_t)(i - pts[k].ts) * PERIOD;
+    return n;
+}
+
+static enum sw_state
+run(const char *pattern, int n, int m, enum sw_tmd tmd, enum sw_state prev)
+{
+    struct sw_datapoint pts[64];
+    struct sw_eval_result res;
+    struct sw_rule *r;
+    enum sw_state st;
+    int range;
+    size_t np = mkpoints(pattern, pts, &range);
+
+    r = mkrule(n, m, tmd, range);
+    assert_int_equal(sw_eval(r, pts, np, T_END, prev, T_QUERY, &res), 0);
+    assert_non_null(res.reason);
+    assert_non_null(res.reason_data);
+    assert_int_equal(res.changed, res.state != prev);
+    st = res.state;
+    sw_eval_result_release(&res);
+    sw_rule_free(r);
+    return st;
+}
+
+/* ---- aws-reference.md section 4.4, both tables ------------------------ */
+
+struct table_row {
+    const char *pattern;
+    int filled; /* "# of data points that must be filled" column */
+    int want[4]; /* MISSING, IGNORE, BREACHING, NOT BREACHING */
+};
+
+#define I SW_STATE_INSUFFICIENT_DATA
+#define O SW_STATE_OK
+#define A SW_STATE_ALARM
+
+/* Table 1 - Datapoints to Alarm = 3, Evaluation Periods = 3. */
+static const struct table_row table1[] = {
+    {"0 - X - X", 0, {O, O, O, O}},
+    {"0 - - - -", 2, {O, O, O, O}},
+    {"- - - - -", 3, {I, PREV, A, O}},
+    {"0 X X - X", 0, {A, A, A, A}},
+    {"- - X - -", 2, {A, PREV, A, O}},
+};
+
+/* Table 2 - Datapoints to Alarm = 2, Evaluation Periods = 3. */
+static const struct table_row table2[] = {
+    {"0 - X - X", 0, {A, A, A, A}},
+    {"0 0 X 0 X", 0, {A, A, A, A}},
+    {"0 - X - -", 1, {O, O, A, O}},
+    {"- - - - 0", 2, {O, O, A, O}},
+    {"- - - X -", 2, {A, PREV, A, O}},
+};
+
+static const enum sw_tmd policies[4] = {SW_TMD_MISSING, SW_TMD_IGNORE,
+                                        SW_TMD_BREACHING,
+                                        SW_TMD_NOT_BREACHING};
+
+static void
+check_table(const struct table_row *rows, size_t nrows, int n, int m)
+{
+    static const enum sw_state prevs[] = {SW_STATE_OK, SW_STATE_ALARM,
+                                          SW_STATE_INSUFFICIENT_DATA};
+
+    for (size_t i = 0; i < nrows; i++) {
+        for (int p = 0; p < 4; p++) {
+            for (size_t k = 0; k < sizeof(prevs) / sizeof(prevs[0]); k++) {
+                int want = rows[i].want[p] == PREV ? (int)prevs[k]
+                                                   : rows[i].want[p];
+                enum sw_state got =
+                    run(rows[i].pattern, n, m, policies[p], prevs[k]);
+                if ((int)got != want)
+                    fail_msg("M=%d N=%d '%s' %s prev %s: got %s, want %s", m,
+                             n, rows[i].pattern, sw_tmd_name(policies[p]),
+                             sw_state_name(prevs[k]), sw_state_name(got),
+                             sw_state_name((enum sw_state)want));
+            }
+        }
+    }
+}
+
+/* The "must be filled" column: what breaching/notBreaching fill. */
+static void
+check_filled(const struct table_row *rows, size_t nrows, int n, int m)
+{
+    for (size_t i = 0; i < nrows; i++) {
+        struct sw_datapoint pts[16];
+        struct sw_eval_result res;
+        int range;
+        size_t np = mkpoints(rows[i].pattern, pts, &range);
+        struct sw_rule *r = mkrule(n, m, SW_TMD_BREACHING, range);
+
+        assert_int_equal(
+            sw_eval(r, pts, np, T_END, SW_STATE_OK, T_QUERY, &res), 0);
+        if (res.filled != rows[i].filled)
+            fail_msg("'%s': filled %d, want %d", rows[i].pattern, res.filled,
+                     rows[i].filled);
+        sw_eval_result_release(&res);
+        sw_rule_free(r);
+    }
+}
+
+static void
+test_table1(void **state)
+{
+    (void)state;
+    check_table(table1, sizeof(table1) / sizeof(table1[0]), 3, 3);
+    check_filled(table1, sizeof(table1) / sizeof(table1[0]), 3, 3);
+}
+
+static void
+test_table2(void **state)
+{
+    (void)state;
+    check_table(table2, sizeof(table2) / sizeof(table2[0]), 3, 2);
+    check_filled(table2, sizeof(table2) / sizeof(table2[0]), 3, 2);
+}
+
+/* ---- section 4.5: the premature-alarm rule ---------------------------- */
+
+static void
+test_premature(void **state)
+{
+    (void)state;
+    /* The documented ALARM: oldest breach 3 periods old with M = 3. */
+    assert_int_equal(run("- - X - -", 3, 3, SW_TMD_MISSING, O), A);
+    assert_int_equal(run("- - X - -", 3, 3, SW_TMD_MISSING, I), A);
+    /* The documented negatives: the next point might not breach. */
+    assert_int_equal(run("- - - - X", 3, 3, SW_TMD_MISSING, I), O);
+    assert_int_equal(run("- - - X -", 3, 3, SW_TMD_MISSING, I), O);
+    assert_int_equal(run("- - - X -", 3, 3, SW_TMD_MISSING, A), O);
+    /* M-of-N too: age 2 >= M = 2. */
+    assert_int_equal(run("- - - X -", 3, 2, SW_TMD_MISSING, O), A);
+    assert_int_equal(run("- - - - X", 3, 2, SW_TMD_MISSING, O), O);
+    /* Two breaches, oldest 3 old: also ALARM at M = 3. */
+    assert_int_equal(run("- - X X -", 3, 3, SW_TMD_MISSING, O), A);
+    /* A real non-breaching point anywhere in range disables the rule
+     * (table 2 row 3). */
+    assert_int_equal(run("0 - X - -", 3, 2, SW_TMD_MISSING, O), O);
+    /* A breach older than the last N periods does not count for age. */
+    assert_int_equal(run("X - - - -", 3, 3, SW_TMD_MISSING, O), O);
+    /* ignore keeps the state where missing would alarm. */
+    assert_int_equal(run("- - X - -", 3, 3, SW_TMD_IGNORE, O), O);
+    assert_int_equal(run("- - X - -", 3, 3, SW_TMD_IGNORE, A), A);
+    assert_int_equal(run("- - X - -", 3, 3, SW_TMD_IGNORE, I), I);
+}
+
+/* ---- section 4.3: the most recent real datapoints, over gaps ---------- */
+
+static void
+test_m_of_n_gaps(void **state)
+{
+    (void)state;
+    /* 2 of 3 over gaps: the 3 newest real points are X 0 X. */
+    assert_int_equal(run("X - 0 - X", 3, 2, SW_TMD_MISSING, O), A);
+    assert_int_equal(run("0 - 0 - X", 3, 2, SW_TMD_MISSING, A), O);
+    /* Older points beyond the newest N real ones are ignored. */
+    assert_int_equal(run("X X 0 0 0", 3, 1, SW_TMD_MISSING, A), O);
+    assert_int_equal(run("0 0 X X X", 3, 3, SW_TMD_MISSING, O), A);
+    /* With enough real points TreatMissingData is never consulted. */
+    for (int p = 0; p < 4; p++) {
+        assert_int_equal(run("X - X - 0 - X -", 4, 3, policies[p], O), A);
+        assert_int_equal(run("X - 0 - 0 - X -", 4, 3, policies[p], A), O);
+    }
+    /* 3 of 5, range 7, gaps everywhere. */
+    assert_int_equal(run("X X - 0 - 0 X", 5, 3, SW_TMD_MISSING, O), A);
+    assert_int_equal(run("X 0 - 0 - 0 X", 5, 3, SW_TMD_MISSING, A), O);
+    /* Fewer real than N, missing: evaluate the real ones only. */
+    assert_int_equal(run("X - X - - - 0", 5, 2, SW_TMD_MISSING, O), A);
+    /* Filling is as small as possible: 2 real + 3 filled breaching. */
+    assert_int_equal(run("0 - 0 - - - -", 5, 3, SW_TMD_BREACHING, O), A);
+    assert_int_equal(run("0 - 0 - - - -", 5, 4, SW_TMD_BREACHING, A), O);
+    /* N = 1, M = 1: only the newest real point matters. */
+    assert_int_equal(run("X - 0", 1, 1, SW_TMD_MISSING, A), O);
+    assert_int_equal(run("0 - X", 1, 1, SW_TMD_MISSING, O), A);
+    assert_int_equal(run("0 X -", 1, 1, SW_TMD_MISSING, O), A);
+}
+
+/* ---- comparison operators, equality edges ------------------------------ */
+
+static enum sw_state
+run_value(enum sw_cmp cmp, double v, double thr, char **reason)
+{
+    struct sw_datapoint p = {T_END - PERIOD, v, -1};
+    struct sw_eval_result res;
+    struct sw_rule *r = mkrule(1, 1, SW_TMD_MISSING, 0);
+    enum sw_state st;
+
+    r->cmp = cmp;
+    r->threshold = thr;
+    assert_int_equal(sw_eval(r, &p, 1, T_END, SW_STATE_OK, T_QUERY, &res),
+                     0);
+    st = res.state;
+    *reason = res.reason;
+    res.reason = NULL;
+    sw_eval_result_release(&res);
+    sw_rule_free(r);
+    return st;
+}
+
+static void
+test_operators(void **state)
+{
+    static const struct {
+        enum sw_cmp cmp;
+        double v;
+        enum sw_state want;
+        const char *phrase;
+    } cases[] = {
+        {SW_CMP_GT, 10.5, A, "was greater than the threshold (10.0)"},
+        {SW_CMP_GT, 10.0, O, "was not greater than the threshold (10.0)"},
+        {SW_CMP_GT, 9.5, O, "was not greater than the threshold (10.0)"},
+        {SW_CMP_GE, 10.0, A,
+         "was greater than or equal to the threshold (10.0)"},
+        {SW_CMP_GE, 9.999, O,
+         "was not greater than or equal to the threshold (10.0)"},
+        {SW_CMP_LT, 9.5, A, "was less than the threshold (10.0)"},
+        {SW_CMP_LT, 10.0, O, "was not less than the threshold (10.0)"},
+        {SW_CMP_LE, 10.0, A, "was less than or equal to the threshold (10.0)"},
+        {SW_CMP_LE, 10.001, O,
+         "was not less than or equal to the threshold (10.0)"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *reason = NULL;
+        enum sw_state st = run_value(cases[i].cmp, cases[i].v, 10.0, &reason);
+        if (st != cases[i].want || !strstr(reason, cases[i].phrase))
+            fail_msg("%s %g: %s '%s'", sw_cmp_name(cases[i].cmp), cases[i].v,
+                     sw_state_name(st), reason);
+        free(reason);
+    }
+}
+
+/* ---- reasons (section 4.9) --------------------------------------------- */
+
+/* Evaluate values given newest-last over the last NV periods before T_END
+ * (NAN-free; a value < -1e300 marks a missing period). */
+#define GAP (-1e308)
+static void
+eval_values(struct sw_rule *r, const double *v, size_t nv, enum sw_state prev,
+            struct sw_eval_result *res)
+{
+    struct sw_datapoint pts[32];
+    size_t np = 0;
+
+    for (size_t i = 0; i < nv; i++) {
+        if (v[i] == GAP)
+            continue;
+        pts[np].ts = T_END - (time_t)(nv - i) * PERIOD;
+        pts[np].value = v[i];
+        pts[np].sample_count = -1;
+        np++;
+    }
+    assert_int_equal(sw_eval(r, pts, np, T_END, prev, T_QUERY, res), 0);
+}
+
+static void
+expect_reason(struct sw_rule *r, const double *v, size_t nv,
+              enum sw_state prev, enum sw_state want, const char *reason)
+{
+    struct sw_eval_result res;
+
+    eval_values(r, v, nv, prev, &res);
+    assert_int_equal(res.state, want);
+    assert_string_equal(res.reason, reason);
+    sw_eval_result_release(&res);
+    sw_rule_free(r);
+}
+
+#define NV(a) (sizeof(a) / sizeof(a[0]))
+
+static void
+test_reason_single(void **state)
+{
+    static const double seed[] = {3.0, 12.0};
+    static const double back[] = {12.0, 0.0666851903306472};
+
+    (void)state;
+    /* The seed alarm's breach; the transition text is CloudWatch's fixed
+     * "OK -> ALARM" even when the alarm was INSUFFICIENT_DATA. */
+    expect_reason(mkrule(1, 1, SW_TMD_MISSING, 0), seed, NV(seed),
+                  SW_STATE_INSUFFICIENT_DATA, SW_STATE_ALARM,
+                  "Threshold Crossed: 1 out of the last 1 datapoints [12.0 "
+                  "(25/11/26 10:04:00)] was greater than the threshold (10.0) "
+                  "(minimum 1 datapoint for OK -> ALARM transition).");
+    expect_reason(mkrule(1, 1, SW_TMD_MISSING, 0), back, NV(back),
+                  SW_STATE_ALARM, SW_STATE_OK,
+                  "Threshold Crossed: 1 out of the last 1 datapoints "
+                  "[0.0666851903306472 (25/11/26 10:04:00)] was not greater "
+                  "than the threshold (10.0) (minimum 1 datapoint for ALARM "
+                  "-> OK transition).");
+}
+
+static void
+test_reason_plural(void **state)
+{
+    static const double three[] = {0.0, 11.0, 12.5, 3.0, 99.7027322404378};
+    static const double ok[] = {0.0, 11.0, 2.0, 3.0, 4.0};
+    static const double ok22[] = {10.0, 10.0};
+
+    (void)state;
+    /* 3 of 5: the breaching points, newest first. */
+    expect_reason(mkrule(5, 3, SW_TMD_MISSING, 0), three, NV(three),
+                  SW_STATE_OK, SW_STATE_ALARM,
+                  "Threshold Crossed: 3 out of the last 5 datapoints "
+                  "[99.7027322404378 (25/11/26 10:04:00), 12.5 (25/11/26 "
+                  "10:02:00), 11.0 (25/11/26 10:01:00)] were greater than the "
+                  "threshold (10.0) (minimum 3 datapoints for OK -> ALARM "
+                  "transition).");
+    /* Recovery: the non-breaching points; N - M + 1 = 3 of them force OK. */
+    expect_reason(mkrule(5, 3, SW_TMD_MISSING, 0), ok, NV(ok), SW_STATE_ALARM,
+                  SW_STATE_OK,
+                  "Threshold Crossed: 4 out of the last 5 datapoints [4.0 "
+                  "(25/11/26 10:04:00), 3.0 (25/11/26 10:03:00), 2.0 (25/11/26 "
+                  "10:02:00), 0.0 (25/11/26 10:00:00)] were not greater than "
+                  "the threshold (10.0) (minimum 3 datapoints for ALARM -> OK "
+                  "transition).");
+    /* As recorded for a 2-of-2 alarm on GreaterThanOrEqualToThreshold 30:
+     * "(minimum 1 datapoint for ALARM -> OK transition)". */
+    {
+        struct sw_rule *r = mkrule(2, 2, SW_TMD_MISSING, 0);
+        r->cmp = SW_CMP_GE;
+        r->threshold = 30.0;
+        expect_reason(r, ok22, NV(ok22), SW_STATE_ALARM, SW_STATE_OK,
+                      "Threshold Crossed: 2 out of the last 2 datapoints "
+                      "[10.0 (25/11/26 10:04:00), 10.0 (25/11/26 10:03:00)] "
+                      "were not greater than or equal to the threshold (30.0) "
+                      "(minimum 1 datapoint for ALARM -> OK transition).");
+    }
+}
+
+static void
+test_reason_filled(void **state)
+{
+    static const double none2[] = {GAP, GAP, GAP, GAP};
+    static const double none1[] = {GAP, GAP, GAP};
+    static const double mixed[] = {GAP, GAP, 0.0, GAP};
+    static const double zero[] = {GAP, GAP, GAP, 0.0, GAP};
+    static const double x1[] = {GAP, GAP, GAP, 12.0, GAP};
+    static const double mix2[] = {GAP, 11.0, 0.0, GAP, GAP, GAP};
+
+    (void)state;
+    expect_reason(mkrule(2, 2, SW_TMD_BREACHING, 0), none2, NV(none2),
+                  SW_STATE_OK, SW_STATE_ALARM,
+                  "Threshold Crossed: no datapoints were received for 2 "
+                  "periods and 2 missing datapoints were treated as "
+                  "[Breaching].");
+    expect_reason(mkrule(1, 1, SW_TMD_NOT_BREACHING, 0), none1, NV(none1),
+                  SW_STATE_ALARM, SW_STATE_OK,
+                  "Threshold Crossed: no datapoints were received for 1 "
+                  "period and 1 missing datapoint was treated as "
+                  "[NonBreaching].");
+    /* Real and filled points together (LessThanThreshold 1.0). */
+    {
+        struct sw_rule *r = mkrule(2, 2, SW_TMD_BREACHING, 0);
+        r->cmp = SW_CMP_LT;
+        r->threshold = 1.0;
+        expect_reason(r, mixed, NV(mixed), SW_STATE_OK, SW_STATE_ALARM,
+                      "Threshold Crossed: 1 out of the last 2 datapoints "
+                      "[0.0 (25/11/26 10:03:00)] was less than the threshold "
+                      "(1.0) and 1 missing datapoint was treated as "
+                      "[Breaching] (minimum 2 datapoints for OK -> ALARM "
+                      "transition).");
+    }
+    /* The filled points alone decide: the recorded "1 datapoint was
+     * received for 3 periods and 2 missing datapoints were treated as
+     * [Breaching]" (2 of 3, the one real point not breaching). */
+    expect_reason(mkrule(3, 2, SW_TMD_BREACHING, 0), zero, NV(zero),
+                  SW_STATE_OK, SW_STATE_ALARM,
+                  "Threshold Crossed: 1 datapoint was received for 3 periods "
+                  "and 2 missing datapoints were treated as [Breaching].");
+    expect_reason(mkrule(3, 3, SW_TMD_NOT_BREACHING, 0), x1, NV(x1),
+                  SW_STATE_ALARM, SW_STATE_OK,
+                  "Threshold Crossed: 1 datapoint was received for 3 periods "
+                  "and 2 missing datapoints were treated as [NonBreaching].");
+    /* Recovery helped by filled points: N - M + 1 = 4 for 2 of 5. */
+    expect_reason(mkrule(5, 2, SW_TMD_NOT_BREACHING, 0), mix2, NV(mix2),
+                  SW_STATE_ALARM, SW_STATE_OK,
+                  "Threshold Crossed: 1 out of the last 5 datapoints [0.0 "
+                  "(25/11/26 10:01:00)] was not greater than the threshold "
+                  "(10.0) and 3 missing datapoints were treated as "
+                  "[NonBreaching] (minimum 4 datapoints for ALARM -> OK "
+                  "transition).");
+}
+
+static void
+test_reason_insufficient_and_kept(void **state)
+{
+    static const double none5[] = {GAP, GAP, GAP, GAP, GAP};
+    static const double none3[] = {GAP, GAP, GAP};
+    static const double x_last[] = {GAP, GAP, GAP, GAP, 12.0};
+    static const double x_mid[] = {GAP, GAP, 12.0, GAP, GAP};
+
+    (void)state;
+    expect_reason(mkrule(3, 3, SW_TMD_MISSING, 0), none5, NV(none5),
+                  SW_STATE_OK, SW_STATE_INSUFFICIENT_DATA,
+                  "Insufficient Data: 3 datapoints were unknown.");
+    expect_reason(mkrule(1, 1, SW_TMD_MISSING, 0), none3, NV(none3),
+                  SW_STATE_ALARM, SW_STATE_INSUFFICIENT_DATA,
+                  "Insufficient Data: 1 datapoint was unknown.");
+    expect_reason(mkrule(3, 3, SW_TMD_IGNORE, 0), none5, NV(none5),
+                  SW_STATE_ALARM, SW_STATE_ALARM,
+                  "Missing data ignored: no datapoints were received for 3 "
+                  "periods; the current state was kept.");
+    expect_reason(mkrule(3, 3, SW_TMD_IGNORE, 0), x_mid, NV(x_mid),
+                  SW_STATE_OK, SW_STATE_OK,
+                  "Missing data ignored: 1 datapoint was received for 3 "
+                  "periods; the current state was kept.");
+    /* Premature alarm under `missing`. */
+    expect_reason(mkrule(3, 3, SW_TMD_MISSING, 0), x_mid, NV(x_mid),
+                  SW_STATE_OK, SW_STATE_ALARM,
+                  "Threshold Crossed: 1 out of the last 1 datapoints [12.0 "
+                  "(25/11/26 10:02:00)] was greater than the threshold (10.0) "
+                  "(minimum 3 datapoints for OK -> ALARM transition).");
+    /* `- - - - X`, M = 3: OK, with our own wording. */
+    expect_reason(mkrule(3, 3, SW_TMD_MISSING, 0), x_last, NV(x_last),
+                  SW_STATE_INSUFFICIENT_DATA, SW_STATE_OK,
+                  "Threshold Crossed: 1 out of the last 1 datapoints [12.0 "
+                  "(25/11/26 10:04:00)] was greater than the threshold (10.0), "
+                  "fewer than the minimum 3 datapoints for OK -> ALARM "
+                  "transition.");
+}
+
+static void
+test_reason_numbers(void **state)
+{
+    static const double big[] = {12345678.0};
+    struct sw_rule *r = mkrule(1, 1, SW_TMD_MISSING, 0);
+
+    (void)state;
+    r->threshold = 1e7;
+    expect_reason(r, big, NV(big), SW_STATE_OK, SW_STATE_ALARM,
+                  "Threshold Crossed: 1 out of the last 1 datapoints "
+                  "[1.2345678E7 (25/11/26 10:04:00)] was greater than the "
+                  "threshold (1.0E7) (minimum 1 datapoint for OK -> ALARM "
+                  "transition).");
+}
+
+/* ---- StateReasonData ---------------------------------------------------- */
+
+static void
+test_reason_data(void **state)
+{
+    struct sw_datapoint pts[] = {
+        {T_END - 2 * PERIOD, 21.5, 2.0},
+        {T_END - 1 * PERIOD, 3.0, -1},
+    };
+    struct sw_eval_result res;
+    struct sw_rule *r = mkrule(2, 1, SW_TMD_MISSING, 0);
+
+    (void)state;
+    r->unit = sw_strdup("Count");
+    assert_int_equal(
+        sw_eval(r, pts, 2, T_END, SW_STATE_OK, T_QUERY, &res), 0);
+    assert_int_equal(res.state, SW_STATE_ALARM);
+    assert_string_equal(
+        res.reason_data,
+        "{\"version\":\"1.0\",\"queryDate\":\"2026-11-25T10:05:41.000+0000\","
+        "\"startDate\":\"2026-11-25T10:03:00.000+0000\",\"unit\":\"Count\","
+        "\"statistic\":\"Sum\",\"period\":60,\"recentDatapoints\":[21.5,3.0],"
+        "\"threshold\":10.0,\"evaluatedDatapoints\":["
+        "{\"timestamp\":\"2026-11-25T10:04:00.000+0000\",\"value\":3.0},"
+        "{\"timestamp\":\"2026-11-25T10:03:00.000+0000\",\"sampleCount\":2.0,"
+        "\"value\":21.5}]}");
+    /* evaluated: newest first. */
+    assert_int_equal(res.nevaluated, 2);
+    assert_int_equal(res.evaluated[0].ts, T_END - PERIOD);
+    assert_true(res.evaluated[1].value == 21.5);
+    sw_eval_result_release(&res);
+
+    /* No data: every unknown period with a timestamp only, no startDate. */
+    r->datapoints_to_alarm = 2;
+    assert_int_equal(
+        sw_eval(r, NULL, 0, T_END, SW_STATE_OK, T_QUERY, &res), 0);
+    assert_int_equal(res.state, SW_STATE_INSUFFICIENT_DATA);
+    assert_int_equal(res.nevaluated, 0);
+    assert_null(res.evaluated);
+    assert_string_equal(
+        res.reason_data,
+        "{\"version\":\"1.0\",\"queryDate\":\"2026-11-25T10:05:41.000+0000\","
+        "\"unit\":\"Count\",\"statistic\":\"Sum\",\"period\":60,"
+        "\"recentDatapoints\":[],\"threshold\":10.0,\"evaluatedDatapoints\":["
+        "{\"timestamp\":\"2026-11-25T10:04:00.000+0000\"},"
+        "{\"timestamp\":\"2026-11-25T10:03:00.000+0000\"}]}");
+    sw_eval_result_release(&res);
+
+    /* Filled periods appear as timestamps beside the real points; a unit
+     * needing escapes stays valid JSON. */
+    free(r->unit);
+    r->unit = sw_strdup("a\"b\\");
+    r->tmd = SW_TMD_BREACHING;
+    pts[0].ts = T_END - 4 * PERIOD;
+    assert_int_equal(
+        sw_eval(r, pts, 1, T_END, SW_STATE_OK, T_QUERY, &res), 0);
+    assert_int_equal(res.state, SW_STATE_ALARM);
+    assert_int_equal(res.filled, 1);
+    assert_string_equal(
+        res.reason_data,
+        "{\"version\":\"1.0\",\"queryDate\":\"2026-11-25T10:05:41.000+0000\","
+        "\"startDate\":\"2026-11-25T10:01:00.000+0000\","
+        "\"unit\":\"a\\\"b\\\\\",\"statistic\":\"Sum\",\"period\":60,"
+        "\"recentDatapoints\":[21.5],\"threshold\":10.0,"
+        "\"evaluatedDatapoints\":["
+        "{\"timestamp\":\"2026-11-25T10:04:00.000+0000\"},"
+        "{\"timestamp\":\"2026-11-25T10:01:00.000+0000\",\"sampleCount\":2.0,"
+        "\"value\":21.5}]}");
+    sw_eval_result_release(&res);
+    sw_rule_free(r);
+}
+
+/* ---- input handling, windows, errors ----------------------------------- */
+
+static void
+test_input_handling(void **state)
+{
+    /* Unordered, one duplicate period (the later entry wins), one point
+     * before the window and one at its (exclusive) end. */
+    struct sw_datapoint pts[] = {
+        {T_END - 1 * PERIOD, 50.0, -1},
+        {T_END - 10 * PERIOD, 50.0, -1},
+        {T_END - 2 * PERIOD, 1.0, -1},
+        {T_END, 50.0, -1},
+        {T_END - 1 * PERIOD, 2.0, -1},
+    };
+    struct sw_eval_result res;
+    struct sw_rule *r = mkrule(2, 1, SW_TMD_MISSING, 0);
+
+    (void)state;
+    assert_int_equal(
+        sw_eval(r, pts, NV(pts), T_END, SW_STATE_ALARM, T_QUERY, &res), 0);
+    assert_int_equal(res.state, SW_STATE_OK);
+    assert_int_equal(res.changed, 1);
+    assert_int_equal(res.nevaluated, 2);
+    assert_true(res.evaluated[0].value == 2.0);
+    assert_true(res.evaluated[1].value == 1.0);
+    sw_eval_result_release(&res);
+    sw_eval_result_release(NULL);
+
+    /* Misaligned timestamps fall into the period that holds them. */
+    pts[0].ts = T_END - 30;
+    pts[0].value = 99.0;
+    assert_int_equal(
+        sw_eval(r, pts, 1, T_END, SW_STATE_OK, T_QUERY, &res), 0);
+    assert_int_equal(res.state, SW_STATE_ALARM);
+    sw_eval_result_release(&res);
+    sw_rule_free(r);
+}
+
+static void
+test_invalid(void **state)
+{
+    struct sw_eval_result res;
+    struct sw_rule *r = mkrule(3, 3, SW_TMD_MISSING, 0);
+
+    (void)state;
+    r->datapoints_to_alarm = 4;
+    assert_int_equal(sw_eval(r, NULL, 0, T_END, O, T_QUERY, &res), SW_EINVAL);
+    assert_null(res.reason);
+    r->datapoints_to_alarm = 0;
+    assert_int_equal(sw_eval(r, NULL, 0, T_END, O, T_QUERY, &res), SW_EINVAL);
+    r->datapoints_to_alarm = 3;
+    r->period_s = 0;
+    assert_int_equal(sw_eval(r, NULL, 0, T_END, O, T_QUERY, &res), SW_EINVAL);
+    r->period_s = 60;
+    r->evaluation_range = SW_EVAL_MAX_RANGE + 1;
+    assert_int_equal(sw_eval(r, NULL, 0, T_END, O, T_QUERY, &res), SW_EINVAL);
+    /* A range below N is widened to N. */
+    r->evaluation_range = 1;
+    assert_int_equal(sw_eval(r, NULL, 0, T_END, O, T_QUERY, &res), 0);
+    assert_string_equal(res.reason,
+                        "Insufficient Data: 3 datapoints were unknown.");
+    sw_eval_result_release(&res);
+    assert_int_equal(sw_eval(NULL, NULL, 0, T_END, O, T_QUERY, &res),
+                     SW_EINVAL);
+    sw_rule_free(r);
+}
+
+static void
+test_window(void **state)
+{
+    struct sw_rule *r = mkrule(3, 3, SW_TMD_MISSING, 0);
+    time_t start, end;
+
+    (void)state;
+    /* Only complete periods: 10:05:30 -> [10:00, 10:05). */
+    sw_eval_window(r, T_END + 30, &start, &end);
+    assert_int_equal(end, T_END);
+    assert_int_equal(start, T_END - 5 * 60);
+    sw_eval_window(r, T_END, &start, &end);
+    assert_int_equal(end, T_END);
+    /* 5-minute periods align to 5-minute boundaries. */
+    r->period_s = 300;
+    sw_eval_window(r, T_END + 299, &start, &end);
+    assert_int_equal(end, T_END);
+    assert_int_equal(start, T_END - 5 * 300);
+    /* Before the epoch the floor still rounds down. */
+    r->period_s = 60;
+    sw_eval_window(r, -30, &start, &end);
+    assert_int_equal(end, -60);
+    sw_rule_free(r);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_table1),
+        cmocka_unit_test(test_table2),
+        cmocka_unit_test(test_premature),
+        cmocka_unit_test(test_m_of_n_gaps),
+        cmocka_unit_test(test_operators),
+        cmocka_unit_test(test_reason_single),
+        cmocka_unit_test(test_reason_plural),
+        cmocka_unit_test(test_reason_filled),
+        cmocka_unit_test(test_reason_insufficient_and_kept),
+        cmocka_unit_test(test_reason_numbers),
+        cmocka_unit_test(test_reason_data),
+        cmocka_unit_test(test_input_handling),
+        cmocka_unit_test(test_invalid),
+        cmocka_unit_test(test_window),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
