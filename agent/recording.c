@@ -820,7 +820,8 @@ sw_recording_fetch(const struct sw_recording *rec,
     *out = NULL;
     *n = 0;
     sw_buf_init(&key, 64 * 1024);
-    if (!q->namespace_ || !q->metric || !q->stat || q->ndims > SW_MAX_DIMENSIONS) {
+    if (!q->namespace_ || !q->metric || !q->stat ||
+        q->ndims > SW_MAX_DIMENSIONS) {
         snprintf(err, errlen, "%s: incomplete query", rec->name);
         goto out;
     }

@@ -30,8 +30,8 @@
 /* Epoch seconds we accept in a reply: 1970 up to the year 9999. */
 #define CW_MAX_EPOCH 253402300799.0
 
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...) SW_PRINTF(3, 4);
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    SW_PRINTF(3, 4);
 
 static void
 set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -90,8 +90,7 @@ utf8_ok(const char *s)
 
 /* A string member within [1, max] bytes of valid UTF-8. */
 static int
-check_str(const char *what, const char *s, size_t max, char *err,
-          size_t errlen)
+check_str(const char *what, const char *s, size_t max, char *err, size_t errlen)
 {
     size_t n;
 
@@ -115,15 +114,33 @@ check_str(const char *what, const char *s, size_t max, char *err,
 static int
 unit_ok(const char *u)
 {
-    static const char *const units[] = {
-        "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes",
-        "Megabytes", "Gigabytes", "Terabytes", "Bits", "Kilobits",
-        "Megabits", "Gigabits", "Terabits", "Percent", "Count",
-        "Bytes/Second", "Kilobytes/Second", "Megabytes/Second",
-        "Gigabytes/Second", "Terabytes/Second", "Bits/Second",
-        "Kilobits/Second", "Megabits/Second", "Gigabits/Second",
-        "Terabits/Second", "Count/Second", "None",
-    };
+    static const char *const units[] = {"Seconds",
+                                        "Microseconds",
+                                        "Milliseconds",
+                                        "Bytes",
+                                        "Kilobytes",
+                                        "Megabytes",
+                                        "Gigabytes",
+                                        "Terabytes",
+                                        "Bits",
+                                        "Kilobits",
+                                        "Megabits",
+                                        "Gigabits",
+                                        "Terabits",
+                                        "Percent",
+                                        "Count",
+                                        "Bytes/Second",
+                                        "Kilobytes/Second",
+                                        "Megabytes/Second",
+                                        "Gigabytes/Second",
+                                        "Terabytes/Second",
+                                        "Bits/Second",
+                                        "Kilobits/Second",
+                                        "Megabits/Second",
+                                        "Gigabits/Second",
+                                        "Terabits/Second",
+                                        "Count/Second",
+                                        "None"};
 
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
         if (strcmp(u, units[i]) == 0)
@@ -143,8 +160,7 @@ check_query(const struct sw_metric_query *q, char *err, size_t errlen)
     if (r < 0)
         return r;
     if (q->namespace_[0] == ':') {
-        set_err(err, errlen, "namespace '%s' starts with ':'",
-                q->namespace_);
+        set_err(err, errlen, "namespace '%s' starts with ':'", q->namespace_);
         return SW_EINVAL;
     }
     r = check_str("metric name", q->metric, 255, err, errlen);
@@ -196,9 +212,8 @@ check_query(const struct sw_metric_query *q, char *err, size_t errlen)
     span = (long long)q->end - (long long)q->start;
     points = (span + q->period_s - 1) / q->period_s;
     if (points > SW_CW_MAX_DATAPOINTS) {
-        set_err(err, errlen,
-                "%lld datapoints requested, more than %d per call", points,
-                SW_CW_MAX_DATAPOINTS);
+        set_err(err, errlen, "%lld datapoints requested, more than %d per call",
+                points, SW_CW_MAX_DATAPOINTS);
         return SW_EINVAL;
     }
     return 0;
@@ -206,7 +221,7 @@ check_query(const struct sw_metric_query *q, char *err, size_t errlen)
 
 struct dump_ctx {
     struct sw_buf *b;
-    int r;          /* why the dump stopped: SW_ETOOBIG or SW_ENOMEM */
+    int r; /* why the dump stopped: SW_ETOOBIG or SW_ENOMEM */
 };
 
 static int
@@ -278,10 +293,9 @@ sw_cw_gms_request(const struct sw_metric_query *q, struct sw_buf *body,
         failed = 1;
     /* Percentiles travel in ExtendedStatistics; the two lists are
      * mutually exclusive. */
-    set_new(o,
-            sw_stat_is_percentile(q->stat) ? "ExtendedStatistics"
-                                           : "Statistics",
-            stats, &failed);
+    set_new(
+        o, sw_stat_is_percentile(q->stat) ? "ExtendedStatistics" : "Statistics",
+        stats, &failed);
     stats = NULL;
     if (q->unit)
         set_new(o, "Unit", json_string(q->unit), &failed);
@@ -393,8 +407,7 @@ parse_point(const json_t *dp, size_t i, const char *stat,
             return SW_EPARSE;
         }
         if (out->sample_count < 0) {
-            set_err(err, errlen, "datapoint %zu: 'SampleCount' is negative",
-                    i);
+            set_err(err, errlen, "datapoint %zu: 'SampleCount' is negative", i);
             return SW_EPARSE;
         }
     }
@@ -422,8 +435,8 @@ parse_point(const json_t *dp, size_t i, const char *stat,
         return SW_EPARSE;
     }
     if (get_number(v, &out->value) < 0) {
-        set_err(err, errlen, "datapoint %zu: '%s' is %s, not a number", i,
-                stat, type_name(v));
+        set_err(err, errlen, "datapoint %zu: '%s' is %s, not a number", i, stat,
+                type_name(v));
         return SW_EPARSE;
     }
     return 0;
@@ -431,8 +444,7 @@ parse_point(const json_t *dp, size_t i, const char *stat,
 
 int
 sw_cw_gms_parse(const char *json, size_t len, const char *stat,
-                struct sw_datapoint **out, size_t *n, char *err,
-                size_t errlen)
+                struct sw_datapoint **out, size_t *n, char *err, size_t errlen)
 {
     json_t *root = NULL;
     const json_t *dps;
@@ -460,8 +472,7 @@ sw_cw_gms_parse(const char *json, size_t len, const char *stat,
         goto out;
     }
     if (!json_is_object(root)) {
-        set_err(err, errlen, "reply is %s, not a JSON object",
-                type_name(root));
+        set_err(err, errlen, "reply is %s, not a JSON object", type_name(root));
         goto out;
     }
     dps = json_object_get(root, "Datapoints");
@@ -511,8 +522,7 @@ out:
 }
 
 int
-sw_cw_get_metric_statistics(struct sw_aws *a,
-                            const struct sw_metric_query *q,
+sw_cw_get_metric_statistics(struct sw_aws *a, const struct sw_metric_query *q,
                             struct sw_datapoint **out, size_t *n,
                             struct sw_aws_error *err)
 {

@@ -671,8 +671,13 @@ sw_credproc_run(const char *cmdline, long timeout_ms, struct sw_creds *out,
             (void)snprintf(how, sizeof(how), "was killed by signal %d",
                            WTERMSIG(ch.status));
         else
-            (void)snprintf(how, sizeof(how), "exited with status %d",
-                           WEXITSTATUS(ch.status));
+            /* 127 is what a failed exec exits with when posix_spawn
+             * cannot report the error itself (fork fallback). */
+            (void)snprintf(how, sizeof(how), "exited with status %d%s",
+                           WEXITSTATUS(ch.status),
+                           WEXITSTATUS(ch.status) == 127 && !ch.ebuf[0]
+                               ? " (not found?)"
+                               : "");
         seterr(err, errlen, "credential_process '%s' %s%s%s", argv[0], how,
                ch.ebuf[0] ? ": " : "", ch.ebuf);
         r = SW_EPROC;

@@ -24,16 +24,15 @@
 #define SW_QUERY_MAX_BODY (1024u * 1024)
 
 struct sw_query {
-    struct sw_buf body;   /* capped at SW_QUERY_MAX_BODY */
-    int err;              /* first error, 0 while all adds succeeded */
+    struct sw_buf body; /* capped at SW_QUERY_MAX_BODY */
+    int err;            /* first error, 0 while all adds succeeded */
 };
 
 /* sw_query_init - start a body with Action=ACTION&Version=VERSION.
  * Q is the caller's (usually on the stack); release it with
  * sw_query_release() whatever this returns.
  * Returns 0, SW_EINVAL (ACTION or VERSION NULL or empty) or SW_ENOMEM. */
-int sw_query_init(struct sw_query *q, const char *action,
-                  const char *version);
+int sw_query_init(struct sw_query *q, const char *action, const char *version);
 
 /* sw_query_add - append "&KEY=VALUE", both encoded.  VALUE "" gives
  * "KEY=" (how the Query protocol sends an empty list).  KEY and VALUE are

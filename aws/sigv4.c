@@ -79,8 +79,8 @@ sw_sha256_hex(const void *data, size_t len, char out[65])
 }
 
 int
-sw_hmac_sha256_hex(const void *key, size_t keylen, const void *data,
-                   size_t len, char out[65])
+sw_hmac_sha256_hex(const void *key, size_t keylen, const void *data, size_t len,
+                   char out[65])
 {
     unsigned char md[32];
     int r = hmac(key, keylen, data, len, md);
@@ -131,9 +131,8 @@ sw_uri_encode(struct sw_buf *out, const char *s, size_t len, int keep_slash)
 }
 
 int
-sw_sigv4_signing_key(const char *secret, const char *date8,
-                     const char *region, const char *service,
-                     unsigned char out[32])
+sw_sigv4_signing_key(const char *secret, const char *date8, const char *region,
+                     const char *service, unsigned char out[32])
 {
     unsigned char k1[32], k2[32];
     struct sw_buf seed;
@@ -277,10 +276,10 @@ out:
 /* --- canonical query --- */
 
 struct qparam {
-    size_t off;      /* into the arena while building */
+    size_t off; /* into the arena while building */
     size_t nlen;
     size_t vlen;
-    const char *p;   /* "name" followed directly by "value" */
+    const char *p; /* "name" followed directly by "value" */
 };
 
 static int
@@ -412,9 +411,9 @@ out:
 /* --- canonical headers --- */
 
 struct chdr {
-    size_t noff, nlen;   /* lower-cased name in the arena */
-    size_t voff, vlen;   /* trimmed, collapsed value in the arena */
-    size_t idx;          /* input position: repeated headers keep order */
+    size_t noff, nlen; /* lower-cased name in the arena */
+    size_t voff, vlen; /* trimmed, collapsed value in the arena */
+    size_t idx;        /* input position: repeated headers keep order */
     const char *base;
 };
 
@@ -552,7 +551,8 @@ canonical_headers(const struct sw_sigv4_req *req, struct sw_buf *canon,
         r = sw_buf_addc(canon, '\n');
 out:
     free(v);
-    sw_buf_release(&arena);
+    /* The values include X-Amz-Security-Token, a secret. */
+    sw_buf_wipe(&arena);
     return r;
 }
 
@@ -568,9 +568,8 @@ copy_out(struct sw_buf *dst, const struct sw_buf *src)
 }
 
 int
-sw_sigv4_sign(const struct sw_sigv4_req *req,
-              const struct sw_sigv4_key *key, time_t t,
-              struct sw_buf *authz, struct sw_buf *creq,
+sw_sigv4_sign(const struct sw_sigv4_req *req, const struct sw_sigv4_key *key,
+              time_t t, struct sw_buf *authz, struct sw_buf *creq,
               struct sw_buf *sts)
 {
     struct sw_buf c, s, hdrs, signed_h, host, date;
@@ -591,8 +590,8 @@ sw_sigv4_sign(const struct sw_sigv4_req *req,
     if (sts)
         sw_buf_reset(sts);
     if (!req || !key || !authz || !token_ok(req->method) ||
-        (req->body_len && !req->body) || !scope_ok(key->akid) ||
-        !key->secret || !scope_ok(key->region) || !scope_ok(key->service))
+        (req->body_len && !req->body) || !scope_ok(key->akid) || !key->secret ||
+        !scope_ok(key->region) || !scope_ok(key->service))
         goto out;
     sw_time_amz(t, amz);
     if (strlen(amz) != 16)
@@ -644,8 +643,7 @@ sw_sigv4_sign(const struct sw_sigv4_req *req,
 
     /* amz is "YYYYMMDDTHHMMSSZ"; the scope date is its first 8 bytes. */
     amz[8] = '\0';
-    r = sw_sigv4_signing_key(key->secret, amz, key->region, key->service,
-                             kx);
+    r = sw_sigv4_signing_key(key->secret, amz, key->region, key->service, kx);
     if (r == 0)
         r = hmac(kx, sizeof(kx), s.data, s.len, md);
     if (r < 0)
@@ -655,8 +653,8 @@ sw_sigv4_sign(const struct sw_sigv4_req *req,
     r = sw_buf_addf(authz,
                     SIGV4_ALGO " Credential=%s/%s/%s/%s/aws4_request, "
                                "SignedHeaders=%s, Signature=%s",
-                    key->akid, amz, key->region, key->service,
-                    signed_h.data, sig);
+                    key->akid, amz, key->region, key->service, signed_h.data,
+                    sig);
     if (r == 0)
         r = copy_out(creq, &c);
     if (r == 0)
@@ -672,9 +670,10 @@ out:
             sw_buf_reset(sts);
     }
     sw_memzero(kx, sizeof(kx));
-    sw_buf_release(&c);
+    /* The canonical headers carry the session token. */
+    sw_buf_wipe(&c);
     sw_buf_release(&s);
-    sw_buf_release(&hdrs);
+    sw_buf_wipe(&hdrs);
     sw_buf_release(&signed_h);
     sw_buf_release(&host);
     sw_buf_release(&date);

@@ -53,10 +53,14 @@ struct sw_sigv4_key {
  * T ("AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/service/
  * aws4_request, SignedHeaders=host;x-amz-date, Signature=...").  The
  * X-Amz-Date header in REQ must equal sw_time_amz(T).  CREQ and STS, when
- * not NULL, receive the canonical request and the string to sign (tests).
+ * not NULL, receive the canonical request and the string to sign (tests;
+ * CREQ holds the session token when one is signed).  AUTHZ, CREQ and STS
+ * are initialised by the caller, reset here, and left empty on failure.
  * Returns 0 and AUTHZ filled (caller releases); SW_EINVAL (missing
- * host/x-amz-date, header with CR/LF/NUL), SW_ENOMEM, SW_EINTERNAL
- * (OpenSSL failed). */
+ * host/x-amz-date or a date other than T, a header name that is not an
+ * HTTP token, a value with CR/LF or another control byte but HTAB, bad
+ * method or key fields), SW_ETOOBIG (an output cap), SW_ENOMEM,
+ * SW_EINTERNAL (OpenSSL failed). */
 int sw_sigv4_sign(const struct sw_sigv4_req *req,
                   const struct sw_sigv4_key *key, time_t t,
                   struct sw_buf *authz, struct sw_buf *creq,

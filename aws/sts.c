@@ -260,12 +260,6 @@ sw_sts_assume_role(struct sw_aws *a, const struct sw_creds *source,
 
     sw_buf_init(&reply, SW_STS_MAX_REPLY);
     memset(&aerr, 0, sizeof(aerr));
-    if (!a || !source) {
-        seterr(err, errlen, "sts: no AWS client or source credentials for "
-                            "AssumeRole");
-        r = SW_EINVAL;
-        goto out;
-    }
     if (!session_name) {
         /* botocore uses "botocore-session-<epoch>"; ours says who. */
         (void)snprintf(defname, sizeof(defname), "streamwatch-%lld",
@@ -276,6 +270,12 @@ sw_sts_assume_role(struct sw_aws *a, const struct sw_creds *source,
                             perr, sizeof(perr));
     if (r < 0) {
         seterr(err, errlen, "sts: %s", perr);
+        goto out;
+    }
+    if (!a || !source) {
+        seterr(err, errlen, "sts: no AWS client or source credentials for "
+                            "AssumeRole");
+        r = SW_EINVAL;
         goto out;
     }
     q_init = 1;

@@ -27,14 +27,14 @@
 struct pstate {
     XML_Parser p;
     struct sw_xml_node *root;
-    struct sw_xml_node *cur;               /* innermost open element */
+    struct sw_xml_node *cur;                     /* innermost open element */
     struct sw_xml_node *last[XML_MAX_DEPTH + 1]; /* last child per level */
-    struct sw_buf text[XML_MAX_DEPTH + 1]; /* text of each open element */
-    size_t depth;                          /* open elements */
+    struct sw_buf text[XML_MAX_DEPTH + 1];       /* text of each open element */
+    size_t depth;                                /* open elements */
     size_t nodes;
     size_t text_cap;
-    int err;                               /* our own reason to stop */
-    const char *why;                       /* static message for err */
+    int err;         /* our own reason to stop */
+    const char *why; /* static message for err */
 };
 
 static void
@@ -142,10 +142,9 @@ on_doctype(void *ud, const XML_Char *name, const XML_Char *sysid,
 }
 
 static void XMLCALL
-on_entity(void *ud, const XML_Char *name, int is_param,
-          const XML_Char *value, int value_len, const XML_Char *base,
-          const XML_Char *sysid, const XML_Char *pubid,
-          const XML_Char *notation)
+on_entity(void *ud, const XML_Char *name, int is_param, const XML_Char *value,
+          int value_len, const XML_Char *base, const XML_Char *sysid,
+          const XML_Char *pubid, const XML_Char *notation)
 {
     (void)name;
     (void)is_param;
@@ -193,8 +192,8 @@ sw_xml_free(struct sw_xml_node *root)
 }
 
 int
-sw_xml_parse(const char *data, size_t len, struct sw_xml_node **root,
-             char *err, size_t errlen)
+sw_xml_parse(const char *data, size_t len, struct sw_xml_node **root, char *err,
+             size_t errlen)
 {
     struct pstate *s = NULL;
     int r = SW_ENOMEM;

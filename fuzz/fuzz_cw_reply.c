@@ -18,9 +18,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char *const stats[] = {"Sum", "Average", "Minimum",
+    static const char *const stats[] = {"Sum",     "Average",     "Minimum",
                                         "Maximum", "SampleCount", "p99",
-                                        "p50", "p99.9"};
+                                        "p50",     "p99.9"};
     struct sw_datapoint *v = NULL;
     size_t n = 0;
     char err[256];

@@ -17,7 +17,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_HDRS 64
-#define FUZZ_T 1440938160 /* 2015-08-30T12:36:00Z */
+#define FUZZ_T   1440938160 /* 2015-08-30T12:36:00Z */
 
 /* Cut the next line (without its '\n') out of [*p, end), NUL-terminated
  * in place; NULL when nothing is left. */

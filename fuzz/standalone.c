@@ -16,7 +16,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define MAX_INPUT (1024 * 1024)
+#define FUZZ_MAX_INPUT (1024 * 1024)
 
 static int
 run_file(const char *path)
@@ -29,12 +29,12 @@ run_file(const char *path)
         fprintf(stderr, "%s: %s\n", path, strerror(errno));
         return -1;
     }
-    buf = malloc(MAX_INPUT);
+    buf = malloc(FUZZ_MAX_INPUT);
     if (!buf) {
         fclose(f);
         return -1;
     }
-    n = fread(buf, 1, MAX_INPUT, f);
+    n = fread(buf, 1, FUZZ_MAX_INPUT, f);
     fclose(f);
     /* Exact-size copy so ASan catches reads one past the input. */
     uint8_t *exact = malloc(n ? n : 1);

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+/* cmocka.h needs the four headers above first */
 #include <cmocka.h>
 
 #include <stdio.h>
@@ -37,8 +38,7 @@ gms_query(struct sw_metric_query *q)
 {
     time_t start, end;
 
-    assert_int_equal(sw_time_parse_rfc3339("2025-11-26T09:55:00Z", &start),
-                     0);
+    assert_int_equal(sw_time_parse_rfc3339("2025-11-26T09:55:00Z", &start), 0);
     assert_int_equal(sw_time_parse_rfc3339("2025-11-26T10:05:00Z", &end), 0);
     memset(q, 0, sizeof(*q));
     q->namespace_ = "AWS/Kinesis";
@@ -178,8 +178,8 @@ assert_accepted(const struct sw_metric_query *q)
 static void
 test_request_limits(void **state)
 {
-    static const int good_periods[] = {1, 5, 10, 20, 30, 60, 120, 300, 3600,
-                                       86400};
+    static const int good_periods[] = {1,  5,   10,  20,   30,
+                                       60, 120, 300, 3600, 86400};
     static const int bad_periods[] = {0, -60, 2, 15, 45, 90, 61};
     struct sw_dimension many[31];
     struct sw_metric_query q;
@@ -282,8 +282,7 @@ parse_ok(const char *json, const char *stat, size_t *n)
 {
     struct sw_datapoint *v = (struct sw_datapoint *)1;
     char err[256];
-    int r = sw_cw_gms_parse(json, strlen(json), stat, &v, n, err,
-                            sizeof(err));
+    int r = sw_cw_gms_parse(json, strlen(json), stat, &v, n, err, sizeof(err));
 
     if (r != 0)
         fail_msg("parse failed (%d): %s", r, err);
@@ -299,8 +298,7 @@ parse_bad(const char *json, size_t len, const char *stat, const char *want)
     size_t n = 99, wl = strlen(want);
     char err[256];
 
-    assert_int_equal(sw_cw_gms_parse(json, len, stat, &v, &n, err,
-                                     sizeof(err)),
+    assert_int_equal(sw_cw_gms_parse(json, len, stat, &v, &n, err, sizeof(err)),
                      SW_EPARSE);
     assert_null(v);
     assert_int_equal(n, 0);
@@ -320,9 +318,10 @@ test_parse_sorted(void **state)
 
     (void)state;
     /* the illustrative reply of section 1.6 */
-    v = parse_ok("{\"Label\":\"IncomingRecords\",\"Datapoints\":[{\"Timestamp\":"
-                 "1764151260.0,\"Sum\":1520.0,\"Unit\":\"Count\"}]}",
-                 "Sum", &n);
+    v = parse_ok(
+        "{\"Label\":\"IncomingRecords\",\"Datapoints\":[{\"Timestamp\":"
+        "1764151260.0,\"Sum\":1520.0,\"Unit\":\"Count\"}]}",
+        "Sum", &n);
     assert_int_equal(n, 1);
     assert_int_equal(v[0].ts, 1764151260);
     assert_true(v[0].value == 1520.0);
@@ -450,9 +449,11 @@ test_parse_bad(void **state)
     BAD("[]", "Sum", "reply is an array, not a JSON object");
     /* jansson refuses a bare scalar at the top level itself */
     BAD("\"x\"", "Sum", "reply is not JSON: *");
-    BAD("{\"Datapoints\":{}}", "Sum", "'Datapoints' is an object, not an array");
+    BAD("{\"Datapoints\":{}}", "Sum",
+        "'Datapoints' is an object, not an array");
     BAD("{\"Datapoints\":5}", "Sum", "'Datapoints' is a number, not an array");
-    BAD("{\"Datapoints\":[1]}", "Sum", "datapoint 0 is a number, not an object");
+    BAD("{\"Datapoints\":[1]}", "Sum",
+        "datapoint 0 is a number, not an object");
     BAD("{\"Datapoints\":[null]}", "Sum", "datapoint 0 is null, not an object");
     BAD("{\"Datapoints\":[{\"Timestamp\":\"2025-11-26T10:01:00Z\","
         "\"Sum\":1}]}",
@@ -494,8 +495,7 @@ test_parse_stat(void **state)
     char err[128];
 
     (void)state;
-    assert_int_equal(sw_cw_gms_parse("{}", 2, "sum", &v, &n, err,
-                                     sizeof(err)),
+    assert_int_equal(sw_cw_gms_parse("{}", 2, "sum", &v, &n, err, sizeof(err)),
                      SW_EINVAL);
     assert_string_equal(err, "statistic 'sum' is not valid");
     assert_int_equal(sw_cw_gms_parse("{}", 2, NULL, &v, &n, NULL, 0),

@@ -97,8 +97,8 @@ test_format(void **state)
     ev.alarm_name = "bad\xff";
     line = sw_notifier_log_format("console", &ev);
     assert_non_null(line);
-    assert_non_null(strstr(line, "\"AlarmName\":\"bad?\","
-                                 "\"AlarmDescription\":\"says \\\"hi\\\"\\n\""));
+    assert_non_null(strstr(line, "\"AlarmName\":\"bad?\",\"AlarmDescription\":"
+                                 "\"says \\\"hi\\\"\\n\""));
     assert_non_null(strstr(line, "\"Region\":null"));
     assert_non_null(strstr(line, "\"ExtendedStatistic\":\"p99\""));
     assert_null(strstr(line, "\"Statistic\""));

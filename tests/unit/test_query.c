@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+/* cmocka.h needs the four headers above first */
 #include <cmocka.h>
 
 #include <stdlib.h>
@@ -23,8 +24,7 @@ test_gms_body(void **state)
     char hash[65];
 
     (void)state;
-    assert_int_equal(sw_query_init(&q, "GetMetricStatistics", "2010-08-01"),
-                     0);
+    assert_int_equal(sw_query_init(&q, "GetMetricStatistics", "2010-08-01"), 0);
     sw_query_add(&q, "Namespace", "AWS/Kinesis");
     sw_query_add(&q, "MetricName", "IncomingRecords");
     sw_query_add(&q, "Dimensions.member.1.Name", "StreamName");
@@ -109,8 +109,7 @@ test_errors(void **state)
     /* sticky: a later valid add is refused too */
     assert_int_equal(sw_query_add(&q, "A", "b"), SW_EINVAL);
     assert_int_equal(sw_query_error(&q), SW_EINVAL);
-    assert_string_equal(sw_query_body(&q),
-                        "Action=Publish&Version=2010-03-31");
+    assert_string_equal(sw_query_body(&q), "Action=Publish&Version=2010-03-31");
     sw_query_release(&q);
 
     sw_query_init(&q, "Publish", "2010-03-31");
@@ -127,8 +126,7 @@ test_errors(void **state)
     len = sw_query_len(&q);
     assert_int_equal(sw_query_add(&q, "Message", big), SW_ETOOBIG);
     assert_int_equal(sw_query_len(&q), len);
-    assert_string_equal(sw_query_body(&q),
-                        "Action=Publish&Version=2010-03-31");
+    assert_string_equal(sw_query_body(&q), "Action=Publish&Version=2010-03-31");
     assert_int_equal(sw_query_addf(&q, "N", "%d", 1), SW_ETOOBIG);
     free(big);
     sw_query_release(&q);

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+/* cmocka.h needs the four headers above first */
 #include <cmocka.h>
 
 #include <dirent.h>
@@ -24,10 +25,10 @@
 #include "lib/err.h"
 #include "lib/secret.h"
 
-#define MAX_FILE (1024 * 1024)
+#define MAX_FILE    (1024 * 1024)
 #define MAX_HEADERS 64
 
-#define AKID "AKIDEXAMPLE"
+#define AKID   "AKIDEXAMPLE"
 #define SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 
 /* The §1.6 GetMetricStatistics Query body (267 bytes). */
@@ -71,7 +72,7 @@ struct parsed {
     char *path;
     char *query;
     struct sw_sigv4_header h[MAX_HEADERS];
-    char *hval[MAX_HEADERS];   /* owned values (unfolded) */
+    char *hval[MAX_HEADERS]; /* owned values (unfolded) */
     size_t nh;
     const char *body;
     size_t body_len;
@@ -232,8 +233,7 @@ run_case(const char *suite, const char *cas)
     sw_buf_init(&creq, MAX_FILE);
     sw_buf_init(&sts, MAX_FILE);
     sw_buf_init(&sig, MAX_FILE);
-    if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", suite, cas) >=
-        sizeof(dir))
+    if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", suite, cas) >= sizeof(dir))
         goto out;
     if (read_file(dir, "request.txt", &req) < 0 ||
         read_file(dir, "header-canonical-request.txt", &want_creq) < 0 ||
@@ -318,8 +318,8 @@ run_case(const char *suite, const char *cas)
         }
         found = strstr(sw_buf_str(&want_sreq), line.data) != NULL;
         if (!found)
-            print_error("%s: Authorization '%s' not in signed request\n",
-                        cas, sw_buf_str(&authz));
+            print_error("%s: Authorization '%s' not in signed request\n", cas,
+                        sw_buf_str(&authz));
         sw_buf_release(&line);
         if (!found)
             goto out;
@@ -406,13 +406,22 @@ sign_gms(const char *token, struct sw_buf *authz, struct sw_buf *creq,
         {"X-Amz-Security-Token", token},
     };
     struct sw_sigv4_req req = {
-        .method = "POST", .path = "/", .query = "", .headers = h,
-        .nheaders = token ? 4 : 3, .body = gms_body,
-        .body_len = strlen(gms_body), .normalize_path = 1,
+        .method = "POST",
+        .path = "/",
+        .query = "",
+        .headers = h,
+        .nheaders = token ? 4 : 3,
+        .body = gms_body,
+        .body_len = strlen(gms_body),
+        .normalize_path = 1,
     };
     struct sw_sigv4_key key = {AKID, SECRET, "us-east-1", "monitoring"};
-    struct tm tm = {.tm_year = 125, .tm_mon = 10, .tm_mday = 26,
-                    .tm_hour = 10, .tm_min = 5, .tm_sec = 30};
+    struct tm tm = {.tm_year = 125,
+                    .tm_mon = 10,
+                    .tm_mday = 26,
+                    .tm_hour = 10,
+                    .tm_min = 5,
+                    .tm_sec = 30};
 
     assert_int_equal(
         sw_sigv4_sign(&req, &key, sw_timegm(&tm), authz, creq, sts), 0);
@@ -481,11 +490,15 @@ test_worked_example(void **state)
              "application/x-www-form-urlencoded; charset=utf-8"},
             {"X-Amz-Date", "20251126T100530Z"},
         };
-        struct sw_sigv4_req req = {"POST", "/", NULL, h, 3, gms_body,
+        struct sw_sigv4_req req = {"POST",           "/", NULL, h, 3, gms_body,
                                    strlen(gms_body), 1};
         struct sw_sigv4_key key = {AKID, SECRET, "us-east-1", "monitoring"};
-        struct tm tm = {.tm_year = 125, .tm_mon = 10, .tm_mday = 26,
-                        .tm_hour = 10, .tm_min = 5, .tm_sec = 30};
+        struct tm tm = {.tm_year = 125,
+                        .tm_mon = 10,
+                        .tm_mday = 26,
+                        .tm_hour = 10,
+                        .tm_min = 5,
+                        .tm_sec = 30};
 
         assert_int_equal(
             sw_sigv4_sign(&req, &key, sw_timegm(&tm), &authz, NULL, NULL), 0);
@@ -505,8 +518,7 @@ assert_key(const char *date, const char *region, const char *service,
     unsigned char k[32];
     char hex[65];
 
-    assert_int_equal(sw_sigv4_signing_key(SECRET, date, region, service, k),
-                     0);
+    assert_int_equal(sw_sigv4_signing_key(SECRET, date, region, service, k), 0);
     for (size_t i = 0; i < 32; i++)
         snprintf(hex + 2 * i, 3, "%02x", k[i]);
     sw_memzero(k, sizeof(k));
@@ -529,12 +541,12 @@ test_signing_key(void **state)
     assert_key("20150830", "us-east-1", "service",
                "938127b5336810ddb6a5d6af445fcac9e371f9ed418ed386b022aed82901"
                "be75");
-    assert_int_equal(sw_sigv4_signing_key(SECRET, "2015083", "us-east-1",
-                                          "iam", k),
-                     SW_EINVAL);
-    assert_int_equal(sw_sigv4_signing_key(SECRET, "2015083x", "us-east-1",
-                                          "iam", k),
-                     SW_EINVAL);
+    assert_int_equal(
+        sw_sigv4_signing_key(SECRET, "2015083", "us-east-1", "iam", k),
+        SW_EINVAL);
+    assert_int_equal(
+        sw_sigv4_signing_key(SECRET, "2015083x", "us-east-1", "iam", k),
+        SW_EINVAL);
     assert_int_equal(sw_sigv4_signing_key(SECRET, "20150830", "", "iam", k),
                      SW_EINVAL);
 }
@@ -558,8 +570,11 @@ test_sts_header_before(void **state)
     };
     struct sw_sigv4_req req = {"POST", "/", NULL, h, 3, NULL, 0, 1};
     struct sw_sigv4_key key = {AKID, SECRET, "us-east-1", "service"};
-    struct tm tm = {.tm_year = 115, .tm_mon = 7, .tm_mday = 30,
-                    .tm_hour = 12, .tm_min = 36};
+    struct tm tm = {.tm_year = 115,
+                    .tm_mon = 7,
+                    .tm_mday = 30,
+                    .tm_hour = 12,
+                    .tm_min = 36};
     struct sw_buf authz, sts;
 
     (void)state;
@@ -594,11 +609,13 @@ sign_one(const char *method, const char *path, const char *query,
          const struct sw_sigv4_header *h, size_t nh, int normalize,
          struct sw_buf *creq)
 {
-    struct sw_sigv4_req req = {method, path, query, h, nh, NULL, 0,
-                               normalize};
+    struct sw_sigv4_req req = {method, path, query, h, nh, NULL, 0, normalize};
     struct sw_sigv4_key key = {AKID, SECRET, "us-east-1", "service"};
-    struct tm tm = {.tm_year = 115, .tm_mon = 7, .tm_mday = 30,
-                    .tm_hour = 12, .tm_min = 36};
+    struct tm tm = {.tm_year = 115,
+                    .tm_mon = 7,
+                    .tm_mday = 30,
+                    .tm_hour = 12,
+                    .tm_min = 36};
     struct sw_buf authz;
     int r;
 
@@ -657,50 +674,43 @@ test_errors(void **state)
                      SW_EINVAL);
     assert_int_equal(sign_one("GET", "/", NULL, wrongdate, 2, 1, &creq),
                      SW_EINVAL);
-    assert_int_equal(sign_one("GET", "/", NULL, crlf, 3, 1, &creq),
-                     SW_EINVAL);
+    assert_int_equal(sign_one("GET", "/", NULL, crlf, 3, 1, &creq), SW_EINVAL);
     assert_int_equal(sign_one("GET", "/", NULL, lf, 3, 1, &creq), SW_EINVAL);
     assert_int_equal(sign_one("GET", "/", NULL, badname, 3, 1, &creq),
                      SW_EINVAL);
     assert_int_equal(sign_one("GET", "/", NULL, emptyhost, 2, 1, &creq),
                      SW_EINVAL);
-    assert_int_equal(sign_one("GET", "/", NULL, NULL, 0, 1, &creq),
-                     SW_EINVAL);
+    assert_int_equal(sign_one("GET", "/", NULL, NULL, 0, 1, &creq), SW_EINVAL);
     assert_int_equal(sign_one("G T", "/", NULL, ok, 2, 1, &creq), SW_EINVAL);
     assert_int_equal(sign_one("", "/", NULL, ok, 2, 1, &creq), SW_EINVAL);
     /* bad key material */
     key.region = "us-east-1/x";
-    assert_int_equal(sw_sigv4_sign(&req, &key, 1440938160, &authz, NULL,
-                                   NULL),
+    assert_int_equal(sw_sigv4_sign(&req, &key, 1440938160, &authz, NULL, NULL),
                      SW_EINVAL);
     key.region = "us-east-1";
     key.akid = "";
-    assert_int_equal(sw_sigv4_sign(&req, &key, 1440938160, &authz, NULL,
-                                   NULL),
+    assert_int_equal(sw_sigv4_sign(&req, &key, 1440938160, &authz, NULL, NULL),
                      SW_EINVAL);
     key.akid = AKID;
     key.secret = NULL;
-    assert_int_equal(sw_sigv4_sign(&req, &key, 1440938160, &authz, NULL,
-                                   NULL),
+    assert_int_equal(sw_sigv4_sign(&req, &key, 1440938160, &authz, NULL, NULL),
                      SW_EINVAL);
     key.secret = SECRET;
     /* a body length without a body */
     req.body_len = 3;
-    assert_int_equal(sw_sigv4_sign(&req, &key, 1440938160, &authz, NULL,
-                                   NULL),
+    assert_int_equal(sw_sigv4_sign(&req, &key, 1440938160, &authz, NULL, NULL),
                      SW_EINVAL);
     req.body_len = 0;
-    assert_int_equal(sw_sigv4_sign(&req, &key, 1440938160, &authz, NULL,
-                                   NULL),
+    assert_int_equal(sw_sigv4_sign(&req, &key, 1440938160, &authz, NULL, NULL),
                      0);
     /* an output cap too small to hold the header */
     {
         struct sw_buf tiny;
 
         sw_buf_init(&tiny, 16);
-        assert_int_equal(sw_sigv4_sign(&req, &key, 1440938160, &tiny, NULL,
-                                       NULL),
-                         SW_ETOOBIG);
+        assert_int_equal(
+            sw_sigv4_sign(&req, &key, 1440938160, &tiny, NULL, NULL),
+            SW_ETOOBIG);
         assert_int_equal(tiny.len, 0);
         sw_buf_release(&tiny);
     }
@@ -720,8 +730,7 @@ assert_creq_prefix(const char *path, const char *query, int normalize,
     struct sw_buf creq;
 
     sw_buf_init(&creq, 4096);
-    assert_int_equal(sign_one("GET", path, query, h, 2, normalize, &creq),
-                     0);
+    assert_int_equal(sign_one("GET", path, query, h, 2, normalize, &creq), 0);
     if (strncmp(sw_buf_str(&creq), want, strlen(want)) != 0)
         fail_msg("path '%s' query '%s': got\n%s\nwant prefix\n%s", path,
                  query ? query : "(null)", sw_buf_str(&creq), want);
@@ -753,8 +762,7 @@ test_canonical(void **state)
     assert_creq_prefix("a b", NULL, 1, "GET\n/a%20b\n\n");
     /* Query: sorted by name then value, "name=" for a bare name, '+'
      * is a literal plus, bad escapes stay literal, empty pairs vanish. */
-    assert_creq_prefix("/", "b=2&a=1&a=0&c", 1,
-                       "GET\n/\na=0&a=1&b=2&c=\n");
+    assert_creq_prefix("/", "b=2&a=1&a=0&c", 1, "GET\n/\na=0&a=1&b=2&c=\n");
     assert_creq_prefix("/", "x=a+b&y=%7e%2F&z=%zz&&w=%4", 1,
                        "GET\n/\nw=%254&x=a%2Bb&y=~%2F&z=%25zz\n");
     assert_creq_prefix("/", "a=b=c&%41=%", 1, "GET\n/\nA=%25&a=b%3Dc\n");
@@ -792,10 +800,9 @@ test_hashes(void **state)
         out,
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     /* RFC 4231 test case 2 */
-    assert_int_equal(sw_hmac_sha256_hex("Jefe", 4,
-                                        "what do ya want for nothing?", 28,
-                                        out),
-                     0);
+    assert_int_equal(
+        sw_hmac_sha256_hex("Jefe", 4, "what do ya want for nothing?", 28, out),
+        0);
     assert_string_equal(
         out,
         "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");

@@ -132,7 +132,12 @@ test_round_trip(void **state)
     assert_int_equal(sw_state_fetch_failed(c, "again", T0 + 8), 0);
     assert_int_equal(c->fetch_failures, 2);
 
-    assert_int_equal(sw_state_save(st, tmpdir, err, sizeof(err)), 0);
+    /* 0640 whatever the umask. */
+    {
+        mode_t old = umask(077);
+        assert_int_equal(sw_state_save(st, tmpdir, err, sizeof(err)), 0);
+        umask(old);
+    }
     list_dir(names, sizeof(names));
     assert_string_equal(names, "state.json ");
     snprintf(path, sizeof(path), "%s/state.json", tmpdir);

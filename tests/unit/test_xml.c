@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+/* cmocka.h needs the four headers above first */
 #include <cmocka.h>
 
 #include <stdio.h>
@@ -147,8 +148,7 @@ test_error_envelopes(void **state)
                     "is expired</Message></Error></Errors>"
                     "<RequestID>abc-123</RequestID></Response>");
     assert_string_equal(root->name, "Response");
-    assert_string_equal(sw_xml_text(root, "Errors/Error/Code"),
-                        "ExpiredToken");
+    assert_string_equal(sw_xml_text(root, "Errors/Error/Code"), "ExpiredToken");
     assert_string_equal(sw_xml_text(root, "Errors/Error/Message"),
                         "The security token included in the request is "
                         "expired");
@@ -176,9 +176,8 @@ test_text_and_names(void **state)
     root = parse_ok("<m>x<c>in</c>y &lt;&amp;&gt;&quot;&apos; &#233;&#x41;"
                     "<![CDATA[<raw>&amp;]]>\r\nz<!-- comment --><?pi x?>"
                     "</m>");
-    assert_string_equal(root->text,
-                        "xy <&>\"' \xc3\xa9"
-                        "A<raw>&amp;\nz");
+    assert_string_equal(root->text, "xy <&>\"' \xc3\xa9"
+                                    "A<raw>&amp;\nz");
     assert_string_equal(sw_xml_text(root, "c"), "in");
     sw_xml_free(root);
 
@@ -229,7 +228,8 @@ test_dtd_rejected(void **state)
         "<?xml version=\"1.0\"?>\n"
         "<!DOCTYPE lolz [\n"
         " <!ENTITY lol \"lol\">\n"
-        " <!ENTITY lol1 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n"
+        " <!ENTITY lol1 "
+        "\"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n"
         " <!ENTITY lol2 \"&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;\">\n"
         " <!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">\n"
         " <!ENTITY lol9 \"&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;\">\n"
@@ -255,9 +255,9 @@ test_dtd_rejected(void **state)
         struct sw_xml_node *root;
         char err[256];
 
-        assert_int_equal(sw_xml_parse(laughs, strlen(laughs), &root, err,
-                                      sizeof(err)),
-                         SW_EPARSE);
+        assert_int_equal(
+            sw_xml_parse(laughs, strlen(laughs), &root, err, sizeof(err)),
+            SW_EPARSE);
         assert_true(strncmp(err, "line 2 column ", 14) == 0);
     }
 }
