@@ -33,20 +33,22 @@
 #include "lib/str.h"
 #include "rules/rule.h"
 
-#define MAX_MSG        1024   /* one reported line, user text included */
-#define MAX_ACTIONS    5      /* CloudWatch: actions per state */
-#define MAX_DATAPOINTS 1440   /* one GetMetricStatistics reply */
-#define MAX_HEADERS    32
-#define MAX_LABELS     32
-#define MAX_RECIPIENTS 100
-#define MAX_REPEAT_S   604800 /* a week; longer is a forgotten alarm */
-#define MONTH_S        (30L * 86400)
+#define MAX_MSG             1024 /* one reported line, user text included */
+#define MAX_ACTIONS         5    /* CloudWatch: actions per state */
+#define CW_LIMIT            " per state (CloudWatch's limit)"
+#define MAX_FAILURE_ACTIONS 16
+#define MAX_DATAPOINTS      1440 /* one GetMetricStatistics reply */
+#define MAX_HEADERS         32
+#define MAX_LABELS          32
+#define MAX_RECIPIENTS      100
+#define MAX_REPEAT_S        604800 /* a week; longer is a forgotten alarm */
+#define MONTH_S             (30L * 86400)
 
 struct err_rec {
-    char *text;     /* "FILE:LINE: message" */
-    int rank;       /* order of the file: first file with an error is 0 */
+    char *text; /* "FILE:LINE: message" */
+    int rank;   /* order of the file: first file with an error is 0 */
     unsigned line;
-    size_t seq;     /* order of discovery, for equal lines */
+    size_t seq; /* order of discovery, for equal lines */
 };
 
 struct seen {
@@ -56,8 +58,8 @@ struct seen {
 };
 
 struct ctx {
-    const char *name;   /* main file name, as given */
-    const char *dir;    /* relative paths and @include resolve here */
+    const char *name; /* main file name, as given */
+    const char *dir;  /* relative paths and @include resolve here */
     struct sw_conf *c;
     struct err_rec *errs;
     size_t nerrs;
@@ -77,6 +79,17 @@ struct scope {
     const config_setting_t *g;
     char what[1100]; /* a 255-character UTF-8 name fits */
 };
+
+/* The printf-like reporters, checked by the compiler. */
+static void report_at(struct ctx *x, const char *file, unsigned line,
+                      const char *fmt, ...) SW_PRINTF(4, 5);
+static void serr(struct scope *sc, const config_setting_t *s, const char *fmt,
+                 ...) SW_PRINTF(3, 4);
+static void swarn(struct scope *sc, const config_setting_t *s, const char *fmt,
+                  ...) SW_PRINTF(3, 4);
+static void warn_at(struct ctx *x, const char *file, unsigned line,
+                    const char *what, const char *fmt, ...) SW_PRINTF(5, 6);
+static void scope_name(struct scope *sc, const char *fmt, ...) SW_PRINTF(2, 3);
 
 static int
 is_digit(int ch)
@@ -211,9 +224,8 @@ out:
 }
 
 /* report_at - an error at FILE:LINE (LINE 0: the file as a whole). */
-static void SW_PRINTF(4, 5)
-report_at(struct ctx *x, const char *file, unsigned line, const char *fmt,
-          ...)
+static void
+report_at(struct ctx *x, const char *file, unsigned line, const char *fmt, ...)
 {
     va_list ap;
 
@@ -223,7 +235,7 @@ report_at(struct ctx *x, const char *file, unsigned line, const char *fmt,
 }
 
 /* serr - an error about setting S (its file and line) in scope SC. */
-static void SW_PRINTF(3, 4)
+static void
 serr(struct scope *sc, const config_setting_t *s, const char *fmt, ...)
 {
     va_list ap;
@@ -233,7 +245,7 @@ serr(struct scope *sc, const config_setting_t *s, const char *fmt, ...)
     va_end(ap);
 }
 
-static void SW_PRINTF(3, 4)
+static void
 swarn(struct scope *sc, const config_setting_t *s, const char *fmt, ...)
 {
     va_list ap;
@@ -244,7 +256,7 @@ swarn(struct scope *sc, const config_setting_t *s, const char *fmt, ...)
 }
 
 /* warn_at - a warning at FILE:LINE about WHAT (may be NULL). */
-static void SW_PRINTF(5, 6)
+static void
 warn_at(struct ctx *x, const char *file, unsigned line, const char *what,
         const char *fmt, ...)
 {
@@ -255,7 +267,7 @@ warn_at(struct ctx *x, const char *file, unsigned line, const char *what,
     va_end(ap);
 }
 
-static void SW_PRINTF(2, 3)
+static void
 scope_name(struct scope *sc, const char *fmt, ...)
 {
     va_list ap;
@@ -403,8 +415,8 @@ check_text(struct scope *sc, const config_setting_t *s, const char *label,
         return -1;
     }
     if (n > max) {
-        serr(sc, s, "%s must be at most %ld characters, not %ld", label,
-             max, n);
+        serr(sc, s, "%s must be at most %ld characters, not %ld", label, max,
+             n);
         return -1;
     }
     if ((flags & T_NOBLANK) && blank) {
@@ -477,8 +489,8 @@ get_int(struct scope *sc, const char *key, int required, long min, long max,
         else if (max == INT_MAX)
             serr(sc, s, "'%s' must be at least %ld, not %lld", key, min, v);
         else
-            serr(sc, s, "'%s' must be between %ld and %ld, not %lld", key,
-                 min, max, v);
+            serr(sc, s, "'%s' must be between %ld and %ld, not %lld", key, min,
+                 max, v);
         return -1;
     }
     *out = (int)v;
@@ -580,8 +592,8 @@ get_strlist(struct scope *sc, const char *key, int required,
             return 1;
     }
     if (type == CONFIG_TYPE_STRING)
-        serr(sc, s, "'%s' must be an array of strings: %s = [ \"%s\" ];",
-             key, key, config_setting_get_string(s));
+        serr(sc, s, "'%s' must be an array of strings: %s = [ \"%s\" ];", key,
+             key, config_setting_get_string(s));
     else
         serr(sc, s, "'%s' must be an array of strings", key);
     return -1;
@@ -621,8 +633,7 @@ static const struct key_hint secret_keys[] = {
      "use the AWS credential chain (environment, profile)"},
     {"aws_secret_access_key",
      "use the AWS credential chain (environment, profile)"},
-    {"session_token",
-     "use the AWS credential chain (environment, profile)"},
+    {"session_token", "use the AWS credential chain (environment, profile)"},
     {"aws_session_token",
      "use the AWS credential chain (environment, profile)"},
     {NULL, NULL},
@@ -632,8 +643,7 @@ static const struct key_hint rule_later_keys[] = {
     {"streams", "templated rules are not supported yet"},
     {"metrics", "metric-math rules are not supported yet"},
     {"expression", "metric-math rules are not supported yet"},
-    {"threshold_metric_id",
-     "anomaly-detection alarms are not supported"},
+    {"threshold_metric_id", "anomaly-detection alarms are not supported"},
     {NULL, NULL},
 };
 
@@ -813,8 +823,8 @@ check_url(struct scope *sc, const config_setting_t *s, const char *key,
     }
     for (i = 0; schemes[i]; i++) {
         sl = strlen(schemes[i]);
-        if (strncasecmp(v, schemes[i], sl) == 0 && strncmp(v + sl, "://", 3)
-            == 0)
+        if (strncasecmp(v, schemes[i], sl) == 0 &&
+            strncmp(v + sl, "://", 3) == 0)
             break;
     }
     if (!schemes[i]) {
@@ -887,41 +897,44 @@ find_notifier(const struct ctx *x, const char *name)
 }
 
 /* load_actions - KEY lists notifier names, or raw SNS topic ARNs when
- * ALLOW_ARN; at most MAX entries, no repeats. */
+ * ALLOW_ARN; at most MAX entries (LIMIT says whose limit), no repeats. */
 static void
 load_actions(struct scope *sc, const char *key, int allow_arn, int max,
-             struct sw_strv *out)
+             const char *limit, struct sw_strv *out)
 {
-    const config_setting_t *s, *e;
+    const config_setting_t *s, *e, *pe;
     int n;
 
     if (get_strlist(sc, key, 0, &s) <= 0)
         return;
     n = config_setting_length(s);
-    if (max > 0 && n > max)
-        serr(sc, s, "%s: at most %d actions per state (CloudWatch's limit), "
-             "not %d", key, max, n);
+    if (n > max) {
+        serr(sc, s, "%s: at most %d actions%s, not %d", key, max, limit, n);
+        return;
+    }
     for (int i = 0; i < n; i++) {
         const char *v = elem_str(s, i, &e);
         int dupl = 0, k;
 
-        for (int j = 0; j < i; j++)
-            if (strcmp(config_setting_get_string_elem(s, j) ?
-                       config_setting_get_string_elem(s, j) : "", v) == 0)
-                dupl = 1;
+        for (int j = 0; j < i && !dupl; j++)
+            dupl = strcmp(elem_str(s, j, &pe), v) == 0;
         if (dupl) {
             serr(sc, e, "%s: '%s' is listed twice", key, v);
             continue;
         }
         if (strncmp(v, "arn:", 4) == 0) {
             if (!allow_arn) {
-                serr(sc, e, "%s: '%s': raw ARNs are not accepted here: "
-                     "define an sns notifier", key, v);
+                serr(sc, e,
+                     "%s: '%s': raw ARNs are not accepted here: "
+                     "define an sns notifier",
+                     key, v);
                 continue;
             }
             if (!valid_sns_arn(v)) {
-                serr(sc, e, "%s: '%s' is not an SNS topic ARN "
-                     "(arn:aws:sns:REGION:ACCOUNT:TOPIC)", key, v);
+                serr(sc, e,
+                     "%s: '%s' is not an SNS topic ARN "
+                     "(arn:aws:sns:REGION:ACCOUNT:TOPIC)",
+                     key, v);
                 continue;
             }
         } else {
@@ -946,8 +959,10 @@ get_repeat(struct scope *sc, int *out)
     if (r <= 0)
         return r;
     if (v > 0 && v < 60) {
-        serr(sc, s, "'repeat_interval' must be 0 (off) or at least 60 "
-             "seconds, not %d", v);
+        serr(sc, s,
+             "'repeat_interval' must be 0 (off) or at least 60 "
+             "seconds, not %d",
+             v);
         return -1;
     }
     *out = v;
@@ -956,9 +971,8 @@ get_repeat(struct scope *sc, int *out)
 
 /* ---- notifiers ---- */
 
-static const char *const notifier_types[] = {"log", "sns", "email",
-                                             "webhook", "alertmanager",
-                                             NULL};
+static const char *const notifier_types[] = {"log",     "sns",          "email",
+                                             "webhook", "alertmanager", NULL};
 
 #define NTYPES 5
 
@@ -999,8 +1013,8 @@ notifier_key_why(const char *key, const void *arg, char *buf, size_t size)
         len += (size_t)n;
         found = 1;
     }
-    if (!found || snprintf(buf + len, size - len, " notifiers") >=
-                      (int)(size - len))
+    if (!found ||
+        snprintf(buf + len, size - len, " notifiers") >= (int)(size - len))
         return NULL;
     return buf;
 }
@@ -1027,23 +1041,27 @@ valid_tchar(int ch)
 static void
 load_headers(struct scope *sc, struct sw_notifier_conf *n)
 {
-    static const char *const reserved[] = {
-        "host", "content-type", "content-length", "transfer-encoding",
-        "connection", "user-agent", NULL};
+    static const char *const reserved[] = {"host",
+                                           "content-type",
+                                           "content-length",
+                                           "transfer-encoding",
+                                           "connection",
+                                           "user-agent",
+                                           NULL};
     const config_setting_t *s = get(sc, "headers");
     int len;
 
     if (!s)
         return;
     if (!config_setting_is_group(s)) {
-        serr(sc, s, "'headers' must be a group: headers = { X-Team = "
+        serr(sc, s,
+             "'headers' must be a group: headers = { X-Team = "
              "\"ops\"; };");
         return;
     }
     len = config_setting_length(s);
     if (len > MAX_HEADERS) {
-        serr(sc, s, "'headers': at most %d headers, not %d", MAX_HEADERS,
-             len);
+        serr(sc, s, "'headers': at most %d headers, not %d", MAX_HEADERS, len);
         return;
     }
     n->headers = calloc((size_t)len + 1, sizeof(*n->headers));
@@ -1065,12 +1083,14 @@ load_headers(struct scope *sc, struct sw_notifier_conf *n)
             continue;
         }
         for (size_t j = 0; name[j]; j++)
-            lower[j] = (char)(name[j] >= 'A' && name[j] <= 'Z'
-                                  ? name[j] + 32 : name[j]);
+            lower[j] = (char)(name[j] >= 'A' && name[j] <= 'Z' ? name[j] + 32
+                                                               : name[j]);
         lower[strlen(name)] = '\0';
         if (strcmp(lower, "authorization") == 0) {
-            serr(sc, h, "header '%s': secrets never live in the config: "
-                 "use bearer_token_file", name);
+            serr(sc, h,
+                 "header '%s': secrets never live in the config: "
+                 "use bearer_token_file",
+                 name);
             continue;
         }
         if (in_list(reserved, lower) ||
@@ -1079,7 +1099,7 @@ load_headers(struct scope *sc, struct sw_notifier_conf *n)
             continue;
         }
         for (size_t j = 0; j < n->nheaders; j++)
-            if (strcasecmp(n->headers[j].name, name) == 0)
+            if (n->headers[j].name && strcasecmp(n->headers[j].name, name) == 0)
                 bad = 1;
         if (bad) {
             serr(sc, h, "header '%s' is set twice", name);
@@ -1104,8 +1124,7 @@ load_headers(struct scope *sc, struct sw_notifier_conf *n)
 static void
 load_email(struct scope *sc, struct sw_notifier_conf *n)
 {
-    static const char *const modes[] = {"starttls", "implicit", "none",
-                                        NULL};
+    static const char *const modes[] = {"starttls", "implicit", "none", NULL};
     const config_setting_t *su, *st, *sn, *sp, *s, *e;
     const char *v, *path;
     char host[256] = "";
@@ -1113,18 +1132,22 @@ load_email(struct scope *sc, struct sw_notifier_conf *n)
 
     if (get_str(sc, "url", 1, &v, &su) == 1 &&
         check_url(sc, su, "url", v, smtp_schemes,
-                  "use username and password_file", &scheme, host,
-                  sizeof(host), &path) == 0)
+                  "use username and password_file", &scheme, host, sizeof(host),
+                  &path) == 0)
         n->url = copy_str(sc->x, v);
     if (get_str(sc, "tls", 1, &v, &st) == 1) {
         if (!in_list(modes, v)) {
-            serr(sc, st, "'tls' must be one of starttls, implicit, none, "
-                 "not '%s'", v);
+            serr(sc, st,
+                 "'tls' must be one of starttls, implicit, none, "
+                 "not '%s'",
+                 v);
         } else {
             n->tls = copy_str(sc->x, v);
             if (n->url && scheme == 1 && strcmp(v, "implicit") != 0)
-                serr(sc, st, "'tls' \"%s\" needs an smtp:// url (smtps:// "
-                     "means implicit TLS)", v);
+                serr(sc, st,
+                     "'tls' \"%s\" needs an smtp:// url (smtps:// "
+                     "means implicit TLS)",
+                     v);
             else if (n->url && scheme == 0 && strcmp(v, "implicit") == 0)
                 serr(sc, st, "'tls' \"implicit\" needs an smtps:// url");
         }
@@ -1138,14 +1161,19 @@ load_email(struct scope *sc, struct sw_notifier_conf *n)
         serr(sc, sn, "'username' needs 'password_file'");
     if (have_pass == 1 && have_user == 0)
         serr(sc, sp, "'password_file' needs 'username'");
+    /* SMTP AUTH without TLS puts the password on the wire; only a relay
+     * or a test stub on the same host makes that harmless. */
     if (have_user == 1 && n->tls && strcmp(n->tls, "none") == 0 && n->url &&
         !is_loopback(host))
-        serr(sc, sn, "'username' with tls \"none\" would send the password "
+        serr(sc, sn,
+             "'username' with tls \"none\" would send the password "
              "in clear; that is allowed only for a loopback host");
     if (get_str(sc, "from", 1, &v, &s) == 1) {
         if (!valid_addr(v))
-            serr(sc, s, "'from' must be a plain address like "
-                 "streamwatch@example.com, not '%s'", v);
+            serr(sc, s,
+                 "'from' must be a plain address like "
+                 "streamwatch@example.com, not '%s'",
+                 v);
         else
             n->from = copy_str(sc->x, v);
     }
@@ -1154,13 +1182,15 @@ load_email(struct scope *sc, struct sw_notifier_conf *n)
         if (len == 0)
             serr(sc, s, "'to' must list at least one address");
         if (len > MAX_RECIPIENTS)
-            serr(sc, s, "'to': at most %d addresses, not %d",
-                 MAX_RECIPIENTS, len);
+            serr(sc, s, "'to': at most %d addresses, not %d", MAX_RECIPIENTS,
+                 len);
         for (int i = 0; i < len && i < MAX_RECIPIENTS; i++) {
             v = elem_str(s, i, &e);
             if (!valid_addr(v))
-                serr(sc, e, "'to': '%s' is not a plain address like "
-                     "oncall@example.com", v);
+                serr(sc, e,
+                     "'to': '%s' is not a plain address like "
+                     "oncall@example.com",
+                     v);
             else if (sw_strv_push(&n->to, v) < 0)
                 sc->x->oom = 1;
         }
@@ -1171,8 +1201,8 @@ load_email(struct scope *sc, struct sw_notifier_conf *n)
 static void
 load_notifier(struct ctx *x, const config_setting_t *g, size_t idx)
 {
-    static const char *const formats[] = {"cloudwatch", "alertmanager",
-                                          "slack", NULL};
+    static const char *const formats[] = {"cloudwatch", "alertmanager", "slack",
+                                          NULL};
     struct sw_conf *c = x->c;
     struct sw_notifier_conf *n, *nv;
     struct scope sc;
@@ -1198,19 +1228,23 @@ load_notifier(struct ctx *x, const config_setting_t *g, size_t idx)
 
     if (get_str(&sc, "name", 1, &v, &s) == 1) {
         if (!valid_notifier_name(v)) {
-            serr(&sc, s, "notifier name '%s' must be 1-64 letters, digits, "
-                 "'-', '_' or '.', starting with a letter or digit", v);
+            serr(&sc, s,
+                 "notifier name '%s' must be 1-64 letters, digits, "
+                 "'-', '_' or '.', starting with a letter or digit",
+                 v);
         } else {
             int k = find_notifier(x, v);
             if (k >= 0) {
                 const struct seen *f = &x->nseen[k];
                 if (strcmp(f->file, file_of(x, s)) == 0)
-                    report_at(x, file_of(x, s), line_of(s), "duplicate "
-                              "notifier name '%s' (first defined at line "
-                              "%u)", v, f->line);
+                    report_at(x, file_of(x, s), line_of(s),
+                              "duplicate notifier name '%s' (first defined "
+                              "at line %u)",
+                              v, f->line);
                 else
-                    report_at(x, file_of(x, s), line_of(s), "duplicate "
-                              "notifier name '%s' (first defined at %s:%u)",
+                    report_at(x, file_of(x, s), line_of(s),
+                              "duplicate notifier name '%s' (first defined "
+                              "at %s:%u)",
                               v, f->file, f->line);
             } else {
                 struct seen *ns;
@@ -1239,8 +1273,10 @@ load_notifier(struct ctx *x, const config_setting_t *g, size_t idx)
             if (strcmp(v, notifier_types[t]) == 0)
                 type = t;
         if (type < 0)
-            serr(&sc, s, "'type' must be one of log, sns, email, webhook, "
-                 "alertmanager, not '%s'", v);
+            serr(&sc, s,
+                 "'type' must be one of log, sns, email, webhook, "
+                 "alertmanager, not '%s'",
+                 v);
     }
 
     for (size_t i = 0; notifier_common_keys[i]; i++)
@@ -1258,8 +1294,7 @@ load_notifier(struct ctx *x, const config_setting_t *g, size_t idx)
             allowed[na] = NULL;
         }
     }
-    check_keys(&sc, allowed, NULL, type >= 0 ? notifier_key_why : NULL,
-               NULL);
+    check_keys(&sc, allowed, NULL, type >= 0 ? notifier_key_why : NULL, NULL);
 
     (void)get_repeat(&sc, &n->repeat_interval_s);
     (void)get_int(&sc, "max_age", 0, 60, MONTH_S, &n->max_age_s, NULL);
@@ -1279,9 +1314,11 @@ load_notifier(struct ctx *x, const config_setting_t *g, size_t idx)
     case SW_NOTIFIER_SNS:
         if (get_str(&sc, "topic_arn", 1, &v, &s) == 1) {
             if (!valid_sns_arn(v))
-                serr(&sc, s, "'topic_arn' must be an SNS topic ARN like "
+                serr(&sc, s,
+                     "'topic_arn' must be an SNS topic ARN like "
                      "arn:aws:sns:ap-northeast-1:123456789012:ops, not "
-                     "'%s'", v);
+                     "'%s'",
+                     v);
             else
                 n->topic_arn = copy_str(x, v);
         }
@@ -1296,8 +1333,10 @@ load_notifier(struct ctx *x, const config_setting_t *g, size_t idx)
                       sizeof(host), &path) == 0)
             n->url = copy_str(x, v);
         if (get_str(&sc, "format", 0, &v, &s) == 1 && !in_list(formats, v))
-            serr(&sc, s, "'format' must be one of cloudwatch, alertmanager, "
-                 "slack, not '%s'", v);
+            serr(&sc, s,
+                 "'format' must be one of cloudwatch, alertmanager, "
+                 "slack, not '%s'",
+                 v);
         else
             n->format = copy_str(x, v ? v : "cloudwatch");
         load_headers(&sc, n);
@@ -1307,10 +1346,11 @@ load_notifier(struct ctx *x, const config_setting_t *g, size_t idx)
     case SW_NOTIFIER_ALERTMANAGER:
         if (get_str(&sc, "url", 1, &v, &s) == 1 &&
             check_url(&sc, s, "url", v, http_schemes,
-                      "put the credentials in a reverse proxy", &scheme,
-                      host, sizeof(host), &path) == 0) {
+                      "put the credentials in a reverse proxy", &scheme, host,
+                      sizeof(host), &path) == 0) {
             if (strstr(path, "/api/"))
-                serr(&sc, s, "'url' is Alertmanager's base URL, like "
+                serr(&sc, s,
+                     "'url' is Alertmanager's base URL, like "
                      "http://127.0.0.1:9093: streamwatch adds "
                      "/api/v2/alerts");
             else
@@ -1322,6 +1362,7 @@ load_notifier(struct ctx *x, const config_setting_t *g, size_t idx)
 
 /* ---- rules ---- */
 
+/* clang-format off */
 static const char *const rule_keys[] = {
     "name", "description", "namespace", "metric", "dimensions", "statistic",
     "unit", "period", "threshold", "comparison", "evaluation_periods",
@@ -1342,6 +1383,7 @@ static const char *const standard_units[] = {
 static const char *const anomaly_ops[] = {
     "LessThanLowerOrGreaterThanUpperThreshold", "LessThanLowerThreshold",
     "GreaterThanUpperThreshold", NULL};
+/* clang-format on */
 
 static void
 load_dimensions(struct scope *sc, struct sw_rule *r)
@@ -1352,7 +1394,8 @@ load_dimensions(struct scope *sc, struct sw_rule *r)
     if (!s)
         return;
     if (!config_setting_is_group(s)) {
-        serr(sc, s, "'dimensions' must be a group: dimensions = { "
+        serr(sc, s,
+             "'dimensions' must be a group: dimensions = { "
              "StreamName = \"orders\"; };");
         return;
     }
@@ -1387,8 +1430,7 @@ load_dimensions(struct scope *sc, struct sw_rule *r)
             continue;
         }
         v = config_setting_get_string(d);
-        if (check_text(sc, d, label, v ? v : "", 1024,
-                       T_ASCII | T_NOBLANK) < 0)
+        if (check_text(sc, d, label, v ? v : "", 1024, T_ASCII | T_NOBLANK) < 0)
             continue;
         r->dims[r->ndims].name = copy_str(sc->x, name);
         r->dims[r->ndims].value = copy_str(sc->x, v);
@@ -1416,7 +1458,8 @@ load_labels(struct scope *sc, struct sw_rule_opts *o)
     if (!s)
         return;
     if (!config_setting_is_group(s)) {
-        serr(sc, s, "'labels' must be a group: labels = { severity = "
+        serr(sc, s,
+             "'labels' must be a group: labels = { severity = "
              "\"page\"; };");
         return;
     }
@@ -1436,8 +1479,10 @@ load_labels(struct scope *sc, struct sw_rule_opts *o)
         char label[300];
 
         if (!valid_label_name(name) || strncmp(name, "__", 2) == 0) {
-            serr(sc, l, "label name '%s' must match [a-zA-Z_][a-zA-Z0-9_]* "
-                 "and not start with '__'", name);
+            serr(sc, l,
+                 "label name '%s' must match [a-zA-Z_][a-zA-Z0-9_]* "
+                 "and not start with '__'",
+                 name);
             continue;
         }
         if (strcmp(name, "alertname") == 0) {
@@ -1458,39 +1503,39 @@ load_labels(struct scope *sc, struct sw_rule_opts *o)
     }
 }
 
-/* check_window - the CloudWatch limits that tie period, N and M together
+/* check_window - the CloudWatch limits that tie period and N together
  * (aws-reference.md section 3.1, "Safe rule"), and the one reply a fetch
- * gets (section 2.2). */
+ * may receive (section 2.2).  RANGE is what reading evaluation_range (the
+ * setting SR) gave: 1 set, 0 absent, -1 wrong (reported already). */
 static void
 check_window(struct scope *sc, struct sw_rule *r, const config_setting_t *sn,
-             const config_setting_t *sm, const config_setting_t *sr)
+             int range, const config_setting_t *sr)
 {
     long long total = (long long)r->period_s * r->evaluation_periods;
     long limit = r->period_s < 3600 ? 86400 : 604800;
-    int range;
+    int n;
 
-    if (sm && r->datapoints_to_alarm > r->evaluation_periods)
-        serr(sc, sm, "'datapoints_to_alarm' (%d) must not exceed "
-             "'evaluation_periods' (%d)", r->datapoints_to_alarm,
-             r->evaluation_periods);
-    if (r->period_s > 0 && total > limit)
-        serr(sc, sn, "period %d s x %d evaluation periods = %lld s is more "
-             "than CloudWatch allows (%ld s%s)", r->period_s,
-             r->evaluation_periods, total, limit,
+    if (total > limit)
+        serr(sc, sn,
+             "period %d s x %d evaluation periods = %lld s is more "
+             "than CloudWatch allows (%ld s%s)",
+             r->period_s, r->evaluation_periods, total, limit,
              r->period_s < 3600 ? ", one day, for periods under an hour"
                                 : ", seven days");
-    if (sr && r->evaluation_range < r->evaluation_periods) {
-        serr(sc, sr, "'evaluation_range' (%d) must be at least "
-             "'evaluation_periods' (%d)", r->evaluation_range,
-             r->evaluation_periods);
+    if (range == 1 && r->evaluation_range < r->evaluation_periods) {
+        serr(sc, sr,
+             "'evaluation_range' (%d) must be at least "
+             "'evaluation_periods' (%d)",
+             r->evaluation_range, r->evaluation_periods);
         return;
     }
-    range = sw_rule_eval_range(r);
-    if (!sr && range > MAX_DATAPOINTS)
-        serr(sc, sn, "the evaluation range of %d periods is more than the "
+    n = sw_rule_eval_range(r);
+    if (range == 0 && n > MAX_DATAPOINTS)
+        serr(sc, sn,
+             "the evaluation range of %d periods is more than the "
              "%d datapoints one GetMetricStatistics call returns: lower "
-             "'evaluation_periods' or set 'evaluation_range'", range,
-             MAX_DATAPOINTS);
+             "'evaluation_periods' or set 'evaluation_range'",
+             n, MAX_DATAPOINTS);
 }
 
 static void
@@ -1503,7 +1548,7 @@ load_rule(struct ctx *x, const config_setting_t *g, size_t idx)
     struct scope sc;
     const config_setting_t *s, *sn = NULL, *sm = NULL, *sr = NULL;
     const char *v;
-    int have_period = 0, have_n = 0, have_m = 0, stat_ok = 0, math, b;
+    int have_period = 0, have_n, have_m, have_range, stat_ok = 0, math, b;
 
     nr = realloc(c->rules, (c->nrules + 1) * sizeof(*nr));
     if (nr)
@@ -1532,13 +1577,15 @@ load_rule(struct ctx *x, const config_setting_t *g, size_t idx)
             if (strcmp(f->name, v) != 0)
                 continue;
             if (strcmp(f->file, file_of(x, s)) == 0)
-                report_at(x, file_of(x, s), line_of(s), "duplicate rule "
-                          "name '%s' (first defined at line %u)", v,
-                          f->line);
+                report_at(x, file_of(x, s), line_of(s),
+                          "duplicate rule name '%s' (first defined at "
+                          "line %u)",
+                          v, f->line);
             else
-                report_at(x, file_of(x, s), line_of(s), "duplicate rule "
-                          "name '%s' (first defined at %s:%u)", v, f->file,
-                          f->line);
+                report_at(x, file_of(x, s), line_of(s),
+                          "duplicate rule name '%s' (first defined at "
+                          "%s:%u)",
+                          v, f->file, f->line);
             break;
         }
         rs = realloc(x->rseen, (x->nrseen + 1) * sizeof(*rs));
@@ -1559,8 +1606,7 @@ load_rule(struct ctx *x, const config_setting_t *g, size_t idx)
         check_text(&sc, s, "'description'", v, 1024, T_NEWLINES) == 0)
         r->description = copy_str(x, v);
     if (get_str(&sc, "namespace", 0, &v, &s) == 1) {
-        if (check_text(&sc, s, "'namespace'", v, 255, T_ASCII | T_NOBLANK)
-            < 0)
+        if (check_text(&sc, s, "'namespace'", v, 255, T_ASCII | T_NOBLANK) < 0)
             ;
         else if (v[0] == ':')
             serr(&sc, s, "'namespace' must not start with ':'");
@@ -1578,29 +1624,34 @@ load_rule(struct ctx *x, const config_setting_t *g, size_t idx)
     load_dimensions(&sc, r);
     if (get_str(&sc, "statistic", !math, &v, &s) == 1) {
         if (!sw_stat_is_valid(v)) {
-            serr(&sc, s, "'statistic' must be Sum, Average, Minimum, "
+            serr(&sc, s,
+                 "'statistic' must be Sum, Average, Minimum, "
                  "Maximum, SampleCount or a percentile p0 to p100 (p99, "
-                 "p99.9), not '%s'", v);
+                 "p99.9), not '%s'",
+                 v);
         } else {
             r->stat = copy_str(x, v);
-            stat_ok = 1;
+            stat_ok = r->stat != NULL;
         }
     }
     if (get_str(&sc, "unit", 0, &v, &s) == 1) {
         if (!in_list(standard_units, v))
-            serr(&sc, s, "'unit' must be a CloudWatch StandardUnit (Count, "
-                 "Bytes, Milliseconds, Count/Second, ...), not '%s'", v);
+            serr(&sc, s,
+                 "'unit' must be a CloudWatch StandardUnit (Count, "
+                 "Bytes, Milliseconds, Count/Second, ...), not '%s'",
+                 v);
         else
             r->unit = copy_str(x, v);
     }
-    if (get_int(&sc, "period", 1, INT_MIN, INT_MAX, &r->period_s, &s) ==
-        1) {
+    if (get_int(&sc, "period", 1, INT_MIN, INT_MAX, &r->period_s, &s) == 1) {
         if (r->period_s == 10 || r->period_s == 20 || r->period_s == 30 ||
             (r->period_s > 0 && r->period_s % 60 == 0))
             have_period = 1;
         else
-            serr(&sc, s, "'period' must be 10, 20, 30 or a multiple of 60 "
-                 "seconds, not %d", r->period_s);
+            serr(&sc, s,
+                 "'period' must be 10, 20, 30 or a multiple of 60 "
+                 "seconds, not %d",
+                 r->period_s);
     }
     if (!have_period)
         r->period_s = 0;
@@ -1608,12 +1659,16 @@ load_rule(struct ctx *x, const config_setting_t *g, size_t idx)
     if (get_str(&sc, "comparison", 1, &v, &s) == 1 &&
         sw_cmp_parse(v, &r->cmp) < 0) {
         if (in_list(anomaly_ops, v))
-            serr(&sc, s, "comparison '%s' needs an anomaly-detection band, "
-                 "which streamwatch does not support", v);
+            serr(&sc, s,
+                 "comparison '%s' needs an anomaly-detection band, "
+                 "which streamwatch does not support",
+                 v);
         else
-            serr(&sc, s, "'comparison' must be GreaterThanThreshold, "
+            serr(&sc, s,
+                 "'comparison' must be GreaterThanThreshold, "
                  "GreaterThanOrEqualToThreshold, LessThanThreshold or "
-                 "LessThanOrEqualToThreshold, not '%s'", v);
+                 "LessThanOrEqualToThreshold, not '%s'",
+                 v);
     }
     have_n = get_int(&sc, "evaluation_periods", 1, 1, INT_MAX,
                      &r->evaluation_periods, &sn) == 1;
@@ -1621,57 +1676,64 @@ load_rule(struct ctx *x, const config_setting_t *g, size_t idx)
                      &r->datapoints_to_alarm, &sm);
     if (have_m == 0 && have_n)
         r->datapoints_to_alarm = r->evaluation_periods;
-    if (get_int(&sc, "evaluation_range", 0, 1, MAX_DATAPOINTS,
-                &r->evaluation_range, &sr) != 1) {
+    have_range = get_int(&sc, "evaluation_range", 0, 1, MAX_DATAPOINTS,
+                         &r->evaluation_range, &sr);
+    if (have_range != 1)
         r->evaluation_range = 0;
-        if (sr)
-            have_n = 0; /* the range was wrong: do not pile on */
-        sr = NULL;
-    }
-    if (have_n && have_m >= 0 && have_period)
-        check_window(&sc, r, sn, have_m == 1 ? sm : NULL, sr);
-    else if (have_n && have_m == 1 &&
-             r->datapoints_to_alarm > r->evaluation_periods)
-        serr(&sc, sm, "'datapoints_to_alarm' (%d) must not exceed "
-             "'evaluation_periods' (%d)", r->datapoints_to_alarm,
-             r->evaluation_periods);
+    if (have_n && have_m == 1 && r->datapoints_to_alarm > r->evaluation_periods)
+        serr(&sc, sm,
+             "'datapoints_to_alarm' (%d) must not exceed "
+             "'evaluation_periods' (%d)",
+             r->datapoints_to_alarm, r->evaluation_periods);
+    if (have_n && have_period)
+        check_window(&sc, r, sn, have_range, sr);
     if (get_str(&sc, "treat_missing_data", 0, &v, &s) == 1 &&
         sw_tmd_parse(v, &r->tmd) < 0)
-        serr(&sc, s, "'treat_missing_data' must be missing, ignore, "
-             "breaching or notBreaching, not '%s'", v);
-    if (get_str(&sc, "evaluate_low_sample_count_percentile", 0, &v, &s) ==
-        1) {
+        serr(&sc, s,
+             "'treat_missing_data' must be missing, ignore, "
+             "breaching or notBreaching, not '%s'",
+             v);
+    if (get_str(&sc, "evaluate_low_sample_count_percentile", 0, &v, &s) == 1) {
         if (!in_list(low_modes, v))
-            serr(&sc, s, "'evaluate_low_sample_count_percentile' must be "
-                 "evaluate or ignore, not '%s'", v);
+            serr(&sc, s,
+                 "'evaluate_low_sample_count_percentile' must be "
+                 "evaluate or ignore, not '%s'",
+                 v);
         else if (stat_ok && !sw_stat_is_percentile(r->stat))
-            serr(&sc, s, "'evaluate_low_sample_count_percentile' applies "
-                 "only to percentile statistics (pNN), not '%s'", r->stat);
+            serr(&sc, s,
+                 "'evaluate_low_sample_count_percentile' applies "
+                 "only to percentile statistics (pNN), not '%s'",
+                 r->stat);
         else
             o->low_sample_ignore = strcmp(v, "ignore") == 0;
     }
-    load_actions(&sc, "alarm_actions", 1, MAX_ACTIONS, &r->alarm_actions);
-    load_actions(&sc, "ok_actions", 1, MAX_ACTIONS, &r->ok_actions);
-    load_actions(&sc, "insufficient_data_actions", 1, MAX_ACTIONS,
+    load_actions(&sc, "alarm_actions", 1, MAX_ACTIONS, CW_LIMIT,
+                 &r->alarm_actions);
+    load_actions(&sc, "ok_actions", 1, MAX_ACTIONS, CW_LIMIT, &r->ok_actions);
+    load_actions(&sc, "insufficient_data_actions", 1, MAX_ACTIONS, CW_LIMIT,
                  &r->insufficient_data_actions);
     (void)get_bool(&sc, "actions_enabled", &r->actions_enabled);
     if (get_bool(&sc, "sync", &b) == 1) {
         r->sync = b;
         if (b && r->name && c->sync.name_prefix &&
             !sw_str_has_prefix(r->name, c->sync.name_prefix))
-            serr(&sc, get(&sc, "sync"), "synced alarm names must start "
-                 "with sync.name_prefix '%s'", c->sync.name_prefix);
+            serr(&sc, get(&sc, "sync"),
+                 "synced alarm names must start "
+                 "with sync.name_prefix '%s'",
+                 c->sync.name_prefix);
     }
     (void)get_repeat(&sc, &o->repeat_interval_s);
     load_labels(&sc, o);
 
     if (have_period && r->period_s < 60 && r->namespace_ &&
         strncmp(r->namespace_, "AWS/", 4) == 0)
-        swarn(&sc, get(&sc, "period"), "a %d s period is finer than the "
+        swarn(&sc, get(&sc, "period"),
+              "a %d s period is finer than the "
               "one-minute %s metrics: the alarm will often be "
-              "INSUFFICIENT_DATA", r->period_s, r->namespace_);
-    if (!get(&sc, "alarm_actions") && !get(&sc, "ok_actions") &&
-        !get(&sc, "insufficient_data_actions"))
+              "INSUFFICIENT_DATA",
+              r->period_s, r->namespace_);
+    if (!r->alarm_actions.n && !r->ok_actions.n &&
+        !r->insufficient_data_actions.n)
         swarn(&sc, g, "no actions: its state changes notify nobody");
 }
 
@@ -1681,8 +1743,8 @@ static void
 load_aws(struct ctx *x, const config_setting_t *g)
 {
     static const char *const keys[] = {
-        "region", "profile", "endpoint", "ca_file", "connect_timeout",
-        "request_timeout", "max_attempts", NULL};
+        "region",          "profile",         "endpoint",     "ca_file",
+        "connect_timeout", "request_timeout", "max_attempts", NULL};
     struct sw_conf *c = x->c;
     struct scope sc;
     const config_setting_t *s;
@@ -1694,8 +1756,7 @@ load_aws(struct ctx *x, const config_setting_t *g)
     check_keys(&sc, keys, NULL, NULL, NULL);
     if (get_str(&sc, "region", 0, &v, &s) == 1) {
         if (!valid_region(v))
-            serr(&sc, s, "'region' must look like ap-northeast-1, not '%s'",
-                 v);
+            serr(&sc, s, "'region' must look like ap-northeast-1, not '%s'", v);
         else
             c->aws.region = copy_str(x, v);
     }
@@ -1712,10 +1773,10 @@ load_aws(struct ctx *x, const config_setting_t *g)
                   host, sizeof(host), &path) == 0)
         c->aws.endpoint = copy_str(x, v);
     (void)get_path(&sc, "ca_file", 0, &c->aws.ca_file);
-    (void)get_int(&sc, "connect_timeout", 0, 1, 300,
-                  &c->aws.connect_timeout_s, NULL);
-    (void)get_int(&sc, "request_timeout", 0, 1, 3600,
-                  &c->aws.request_timeout_s, NULL);
+    (void)get_int(&sc, "connect_timeout", 0, 1, 300, &c->aws.connect_timeout_s,
+                  NULL);
+    (void)get_int(&sc, "request_timeout", 0, 1, 3600, &c->aws.request_timeout_s,
+                  NULL);
     (void)get_int(&sc, "max_attempts", 0, 1, 10, &c->aws.max_attempts, NULL);
 }
 
@@ -1723,8 +1784,8 @@ static void
 load_agent(struct ctx *x, const config_setting_t *g)
 {
     static const char *const keys[] = {
-        "interval", "state_dir", "recording", "pid_file", "failure_after",
-        "failure_actions", NULL};
+        "interval",      "state_dir",       "recording", "pid_file",
+        "failure_after", "failure_actions", NULL};
     struct sw_conf *c = x->c;
     struct scope sc;
 
@@ -1734,9 +1795,10 @@ load_agent(struct ctx *x, const config_setting_t *g)
     (void)get_path(&sc, "state_dir", 0, &c->agent.state_dir);
     (void)get_path(&sc, "recording", 0, &c->agent.recording);
     (void)get_path(&sc, "pid_file", 0, &c->agent.pid_file);
-    (void)get_int(&sc, "failure_after", 0, 1, 604800,
-                  &c->agent.failure_after_s, NULL);
-    load_actions(&sc, "failure_actions", 0, 0, &c->agent.failure_actions);
+    (void)get_int(&sc, "failure_after", 0, 1, 604800, &c->agent.failure_after_s,
+                  NULL);
+    load_actions(&sc, "failure_actions", 0, MAX_FAILURE_ACTIONS, "",
+                 &c->agent.failure_actions);
 }
 
 static void
@@ -1758,7 +1820,8 @@ load_sync(struct ctx *x, const config_setting_t *g)
             if (!(is_alnum(*p) || strchr(" _.:/=+-@", *p)))
                 break;
         if (*p)
-            serr(&sc, s, "'owner' is a tag value: letters, digits, spaces "
+            serr(&sc, s,
+                 "'owner' is a tag value: letters, digits, spaces "
                  "and _ . : / = + - @ only");
         else {
             free(c->sync.owner);
@@ -1779,19 +1842,21 @@ list_of_groups(struct ctx *x, const config_setting_t *s, const char *key)
     if (config_setting_is_list(s) ||
         (config_setting_is_array(s) && config_setting_length(s) == 0))
         return 1;
-    report_at(x, file_of(x, s), line_of(s), "'%s' must be a list of "
-              "groups: %s = ( { ... }, { ... } );", key, key);
+    report_at(x, file_of(x, s), line_of(s),
+              "'%s' must be a list of "
+              "groups: %s = ( { ... }, { ... } );",
+              key, key);
     return 0;
 }
 
 static void
 load_root(struct ctx *x, const config_setting_t *root)
 {
-    static const char *const keys[] = {"aws", "agent", "notifiers", "rules",
-                                       "sync", NULL};
+    static const char *const keys[] = {"aws",   "agent", "notifiers",
+                                       "rules", "sync",  NULL};
     static const char *const groups[] = {"aws", "agent", "sync", NULL};
-    static void (*const loaders[])(struct ctx *, const config_setting_t *) =
-        {load_aws, load_agent, load_sync};
+    static void (*const loaders[])(struct ctx *, const config_setting_t *) = {
+        load_aws, load_agent, load_sync};
     struct scope sc;
     const config_setting_t *s, *e;
 
@@ -1807,7 +1872,8 @@ load_root(struct ctx *x, const config_setting_t *root)
             if (config_setting_is_group(e))
                 load_notifier(x, e, (size_t)i);
             else
-                report_at(x, file_of(x, e), line_of(e), "notifier #%d must "
+                report_at(x, file_of(x, e), line_of(e),
+                          "notifier #%d must "
                           "be a group: { name = \"...\"; type = \"...\"; }",
                           i + 1);
         }
@@ -1819,8 +1885,10 @@ load_root(struct ctx *x, const config_setting_t *root)
         if (config_setting_is_group(s))
             loaders[i](x, s);
         else
-            report_at(x, file_of(x, s), line_of(s), "'%s' must be a "
-                      "group: %s = { ... };", groups[i], groups[i]);
+            report_at(x, file_of(x, s), line_of(s),
+                      "'%s' must be a "
+                      "group: %s = { ... };",
+                      groups[i], groups[i]);
     }
     s = config_setting_get_member(root, "rules");
     if (s && list_of_groups(x, s, "rules")) {
@@ -1829,7 +1897,8 @@ load_root(struct ctx *x, const config_setting_t *root)
             if (config_setting_is_group(e))
                 load_rule(x, e, (size_t)i);
             else
-                report_at(x, file_of(x, e), line_of(e), "rule #%d must be "
+                report_at(x, file_of(x, e), line_of(e),
+                          "rule #%d must be "
                           "a group: { name = \"...\"; metric = \"...\"; ... }",
                           i + 1);
         }
@@ -1839,7 +1908,8 @@ load_root(struct ctx *x, const config_setting_t *root)
         if (!x->nused[i])
             warn_at(x, x->nseen[i].file, x->nseen[i].line, NULL,
                     "notifier '%s' is not used by any rule or "
-                    "agent.failure_actions", x->nseen[i].name);
+                    "agent.failure_actions",
+                    x->nseen[i].name);
     if (x->c->nrules == 0)
         warn_at(x, x->name, 0, NULL,
                 "no rules: the agent has nothing to watch");
@@ -1918,17 +1988,19 @@ scan_ints(struct ctx *x, const char *text)
             if (!plain || (!big && v <= lim))
                 continue;
             if (hex)
-                report_at(x, x->name, line, "integer %.*s does not fit in "
+                report_at(x, x->name, line,
+                          "integer %.*s does not fit in "
                           "32 bits (libconfig would change it silently): "
                           "write it in decimal with .0 for a number",
                           (int)(end - t > 40 ? 40 : end - t), t);
             else
-                report_at(x, x->name, line, "integer %s%.*s does not fit "
+                report_at(x, x->name, line,
+                          "integer %s%.*s does not fit "
                           "in 32 bits (libconfig would change it "
                           "silently): write %s%.*s.0 for a number",
+                          neg ? "-" : "", (int)(end - t > 40 ? 40 : end - t), t,
                           neg ? "-" : "", (int)(end - t > 40 ? 40 : end - t),
-                          t, neg ? "-" : "",
-                          (int)(end - t > 40 ? 40 : end - t), t);
+                          t);
         } else {
             p++;
         }
@@ -1986,8 +2058,7 @@ ctx_release(struct ctx *x)
 
 int
 sw_conf_load_text(const char *text, size_t len, const char *name,
-                  const char *dir, struct sw_conf **out,
-                  struct sw_strv *errors)
+                  const char *dir, struct sw_conf **out, struct sw_strv *errors)
 {
     struct ctx x;
     config_t cf;
@@ -2178,8 +2249,8 @@ sw_conf_load(const char *path, struct sw_conf **out, struct sw_strv *errors)
         r = SW_ENOMEM;
         goto out;
     }
-    r = sw_conf_load_text(text.data ? text.data : "", text.len, path, dir,
-                          out, errors);
+    r = sw_conf_load_text(text.data ? text.data : "", text.len, path, dir, out,
+                          errors);
 out:
     free(dir);
     sw_buf_release(&text);
@@ -2271,10 +2342,14 @@ static const char *
 cmp_symbol(enum sw_cmp c)
 {
     switch (c) {
-    case SW_CMP_GT: return ">";
-    case SW_CMP_GE: return ">=";
-    case SW_CMP_LT: return "<";
-    case SW_CMP_LE: return "<=";
+    case SW_CMP_GT:
+        return ">";
+    case SW_CMP_GE:
+        return ">=";
+    case SW_CMP_LT:
+        return "<";
+    case SW_CMP_LE:
+        return "<=";
     }
     return "?";
 }
@@ -2355,8 +2430,8 @@ sw_conf_summary(const struct sw_conf *c, struct sw_buf *out)
     for (int t = 0; r == 0 && t < NTYPES; t++) {
         if (!counts[t])
             continue;
-        r = sw_buf_addf(out, "%s%s %zu", first ? " (" : ", ",
-                        notifier_types[t], counts[t]);
+        r = sw_buf_addf(out, "%s%s %zu", first ? " (" : ", ", notifier_types[t],
+                        counts[t]);
         first = 0;
     }
     if (r == 0)
@@ -2365,17 +2440,17 @@ sw_conf_summary(const struct sw_conf *c, struct sw_buf *out)
         goto out;
 
     if (c->agent.recording) {
-        r = sw_buf_addf(out, "  source: recording %s\n  API requests: none "
+        r = sw_buf_addf(out,
+                        "  source: recording %s\n  API requests: none "
                         "(metrics come from the recording)\n",
                         c->agent.recording);
     } else {
         if (c->aws.region)
-            r = sw_buf_addf(out, "  source: CloudWatch in %s",
-                            c->aws.region);
+            r = sw_buf_addf(out, "  source: CloudWatch in %s", c->aws.region);
         else
             r = sw_buf_adds(out, "  source: CloudWatch (region from "
-                            "AWS_REGION, AWS_DEFAULT_REGION or the "
-                            "profile)");
+                                 "AWS_REGION, AWS_DEFAULT_REGION or the "
+                                 "profile)");
         if (r == 0 && c->aws.endpoint)
             r = sw_buf_addf(out, " at %s", c->aws.endpoint);
         if (r < 0)
@@ -2387,10 +2462,12 @@ sw_conf_summary(const struct sw_conf *c, struct sw_buf *out)
                                                      : 60));
         requests = cycles * c->nrules;
         fmt_count(reqs, sizeof(reqs), requests);
-        r = sw_buf_addf(out, "\n  API requests: %zu GetMetricStatistics per "
+        r = sw_buf_addf(out,
+                        "\n  API requests: %zu GetMetricStatistics per "
                         "%d s cycle = %s per 30-day month, about $%.2f at "
                         "$0.01 per 1,000 requests (first 1,000,000 a month "
-                        "are free)\n", c->nrules, c->agent.interval_s, reqs,
+                        "are free)\n",
+                        c->nrules, c->agent.interval_s, reqs,
                         (double)requests / 100000.0);
     }
     for (size_t i = 0; r == 0 && i < c->nrules; i++)

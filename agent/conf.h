@@ -51,40 +51,40 @@ struct sw_header_kv {
 struct sw_notifier_conf {
     char *name;
     enum sw_notifier_type type;
-    int line;                /* where the notifier's group starts */
-    char *path;              /* log: "-" = stdout, else a file (appended) */
-    char *topic_arn;         /* sns: arn:<partition>:sns:<region>:
-                                <12 digits>:<name>[.fifo] */
-    char *url;               /* email: smtp:// or smtps://; webhook: http(s);
-                                alertmanager: http(s) base URL, without
-                                /api/v2/alerts (the notifier adds it) */
-    char *tls;               /* email: "starttls" | "implicit" | "none" */
-    char *username;          /* email: NULL, or set with password_file */
+    int line;        /* where the notifier's group starts */
+    char *path;      /* log: "-" = stdout, else a file (appended) */
+    char *topic_arn; /* sns: arn:<partition>:sns:<region>:
+                        <12 digits>:<name>[.fifo] */
+    char *url;       /* email: smtp:// or smtps://; webhook: http(s);
+                        alertmanager: http(s) base URL, without
+                        /api/v2/alerts (the notifier adds it) */
+    char *tls;       /* email: "starttls" | "implicit" | "none" */
+    char *username;  /* email: NULL, or set with password_file */
     char *password_file;
-    char *from;              /* email: addr-spec */
-    char *ca_file;           /* email: extra CA bundle, or NULL */
-    struct sw_strv to;       /* email: >= 1 addr-spec, no CR/LF */
-    char *format;            /* webhook: "cloudwatch" (default) |
-                                "alertmanager" | "slack" */
-    char *secret_file;       /* webhook: HMAC key for the signature */
-    char *bearer_token_file; /* webhook: "Authorization: Bearer <file>" */
+    char *from;                   /* email: addr-spec */
+    char *ca_file;                /* email: extra CA bundle, or NULL */
+    struct sw_strv to;            /* email: >= 1 addr-spec, no CR/LF */
+    char *format;                 /* webhook: "cloudwatch" (default) |
+                                     "alertmanager" | "slack" */
+    char *secret_file;            /* webhook: HMAC key for the signature */
+    char *bearer_token_file;      /* webhook: "Authorization: Bearer <file>" */
     struct sw_header_kv *headers; /* webhook: extra headers; names are
                                      RFC 9110 tokens, values printable, no
                                      CR/LF; never Authorization, Host,
                                      Content-Type/-Length,
                                      Transfer-Encoding, X-Streamwatch-* */
     size_t nheaders;
-    int repeat_interval_s;   /* 0 = off */
-    int max_age_s;           /* outbox expiry, default 86400 */
+    int repeat_interval_s; /* 0 = off */
+    int max_age_s;         /* outbox expiry, default 86400 */
 };
 
 /* Per-rule settings that struct sw_rule has no field for (rules/rule.h
  * belongs to another module): c->rule_opts[i] goes with c->rules[i]. */
 struct sw_rule_opts {
-    int repeat_interval_s;  /* 0 = off; else >= 60: re-notify while the
-                               alarm stays in ALARM */
-    int low_sample_ignore;  /* 1: evaluate_low_sample_count_percentile =
-                               "ignore" (percentile rules only) */
+    int repeat_interval_s;       /* 0 = off; else >= 60: re-notify while the
+                                    alarm stays in ALARM */
+    int low_sample_ignore;       /* 1: evaluate_low_sample_count_percentile =
+                                    "ignore" (percentile rules only) */
     struct sw_header_kv *labels; /* extra Alertmanager labels: names match
                                     [a-zA-Z_][a-zA-Z0-9_]*, never
                                     "alertname" */
@@ -120,8 +120,8 @@ struct sw_conf {
     } sync;
     struct sw_notifier_conf *notifiers;
     size_t nnotifiers;
-    struct sw_rule **rules;          /* rules/rule.h */
-    struct sw_rule_opts *rule_opts;  /* nrules entries */
+    struct sw_rule **rules;         /* rules/rule.h */
+    struct sw_rule_opts *rule_opts; /* nrules entries */
     size_t nrules;
     /* Things `check` should show that do not make the file invalid, as
      * "FILE:LINE: warning: message" (no rules, unused notifiers, ...). */

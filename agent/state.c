@@ -240,6 +240,12 @@ read_file(const char *path, struct sw_buf *b, char *err, size_t errlen)
         snprintf(err, errlen, "%s: not a regular file", path);
         goto out;
     }
+    if ((unsigned long long)sb.st_size > SW_STATE_MAX_BYTES) {
+        snprintf(err, errlen, "%s: larger than %u bytes", path,
+                 SW_STATE_MAX_BYTES);
+        r = SW_EPARSE;
+        goto out;
+    }
     for (;;) {
         ssize_t got = read(fd, chunk, sizeof(chunk));
         if (got < 0 && errno == EINTR)
@@ -252,7 +258,7 @@ read_file(const char *path, struct sw_buf *b, char *err, size_t errlen)
             break;
         r = sw_buf_add(b, chunk, (size_t)got);
         if (r == SW_ETOOBIG) {
-            snprintf(err, errlen, "%s: larger than %d bytes", path,
+            snprintf(err, errlen, "%s: larger than %u bytes", path,
                      SW_STATE_MAX_BYTES);
             r = SW_EPARSE;
             goto out;
@@ -648,6 +654,15 @@ sw_state_save(const struct sw_state_store *st, const char *dir, char *err,
     text = dump_store(st);
     if (!text) {
         snprintf(err, errlen, "%s: out of memory", path);
+        goto out;
+    }
+    /* Never write a file that sw_state_load() would refuse: the next start
+     * would lose every alarm's state. */
+    if (strlen(text) + 1 > SW_STATE_MAX_BYTES) {
+        snprintf(err, errlen,
+                 "%s: state of %zu alarms would exceed %u MiB; not written",
+                 path, st->n, (unsigned)(SW_STATE_MAX_BYTES >> 20));
+        r = SW_ETOOBIG;
         goto out;
     }
     r = SW_EIO;

@@ -31,7 +31,8 @@
 #include "rules/rule.h"
 
 #define SW_STATE_FILE "state.json"
-#define SW_STATE_MAX_BYTES (16 * 1024 * 1024)
+/* About 5 KB an alarm with 60 values: room for some 50,000 alarms. */
+#define SW_STATE_MAX_BYTES (256u * 1024 * 1024)
 #define SW_STATE_MAX_VALUES 60 /* datapoints kept per alarm */
 #define SW_STATE_INITIAL_REASON "Unchecked: Initial alarm creation"
 

@@ -4,7 +4,7 @@
 #include "aws/client.h"
 
 #include <ctype.h>
-#include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,11 +26,11 @@
 #include "lib/log.h"
 #include "lib/str.h"
 
-#define USER_AGENT "streamwatch/" PACKAGE_VERSION
+#define USER_AGENT      "streamwatch/" PACKAGE_VERSION
 #define ERROR_PARSE_MAX (64 * 1024) /* bigger error bodies are not AWS's */
-#define ERROR_SNIPPET 200           /* bytes of a foreign body we show */
-#define SLEEP_SLICE_MS 100          /* cancel-flag poll period */
-#define HOST_MAX 300
+#define ERROR_SNIPPET   200         /* bytes of a foreign body we show */
+#define SLEEP_SLICE_MS  100         /* cancel-flag poll period */
+#define HOST_MAX        300
 
 struct sw_aws {
     char region[SW_REGION_MAX + 1];
@@ -41,20 +41,20 @@ struct sw_aws {
     char host[SW_SVC_COUNT][HOST_MAX];                /* Host header */
     struct sw_http *http;
     struct sw_creds_provider *creds;
-    long clock_offset;          /* seconds to add to the wall clock */
-    time_t (*wall)(void);       /* NULL: time() */
+    long clock_offset;    /* seconds to add to the wall clock */
+    time_t (*wall)(void); /* NULL: time() */
     struct sw_retry_quota quota;
     int max_attempts;
-    volatile int *cancel;       /* borrowed */
-    uint64_t rng;               /* xorshift64* state for backoff jitter */
-    double (*rand_fn)(void *);  /* tests: replaces rng */
+    volatile int *cancel;      /* borrowed */
+    uint64_t rng;              /* xorshift64* state for backoff jitter */
+    double (*rand_fn)(void *); /* tests: replaces rng */
     void *rand_arg;
 };
 
 /* ---- small helpers ---- */
 
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...) SW_PRINTF(3, 4);
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    SW_PRINTF(3, 4);
 
 static void
 set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -109,7 +109,7 @@ clean_copy(char *dst, size_t dstlen, const char *s, size_t n, int ascii_only)
         if (c >= 0x80 && ascii_only)
             c = '?';
         if (space) {
-            if (o + 1 >= dstlen)
+            if (o + 2 >= dstlen) /* no room for the space and a byte */
                 break;
             dst[o++] = ' ';
             space = 0;
@@ -153,20 +153,34 @@ static const char *
 reason_phrase(long status)
 {
     switch (status) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Payload Too Large";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return NULL;
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 413:
+        return "Payload Too Large";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return NULL;
     }
 }
 
@@ -215,8 +229,7 @@ parse_json_error(const char *body, size_t len, struct sw_aws_error *err)
         }
         msg = json_str(root, "message", "Message");
         if (msg)
-            clean_copy(err->message, sizeof(err->message), msg, strlen(msg),
-                       0);
+            clean_copy(err->message, sizeof(err->message), msg, strlen(msg), 0);
         found = err->code[0] != '\0';
     }
     json_decref(root);
@@ -250,19 +263,19 @@ parse_xml_error(const char *body, size_t len, struct sw_aws_error *err)
      * bare <Error> some front ends answer with. */
     if (strcmp(root->name, "ErrorResponse") == 0) {
         e = sw_xml_child(root, "Error");
-        xml_field(root, "RequestId", err->request_id,
-                  sizeof(err->request_id), 1);
+        xml_field(root, "RequestId", err->request_id, sizeof(err->request_id),
+                  1);
     } else if (strcmp(root->name, "Response") == 0) {
         e = sw_xml_path(root, "Errors/Error");
-        xml_field(root, "RequestID", err->request_id,
-                  sizeof(err->request_id), 1);
+        xml_field(root, "RequestID", err->request_id, sizeof(err->request_id),
+                  1);
         if (!err->request_id[0])
             xml_field(root, "RequestId", err->request_id,
                       sizeof(err->request_id), 1);
     } else if (strcmp(root->name, "Error") == 0) {
         e = root;
-        xml_field(root, "RequestId", err->request_id,
-                  sizeof(err->request_id), 1);
+        xml_field(root, "RequestId", err->request_id, sizeof(err->request_id),
+                  1);
     }
     if (e) {
         xml_field(e, "Code", err->code, sizeof(err->code), 1);
@@ -303,8 +316,8 @@ foreign_message(char *dst, size_t dstlen, const char *body, size_t len)
 
 int
 sw_aws_parse_error(enum sw_aws_proto proto, long status,
-                   const char *query_error_header, const char *body,
-                   size_t len, struct sw_aws_error *err)
+                   const char *query_error_header, const char *body, size_t len,
+                   struct sw_aws_error *err)
 {
     size_t skip = 0;
     int found = 0;
@@ -329,8 +342,8 @@ sw_aws_parse_error(enum sw_aws_proto proto, long status,
     }
     /* awsQueryCompatible services put the legacy Query code in this header
      * ("InvalidParameterValue;Sender"); botocore prefers it to __type. */
-    if (proto != SW_PROTO_QUERY && query_error_header &&
-        *query_error_header && *query_error_header != ';') {
+    if (proto != SW_PROTO_QUERY && query_error_header && *query_error_header &&
+        *query_error_header != ';') {
         size_t n = strcspn(query_error_header, ";");
         code_copy(err->code, sizeof(err->code), query_error_header, n);
         found = 1;
@@ -414,8 +427,7 @@ setup_endpoint(struct sw_aws *a, enum sw_aws_service svc,
         return r;
     r = sw_endpoint_split_url(a->endpoint[svc], &parts, NULL, 0);
     if (r == 0)
-        r = sw_endpoint_host_header(&parts, a->host[svc],
-                                    sizeof(a->host[svc]));
+        r = sw_endpoint_host_header(&parts, a->host[svc], sizeof(a->host[svc]));
     if (r < 0) {
         set_err(err, errlen, "%s: endpoint URL '%s' cannot be used", origin,
                 a->endpoint[svc]);
@@ -432,8 +444,8 @@ setup_endpoint(struct sw_aws *a, enum sw_aws_service svc,
     if (n < 0 || (size_t)n >= sizeof(url))
         return SW_ETOOBIG;
     memcpy(a->url[svc], url, (size_t)n + 1);
-    sw_log_debug("aws: %s endpoint %s (from %s)",
-                 sw_endpoint_signing_name(svc), a->endpoint[svc], origin);
+    sw_log_debug("aws: %s endpoint %s (from %s)", sw_endpoint_signing_name(svc),
+                 a->endpoint[svc], origin);
     return 0;
 }
 
@@ -477,8 +489,9 @@ sw_aws_new(const struct sw_aws_opts *o, struct sw_aws **out, char *err,
         region = region && *region ? region : NULL;
     }
     if (!region) {
-        set_err(err, errlen, "no AWS region: set aws.region, AWS_REGION or "
-                             "region in the AWS profile");
+        set_err(err, errlen,
+                "no AWS region: set aws.region, AWS_REGION or "
+                "region in the AWS profile");
         r = SW_EINVAL;
         goto out;
     }
@@ -523,8 +536,9 @@ sw_aws_new(const struct sw_aws_opts *o, struct sw_aws **out, char *err,
     ho.ca_file = o->ca_file;
     r = sw_http_new(&ho, &a->http);
     if (r < 0) {
-        set_err(err, errlen, r == SW_EINVAL ? "CA bundle cannot be read"
-                                            : "cannot create HTTP handle");
+        set_err(err, errlen,
+                r == SW_EINVAL ? "CA bundle cannot be read"
+                               : "cannot create HTTP handle");
         goto out;
     }
     r = sw_creds_provider_new(a, o->profile, &a->creds);
@@ -659,10 +673,10 @@ send_once(struct sw_aws *a, const struct sw_creds *cr, time_t t,
             r = SW_EINVAL;
             goto out;
         }
-        sh[ns++] = (struct sw_sigv4_header){
-            "Content-Type", proto == SW_PROTO_JSON10
-                                ? "application/x-amz-json-1.0"
-                                : "application/x-amz-json-1.1"};
+        sh[ns++] = (struct sw_sigv4_header){"Content-Type",
+                                            proto == SW_PROTO_JSON10
+                                                ? "application/x-amz-json-1.0"
+                                                : "application/x-amz-json-1.1"};
         sh[ns++] = (struct sw_sigv4_header){"X-Amz-Target", target};
         /* CloudWatch is awsQueryCompatible: the SDKs announce it, and the
          * reply then carries the Query error code in x-amzn-query-error. */
@@ -671,8 +685,8 @@ send_once(struct sw_aws *a, const struct sw_creds *cr, time_t t,
     }
     /* Signed, as botocore does for every service (section 8.3). */
     if (cr->token.s && *cr->token.s)
-        sh[ns++] = (struct sw_sigv4_header){"X-Amz-Security-Token",
-                                            cr->token.s};
+        sh[ns++] =
+            (struct sw_sigv4_header){"X-Amz-Security-Token", cr->token.s};
 
     memset(&sreq, 0, sizeof(sreq));
     sreq.method = "POST";
@@ -760,9 +774,9 @@ backoff_sleep(struct sw_aws *a, long ms)
 }
 
 static int
-call_checks(struct sw_aws *a, enum sw_aws_service svc,
-            enum sw_aws_proto proto, const char *op, const char *body,
-            size_t body_len, struct sw_aws_error *err)
+call_checks(struct sw_aws *a, enum sw_aws_service svc, enum sw_aws_proto proto,
+            const char *op, const char *body, size_t body_len,
+            struct sw_aws_error *err)
 {
     if (!a || (int)svc < 0 || svc >= SW_SVC_COUNT || !op_valid(op) ||
         (body_len > 0 && !body)) {
@@ -780,12 +794,12 @@ call_checks(struct sw_aws *a, enum sw_aws_service svc,
 }
 
 static void
-log_retry(const char *op, const struct sw_aws_error *e, const char *what,
-          int n, int of, long delay_ms)
+log_retry(const char *op, const struct sw_aws_error *e, const char *what, int n,
+          int of, long delay_ms)
 {
     if (e->code[0])
-        sw_log_info("aws: %s: %s: %s; retry %d of %d in %.1f s", op,
-                    e->code, e->message, n, of, (double)delay_ms / 1000.0);
+        sw_log_info("aws: %s: %s: %s; retry %d of %d in %.1f s", op, e->code,
+                    e->message, n, of, (double)delay_ms / 1000.0);
     else
         sw_log_info("aws: %s: %s: %s; retry %d of %d in %.1f s", op, what,
                     e->message, n, of, (double)delay_ms / 1000.0);
@@ -793,8 +807,8 @@ log_retry(const char *op, const struct sw_aws_error *e, const char *what,
 
 static int
 call(struct sw_aws *a, const struct sw_creds *fixed, enum sw_aws_service svc,
-     enum sw_aws_proto proto, const char *op, const char *body,
-     size_t body_len, struct sw_buf *reply, struct sw_aws_error *err)
+     enum sw_aws_proto proto, const char *op, const char *body, size_t body_len,
+     struct sw_buf *reply, struct sw_aws_error *err)
 {
     struct sw_http_resp resp;
     struct sw_retry_outcome oc;
@@ -814,10 +828,14 @@ call(struct sw_aws *a, const struct sw_creds *fixed, enum sw_aws_service svc,
         int skew_seen = 0, attempt, transport;
         long delay;
 
+        if (a->cancel && *a->cancel) {
+            sw_strlcpy(err->message, "canceled", sizeof(err->message));
+            r = SW_ECANCELED;
+            goto out;
+        }
         if (!cr) {
             cerr[0] = '\0';
-            r = sw_creds_get(a->creds, signing_now(a), &cr, cerr,
-                             sizeof(cerr));
+            r = sw_creds_get(a->creds, signing_now(a), &cr, cerr, sizeof(cerr));
             if (r < 0) {
                 set_err(err->message, sizeof(err->message),
                         "no usable credentials: %s",
@@ -916,12 +934,7 @@ call(struct sw_aws *a, const struct sw_creds *fixed, enum sw_aws_service svc,
             attempt < a->max_attempts) {
             int cost;
 
-            if (a->cancel && *a->cancel) {
-                r = SW_ECANCELED;
-                goto out;
-            }
-            cost = sw_retry_quota_acquire(&a->quota,
-                                          transport == SW_ETIMEDOUT);
+            cost = sw_retry_quota_acquire(&a->quota, transport == SW_ETIMEDOUT);
             if (cost > 0) {
                 last_cost = cost;
                 delay = sw_retry_backoff_ms(attempt, rand01(a));
@@ -951,9 +964,9 @@ out:
 }
 
 int
-sw_aws_call(struct sw_aws *a, enum sw_aws_service svc,
-            enum sw_aws_proto proto, const char *op, const char *body,
-            size_t body_len, struct sw_buf *reply, struct sw_aws_error *err)
+sw_aws_call(struct sw_aws *a, enum sw_aws_service svc, enum sw_aws_proto proto,
+            const char *op, const char *body, size_t body_len,
+            struct sw_buf *reply, struct sw_aws_error *err)
 {
     return call(a, NULL, svc, proto, op, body, body_len, reply, err);
 }
@@ -966,8 +979,7 @@ sw_aws_call_with_creds(struct sw_aws *a, const struct sw_creds *creds,
 {
     if (!creds) {
         memset(err, 0, sizeof(*err));
-        sw_strlcpy(err->message, "no credentials given",
-                   sizeof(err->message));
+        sw_strlcpy(err->message, "no credentials given", sizeof(err->message));
         return SW_ECREDS;
     }
     return call(a, creds, svc, proto, op, body, body_len, reply, err);

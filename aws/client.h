@@ -117,10 +117,11 @@ void sw_aws_set_rand(struct sw_aws *a, double (*fn)(void *arg), void *arg);
 long sw_aws_clock_offset(const struct sw_aws *a);
 
 /* sw_aws_set_cancel_flag - FLAG (borrowed, NULL: none) is the agent's
- * stop flag: while it is non-zero, a call in progress stops before its
- * next retry or during the backoff sleep, and a transfer in flight is
- * aborted (aws/http), with SW_ECANCELED.  The first attempt of a new call
- * is still made, so clear the pointer only if even that must not happen. */
+ * stop flag.  While it is non-zero every call ends with SW_ECANCELED as
+ * soon as it can: before an attempt is sent, during the backoff sleep, or
+ * by aborting the transfer in flight (aws/http).  To make a last call
+ * during shutdown (flushing a notification), set the flag pointer back to
+ * NULL first. */
 void sw_aws_set_cancel_flag(struct sw_aws *a, volatile int *flag);
 
 /* sw_aws_parse_error - turn an error reply into ERR's http_status, code,

@@ -286,8 +286,8 @@ get_field(json_t *root, const char *key, int required, const char **out,
 }
 
 int
-sw_credproc_parse(const char *json, size_t len, struct sw_creds *out,
-                  char *err, size_t errlen)
+sw_credproc_parse(const char *json, size_t len, struct sw_creds *out, char *err,
+                  size_t errlen)
 {
     struct sw_creds c = {NULL, {NULL, 0}, {NULL, 0}, 0, "process"};
     json_error_t jerr;
@@ -308,13 +308,13 @@ sw_credproc_parse(const char *json, size_t len, struct sw_creds *out,
         return SW_EPARSE;
     }
     if (!json_is_object(root)) {
-        seterr(err, errlen, "credential_process: output is not a JSON "
-                            "object");
+        seterr(err, errlen,
+               "credential_process: output is not a JSON "
+               "object");
         goto out;
     }
     if (!version_is_one(json_object_get(root, "Version"))) {
-        describe_version(json_object_get(root, "Version"), vbuf,
-                         sizeof(vbuf));
+        describe_version(json_object_get(root, "Version"), vbuf, sizeof(vbuf));
         seterr(err, errlen,
                "Unsupported version '%s' for credential process provider, "
                "supported versions: 1",
@@ -427,7 +427,7 @@ struct child {
     pid_t pid;
     int out_fd;
     int err_fd;
-    char *obuf;   /* SW_CREDPROC_MAX_STDOUT + 1 bytes, wiped on free */
+    char *obuf; /* SW_CREDPROC_MAX_STDOUT + 1 bytes, wiped on free */
     size_t olen;
     char ebuf[SW_CREDPROC_MAX_STDERR + 1];
     size_t elen;
@@ -445,8 +445,7 @@ spawn_child(struct child *ch, char **argv, char *err, size_t errlen)
 
     /* O_CLOEXEC: no other child started meanwhile inherits our ends. */
     if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
-        seterr(err, errlen, "credential_process: pipe: %s",
-               strerror(errno));
+        seterr(err, errlen, "credential_process: pipe: %s", strerror(errno));
         goto out;
     }
     rc = posix_spawn_file_actions_init(&fa);
@@ -495,8 +494,8 @@ spawn_child(struct child *ch, char **argv, char *err, size_t errlen)
     rc = posix_spawnp(&ch->pid, argv[0], &fa, &at, argv, environ);
     if (rc != 0) {
         ch->pid = -1;
-        seterr(err, errlen, "credential_process: cannot run '%s': %s",
-               argv[0], strerror(rc));
+        seterr(err, errlen, "credential_process: cannot run '%s': %s", argv[0],
+               strerror(rc));
         goto out;
     }
     ch->out_fd = outp[0];
@@ -505,8 +504,8 @@ spawn_child(struct child *ch, char **argv, char *err, size_t errlen)
     r = 0;
     goto out;
 spawn_err:
-    seterr(err, errlen, "credential_process: cannot set up '%s': %s",
-           argv[0], strerror(rc));
+    seterr(err, errlen, "credential_process: cannot set up '%s': %s", argv[0],
+           strerror(rc));
 out:
     if (fa_ok)
         posix_spawn_file_actions_destroy(&fa);
@@ -637,8 +636,9 @@ sw_credproc_run(const char *cmdline, long timeout_ms, struct sw_creds *out,
         timeout_ms = SW_CREDPROC_TIMEOUT_MS;
     r = sw_credproc_split(cmdline, &argv, &argc, serr, sizeof(serr));
     if (r < 0) {
-        seterr(err, errlen, "credential_process: cannot split command "
-                            "line: %s",
+        seterr(err, errlen,
+               "credential_process: cannot split command "
+               "line: %s",
                serr);
         goto out;
     }

@@ -20,9 +20,9 @@
 
 #include "aws/creds.h"
 
-#define SW_CREDPROC_TIMEOUT_MS 60000        /* default wait for the child */
-#define SW_CREDPROC_MAX_STDOUT (64 * 1024)  /* more is an error */
-#define SW_CREDPROC_MAX_STDERR (4 * 1024)   /* more is dropped */
+#define SW_CREDPROC_TIMEOUT_MS 60000       /* default wait for the child */
+#define SW_CREDPROC_MAX_STDOUT (64 * 1024) /* more is an error */
+#define SW_CREDPROC_MAX_STDERR (4 * 1024)  /* more is dropped */
 
 /* sw_credproc_run - split CMDLINE, run it, wait at most TIMEOUT_MS (0:
  * SW_CREDPROC_TIMEOUT_MS) and parse what it printed into OUT (source
@@ -31,8 +31,8 @@
  * non-zero exit, killed, output too large), SW_ETIMEDOUT, SW_EPARSE (bad
  * JSON or fields), SW_ENOMEM.  ERR gets a one-line reason naming the
  * program (not its arguments) and, for a failed child, its stderr. */
-int sw_credproc_run(const char *cmdline, long timeout_ms,
-                    struct sw_creds *out, char *err, size_t errlen);
+int sw_credproc_run(const char *cmdline, long timeout_ms, struct sw_creds *out,
+                    char *err, size_t errlen);
 
 /* --- for tests (and aws/profile's section headers) --- */
 

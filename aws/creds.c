@@ -27,15 +27,15 @@
 
 /* botocore's windows: try to refresh 15 min before expiry, and fail when
  * less than 10 min are left. */
-#define ADVISORY_S (15 * 60)
+#define ADVISORY_S  (15 * 60)
 #define MANDATORY_S (10 * 60)
 /* AssumeRole hops through source_profile (botocore has no limit but
  * detects loops; a bound keeps a bad config cheap). */
 #define MAX_ROLE_DEPTH 4
 
 struct sw_creds_provider {
-    struct sw_aws *aws;       /* borrowed */
-    char *profile;            /* NULL: AWS_PROFILE, else "default" */
+    struct sw_aws *aws; /* borrowed */
+    char *profile;      /* NULL: AWS_PROFILE, else "default" */
     struct sw_creds cur;
     int have;
 };
@@ -166,8 +166,8 @@ profile_static(const struct sw_profile *prof, enum sw_profile_origin origin,
     char what[160];
 
     *found = 0;
-    if (!akid || !*akid || sw_profile_origin(prof, "aws_access_key_id") !=
-                               origin)
+    if (!akid || !*akid ||
+        sw_profile_origin(prof, "aws_access_key_id") != origin)
         return 0;
     if (!secret || !*secret) {
         seterr(err, errlen,
@@ -208,15 +208,14 @@ has_role(const struct sw_profile *prof)
  * from the credentials file, credential_process, static keys from the
  * config file (botocore's ProfileProviderBuilder order). */
 static int
-profile_chain(const struct sw_profile *prof, struct sw_creds *out,
-              int *found, char *err, size_t errlen)
+profile_chain(const struct sw_profile *prof, struct sw_creds *out, int *found,
+              char *err, size_t errlen)
 {
     const char *proc;
     char perr[768];
     int r;
 
-    r = profile_static(prof, SW_PROFILE_CREDENTIALS, out, found, err,
-                       errlen);
+    r = profile_static(prof, SW_PROFILE_CREDENTIALS, out, found, err, errlen);
     if (r < 0 || *found)
         return r;
     proc = sw_profile_get(prof, "credential_process");
@@ -264,8 +263,7 @@ was_visited(const struct visited *v, const char *name)
 }
 
 static void
-visited_path(const struct visited *v, const char *last, char *buf,
-             size_t size)
+visited_path(const struct visited *v, const char *last, char *buf, size_t size)
 {
     size_t off = 0;
 
@@ -288,8 +286,7 @@ static int assume_role(struct sw_creds_provider *p,
  * credential_source or source_profile. */
 static int
 role_source(struct sw_creds_provider *p, const struct sw_profile *prof,
-            struct visited *v, struct sw_creds *out, char *err,
-            size_t errlen)
+            struct visited *v, struct sw_creds *out, char *err, size_t errlen)
 {
     const char *pname = sw_profile_name(prof);
     const char *src = sw_profile_get(prof, "source_profile");
@@ -349,8 +346,8 @@ role_source(struct sw_creds_provider *p, const struct sw_profile *prof,
             return SW_EINVAL;
         }
         if (r < 0)
-            seterr(err, errlen, "profile '%s': credential_source %s: %s",
-                   pname, cs, serr);
+            seterr(err, errlen, "profile '%s': credential_source %s: %s", pname,
+                   cs, serr);
         return r;
     }
 
@@ -368,8 +365,7 @@ role_source(struct sw_creds_provider *p, const struct sw_profile *prof,
     }
     r = load_profile(src, &sp, serr, sizeof(serr));
     if (r < 0) {
-        seterr(err, errlen, "profile '%s': source_profile: %s", pname,
-               serr);
+        seterr(err, errlen, "profile '%s': source_profile: %s", pname, serr);
         goto out;
     }
     if (has_static(sp) || !has_role(sp)) {
@@ -384,9 +380,8 @@ role_source(struct sw_creds_provider *p, const struct sw_profile *prof,
     }
     if (v->n >= MAX_ROLE_DEPTH) {
         visited_path(v, src, path, sizeof(path));
-        seterr(err, errlen,
-               "profile '%s': more than %d chained roles: %s", pname,
-               MAX_ROLE_DEPTH, path);
+        seterr(err, errlen, "profile '%s': more than %d chained roles: %s",
+               pname, MAX_ROLE_DEPTH, path);
         r = SW_EINVAL;
         goto out;
     }
@@ -400,8 +395,7 @@ out:
  * STS.  PROF's name is pushed on V for the loop check. */
 static int
 assume_role(struct sw_creds_provider *p, const struct sw_profile *prof,
-            struct visited *v, struct sw_creds *out, char *err,
-            size_t errlen)
+            struct visited *v, struct sw_creds *out, char *err, size_t errlen)
 {
     struct sw_creds src = {NULL, {NULL, 0}, {NULL, 0}, 0, NULL};
     const char *pname = sw_profile_name(prof);
@@ -440,8 +434,8 @@ assume_role(struct sw_creds_provider *p, const struct sw_profile *prof,
     v->n--;
     if (r < 0)
         goto out;
-    r = sw_sts_assume_role(p->aws, &src, arn, session, ext, (int)duration,
-                           out, serr, sizeof(serr));
+    r = sw_sts_assume_role(p->aws, &src, arn, session, ext, (int)duration, out,
+                           serr, sizeof(serr));
     if (r < 0) {
         seterr(err, errlen, "profile '%s': %s", pname, serr);
         goto out;
@@ -587,11 +581,9 @@ sw_creds_get(struct sw_creds_provider *p, time_t now,
     }
     if (fresh.expiration && fresh.expiration - now < MANDATORY_S)
         sw_log_warn("creds: credentials from '%s' expire in %lld s",
-                    fresh.source,
-                    (long long)fresh.expiration - (long long)now);
+                    fresh.source, (long long)fresh.expiration - (long long)now);
     if (p->have)
-        sw_log_debug("creds: refreshed credentials from '%s'",
-                     fresh.source);
+        sw_log_debug("creds: refreshed credentials from '%s'", fresh.source);
     else
         sw_log_info("creds: using credentials from '%s' (access key %s)",
                     fresh.source, fresh.akid);

@@ -5,9 +5,9 @@
  *      (+ AWS_SESSION_TOKEN / AWS_SECURITY_TOKEN, AWS_CREDENTIAL_EXPIRATION)
  *   2. the profile (aws.profile, else AWS_PROFILE, else "default"):
  *      role_arn + source_profile (or credential_source = Environment |
- *      Ec2InstanceMetadata) through STS AssumeRole; credential_process
- *      (run without a shell, JSON Version 1); static keys from the
- *      credentials file, then the config file
+ *      Ec2InstanceMetadata) through STS AssumeRole; static keys from the
+ *      credentials file; credential_process (run without a shell, JSON
+ *      Version 1); static keys from the config file (botocore's order)
  *   3. IMDSv2 (unless AWS_EC2_METADATA_DISABLED=true), 1 s timeouts,
  *      endpoint AWS_EC2_METADATA_SERVICE_ENDPOINT or 169.254.169.254.
  * Temporary credentials are refreshed 15 minutes before they expire

@@ -12,17 +12,7 @@
 #include "lib/err.h"
 #include "lib/str.h"
 
-enum {
-    P_AWS = 0,
-    P_CN,
-    P_GOV,
-    P_EUSC,
-    P_ISO,
-    P_ISOB,
-    P_ISOE,
-    P_ISOF,
-    P_COUNT
-};
+enum { P_AWS = 0, P_CN, P_GOV, P_EUSC, P_ISO, P_ISOB, P_ISOE, P_ISOF, P_COUNT };
 
 static const struct sw_partition partitions[P_COUNT] = {
     [P_AWS] = {"aws", "amazonaws.com", "api.aws", "us-east-1"},
@@ -45,14 +35,14 @@ static const struct sw_partition partitions[P_COUNT] = {
  * "\w+\-\d+" tail replace a regex library. */
 struct region_pattern {
     int partition;
-    const char *prefix;          /* includes the trailing '-' */
+    const char *prefix; /* includes the trailing '-' */
 };
 
 static const struct region_pattern patterns[] = {
-    {P_AWS, "us-"},       {P_AWS, "eu-"},      {P_AWS, "ap-"},
-    {P_AWS, "sa-"},       {P_AWS, "ca-"},      {P_AWS, "me-"},
-    {P_AWS, "af-"},       {P_AWS, "il-"},      {P_AWS, "mx-"},
-    {P_CN, "cn-"},        {P_GOV, "us-gov-"},  {P_EUSC, "eusc-de-"},
+    {P_AWS, "us-"},       {P_AWS, "eu-"},       {P_AWS, "ap-"},
+    {P_AWS, "sa-"},       {P_AWS, "ca-"},       {P_AWS, "me-"},
+    {P_AWS, "af-"},       {P_AWS, "il-"},       {P_AWS, "mx-"},
+    {P_CN, "cn-"},        {P_GOV, "us-gov-"},   {P_EUSC, "eusc-de-"},
     {P_ISO, "us-iso-"},   {P_ISOB, "us-isob-"}, {P_ISOE, "eu-isoe-"},
     {P_ISOF, "us-isof-"},
 };
@@ -60,7 +50,7 @@ static const struct region_pattern patterns[] = {
 struct region_info {
     const char *code;
     int partition;
-    const char *long_name;       /* NULL for pseudo-regions */
+    const char *long_name; /* NULL for pseudo-regions */
 };
 
 /* partitions.json (botocore 1.43.11), section 10.6. */
@@ -396,8 +386,7 @@ sw_endpoint_split_url(const char *url, struct sw_url_parts *out, char *err,
 }
 
 int
-sw_endpoint_host_header(const struct sw_url_parts *p, char *out,
-                        size_t outlen)
+sw_endpoint_host_header(const struct sw_url_parts *p, char *out, size_t outlen)
 {
     int n;
     long defport = p->https ? 443 : 80;
@@ -434,8 +423,8 @@ sw_endpoint_check_url(const char *url, char *out, size_t outlen, char *err,
         set_err(err, errlen, "URL too long");
         return SW_ETOOBIG;
     }
-    w = snprintf(out, outlen, "%s://%.*s", p.https ? "https" : "http",
-                 (int)n, rest);
+    w = snprintf(out, outlen, "%s://%.*s", p.https ? "https" : "http", (int)n,
+                 rest);
     if (w < 0 || (size_t)w >= outlen) {
         set_err(err, errlen, "URL too long");
         return SW_ETOOBIG;
@@ -490,9 +479,8 @@ ignore_configured(const struct sw_endpoint_src *src)
 
 int
 sw_endpoint_resolve(enum sw_aws_service svc, const char *region,
-                    const struct sw_endpoint_src *src, char *url,
-                    size_t urllen, const char **origin, char *err,
-                    size_t errlen)
+                    const struct sw_endpoint_src *src, char *url, size_t urllen,
+                    const char **origin, char *err, size_t errlen)
 {
     const struct service_info *s = service(svc);
     const char *cand = NULL, *from = "default";
@@ -544,8 +532,8 @@ sw_endpoint_resolve(enum sw_aws_service svc, const char *region,
 
             printable(shown, sizeof(shown), cand);
             if (err && errlen)
-                snprintf(err, errlen, "%s: invalid endpoint URL '%s': %s",
-                         from, shown, why);
+                snprintf(err, errlen, "%s: invalid endpoint URL '%s': %s", from,
+                         shown, why);
             return r;
         }
     }

@@ -30,13 +30,13 @@
 #include "aws/client.h"
 
 #define SW_ENDPOINT_URL_MAX 512
-#define SW_REGION_MAX 63
+#define SW_REGION_MAX       63
 
 struct sw_partition {
-    const char *id;              /* "aws", "aws-cn"... (the ARN partition) */
-    const char *dns_suffix;      /* "amazonaws.com" */
+    const char *id;         /* "aws", "aws-cn"... (the ARN partition) */
+    const char *dns_suffix; /* "amazonaws.com" */
     const char *dualstack_dns_suffix; /* "api.aws" */
-    const char *global_region;   /* implicit global region ("us-east-1") */
+    const char *global_region;        /* implicit global region ("us-east-1") */
 };
 
 /* Value of environment variable NAME or NULL (getenv in production). */
@@ -44,12 +44,12 @@ typedef const char *sw_endpoint_env_fn(const char *name, void *arg);
 /* Value of KEY in the profile (SERVICE NULL), or in the nested block for
  * SERVICE ("cloudwatch", "sns", "sts", "kinesis") of the profile's services
  * section; NULL when unset.  Borrowed. */
-typedef const char *sw_endpoint_profile_fn(const char *service,
-                                           const char *key, void *arg);
+typedef const char *sw_endpoint_profile_fn(const char *service, const char *key,
+                                           void *arg);
 
 /* Where the resolver looks; every member may be NULL. */
 struct sw_endpoint_src {
-    const char *config_endpoint;       /* aws.endpoint from the config */
+    const char *config_endpoint; /* aws.endpoint from the config */
     sw_endpoint_env_fn *env;
     void *env_arg;
     sw_endpoint_profile_fn *profile;
@@ -71,16 +71,16 @@ const char *sw_region_long_name(const char *region);
 
 /* Per-service names.  Return: static, NULL for an unknown SVC. */
 const char *sw_endpoint_signing_name(enum sw_aws_service svc); /* "sns" */
-const char *sw_endpoint_prefix(enum sw_aws_service svc); /* host label */
+const char *sw_endpoint_prefix(enum sw_aws_service svc);       /* host label */
 const char *sw_endpoint_env_name(enum sw_aws_service svc);
-                                 /* "AWS_ENDPOINT_URL_CLOUDWATCH" */
+/* "AWS_ENDPOINT_URL_CLOUDWATCH" */
 const char *sw_endpoint_service_id(enum sw_aws_service svc);
-                                 /* services-section key: "cloudwatch" */
+/* services-section key: "cloudwatch" */
 
 /* sw_endpoint_default - "https://monitoring.ap-northeast-1.amazonaws.com"
  * into OUT.  Returns 0; SW_EINVAL (bad region or service) or SW_ETOOBIG. */
-int sw_endpoint_default(enum sw_aws_service svc, const char *region,
-                        char *out, size_t outlen);
+int sw_endpoint_default(enum sw_aws_service svc, const char *region, char *out,
+                        size_t outlen);
 
 /* sw_endpoint_check_url - validate a configured endpoint URL and write its
  * normal form (one trailing '/' removed) into OUT: scheme http or https
@@ -88,22 +88,22 @@ int sw_endpoint_default(enum sw_aws_service svc, const char *region,
  * optional port 1-65535, an optional path; no user info, query, fragment,
  * whitespace or control characters.  Returns 0; SW_EINVAL with ERR saying
  * why; SW_ETOOBIG. */
-int sw_endpoint_check_url(const char *url, char *out, size_t outlen,
-                          char *err, size_t errlen);
+int sw_endpoint_check_url(const char *url, char *out, size_t outlen, char *err,
+                          size_t errlen);
 
 /* The parts of a URL that sw_endpoint_check_url() accepted. */
 struct sw_url_parts {
     int https;
-    char host[256];              /* without brackets for IPv6 */
+    char host[256]; /* without brackets for IPv6 */
     int ipv6;
-    long port;                   /* 0: the scheme's default */
+    long port;                      /* 0: the scheme's default */
     char path[SW_ENDPOINT_URL_MAX]; /* "" or "/x/y" without trailing '/' */
 };
 
 /* sw_endpoint_split_url - split a URL (validated as above).
  * Returns 0, SW_EINVAL (ERR says why) or SW_ETOOBIG. */
-int sw_endpoint_split_url(const char *url, struct sw_url_parts *out,
-                          char *err, size_t errlen);
+int sw_endpoint_split_url(const char *url, struct sw_url_parts *out, char *err,
+                          size_t errlen);
 
 /* sw_endpoint_host_header - the Host header for P: "host", "host:8080",
  * "[::1]:4566"; the port only when it is not the scheme's default.

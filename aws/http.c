@@ -18,17 +18,17 @@
 #include "lib/str.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 5000L
-#define DEFAULT_TIMEOUT_MS 30000L
-#define MAX_HEADER_BYTES 8192   /* one response header line */
-#define MAX_REQ_HEADER_BYTES 16384 /* one request header line */
+#define DEFAULT_TIMEOUT_MS         30000L
+#define MAX_HEADER_BYTES           8192  /* one response header line */
+#define MAX_REQ_HEADER_BYTES       16384 /* one request header line */
 
 struct sw_http {
     CURL *curl;
     long connect_timeout_ms;
     long timeout_ms;
-    char *ca_file;               /* NULL: curl's default store */
+    char *ca_file; /* NULL: curl's default store */
     size_t max_body;
-    volatile int *cancel;        /* borrowed; may be NULL */
+    volatile int *cancel; /* borrowed; may be NULL */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -36,8 +36,8 @@ struct sw_http {
 struct xfer {
     struct sw_http *h;
     struct sw_http_resp *resp;
-    int failed;                  /* SW_ETOOBIG/SW_ENOMEM from a callback */
-    size_t dropped;              /* response headers over our limits */
+    int failed;     /* SW_ETOOBIG/SW_ENOMEM from a callback */
+    size_t dropped; /* response headers over our limits */
 };
 
 void
@@ -160,8 +160,8 @@ header_cb(char *data, size_t size, size_t nitems, void *arg)
 }
 
 static int
-xferinfo_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow,
-            curl_off_t ultotal, curl_off_t ulnow)
+xferinfo_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+            curl_off_t ulnow)
 {
     struct xfer *x = arg;
 
@@ -189,13 +189,13 @@ sw_http_new(const struct sw_http_opts *o, struct sw_http **out)
     h->connect_timeout_ms = o && o->connect_timeout_ms > 0
                                 ? o->connect_timeout_ms
                                 : DEFAULT_CONNECT_TIMEOUT_MS;
-    h->timeout_ms =
-        o && o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
+    h->timeout_ms = o && o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
     h->max_body = o && o->max_body > 0 ? o->max_body : SW_HTTP_MAX_BODY;
+    ca = getenv("AWS_CA_BUNDLE");
     if (o && o->ca_file && *o->ca_file)
         ca = o->ca_file;
-    else if (getenv("AWS_CA_BUNDLE") && *getenv("AWS_CA_BUNDLE"))
-        ca = getenv("AWS_CA_BUNDLE");
+    else if (ca && !*ca)
+        ca = NULL;
     if (ca) {
         /* Fail now with a clear reason rather than with a TLS error on
          * every request. */
@@ -387,6 +387,21 @@ resp_error(struct sw_http_resp *resp, const char *fmt, ...)
     va_end(ap);
 }
 
+/* curl's phrase for RES plus the error buffer's details, without saying
+ * the same thing twice (the buffer often repeats the phrase). */
+static void
+curl_error(const struct sw_http *h, CURLcode res, struct sw_http_resp *resp)
+{
+    const char *phrase = curl_easy_strerror(res);
+
+    if (!h->errbuf[0])
+        resp_error(resp, "%s", phrase);
+    else if (strstr(h->errbuf, phrase))
+        resp_error(resp, "%s", h->errbuf);
+    else
+        resp_error(resp, "%s: %s", phrase, h->errbuf);
+}
+
 static void
 resp_reset(struct sw_http *h, struct sw_http_resp *resp)
 {
@@ -415,8 +430,8 @@ sw_http_send(struct sw_http *h, const struct sw_http_req *req,
         r = SW_EINVAL;
         goto out;
     }
-    if (strpbrk(req->url, "\r\n ") || sw_str_has_ctl(req->url,
-                                                     strlen(req->url))) {
+    if (strpbrk(req->url, "\r\n ") ||
+        sw_str_has_ctl(req->url, strlen(req->url))) {
         resp_error(resp, "URL holds a space or control character");
         r = SW_EINVAL;
         goto out;
@@ -442,9 +457,9 @@ sw_http_send(struct sw_http *h, const struct sw_http_req *req,
      * curl_easy_reset() is needed and the connection cache survives. */
     c |= curl_easy_setopt(h->curl, CURLOPT_URL, req->url);
     c |= curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, hl);
-    c |= curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS,
-                          req->timeout_ms > 0 ? req->timeout_ms
-                                              : h->timeout_ms);
+    c |=
+        curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS,
+                         req->timeout_ms > 0 ? req->timeout_ms : h->timeout_ms);
     c |= curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, &x);
     c |= curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, &x);
     c |= curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, &x);
@@ -457,13 +472,11 @@ sw_http_send(struct sw_http *h, const struct sw_http_req *req,
         c |= curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE,
                               (curl_off_t)req->body_len);
         c |= curl_easy_setopt(h->curl, CURLOPT_CUSTOMREQUEST,
-                              strcmp(req->method, "POST") ? req->method
-                                                          : NULL);
+                              strcmp(req->method, "POST") ? req->method : NULL);
     } else {
         c |= curl_easy_setopt(h->curl, CURLOPT_HTTPGET, 1L);
         c |= curl_easy_setopt(h->curl, CURLOPT_CUSTOMREQUEST,
-                              strcmp(req->method, "GET") ? req->method
-                                                         : NULL);
+                              strcmp(req->method, "GET") ? req->method : NULL);
     }
     if (c != CURLE_OK) {
         resp_error(resp, "libcurl refused an option");
@@ -475,8 +488,7 @@ sw_http_send(struct sw_http *h, const struct sw_http_req *req,
 
     t0 = sw_mono_now();
     res = curl_easy_perform(h->curl);
-    if (curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status) ==
-        CURLE_OK)
+    if (curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK)
         resp->status = status;
     /* The list is freed below; do not leave curl pointing at it. */
     (void)curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
@@ -487,26 +499,18 @@ sw_http_send(struct sw_http *h, const struct sw_http_req *req,
         resp_error(resp, "reply larger than %zu bytes", h->max_body);
         r = SW_ETOOBIG;
     } else if (x.failed < 0) {
-        resp_error(resp, "%s",
-                 sw_strerror(x.failed));
+        resp_error(resp, "%s", sw_strerror(x.failed));
         r = x.failed;
     } else if (res == CURLE_ABORTED_BY_CALLBACK) {
         resp_error(resp, "canceled");
         r = SW_ECANCELED;
-    } else if (res == CURLE_OPERATION_TIMEDOUT) {
-        resp_error(resp, "%s%s%s",
-                 curl_easy_strerror(res), h->errbuf[0] ? ": " : "",
-                 h->errbuf);
-        r = SW_ETIMEDOUT;
     } else if (res == CURLE_PARTIAL_FILE) {
         resp_error(resp, "reply truncated: %s",
-                 h->errbuf[0] ? h->errbuf : curl_easy_strerror(res));
+                   h->errbuf[0] ? h->errbuf : curl_easy_strerror(res));
         r = SW_EHTTP;
     } else {
-        resp_error(resp, "%s%s%s",
-                 curl_easy_strerror(res), h->errbuf[0] ? ": " : "",
-                 h->errbuf);
-        r = SW_EHTTP;
+        curl_error(h, res, resp);
+        r = res == CURLE_OPERATION_TIMEDOUT ? SW_ETIMEDOUT : SW_EHTTP;
     }
     if (sw_log_get_level() >= SW_LOG_DEBUG) {
         /* Status and size only: bodies may hold credentials (STS, IMDS,

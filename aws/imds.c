@@ -86,8 +86,9 @@ sw_imds_endpoint(char *buf, size_t size, char *err, size_t errlen)
         return SW_EINVAL;
     }
     if (n >= size) {
-        seterr(err, errlen, "imds: AWS_EC2_METADATA_SERVICE_ENDPOINT is too "
-                            "long");
+        seterr(err, errlen,
+               "imds: AWS_EC2_METADATA_SERVICE_ENDPOINT is too "
+               "long");
         return SW_EINVAL;
     }
     memcpy(buf, e, n);
@@ -257,8 +258,8 @@ sw_imds_fetch(struct sw_creds *out, char *err, size_t errlen)
     }
 
     (void)snprintf(url, sizeof(url), "%s" TOKEN_PATH, base);
-    r = request(h, "PUT", url, "x-aws-ec2-metadata-token-ttl-seconds",
-                "21600", &resp);
+    r = request(h, "PUT", url, "x-aws-ec2-metadata-token-ttl-seconds", "21600",
+                &resp);
     if (r < 0) {
         seterr(err, errlen, "imds: no reply from %s: %s", base,
                resp.error[0] ? resp.error : sw_strerror(r));
@@ -287,8 +288,7 @@ sw_imds_fetch(struct sw_creds *out, char *err, size_t errlen)
         sw_log_debug("imds: token request got HTTP %ld, trying IMDSv1",
                      resp.status);
     } else {
-        seterr(err, errlen, "imds: token request got HTTP %ld",
-               resp.status);
+        seterr(err, errlen, "imds: token request got HTTP %ld", resp.status);
         r = SW_EAWS;
         goto out;
     }
@@ -337,8 +337,9 @@ sw_imds_fetch(struct sw_creds *out, char *err, size_t errlen)
     }
     r = request(h, "GET", url, hname, token.s, &resp);
     if (r < 0) {
-        seterr(err, errlen, "imds: credentials request for role '%s' "
-                            "failed: %s",
+        seterr(err, errlen,
+               "imds: credentials request for role '%s' "
+               "failed: %s",
                role, resp.error[0] ? resp.error : sw_strerror(r));
         goto out;
     }
@@ -349,8 +350,7 @@ sw_imds_fetch(struct sw_creds *out, char *err, size_t errlen)
         r = resp.status == 404 ? SW_ENOENT : SW_EAWS;
         goto out;
     }
-    r = sw_imds_parse(sw_buf_str(&resp.body), resp.body.len, out, err,
-                      errlen);
+    r = sw_imds_parse(sw_buf_str(&resp.body), resp.body.len, out, err, errlen);
 out:
     sw_buf_wipe(&resp.body);
     sw_http_resp_release(&resp);

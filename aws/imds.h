@@ -20,10 +20,10 @@
 
 #include "aws/creds.h"
 
-#define SW_IMDS_ENDPOINT "http://169.254.169.254"
+#define SW_IMDS_ENDPOINT    "http://169.254.169.254"
 #define SW_IMDS_ENDPOINT_V6 "http://[fd00:ec2::254]"
-#define SW_IMDS_TIMEOUT_MS 1000
-#define SW_IMDS_MAX_BODY (64u * 1024)
+#define SW_IMDS_TIMEOUT_MS  1000
+#define SW_IMDS_MAX_BODY    (64u * 1024)
 
 /* sw_imds_disabled - 1 when AWS_EC2_METADATA_DISABLED is "true" (any
  * case), as botocore checks it. */
@@ -47,7 +47,7 @@ int sw_imds_fetch(struct sw_creds *out, char *err, size_t errlen);
  * AccessKeyId, SecretAccessKey, Token and Expiration (RFC 3339) are
  * required non-empty strings.  OUT is overwritten on success only.
  * Returns 0, SW_EPARSE or SW_ENOMEM. */
-int sw_imds_parse(const char *json, size_t len, struct sw_creds *out,
-                  char *err, size_t errlen);
+int sw_imds_parse(const char *json, size_t len, struct sw_creds *out, char *err,
+                  size_t errlen);
 
 #endif

@@ -10,6 +10,11 @@
  *     the option's own value is empty, the continuation lines are a
  *     nested "k = v" block (botocore's _parse_nested);
  *   - later duplicates win, key by key, also across repeated sections.
+ * Two deliberate differences from botocore: its strict configparser
+ * refuses duplicate sections and keys, and it has no inline comments
+ * ("region = x ; note" gives the region "x ; note").  We accept both, so
+ * a hand-edited file with a stray duplicate or a trailing note still
+ * works.
  * Config headers are "[default]" or "[profile NAME]" / "[services NAME]"
  * split shell-style as botocore's _parse_section does; credentials headers
  * are the profile name as written.  Every value is wiped when freed, since
@@ -52,14 +57,14 @@ struct kvlist {
 
 struct kv {
     char *key;
-    char *val;            /* never NULL; "" for a nested block */
+    char *val; /* never NULL; "" for a nested block */
     size_t val_len;
-    int origin;           /* enum sw_profile_origin */
-    struct kvlist sub;    /* nested "k = v" lines under "key =" */
+    int origin;        /* enum sw_profile_origin */
+    struct kvlist sub; /* nested "k = v" lines under "key =" */
 };
 
 struct section {
-    char *name;           /* header text between the brackets */
+    char *name; /* header text between the brackets */
     struct kvlist kv;
 };
 
@@ -71,8 +76,8 @@ struct ini {
 
 struct sw_profile {
     char *name;
-    struct kvlist kv;     /* the merged profile */
-    struct kvlist svc;    /* its "[services x]" section, if any */
+    struct kvlist kv;  /* the merged profile */
+    struct kvlist svc; /* its "[services x]" section, if any */
 };
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
@@ -242,15 +247,15 @@ kvlist_merge(struct kvlist *dst, const struct kvlist *src, int origin)
         size_t di, dj;
         int r;
 
-        r = kvlist_set(dst, s->key, strlen(s->key), s->val, s->val_len,
-                       origin, &di);
+        r = kvlist_set(dst, s->key, strlen(s->key), s->val, s->val_len, origin,
+                       &di);
         if (r < 0)
             return r;
         for (size_t j = 0; j < s->sub.n; j++) {
             const struct kv *ss = &s->sub.v[j];
 
-            r = kvlist_set(&dst->v[di].sub, ss->key, strlen(ss->key),
-                           ss->val, ss->val_len, origin, &dj);
+            r = kvlist_set(&dst->v[di].sub, ss->key, strlen(ss->key), ss->val,
+                           ss->val_len, origin, &dj);
             if (r < 0)
                 return r;
         }
@@ -390,8 +395,7 @@ ini_parse(const char *text, size_t len, const char *fname, struct ini *ini,
                 r = kv_append(kv, blanks, c, cl);
             } else {
                 mode = OPT_NESTED;
-                if (split_kv(c, cl, "=", &klen, &val, &vlen) < 0 ||
-                    klen == 0) {
+                if (split_kv(c, cl, "=", &klen, &val, &vlen) < 0 || klen == 0) {
                     seterr(err, errlen,
                            "%s:%d: expected 'key = value' in the block "
                            "under '%s'",
@@ -417,13 +421,12 @@ ini_parse(const char *text, size_t len, const char *fname, struct ini *ini,
             const char *rb = memrchr(c, ']', cl);
 
             if (!rb) {
-                seterr(err, errlen, "%s:%d: section header without ']'",
-                       fname, line);
+                seterr(err, errlen, "%s:%d: section header without ']'", fname,
+                       line);
                 return SW_EPARSE;
             }
             if (rb == c + 1) {
-                seterr(err, errlen, "%s:%d: empty section name", fname,
-                       line);
+                seterr(err, errlen, "%s:%d: empty section name", fname, line);
                 return SW_EPARSE;
             }
             /* As configparser: text after the last ']' is ignored. */
@@ -438,13 +441,12 @@ ini_parse(const char *text, size_t len, const char *fname, struct ini *ini,
             return SW_EPARSE;
         }
         if (split_kv(c, cl, "=:", &klen, &val, &vlen) < 0) {
-            seterr(err, errlen, "%s:%d: expected 'key = value'", fname,
-                   line);
+            seterr(err, errlen, "%s:%d: expected 'key = value'", fname, line);
             return SW_EPARSE;
         }
         if (klen == 0) {
-            seterr(err, errlen, "%s:%d: missing key before '%c'", fname,
-                   line, c[0]);
+            seterr(err, errlen, "%s:%d: missing key before '%c'", fname, line,
+                   c[0]);
             return SW_EPARSE;
         }
         key = lower_key(c, klen, kbuf, sizeof(kbuf));
@@ -462,8 +464,8 @@ ini_parse(const char *text, size_t len, const char *fname, struct ini *ini,
     return 0;
 fail:
     if (r == SW_ETOOBIG)
-        seterr(err, errlen, "%s:%d: more than %d keys in one section",
-               fname, line, PROFILE_MAX_KEYS);
+        seterr(err, errlen, "%s:%d: more than %d keys in one section", fname,
+               line, PROFILE_MAX_KEYS);
     else
         seterr(err, errlen, "%s:%d: %s", fname, line, sw_strerror(r));
     return r;
@@ -493,8 +495,8 @@ section_is(const char *sec, const char *kind, const char *name)
 
 /* apply - merge every section of INI that is profile NAME into DST. */
 static int
-apply(const struct ini *ini, int is_config, const char *kind,
-      const char *name, int origin, struct kvlist *dst, int *found)
+apply(const struct ini *ini, int is_config, const char *kind, const char *name,
+      int origin, struct kvlist *dst, int *found)
 {
     for (size_t i = 0; i < ini->n; i++) {
         int m = is_config ? section_is(ini->s[i].name, kind, name)
@@ -565,8 +567,7 @@ resolve_services(struct sw_profile *p, const struct ini *cfg)
 
     if (!svc || !*svc || !cfg)
         return 0;
-    return apply(cfg, 1, "services", svc, SW_PROFILE_CONFIG, &p->svc,
-                 &found);
+    return apply(cfg, 1, "services", svc, SW_PROFILE_CONFIG, &p->svc, &found);
 }
 
 int
@@ -652,8 +653,7 @@ file_path(const char *env, const char *rel, char *buf, size_t size)
  * path or one that is not a regular file is SW_ENOENT, as botocore treats
  * !os.path.isfile() as "no file".  *DATA: new (wipe_free()). */
 static int
-read_file(const char *path, char **data, size_t *len, char *err,
-          size_t errlen)
+read_file(const char *path, char **data, size_t *len, char *err, size_t errlen)
 {
     struct stat st;
     char *buf = NULL;
@@ -783,8 +783,8 @@ sw_profile_load(const char *name, struct sw_profile **out, char *err,
     if (r < 0)
         goto merge_err;
     if (!found && required) {
-        seterr(err, errlen, "profile '%s' not found in %s or %s", pname,
-               cpath, kpath);
+        seterr(err, errlen, "profile '%s' not found in %s or %s", pname, cpath,
+               kpath);
         r = SW_ENOENT;
         goto out;
     }

@@ -42,7 +42,7 @@ const char *sw_profile_get(const struct sw_profile *p, const char *key);
  * the credentials file before credential_process and from the config file
  * after it, so the chain must tell the two apart after the merge. */
 enum sw_profile_origin {
-    SW_PROFILE_NONE = 0,        /* key not set (or a nested block) */
+    SW_PROFILE_NONE = 0, /* key not set (or a nested block) */
     SW_PROFILE_CONFIG,
     SW_PROFILE_CREDENTIALS,
 };

@@ -34,23 +34,15 @@ static const char *const throttle_codes[] = {
 /* botocore TransientRetryableChecker, the common-errors pages' 5xx codes,
  * and STS's IDPCommunicationError (retryable per section 9.9). */
 static const char *const transient_codes[] = {
-    "RequestTimeout",
-    "RequestTimeoutException",
-    "InternalFailure",
-    "InternalError",
-    "InternalServiceError",
-    "ServiceUnavailable",
+    "RequestTimeout",        "RequestTimeoutException", "InternalFailure",
+    "InternalError",         "InternalServiceError",    "ServiceUnavailable",
     "IDPCommunicationError",
 };
 
 /* JS SDK v3 CLOCK_SKEW_ERROR_CODES. */
 static const char *const skew_codes[] = {
-    "AuthFailure",
-    "InvalidSignatureException",
-    "RequestExpired",
-    "RequestInTheFuture",
-    "RequestTimeTooSkewed",
-    "SignatureDoesNotMatch",
+    "AuthFailure",        "InvalidSignatureException", "RequestExpired",
+    "RequestInTheFuture", "RequestTimeTooSkewed",      "SignatureDoesNotMatch",
 };
 
 /* aws-sdk-go credsExpiredCodes without "RequestExpired", which is EC2's

@@ -14,35 +14,35 @@
 #define SW_AWS_RETRY_H
 
 #define SW_RETRY_DEFAULT_ATTEMPTS 3
-#define SW_RETRY_MAX_ATTEMPTS 10
+#define SW_RETRY_MAX_ATTEMPTS     10
 
-#define SW_RETRY_QUOTA_INITIAL 500
-#define SW_RETRY_COST 5              /* tokens per retry */
-#define SW_RETRY_TIMEOUT_COST 10     /* tokens per retry after a timeout */
-#define SW_RETRY_NO_RETRY_INCREMENT 1 /* refund on a first-try success */
-#define SW_RETRY_MAX_BACKOFF_S 20
+#define SW_RETRY_QUOTA_INITIAL      500
+#define SW_RETRY_COST               5  /* tokens per retry */
+#define SW_RETRY_TIMEOUT_COST       10 /* tokens per retry after a timeout */
+#define SW_RETRY_NO_RETRY_INCREMENT 1  /* refund on a first-try success */
+#define SW_RETRY_MAX_BACKOFF_S      20
 
 /* Seconds between the server's Date and our corrected clock from which we
  * call it skew (the JS SDK's 300,000 ms; AWS rejects beyond 5 minutes). */
 #define SW_RETRY_SKEW_LIMIT_S 300
 
 enum sw_retry_class {
-    SW_RETRY_SUCCESS = 0,    /* 2xx */
-    SW_RETRY_THROTTLE,       /* throttling code or HTTP 429: back off */
-    SW_RETRY_TRANSIENT,      /* 5xx, transport error, timeout, cut reply */
-    SW_RETRY_SKEW,           /* clock skew: correct the offset, retry once */
-    SW_RETRY_EXPIRED_TOKEN,  /* refresh credentials, retry once */
-    SW_RETRY_FINAL,          /* not retryable (4xx validation, auth...) */
+    SW_RETRY_SUCCESS = 0,   /* 2xx */
+    SW_RETRY_THROTTLE,      /* throttling code or HTTP 429: back off */
+    SW_RETRY_TRANSIENT,     /* 5xx, transport error, timeout, cut reply */
+    SW_RETRY_SKEW,          /* clock skew: correct the offset, retry once */
+    SW_RETRY_EXPIRED_TOKEN, /* refresh credentials, retry once */
+    SW_RETRY_FINAL,         /* not retryable (4xx validation, auth...) */
 };
 
 /* What one attempt produced.  Strings are borrowed and may be NULL. */
 struct sw_retry_outcome {
-    int transport;           /* 0, or the SW_E* sw_http_send() returned */
-    long status;             /* HTTP status, 0 when none */
-    const char *code;        /* AWS error code, "" or NULL when none */
-    const char *message;     /* AWS error message */
-    int skew_seen;           /* the reply's Date header was >= 300 s away
-                                from our corrected clock */
+    int transport;       /* 0, or the SW_E* sw_http_send() returned */
+    long status;         /* HTTP status, 0 when none */
+    const char *code;    /* AWS error code, "" or NULL when none */
+    const char *message; /* AWS error message */
+    int skew_seen;       /* the reply's Date header was >= 300 s away
+                            from our corrected clock */
 };
 
 /* sw_retry_classify - the class of outcome O.  Order: transport errors

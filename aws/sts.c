@@ -190,8 +190,9 @@ sw_sts_parse_assume_role(const char *xml, size_t len, struct sw_creds *out,
     exp = node_value(cr, "Expiration", &exp_len);
     if (!akid || akid_len < 16 || akid_len > 128 ||
         sw_str_has_ctl(akid, akid_len)) {
-        seterr(err, errlen, "sts: AssumeRole reply: AccessKeyId missing or "
-                            "not 16-128 characters");
+        seterr(err, errlen,
+               "sts: AssumeRole reply: AccessKeyId missing or "
+               "not 16-128 characters");
         goto out;
     }
     for (size_t i = 0; i < akid_len; i++) {
@@ -273,8 +274,9 @@ sw_sts_assume_role(struct sw_aws *a, const struct sw_creds *source,
         goto out;
     }
     if (!a || !source) {
-        seterr(err, errlen, "sts: no AWS client or source credentials for "
-                            "AssumeRole");
+        seterr(err, errlen,
+               "sts: no AWS client or source credentials for "
+               "AssumeRole");
         r = SW_EINVAL;
         goto out;
     }
@@ -309,12 +311,12 @@ sw_sts_assume_role(struct sw_aws *a, const struct sw_creds *source,
             seterr(err, errlen, "sts: AssumeRole on '%s' failed: %s%s%s",
                    role_arn, code, msg[0] ? ": " : "", msg);
         else
-            seterr(err, errlen, "sts: AssumeRole on '%s' failed: %s",
-                   role_arn, msg[0] ? msg : sw_strerror(r));
+            seterr(err, errlen, "sts: AssumeRole on '%s' failed: %s", role_arn,
+                   msg[0] ? msg : sw_strerror(r));
         goto out;
     }
-    r = sw_sts_parse_assume_role(reply.data ? reply.data : "", reply.len,
-                                 out, err, errlen);
+    r = sw_sts_parse_assume_role(reply.data ? reply.data : "", reply.len, out,
+                                 err, errlen);
 out:
     if (q_init)
         sw_query_release(&q);

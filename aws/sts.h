@@ -19,10 +19,10 @@
 
 struct sw_aws;
 
-#define SW_STS_VERSION "2011-06-15"
+#define SW_STS_VERSION        "2011-06-15"
 #define SW_STS_MIN_DURATION_S 900
 #define SW_STS_MAX_DURATION_S 43200
-#define SW_STS_MAX_REPLY (256u * 1024)
+#define SW_STS_MAX_REPLY      (256u * 1024)
 
 /* sw_sts_assume_role - AssumeRole on ROLE_ARN with SOURCE (borrowed).
  * SESSION_NAME NULL: "streamwatch-<epoch>"; EXTERNAL_ID NULL: none;
@@ -51,7 +51,7 @@ int sw_sts_check_params(const char *role_arn, const char *session_name,
  * SessionToken non-empty, Expiration RFC 3339.  An ErrorResponse envelope
  * gives SW_EAWS with "Code: Message" in ERR.  OUT is overwritten on
  * success only.  Returns 0, SW_EAWS, SW_EPARSE or SW_ENOMEM. */
-int sw_sts_parse_assume_role(const char *xml, size_t len,
-                             struct sw_creds *out, char *err, size_t errlen);
+int sw_sts_parse_assume_role(const char *xml, size_t len, struct sw_creds *out,
+                             char *err, size_t errlen);
 
 #endif

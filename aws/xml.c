@@ -12,6 +12,7 @@
 
 #include "lib/buf.h"
 #include "lib/err.h"
+#include "lib/secret.h"
 
 #define XML_MAX_DEPTH 64
 #define XML_MAX_NODES 100000
@@ -176,6 +177,10 @@ sw_xml_free(struct sw_xml_node *root)
         next = n->next;
         up = n->parent;
         free(n->name);
+        /* STS replies carry secret keys and tokens in their text: wipe
+         * every text before it goes back to the allocator. */
+        if (n->text)
+            sw_memzero(n->text, n->text_len);
         free(n->text);
         if (n == root) {
             free(n);
@@ -252,7 +257,7 @@ out:
         if (s->p)
             XML_ParserFree(s->p);
         for (size_t i = 0; i <= XML_MAX_DEPTH; i++)
-            sw_buf_release(&s->text[i]);
+            sw_buf_wipe(&s->text[i]);
         sw_xml_free(s->root);
         free(s);
     }

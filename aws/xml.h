@@ -5,7 +5,8 @@
  * (namespace prefixes and xmlns dropped) and concatenated text.  Limits
  * guard against hostile replies: depth <= 64, at most 100,000 elements,
  * no DTDs or entity declarations (billion laughs), input capped by the
- * caller's buffer.  Pure: no I/O.
+ * caller's buffer.  Texts are wiped when freed (STS replies hold
+ * secrets).  Pure: no I/O.
  */
 #ifndef SW_AWS_XML_H
 #define SW_AWS_XML_H

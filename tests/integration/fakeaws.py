@@ -710,6 +710,9 @@ class _Server(http.server.ThreadingHTTPServer):
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"   # keep-alive, as libcurl expects
+    # Headers and body go out in two writes; with Nagle on and the client's
+    # delayed ACK every reply after the first on a connection waits ~40 ms.
+    disable_nagle_algorithm = True
     server_version = "fakeaws"
     sys_version = ""
     timeout = 120                    # idle keep-alive connections are dropped after this

@@ -23,7 +23,9 @@
 #include <cmocka.h>
 
 #include "aws/client.h"
+#include "aws/http.h"
 #include "lib/buf.h"
+#include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/log.h"
 
@@ -31,13 +33,13 @@
 /* sw_aws_parse_error                                                  */
 
 static int
-parse(enum sw_aws_proto proto, long status, const char *hdr,
-      const char *body, struct sw_aws_error *e)
+parse(enum sw_aws_proto proto, long status, const char *hdr, const char *body,
+      struct sw_aws_error *e)
 {
     memset(e, 0x5a, sizeof(*e));
     e->attempts = 7;
-    return sw_aws_parse_error(proto, status, hdr, body,
-                              body ? strlen(body) : 0, e);
+    return sw_aws_parse_error(proto, status, hdr, body, body ? strlen(body) : 0,
+                              e);
 }
 
 static void
@@ -110,8 +112,7 @@ test_json_query_error_header(void **state)
     struct sw_aws_error e;
 
     (void)state;
-    assert_int_equal(parse(SW_PROTO_JSON10, 400,
-                           "InvalidParameterValue;Sender",
+    assert_int_equal(parse(SW_PROTO_JSON10, 400, "InvalidParameterValue;Sender",
                            "{\"__type\":\"com.amazonaws.cloudwatch#"
                            "InvalidParameterValueException\",\"message\":"
                            "\"bad period\"}",
@@ -129,14 +130,13 @@ test_json_query_error_header(void **state)
     assert_string_equal(e.message, "Rate exceeded");
 
     /* The header alone is enough, even over a foreign body. */
-    assert_int_equal(parse(SW_PROTO_JSON10, 500, "InternalServiceError;Receiver",
-                           "oops", &e),
+    assert_int_equal(parse(SW_PROTO_JSON10, 500,
+                           "InternalServiceError;Receiver", "oops", &e),
                      0);
     assert_string_equal(e.code, "InternalServiceError");
     /* A header without a code, or with a hostile one. */
-    assert_int_equal(parse(SW_PROTO_JSON10, 400, ";Sender",
-                           "{\"__type\":\"X#Y\"}", &e),
-                     0);
+    assert_int_equal(
+        parse(SW_PROTO_JSON10, 400, ";Sender", "{\"__type\":\"X#Y\"}", &e), 0);
     assert_string_equal(e.code, "Y");
     assert_int_equal(parse(SW_PROTO_JSON10, 400, "A\x01 B;Sender",
                            "{\"__type\":\"X#Y\"}", &e),
@@ -207,9 +207,9 @@ test_query_xml(void **state)
     assert_string_equal(e.request_id, "s3");
 
     /* An XML body of the wrong shape is not an AWS error. */
-    assert_int_equal(parse(SW_PROTO_QUERY, 400, NULL,
-                           "<Foo><Code>X</Code></Foo>", &e),
-                     SW_EPARSE);
+    assert_int_equal(
+        parse(SW_PROTO_QUERY, 400, NULL, "<Foo><Code>X</Code></Foo>", &e),
+        SW_EPARSE);
     assert_string_equal(e.code, "HTTP400");
     assert_string_equal(e.request_id, "");
     assert_int_equal(parse(SW_PROTO_QUERY, 400, NULL,
@@ -248,8 +248,7 @@ test_html_page(void **state)
         SW_EPARSE);
     assert_int_equal(e.http_status, 502);
     assert_string_equal(e.code, "HTTP502");
-    assert_string_equal(e.message,
-                        "502 Bad Gateway 502 Bad Gateway nginx");
+    assert_string_equal(e.message, "502 Bad Gateway 502 Bad Gateway nginx");
     assert_string_equal(e.request_id, "");
 
     /* A DOCTYPE (refused by the XML parser) and plain text. */
@@ -260,9 +259,9 @@ test_html_page(void **state)
                      SW_EPARSE);
     assert_string_equal(e.code, "HTTP503");
     assert_string_equal(e.message, "Service Unavailable");
-    assert_int_equal(parse(SW_PROTO_QUERY, 403, NULL,
-                           "Forbidden\nby proxy\x1b[31m", &e),
-                     SW_EPARSE);
+    assert_int_equal(
+        parse(SW_PROTO_QUERY, 403, NULL, "Forbidden\nby proxy\x1b[31m", &e),
+        SW_EPARSE);
     assert_string_equal(e.code, "HTTP403");
     assert_string_equal(e.message, "Forbidden by proxy [31m");
 
@@ -290,18 +289,16 @@ test_empty_body(void **state)
     assert_int_equal(parse(SW_PROTO_JSON10, 429, NULL, NULL, &e), SW_EPARSE);
     assert_string_equal(e.code, "HTTP429");
     assert_string_equal(e.message, "Too Many Requests");
-    assert_int_equal(parse(SW_PROTO_QUERY, 599, NULL, " \r\n ", &e),
-                     SW_EPARSE);
+    assert_int_equal(parse(SW_PROTO_QUERY, 599, NULL, " \r\n ", &e), SW_EPARSE);
     assert_string_equal(e.code, "HTTP599");
     assert_string_equal(e.message, "empty reply");
     /* A body of NULs and control bytes shows as nothing. */
-    assert_int_equal(sw_aws_parse_error(SW_PROTO_QUERY, 500, NULL,
-                                        "\0\0\x01\x02", 4, &e),
-                     SW_EPARSE);
+    assert_int_equal(
+        sw_aws_parse_error(SW_PROTO_QUERY, 500, NULL, "\0\0\x01\x02", 4, &e),
+        SW_EPARSE);
     assert_string_equal(e.code, "HTTP500");
     assert_string_equal(e.message, "Internal Server Error");
-    assert_int_equal(sw_aws_parse_error(SW_PROTO_QUERY, 500, NULL, "", 0,
-                                        NULL),
+    assert_int_equal(sw_aws_parse_error(SW_PROTO_QUERY, 500, NULL, "", 0, NULL),
                      SW_EINVAL);
 }
 
@@ -322,9 +319,8 @@ test_oversize(void **state)
     for (int i = 0; i < 2000; i++)
         assert_int_equal(sw_buf_addc(&b, (char)('a' + i % 26)), 0);
     assert_int_equal(sw_buf_adds(&b, "\"}"), 0);
-    assert_int_equal(sw_aws_parse_error(SW_PROTO_JSON10, 400, NULL, b.data,
-                                        b.len, &e),
-                     0);
+    assert_int_equal(
+        sw_aws_parse_error(SW_PROTO_JSON10, 400, NULL, b.data, b.len, &e), 0);
     assert_int_equal(strlen(e.code), sizeof(e.code) - 1);
     assert_int_equal(strlen(e.message), sizeof(e.message) - 1);
     assert_int_equal(strncmp(e.message, "abcdefghijklmnopqrstuvwxyzabc", 29),
@@ -336,9 +332,8 @@ test_oversize(void **state)
     for (int i = 0; i < 400; i++)
         assert_int_equal(sw_buf_adds(&b, "\xe6\x97\xa5"), 0); /* U+65E5 */
     assert_int_equal(sw_buf_adds(&b, "\"}"), 0);
-    assert_int_equal(sw_aws_parse_error(SW_PROTO_JSON10, 400, NULL, b.data,
-                                        b.len, &e),
-                     0);
+    assert_int_equal(
+        sw_aws_parse_error(SW_PROTO_JSON10, 400, NULL, b.data, b.len, &e), 0);
     n = strlen(e.message);
     assert_true(n < sizeof(e.message));
     assert_int_equal((n - 1) % 3, 0);
@@ -347,21 +342,21 @@ test_oversize(void **state)
     /* Control characters in an AWS message cannot split a log line. */
     assert_int_equal(parse(SW_PROTO_JSON10, 400, NULL,
                            "{\"__type\":\"X\",\"message\":\"line1\\nFAKE: "
-                           "line2\\r\\t\\u0000end\"}",
+                           "line2\\r\\t\\u0007end\"}",
                            &e),
                      0);
     assert_string_equal(e.message, "line1 FAKE: line2 end");
 
     /* Over 64 KiB: not parsed, shown as a foreign body. */
     sw_buf_reset(&b);
-    assert_int_equal(sw_buf_adds(&b, "{\"__type\":\"Throttling\",\"message\":\""),
-                     0);
+    assert_int_equal(
+        sw_buf_adds(&b, "{\"__type\":\"Throttling\",\"message\":\""), 0);
     for (int i = 0; i < 70000; i++)
         assert_int_equal(sw_buf_addc(&b, 'x'), 0);
     assert_int_equal(sw_buf_adds(&b, "\"}"), 0);
-    assert_int_equal(sw_aws_parse_error(SW_PROTO_JSON10, 400, NULL, b.data,
-                                        b.len, &e),
-                     SW_EPARSE);
+    assert_int_equal(
+        sw_aws_parse_error(SW_PROTO_JSON10, 400, NULL, b.data, b.len, &e),
+        SW_EPARSE);
     assert_string_equal(e.code, "HTTP400");
     assert_true(strlen(e.message) <= 200);
     assert_int_equal(strncmp(e.message, "{\"__type\":\"Throttling\"", 22), 0);
@@ -371,9 +366,9 @@ test_oversize(void **state)
     assert_int_equal(sw_buf_adds(&b, "<html><body>"), 0);
     for (int i = 0; i < 1000; i++)
         assert_int_equal(sw_buf_adds(&b, "word "), 0);
-    assert_int_equal(sw_aws_parse_error(SW_PROTO_QUERY, 502, NULL, b.data,
-                                        b.len, &e),
-                     SW_EPARSE);
+    assert_int_equal(
+        sw_aws_parse_error(SW_PROTO_QUERY, 502, NULL, b.data, b.len, &e),
+        SW_EPARSE);
     assert_true(strlen(e.message) <= 200);
     assert_int_equal(strncmp(e.message, "word word", 9), 0);
     assert_null(strchr(e.message, '<'));
@@ -532,7 +527,7 @@ test_new_endpoints(void **state)
 struct server {
     pid_t pid;
     int port;
-    char log[128];          /* every request received, appended raw */
+    char log[128]; /* every request received, appended raw */
 };
 
 /* Serve SCRIPT[0..n-1] to n consecutive connections (one request each;
@@ -564,7 +559,9 @@ server_start(struct server *s, const char *const *script, int n)
         close(lfd);
         return;
     }
-    /* Child: no cmocka, no allocations, _exit at the end. */
+    /* Child: no cmocka, no allocations, _exit at the end; the alarm ends
+     * it should a failed test never connect. */
+    alarm(30);
     fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
     for (int i = 0; i < n; i++) {
         char req[65536];
@@ -643,21 +640,36 @@ zero_rand(void *arg)
     return 0.0;
 }
 
-#define HTTP_HEAD(status) "HTTP/1.1 " status "\r\nConnection: close\r\n"
+/* A whole HTTP reply with the right Content-Length.  Returns: BUF. */
+static const char *
+mkreply(char *buf, size_t n, const char *status, const char *headers,
+        const char *body)
+{
+    int w = snprintf(buf, n,
+                     "HTTP/1.1 %s\r\nConnection: close\r\n%s"
+                     "Content-Length: %zu\r\n\r\n%s",
+                     status, headers, strlen(body), body);
 
-static const char throttle_json[] =
-    HTTP_HEAD("400 Bad Request")
-    "x-amzn-RequestId: rid-throttle\r\n"
-    "x-amzn-query-error: Throttling;Sender\r\n"
-    "Content-Type: application/x-amz-json-1.0\r\n"
-    "Content-Length: 50\r\n\r\n"
-    "{\"__type\":\"Throttling\",\"message\":\"Rate exceeded\"}";
-static const char ok_json[] =
-    HTTP_HEAD("200 OK")
-    "x-amzn-RequestId: rid-ok\r\n"
-    "Content-Type: application/x-amz-json-1.0\r\n"
-    "Content-Length: 16\r\n\r\n"
-    "{\"Datapoints\":[]";
+    assert_true(w > 0 && (size_t)w < n);
+    return buf;
+}
+
+static char throttle_json[512];
+static char ok_json[256];
+
+static void
+build_replies(void)
+{
+    mkreply(throttle_json, sizeof(throttle_json), "400 Bad Request",
+            "x-amzn-RequestId: rid-throttle\r\n"
+            "x-amzn-query-error: Throttling;Sender\r\n"
+            "Content-Type: application/x-amz-json-1.0\r\n",
+            "{\"__type\":\"Throttling\",\"message\":\"Rate exceeded\"}");
+    mkreply(ok_json, sizeof(ok_json), "200 OK",
+            "x-amzn-RequestId: rid-ok\r\n"
+            "Content-Type: application/x-amz-json-1.0\r\n",
+            "{\"Datapoints\":[]");
+}
 
 static struct sw_aws *
 client_for(struct server *s, int max_attempts)
@@ -750,28 +762,25 @@ test_call_throttled_out(void **state)
 static void
 test_call_final_error(void **state)
 {
-    static const char bad[] =
-        HTTP_HEAD("400 Bad Request")
-        "Content-Type: text/xml\r\n"
-        "Content-Length: 197\r\n\r\n"
-        "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameter"
-        "Value</Code><Message>The parameter Period must be a multiple of 60."
-        "</Message></Error><RequestId>rid-xml</RequestId></ErrorResponse>";
+    static char bad[512];
     const char *const script[] = {bad};
     struct server s;
     struct sw_aws *a;
     struct sw_aws_error e;
     const char *log;
+    const char *form = "Action=GetMetricStatistics&Version=2010-08-01";
 
     (void)state;
-    assert_int_equal(strlen(strstr(bad, "\r\n\r\n") + 4), 197);
+    mkreply(bad, sizeof(bad), "400 Bad Request", "Content-Type: text/xml\r\n",
+            "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameter"
+            "Value</Code><Message>The parameter Period must be a multiple of "
+            "60.</Message></Error><RequestId>rid-xml</RequestId>"
+            "</ErrorResponse>");
     server_start(&s, script, 1);
     a = client_for(&s, 0);
     assert_int_equal(sw_aws_call(a, SW_SVC_MONITORING, SW_PROTO_QUERY,
-                                 "GetMetricStatistics",
-                                 "Action=GetMetricStatistics&Version="
-                                 "2010-08-01",
-                                 44, NULL, &e),
+                                 "GetMetricStatistics", form, strlen(form),
+                                 NULL, &e),
                      SW_EAWS);
     assert_int_equal(e.attempts, 1);
     assert_string_equal(e.code, "InvalidParameterValue");
@@ -795,19 +804,17 @@ test_call_clock_skew(void **state)
     struct sw_aws *a;
     struct sw_aws_error e;
     time_t ahead = time(NULL) + 3600;
-    char date[64], amz[32];
+    char date[64], amz[32], hdr[96];
     struct tm tm;
-    const char *log, *body =
-        "{\"__type\":\"SignatureDoesNotMatch\",\"message\":\"Signature "
-        "expired\"}";
+    const char *log,
+        *body = "{\"__type\":\"SignatureDoesNotMatch\",\"message\":\"Signature "
+                "expired\"}";
 
     (void)state;
     gmtime_r(&ahead, &tm);
     strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    snprintf(skewed, sizeof(skewed),
-             HTTP_HEAD("403 Forbidden") "Date: %s\r\nContent-Length: %zu"
-                                        "\r\n\r\n%s",
-             date, strlen(body), body);
+    snprintf(hdr, sizeof(hdr), "Date: %s\r\n", date);
+    mkreply(skewed, sizeof(skewed), "403 Forbidden", hdr, body);
     server_start(&s, script, 2);
     a = client_for(&s, 1); /* even with a single attempt allowed */
     assert_int_equal(sw_aws_call(a, SW_SVC_MONITORING, SW_PROTO_JSON10,
@@ -827,18 +834,16 @@ test_call_clock_skew(void **state)
 static void
 test_call_expired_token(void **state)
 {
-    static const char expired[] =
-        HTTP_HEAD("403 Forbidden")
-        "Content-Length: 101\r\n\r\n"
-        "{\"__type\":\"ExpiredTokenException\",\"message\":\"The security "
-        "token included in the request is expired\"}";
+    static char expired[512];
     const char *const script[] = {expired, expired};
     struct server s;
     struct sw_aws *a;
     struct sw_aws_error e;
 
     (void)state;
-    assert_int_equal(strlen(strstr(expired, "\r\n\r\n") + 4), 101);
+    mkreply(expired, sizeof(expired), "403 Forbidden", "",
+            "{\"__type\":\"ExpiredTokenException\",\"message\":\"The "
+            "security token included in the request is expired\"}");
     server_start(&s, script, 2);
     a = client_for(&s, 3);
     setenv("AWS_SESSION_TOKEN", "FwoGZXIvYXdzEXAMPLESESSIONTOKEN", 1);
@@ -858,6 +863,15 @@ test_call_expired_token(void **state)
     sw_aws_free(a);
 }
 
+/* The backoff jitter source doubles as the moment to raise the flag: it
+ * is called right before the client sleeps. */
+static double
+raise_flag(void *arg)
+{
+    *(volatile int *)arg = 1;
+    return 0.5;
+}
+
 static void
 test_call_transport_and_cancel(void **state)
 {
@@ -867,6 +881,7 @@ test_call_transport_and_cancel(void **state)
     struct server s;
     struct sw_aws *a;
     struct sw_aws_error e;
+    sw_mono_ms t0;
 
     (void)state;
     /* A connection closed without a reply is retried. */
@@ -877,18 +892,36 @@ test_call_transport_and_cancel(void **state)
                      0);
     assert_int_equal(e.attempts, 2);
     assert_int_equal(server_wait(&s), 0);
-    sw_aws_free(a);
 
-    /* With the stop flag up, a throttled call is not retried. */
+    /* The stop flag raised during the backoff sleep ends the call at
+     * once, without the retry. */
     server_start(&s, one, 1);
+    sw_aws_free(a);
     a = client_for(&s, 0);
     sw_aws_set_cancel_flag(a, &stop);
-    stop = 1;
+    sw_aws_set_rand(a, raise_flag, (void *)&stop);
+    t0 = sw_mono_now();
     assert_int_equal(sw_aws_call(a, SW_SVC_MONITORING, SW_PROTO_JSON10,
                                  "GetMetricStatistics", "{}", 2, NULL, &e),
                      SW_ECANCELED);
-    assert_true(e.attempts <= 1);
-    server_wait(&s);
+    assert_true(sw_mono_now() - t0 < 400);
+    assert_int_equal(e.attempts, 1);
+    assert_string_equal(e.code, "Throttling");
+    assert_int_equal(server_wait(&s), 0);
+    /* With the flag up, a new call sends nothing. */
+    assert_int_equal(sw_aws_call(a, SW_SVC_MONITORING, SW_PROTO_JSON10,
+                                 "GetMetricStatistics", "{}", 2, NULL, &e),
+                     SW_ECANCELED);
+    assert_int_equal(e.attempts, 0);
+    /* Cleared, calls work again. */
+    sw_aws_set_cancel_flag(a, NULL);
+    server_start(&s, script + 1, 1);
+    sw_aws_free(a);
+    a = client_for(&s, 0);
+    assert_int_equal(sw_aws_call(a, SW_SVC_MONITORING, SW_PROTO_JSON10,
+                                 "GetMetricStatistics", "{}", 2, NULL, &e),
+                     0);
+    assert_int_equal(server_wait(&s), 0);
     sw_aws_free(a);
 }
 
@@ -915,9 +948,8 @@ test_call_bad_args(void **state)
     assert_int_equal(sw_aws_call(a, SW_SVC_MONITORING, SW_PROTO_JSON10, "",
                                  "{}", 2, NULL, &e),
                      SW_EINVAL);
-    assert_int_equal(sw_aws_call_with_creds(a, NULL, SW_SVC_STS,
-                                            SW_PROTO_QUERY, "AssumeRole", "",
-                                            0, NULL, &e),
+    assert_int_equal(sw_aws_call_with_creds(a, NULL, SW_SVC_STS, SW_PROTO_QUERY,
+                                            "AssumeRole", "", 0, NULL, &e),
                      SW_ECREDS);
     assert_int_equal(e.attempts, 0);
     /* Nothing was sent: release the server with one good call. */
@@ -931,6 +963,131 @@ test_call_bad_args(void **state)
     sw_aws_free(a);
 }
 
+/* ------------------------------------------------------------------ */
+/* aws/http on its own                                                 */
+
+static void
+test_http_direct(void **state)
+{
+    static const char interim[] =
+        "HTTP/1.1 100 Continue\r\nX-Early: 1\r\n\r\n"
+        "HTTP/1.1 200 OK\r\nConnection: close\r\nX-Amzn-RequestId:   "
+        "abc  \r\nX-Empty:\r\nContent-Length: 2\r\n\r\nok";
+    static const char big[] = "HTTP/1.1 200 OK\r\nConnection: close\r\n"
+                              "Content-Length: 40\r\n\r\n"
+                              "0123456789012345678901234567890123456789";
+    const char *const script[] = {interim, big, ok_json};
+    struct sw_http_header bad[] = {{"X-Ok", "1"}, {"X-Bad", "a\r\nX-Evil: 1"}};
+    struct sw_http_header badname[] = {{"X Bad", "1"}};
+    struct sw_http_header imds[] = {
+        {"X-aws-ec2-metadata-token-ttl-seconds", "21600"},
+        {"X-aws-ec2-metadata-token", "SECRET-IMDS-TOKEN"},
+        {"Authorization", "AWS4-HMAC-SHA256 SECRET-SIGNATURE"},
+        {"X-Amz-Security-Token", "SECRET-SESSION"},
+        {"X-Empty", ""}};
+    struct sw_http_opts ho;
+    struct sw_http *h = NULL;
+    struct sw_http_resp resp;
+    struct sw_http_req req;
+    struct server s;
+    char url[64], errlog[192];
+    const char *log;
+    int saved, fd;
+
+    (void)state;
+    server_start(&s, script, 3);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/latest/api/token", s.port);
+    memset(&ho, 0, sizeof(ho));
+    ho.max_body = 16;
+    assert_int_equal(sw_http_new(&ho, &h), 0);
+    sw_http_resp_init(&resp);
+    memset(&req, 0, sizeof(req));
+    req.method = "PUT";
+    req.url = url;
+
+    /* Refused before anything is sent. */
+    req.headers = bad;
+    req.nheaders = 2;
+    assert_int_equal(sw_http_send(h, &req, &resp), SW_EINVAL);
+    req.headers = badname;
+    req.nheaders = 1;
+    assert_int_equal(sw_http_send(h, &req, &resp), SW_EINVAL);
+    req.method = "get";
+    req.nheaders = 0;
+    assert_int_equal(sw_http_send(h, &req, &resp), SW_EINVAL);
+    req.method = "PUT";
+
+    /* Headers of the interim 100 reply are forgotten; names lower-cased,
+     * values trimmed; secrets never reach the debug log. */
+    req.headers = imds;
+    req.nheaders = sizeof(imds) / sizeof(imds[0]);
+    req.timeout_ms = 3000;
+    snprintf(errlog, sizeof(errlog), "%s/stderr.log", tmpdir);
+    fflush(stderr);
+    saved = dup(2);
+    fd = open(errlog, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(saved >= 0 && fd >= 0);
+    dup2(fd, 2);
+    close(fd);
+    sw_log_set_level(SW_LOG_DEBUG);
+    assert_int_equal(sw_http_send(h, &req, &resp), 0);
+    sw_log_set_level(SW_LOG_WARN);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    assert_int_equal(resp.status, 200);
+    assert_string_equal(sw_buf_str(&resp.body), "ok");
+    assert_null(sw_http_resp_header(&resp, "x-early"));
+    assert_string_equal(sw_http_resp_header(&resp, "X-AMZN-REQUESTID"), "abc");
+    assert_string_equal(sw_http_resp_header(&resp, "x-empty"), "");
+    for (size_t i = 0; i < resp.nheaders; i++)
+        for (const char *p = resp.hname[i]; *p; p++)
+            assert_false(*p >= 'A' && *p <= 'Z');
+    {
+        FILE *f = fopen(errlog, "r");
+        char buf[8192];
+        size_t n;
+
+        assert_non_null(f);
+        n = fread(buf, 1, sizeof(buf) - 1, f);
+        buf[n] = '\0';
+        fclose(f);
+        unlink(errlog);
+        assert_non_null(strstr(buf, "PUT http://127.0.0.1:"));
+        assert_non_null(strstr(buf, "X-aws-ec2-metadata-token-ttl-seconds: "
+                                    "21600"));
+        assert_int_equal(count(buf, "[redacted]"), 3);
+        assert_null(strstr(buf, "SECRET"));
+        assert_non_null(strstr(buf, "< 200 (2 bytes"));
+    }
+
+    /* Over the body cap: the transfer is abandoned. */
+    req.nheaders = 0;
+    req.method = "GET";
+    assert_int_equal(sw_http_send(h, &req, &resp), SW_ETOOBIG);
+    assert_non_null(strstr(resp.error, "16 bytes"));
+
+    /* POST with a body on the same handle. */
+    req.method = "POST";
+    req.body = "{}";
+    req.body_len = 2;
+    assert_int_equal(sw_http_send(h, &req, &resp), 0);
+    assert_int_equal(resp.status, 200);
+    assert_int_equal(server_wait(&s), 0);
+    log = server_log(&s);
+    assert_non_null(strstr(log, "PUT /latest/api/token HTTP/1.1\r\n"));
+    assert_non_null(strstr(log, "\r\nContent-Length: 0\r\n"));
+    assert_non_null(strstr(log, "\r\nX-Empty:\r\n"));
+    assert_non_null(strstr(log, "GET /latest/api/token HTTP/1.1\r\n"));
+    assert_non_null(strstr(log, "POST /latest/api/token HTTP/1.1\r\n"));
+    assert_null(strstr(log, "Content-Type"));
+    assert_null(strstr(log, "Expect"));
+    assert_non_null(strstr(log, "\r\n\r\n{}"));
+    sw_http_resp_release(&resp);
+    sw_http_free(h);
+    sw_http_free(NULL);
+}
+
 static int
 group_setup(void **state)
 {
@@ -940,6 +1097,7 @@ group_setup(void **state)
         return -1;
     snprintf(cfgpath, sizeof(cfgpath), "%s/config", tmpdir);
     sw_log_set_level(SW_LOG_WARN);
+    build_replies();
     return env_setup(NULL);
 }
 
@@ -975,6 +1133,7 @@ main(void)
         cmocka_unit_test(test_call_expired_token),
         cmocka_unit_test(test_call_transport_and_cancel),
         cmocka_unit_test(test_call_bad_args),
+        cmocka_unit_test(test_http_direct),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -7,10 +7,12 @@
  */
 #include "config.h"
 
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
+
+/* After the four above, which it needs and does not include. */
 #include <cmocka.h>
 
 #include <dirent.h>
@@ -221,8 +223,7 @@ test_full(void **state)
     assert_int_equal(c->aws.max_attempts, 5);
     assert_int_equal(c->agent.interval_s, 30);
     assert_string_equal(c->agent.state_dir, abs_path("state"));
-    assert_string_equal(c->agent.recording,
-                        abs_path("recordings/orders.csv"));
+    assert_string_equal(c->agent.recording, abs_path("recordings/orders.csv"));
     assert_string_equal(c->agent.pid_file, "/run/streamwatch.pid");
     assert_int_equal(c->agent.failure_after_s, 300);
     assert_int_equal(c->agent.failure_actions.n, 2);
@@ -452,9 +453,9 @@ test_load_text(void **state)
     assert_string_equal(errors.v[0], "t.conf:1: agent: 'interval' must be "
                                      "between 10 and 86400, not 9");
     sw_strv_release(&errors);
-    assert_int_equal(sw_conf_load_text(text, 28, "t.conf", "/srv/sw/", &c,
-                                       &errors),
-                     SW_EPARSE); /* cut inside the group */
+    assert_int_equal(
+        sw_conf_load_text(text, 28, "t.conf", "/srv/sw/", &c, &errors),
+        SW_EPARSE); /* cut inside the group */
     sw_strv_release(&errors);
     assert_int_equal(sw_conf_load_text("agent={state_dir=\"./st\";};", 26,
                                        "t.conf", "/srv/sw/", &c, &errors),
@@ -462,8 +463,9 @@ test_load_text(void **state)
     assert_string_equal(c->agent.state_dir, "/srv/sw/st");
     sw_conf_free(c);
     /* A byte order mark is skipped. */
-    assert_int_equal(sw_conf_load_text("\xef\xbb\xbf" "agent={};", 12,
-                                       "t.conf", "/", &c, &errors),
+    assert_int_equal(sw_conf_load_text("\xef\xbb\xbf"
+                                       "agent={};",
+                                       12, "t.conf", "/", &c, &errors),
                      0);
     sw_conf_free(c);
     assert_int_equal(errors.n, 0);
@@ -507,6 +509,42 @@ test_examples(void **state)
     }
 }
 
+/* Warnings do not fail the load; check prints them. */
+static void
+test_warnings(void **state)
+{
+    static const char text[] =
+        "notifiers = ( { name = \"spare\"; type = \"log\"; } );\n"
+        "rules = ( { name = \"fast\"; metric = \"IncomingRecords\";\n"
+        "  statistic = \"Sum\"; period = 10; threshold = 1;\n"
+        "  comparison = \"GreaterThanThreshold\"; evaluation_periods = 1;\n"
+        "  alarm_actions = [ ]; } );\n";
+    struct sw_conf *c = NULL;
+    struct sw_strv errors = {0};
+    struct sw_buf b;
+
+    (void)state;
+    assert_int_equal(
+        sw_conf_load_text(text, strlen(text), "w.conf", "/", &c, &errors), 0);
+    assert_int_equal(c->warnings.n, 3);
+    assert_string_equal(c->warnings.v[0],
+                        "w.conf:3: warning: rule 'fast': a 10 s period is "
+                        "finer than the one-minute AWS/Kinesis metrics: the "
+                        "alarm will often be INSUFFICIENT_DATA");
+    assert_string_equal(c->warnings.v[1],
+                        "w.conf:2: warning: rule 'fast': no actions: its "
+                        "state changes notify nobody");
+    assert_string_equal(c->warnings.v[2],
+                        "w.conf:1: warning: notifier 'spare' is not used by "
+                        "any rule or agent.failure_actions");
+    sw_buf_init(&b, 64 * 1024);
+    assert_int_equal(sw_conf_summary(c, &b), 0);
+    assert_non_null(strstr(sw_buf_str(&b), "-> no actions\n  w.conf:3: "
+                                           "warning: rule 'fast'"));
+    sw_buf_release(&b);
+    sw_conf_free(c);
+}
+
 static void
 test_misc(void **state)
 {
@@ -514,8 +552,8 @@ test_misc(void **state)
     sw_conf_free(NULL);
     assert_string_equal(sw_conf_notifier_type_name(SW_NOTIFIER_WEBHOOK),
                         "webhook");
-    assert_string_equal(sw_conf_notifier_type_name(
-                            (enum sw_notifier_type)42), "?");
+    assert_string_equal(sw_conf_notifier_type_name((enum sw_notifier_type)42),
+                        "?");
 }
 
 int
@@ -534,6 +572,7 @@ main(void)
         cmocka_unit_test(test_load_text),
         cmocka_unit_test(test_relative_dir),
         cmocka_unit_test(test_examples),
+        cmocka_unit_test(test_warnings),
         cmocka_unit_test(test_misc),
     };
 

@@ -6,11 +6,14 @@
  * the AssumeRole paths stop before the call (no client). */
 #include "config.h"
 
+/* cmocka.h needs these first */
+/* clang-format off */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+/* clang-format on */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -122,10 +125,10 @@ check_split(const char *in, const char *const *want, size_t nwant)
     sw_credproc_argv_free(argv);
 }
 
-#define SPLIT(in, ...)                                                      \
-    do {                                                                    \
-        static const char *const w_[] = {__VA_ARGS__};                      \
-        check_split(in, w_, sizeof(w_) / sizeof(w_[0]));                    \
+#define SPLIT(in, ...)                                                         \
+    do {                                                                       \
+        static const char *const w_[] = {__VA_ARGS__};                         \
+        check_split(in, w_, sizeof(w_) / sizeof(w_[0]));                       \
     } while (0)
 
 static void
@@ -160,29 +163,25 @@ test_split(void **state)
           "/opt/my tool/helper", "credential-process", "--profile-arn",
           "arn:aws:rolesanywhere:x:1:profile/p");
 
-    assert_int_equal(sw_credproc_split("  \t\n", &argv, &argc, err,
-                                       sizeof(err)),
-                     0);
+    assert_int_equal(
+        sw_credproc_split("  \t\n", &argv, &argc, err, sizeof(err)), 0);
     assert_int_equal(argc, 0);
     assert_non_null(argv);
     assert_null(argv[0]);
     sw_credproc_argv_free(argv);
 
-    assert_int_equal(sw_credproc_split("'abc", &argv, &argc, err,
-                                       sizeof(err)),
+    assert_int_equal(sw_credproc_split("'abc", &argv, &argc, err, sizeof(err)),
                      SW_EINVAL);
     assert_null(argv);
     assert_string_equal(err, "No closing quotation");
-    assert_int_equal(sw_credproc_split("a \"b c", &argv, &argc, err,
-                                       sizeof(err)),
-                     SW_EINVAL);
+    assert_int_equal(
+        sw_credproc_split("a \"b c", &argv, &argc, err, sizeof(err)),
+        SW_EINVAL);
     assert_string_equal(err, "No closing quotation");
-    assert_int_equal(sw_credproc_split("abc\\", &argv, &argc, err,
-                                       sizeof(err)),
+    assert_int_equal(sw_credproc_split("abc\\", &argv, &argc, err, sizeof(err)),
                      SW_EINVAL);
     assert_string_equal(err, "No escaped character");
-    assert_int_equal(sw_credproc_split("\"a\\", &argv, &argc, err,
-                                       sizeof(err)),
+    assert_int_equal(sw_credproc_split("\"a\\", &argv, &argc, err, sizeof(err)),
                      SW_EINVAL);
     assert_string_equal(err, "No escaped character");
     sw_credproc_argv_free(NULL);
@@ -252,8 +251,8 @@ test_credproc_parse(void **state)
                      SW_EPARSE);
     assert_string_equal(err, "credential_process: missing required key in "
                              "response: 'AccessKeyId'");
-    assert_int_equal(parse_json("{\"Version\": 1, \"AccessKeyId\": \"A\"}",
-                                &c, err, sizeof(err)),
+    assert_int_equal(parse_json("{\"Version\": 1, \"AccessKeyId\": \"A\"}", &c,
+                                err, sizeof(err)),
                      SW_EPARSE);
     assert_string_equal(err, "credential_process: missing required key in "
                              "response: 'SecretAccessKey'");
@@ -324,8 +323,7 @@ test_credproc_run(void **state)
     assert_string_equal(c.source, "process");
 
     /* a wrong argument count shows the script's stderr */
-    (void)snprintf(cmd, sizeof(cmd), "\"%s/ok.sh\" arg with space",
-                   scriptdir);
+    (void)snprintf(cmd, sizeof(cmd), "\"%s/ok.sh\" arg with space", scriptdir);
     assert_int_equal(sw_credproc_run(cmd, 10000, &c, err, sizeof(err)),
                      SW_EPROC);
     assert_non_null(strstr(err, "exited with status 3: want 2 args, got 3"));
@@ -362,9 +360,9 @@ test_credproc_run(void **state)
     assert_non_null(strstr(err, "wrote more than 65536 bytes"));
 
     /* no such program, bad or empty command lines */
-    assert_int_equal(sw_credproc_run("/nonexistent/helper --x", 10000, &c,
-                                     err, sizeof(err)),
-                     SW_EPROC);
+    assert_int_equal(
+        sw_credproc_run("/nonexistent/helper --x", 10000, &c, err, sizeof(err)),
+        SW_EPROC);
     /* glibc reports the exec failure itself; under valgrind posix_spawn
      * falls back to fork and the child exits 127 instead */
     if (strcmp(err, "credential_process: cannot run '/nonexistent/helper': "
@@ -441,8 +439,7 @@ test_credproc_timeout(void **state)
     (void)snprintf(pidfile, sizeof(pidfile), "%s/sleep.pid", tmpdir);
     /* The helper's own child must die with it (process group kill). */
     script("slow.sh", "sleep 30 &\necho $! > \"$1\"\nwait\n");
-    (void)snprintf(cmd, sizeof(cmd), "'%s/slow.sh' '%s'", scriptdir,
-                   pidfile);
+    (void)snprintf(cmd, sizeof(cmd), "'%s/slow.sh' '%s'", scriptdir, pidfile);
     t0 = sw_mono_now();
     assert_int_equal(sw_credproc_run(cmd, 500, &c, err, sizeof(err)),
                      SW_ETIMEDOUT);
@@ -545,9 +542,9 @@ test_sts_parse(void **state)
                                &c, err, sizeof(err)),
                      SW_EPARSE);
     assert_string_equal(err, "sts: AssumeRole reply: no Credentials");
-    assert_int_equal(sts_parse("<GetCallerIdentityResponse/>", &c, err,
-                               sizeof(err)),
-                     SW_EPARSE);
+    assert_int_equal(
+        sts_parse("<GetCallerIdentityResponse/>", &c, err, sizeof(err)),
+        SW_EPARSE);
     assert_string_equal(err, "sts: AssumeRole reply: unexpected element "
                              "'GetCallerIdentityResponse'");
     assert_int_equal(sts_parse("not xml", &c, err, sizeof(err)), SW_EPARSE);
@@ -585,51 +582,45 @@ test_sts_params(void **state)
     char err[256], longname[80];
 
     (void)state;
-    assert_int_equal(sw_sts_check_params(arn, "kds-agent", NULL, 0, err,
-                                         sizeof(err)),
+    assert_int_equal(
+        sw_sts_check_params(arn, "kds-agent", NULL, 0, err, sizeof(err)), 0);
+    assert_int_equal(sw_sts_check_params(arn, "a+=,.@-_Z9", "ext:id/1-2", 900,
+                                         err, sizeof(err)),
                      0);
-    assert_int_equal(sw_sts_check_params(arn, "a+=,.@-_Z9", "ext:id/1-2",
-                                         900, err, sizeof(err)),
-                     0);
-    assert_int_equal(sw_sts_check_params(arn, "x", NULL, 0, err,
-                                         sizeof(err)),
+    assert_int_equal(sw_sts_check_params(arn, "x", NULL, 0, err, sizeof(err)),
                      SW_EINVAL);
     assert_string_equal(err, "role_session_name must be 2-64 characters of "
                              "A-Z a-z 0-9 _+=,.@-");
     memset(longname, 'n', 65);
     longname[65] = '\0';
-    assert_int_equal(sw_sts_check_params(arn, longname, NULL, 0, err,
-                                         sizeof(err)),
-                     SW_EINVAL);
+    assert_int_equal(
+        sw_sts_check_params(arn, longname, NULL, 0, err, sizeof(err)),
+        SW_EINVAL);
     longname[64] = '\0';
-    assert_int_equal(sw_sts_check_params(arn, longname, NULL, 0, err,
-                                         sizeof(err)),
-                     0);
-    assert_int_equal(sw_sts_check_params(arn, "has space", NULL, 0, err,
-                                         sizeof(err)),
-                     SW_EINVAL);
-    assert_int_equal(sw_sts_check_params("arn:aws:iam::1:role", "ok", NULL,
-                                         0, err, sizeof(err)),
+    assert_int_equal(
+        sw_sts_check_params(arn, longname, NULL, 0, err, sizeof(err)), 0);
+    assert_int_equal(
+        sw_sts_check_params(arn, "has space", NULL, 0, err, sizeof(err)),
+        SW_EINVAL);
+    assert_int_equal(sw_sts_check_params("arn:aws:iam::1:role", "ok", NULL, 0,
+                                         err, sizeof(err)),
                      SW_EINVAL);
     assert_int_equal(sw_sts_check_params("role/kds-agent-without-arn", "ok",
                                          NULL, 0, err, sizeof(err)),
                      SW_EINVAL);
-    assert_int_equal(sw_sts_check_params(arn, "ok", "x", 0, err,
-                                         sizeof(err)),
+    assert_int_equal(sw_sts_check_params(arn, "ok", "x", 0, err, sizeof(err)),
                      SW_EINVAL);
-    assert_int_equal(sw_sts_check_params(arn, "ok", "bad id!", 0, err,
-                                         sizeof(err)),
-                     SW_EINVAL);
-    assert_int_equal(sw_sts_check_params(arn, "ok", NULL, 899, err,
-                                         sizeof(err)),
-                     SW_EINVAL);
+    assert_int_equal(
+        sw_sts_check_params(arn, "ok", "bad id!", 0, err, sizeof(err)),
+        SW_EINVAL);
+    assert_int_equal(
+        sw_sts_check_params(arn, "ok", NULL, 899, err, sizeof(err)), SW_EINVAL);
     assert_string_equal(err, "duration_seconds must be 900-43200 (got 899)");
-    assert_int_equal(sw_sts_check_params(arn, "ok", NULL, 43201, err,
-                                         sizeof(err)),
-                     SW_EINVAL);
-    assert_int_equal(sw_sts_check_params(arn, "ok", NULL, 43200, err,
-                                         sizeof(err)),
-                     0);
+    assert_int_equal(
+        sw_sts_check_params(arn, "ok", NULL, 43201, err, sizeof(err)),
+        SW_EINVAL);
+    assert_int_equal(
+        sw_sts_check_params(arn, "ok", NULL, 43200, err, sizeof(err)), 0);
     /* without a client nothing is sent */
     assert_int_equal(sw_sts_assume_role(NULL, &src, arn, NULL, NULL, 0, &out,
                                         err, sizeof(err)),
@@ -676,19 +667,17 @@ test_imds_parse(void **state)
     assert_string_equal(c.source, "imds");
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         err[0] = '\0';
-        assert_int_equal(sw_imds_parse(bad[i], strlen(bad[i]), &c, err,
-                                       sizeof(err)),
-                         SW_EPARSE);
+        assert_int_equal(
+            sw_imds_parse(bad[i], strlen(bad[i]), &c, err, sizeof(err)),
+            SW_EPARSE);
         assert_true(strncmp(err, "imds: ", 6) == 0);
     }
-    assert_int_equal(sw_imds_parse(bad[0], strlen(bad[0]), &c, err,
-                                   sizeof(err)),
-                     SW_EPARSE);
+    assert_int_equal(
+        sw_imds_parse(bad[0], strlen(bad[0]), &c, err, sizeof(err)), SW_EPARSE);
     assert_string_equal(err, "imds: credentials Code is 'Failure', not "
                              "'Success'");
-    assert_int_equal(sw_imds_parse(bad[2], strlen(bad[2]), &c, err,
-                                   sizeof(err)),
-                     SW_EPARSE);
+    assert_int_equal(
+        sw_imds_parse(bad[2], strlen(bad[2]), &c, err, sizeof(err)), SW_EPARSE);
     assert_string_equal(err, "imds: credentials document: 'Token' missing "
                              "or invalid");
     assert_string_equal(c.akid, "ASIAIMDS");
@@ -711,24 +700,19 @@ test_imds_env(void **state)
     unsetenv("AWS_EC2_METADATA_DISABLED");
     assert_int_equal(sw_imds_disabled(), 0);
 
-    assert_int_equal(sw_imds_endpoint(buf, sizeof(buf), err, sizeof(err)),
-                     0);
+    assert_int_equal(sw_imds_endpoint(buf, sizeof(buf), err, sizeof(err)), 0);
     assert_string_equal(buf, "http://169.254.169.254");
     setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "ipv6", 1);
-    assert_int_equal(sw_imds_endpoint(buf, sizeof(buf), err, sizeof(err)),
-                     0);
+    assert_int_equal(sw_imds_endpoint(buf, sizeof(buf), err, sizeof(err)), 0);
     assert_string_equal(buf, "http://[fd00:ec2::254]");
     setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "IPv5", 1);
     assert_int_equal(sw_imds_endpoint(buf, sizeof(buf), err, sizeof(err)),
                      SW_EINVAL);
-    setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:8080//",
-           1);
-    assert_int_equal(sw_imds_endpoint(buf, sizeof(buf), err, sizeof(err)),
-                     0);
+    setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:8080//", 1);
+    assert_int_equal(sw_imds_endpoint(buf, sizeof(buf), err, sizeof(err)), 0);
     assert_string_equal(buf, "http://127.0.0.1:8080");
     setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "https://imds.test", 1);
-    assert_int_equal(sw_imds_endpoint(buf, sizeof(buf), err, sizeof(err)),
-                     0);
+    assert_int_equal(sw_imds_endpoint(buf, sizeof(buf), err, sizeof(err)), 0);
     assert_string_equal(buf, "https://imds.test");
     setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "ftp://x", 1);
     assert_int_equal(sw_imds_endpoint(buf, sizeof(buf), err, sizeof(err)),
@@ -1037,8 +1021,7 @@ test_assume_role_config(void **state)
     assert_int_equal(get("ecs-src", 1000, &c, err, sizeof(err)), SW_EINVAL);
     assert_string_equal(err, "profile 'ecs-src': credential_source "
                              "EcsContainer is not supported");
-    assert_int_equal(get("bogus-src", 1000, &c, err, sizeof(err)),
-                     SW_EINVAL);
+    assert_int_equal(get("bogus-src", 1000, &c, err, sizeof(err)), SW_EINVAL);
     assert_string_equal(err, "profile 'bogus-src': invalid "
                              "credential_source 'Magic' (expected "
                              "Environment, Ec2InstanceMetadata or "
@@ -1046,16 +1029,13 @@ test_assume_role_config(void **state)
     assert_int_equal(get("loop-a", 1000, &c, err, sizeof(err)), SW_EINVAL);
     assert_string_equal(err, "profile 'loop-b': source_profile loop: "
                              "loop-a -> loop-b -> loop-a");
-    assert_int_equal(get("self-nokeys", 1000, &c, err, sizeof(err)),
-                     SW_EINVAL);
+    assert_int_equal(get("self-nokeys", 1000, &c, err, sizeof(err)), SW_EINVAL);
     assert_string_equal(err, "profile 'self-nokeys': source_profile loop: "
                              "self-nokeys -> self-nokeys");
-    assert_int_equal(get("empty-src", 1000, &c, err, sizeof(err)),
-                     SW_ECREDS);
+    assert_int_equal(get("empty-src", 1000, &c, err, sizeof(err)), SW_ECREDS);
     assert_string_equal(err, "profile 'empty-src': source profile "
                              "'nothing' has no credentials");
-    assert_int_equal(get("missing-src", 1000, &c, err, sizeof(err)),
-                     SW_ECREDS);
+    assert_int_equal(get("missing-src", 1000, &c, err, sizeof(err)), SW_ECREDS);
     assert_non_null(strstr(err, "profile 'missing-src': source_profile: "
                                 "profile 'not-there' not found"));
     assert_int_equal(get("mfa", 1000, &c, err, sizeof(err)), SW_EINVAL);
@@ -1064,8 +1044,7 @@ test_assume_role_config(void **state)
                      SW_EINVAL);
     assert_string_equal(err, "profile 'bad-duration': duration_seconds must "
                              "be an integer in 900-43200");
-    assert_int_equal(get("bad-session", 1000, &c, err, sizeof(err)),
-                     SW_EINVAL);
+    assert_int_equal(get("bad-session", 1000, &c, err, sizeof(err)), SW_EINVAL);
     assert_string_equal(err, "profile 'bad-session': sts: "
                              "role_session_name must be 2-64 characters of "
                              "A-Z a-z 0-9 _+=,.@-");
@@ -1130,8 +1109,7 @@ test_refresh(void **state)
     assert_int_equal(sw_creds_get(p, t - 600, &c, err, sizeof(err)), 0);
     assert_string_equal(c->akid, "AKIATWO");
     /* ...but not past the mandatory 10-minute mark */
-    assert_int_equal(sw_creds_get(p, t - 599, &c, err, sizeof(err)),
-                     SW_ECREDS);
+    assert_int_equal(sw_creds_get(p, t - 599, &c, err, sizeof(err)), SW_ECREDS);
     assert_null(c);
     assert_string_equal(err, "AWS_ACCESS_KEY_ID is set but "
                              "AWS_SECRET_ACCESS_KEY is not");
@@ -1158,8 +1136,7 @@ test_refresh(void **state)
     assert_int_equal(sw_creds_get(p, t, &c, err, sizeof(err)), 0);
     assert_string_equal(c->akid, "AKIASTATIC");
     set_env_creds("AKIANEWER", NULL);
-    assert_int_equal(sw_creds_get(p, t + 86400 * 365, &c, err, sizeof(err)),
-                     0);
+    assert_int_equal(sw_creds_get(p, t + 86400 * 365, &c, err, sizeof(err)), 0);
     assert_string_equal(c->akid, "AKIASTATIC");
     sw_creds_invalidate(p);
     assert_int_equal(sw_creds_get(p, t, &c, err, sizeof(err)), 0);
@@ -1233,7 +1210,7 @@ static void
 rm_rf_scripts(void)
 {
     static const char *names[] = {
-        "ok.sh", "fail.sh", "kill.sh",  "text.sh",  "big.sh",
+        "ok.sh",  "fail.sh", "kill.sh", "text.sh",  "big.sh",
         "fds.sh", "slow.sh", "proc.sh", "count.sh",
     };
     char path[PATH_MAX + 64];

@@ -45,8 +45,8 @@ fake_profile(const char *service, const char *key, void *arg)
 
 static int
 resolve(enum sw_aws_service svc, const char *region, const char *config,
-        const struct kv *env, const struct kv *prof, char *url,
-        size_t urllen, const char **origin)
+        const struct kv *env, const struct kv *prof, char *url, size_t urllen,
+        const char **origin)
 {
     struct sw_endpoint_src src;
     char err[256];
@@ -103,9 +103,9 @@ test_partitions(void **state)
         assert_string_equal(p->dns_suffix, cases[i].dns);
     }
     assert_string_equal(sw_endpoint_partition(NULL)->id, "aws");
-    assert_string_equal(sw_endpoint_partition("cn-north-1")
-                            ->dualstack_dns_suffix,
-                        "api.amazonwebservices.com.cn");
+    assert_string_equal(
+        sw_endpoint_partition("cn-north-1")->dualstack_dns_suffix,
+        "api.amazonwebservices.com.cn");
     assert_string_equal(sw_endpoint_partition("cn-north-1")->global_region,
                         "cn-northwest-1");
 }
@@ -139,18 +139,17 @@ test_default_urls(void **state)
     char url[SW_ENDPOINT_URL_MAX];
 
     (void)state;
-    assert_int_equal(sw_endpoint_default(SW_SVC_MONITORING, "us-east-1", url,
-                                         sizeof(url)),
-                     0);
+    assert_int_equal(
+        sw_endpoint_default(SW_SVC_MONITORING, "us-east-1", url, sizeof(url)),
+        0);
     assert_string_equal(url, "https://monitoring.us-east-1.amazonaws.com");
     assert_int_equal(sw_endpoint_default(SW_SVC_MONITORING, "ap-northeast-1",
                                          url, sizeof(url)),
                      0);
-    assert_string_equal(url,
-                        "https://monitoring.ap-northeast-1.amazonaws.com");
-    assert_int_equal(sw_endpoint_default(SW_SVC_MONITORING, "cn-north-1", url,
-                                         sizeof(url)),
-                     0);
+    assert_string_equal(url, "https://monitoring.ap-northeast-1.amazonaws.com");
+    assert_int_equal(
+        sw_endpoint_default(SW_SVC_MONITORING, "cn-north-1", url, sizeof(url)),
+        0);
     assert_string_equal(url, "https://monitoring.cn-north-1.amazonaws.com.cn");
     assert_int_equal(sw_endpoint_default(SW_SVC_MONITORING, "us-gov-west-1",
                                          url, sizeof(url)),
@@ -160,9 +159,8 @@ test_default_urls(void **state)
                                          url, sizeof(url)),
                      0);
     assert_string_equal(url, "https://monitoring.eusc-de-east-1.amazonaws.eu");
-    assert_int_equal(sw_endpoint_default(SW_SVC_SNS, "ap-northeast-1", url,
-                                         sizeof(url)),
-                     0);
+    assert_int_equal(
+        sw_endpoint_default(SW_SVC_SNS, "ap-northeast-1", url, sizeof(url)), 0);
     assert_string_equal(url, "https://sns.ap-northeast-1.amazonaws.com");
     assert_int_equal(
         sw_endpoint_default(SW_SVC_SNS, "cn-north-1", url, sizeof(url)), 0);
@@ -171,16 +169,15 @@ test_default_urls(void **state)
         sw_endpoint_default(SW_SVC_STS, "us-east-1", url, sizeof(url)), 0);
     assert_string_equal(url, "https://sts.us-east-1.amazonaws.com");
     assert_int_equal(
-        sw_endpoint_default(SW_SVC_KINESIS, "eu-west-1", url, sizeof(url)),
-        0);
+        sw_endpoint_default(SW_SVC_KINESIS, "eu-west-1", url, sizeof(url)), 0);
     assert_string_equal(url, "https://kinesis.eu-west-1.amazonaws.com");
 
     assert_int_equal(
         sw_endpoint_default(SW_SVC_SNS, "Bad Region", url, sizeof(url)),
         SW_EINVAL);
-    assert_int_equal(sw_endpoint_default(SW_SVC_COUNT, "us-east-1", url,
-                                         sizeof(url)),
-                     SW_EINVAL);
+    assert_int_equal(
+        sw_endpoint_default(SW_SVC_COUNT, "us-east-1", url, sizeof(url)),
+        SW_EINVAL);
     assert_int_equal(sw_endpoint_default(SW_SVC_SNS, "us-east-1", url, 10),
                      SW_ETOOBIG);
 }
@@ -254,8 +251,8 @@ test_precedence(void **state)
     assert_string_equal(url, "https://cfg.example:8443");
     assert_string_equal(origin, "aws.endpoint");
     /* 2. the service's variable. */
-    assert_int_equal(resolve(SW_SVC_MONITORING, "ap-northeast-1", NULL,
-                             env_all, prof_all, url, sizeof(url), &origin),
+    assert_int_equal(resolve(SW_SVC_MONITORING, "ap-northeast-1", NULL, env_all,
+                             prof_all, url, sizeof(url), &origin),
                      0);
     assert_string_equal(url, "http://cw-env:1");
     assert_string_equal(origin, "AWS_ENDPOINT_URL_CLOUDWATCH");
@@ -266,8 +263,7 @@ test_precedence(void **state)
     assert_string_equal(url, "http://all-env:2");
     assert_string_equal(origin, "AWS_ENDPOINT_URL");
     assert_int_equal(resolve(SW_SVC_MONITORING, "ap-northeast-1", NULL,
-                             env_global, prof_all, url, sizeof(url),
-                             &origin),
+                             env_global, prof_all, url, sizeof(url), &origin),
                      0);
     assert_string_equal(url, "http://all-env:2");
     /* 4. the profile's services section. */
@@ -282,16 +278,15 @@ test_precedence(void **state)
                      0);
     assert_string_equal(url, "http://all-prof:4");
     assert_string_equal(origin, "profile endpoint_url");
-    assert_int_equal(resolve(SW_SVC_SNS, "ap-northeast-1", NULL, NULL,
-                             prof_top, url, sizeof(url), &origin),
+    assert_int_equal(resolve(SW_SVC_SNS, "ap-northeast-1", NULL, NULL, prof_top,
+                             url, sizeof(url), &origin),
                      0);
     assert_string_equal(url, "http://sns-prof:5");
     /* 6. the default. */
     assert_int_equal(resolve(SW_SVC_MONITORING, "ap-northeast-1", NULL, NULL,
                              NULL, url, sizeof(url), &origin),
                      0);
-    assert_string_equal(url,
-                        "https://monitoring.ap-northeast-1.amazonaws.com");
+    assert_string_equal(url, "https://monitoring.ap-northeast-1.amazonaws.com");
     assert_string_equal(origin, "default");
     assert_int_equal(sw_endpoint_resolve(SW_SVC_STS, "cn-north-1", NULL, url,
                                          sizeof(url), NULL, NULL, 0),
@@ -304,8 +299,8 @@ test_precedence(void **state)
                      0);
     assert_string_equal(url, "https://monitoring.us-east-1.amazonaws.com");
     assert_int_equal(resolve(SW_SVC_MONITORING, "us-east-1",
-                             "http://127.0.0.1:4566", env_ignore, prof_all,
-                             url, sizeof(url), &origin),
+                             "http://127.0.0.1:4566", env_ignore, prof_all, url,
+                             sizeof(url), &origin),
                      0);
     assert_string_equal(url, "http://127.0.0.1:4566");
     /* ...and the profile's ignore_configured_endpoint_urls too, unless
@@ -314,9 +309,8 @@ test_precedence(void **state)
                              prof_ignore, url, sizeof(url), &origin),
                      0);
     assert_string_equal(url, "https://monitoring.us-east-1.amazonaws.com");
-    assert_int_equal(resolve(SW_SVC_MONITORING, "us-east-1", NULL,
-                             env_noignore, prof_ignore, url, sizeof(url),
-                             &origin),
+    assert_int_equal(resolve(SW_SVC_MONITORING, "us-east-1", NULL, env_noignore,
+                             prof_ignore, url, sizeof(url), &origin),
                      0);
     assert_string_equal(url, "http://all-prof:4");
 }
@@ -445,18 +439,18 @@ test_check_url(void **state)
     }
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         err[0] = '\0';
-        if (sw_endpoint_check_url(bad[i], out, sizeof(out), err,
-                                  sizeof(err)) != SW_EINVAL)
+        if (sw_endpoint_check_url(bad[i], out, sizeof(out), err, sizeof(err)) !=
+            SW_EINVAL)
             fail_msg("accepted bad URL '%s'", bad[i]);
         assert_true(err[0] != '\0');
     }
-    assert_int_equal(sw_endpoint_check_url(NULL, out, sizeof(out), err,
-                                           sizeof(err)),
-                     SW_EINVAL);
+    assert_int_equal(
+        sw_endpoint_check_url(NULL, out, sizeof(out), err, sizeof(err)),
+        SW_EINVAL);
     /* Output too small. */
-    assert_int_equal(sw_endpoint_check_url("http://abcdefgh", out, 8, err,
-                                           sizeof(err)),
-                     SW_ETOOBIG);
+    assert_int_equal(
+        sw_endpoint_check_url("http://abcdefgh", out, 8, err, sizeof(err)),
+        SW_ETOOBIG);
 }
 
 static void
@@ -466,9 +460,8 @@ test_split_and_host(void **state)
     char host[300];
 
     (void)state;
-    assert_int_equal(sw_endpoint_split_url("https://h.example/x/y", &p, NULL,
-                                           0),
-                     0);
+    assert_int_equal(
+        sw_endpoint_split_url("https://h.example/x/y", &p, NULL, 0), 0);
     assert_true(p.https);
     assert_string_equal(p.host, "h.example");
     assert_int_equal(p.port, 0);
@@ -476,9 +469,8 @@ test_split_and_host(void **state)
     assert_int_equal(sw_endpoint_host_header(&p, host, sizeof(host)), 0);
     assert_string_equal(host, "h.example");
 
-    assert_int_equal(sw_endpoint_split_url("http://127.0.0.1:4566", &p, NULL,
-                                           0),
-                     0);
+    assert_int_equal(
+        sw_endpoint_split_url("http://127.0.0.1:4566", &p, NULL, 0), 0);
     assert_false(p.https);
     assert_int_equal(p.port, 4566);
     assert_string_equal(p.path, "");

@@ -3,11 +3,14 @@
  * duplicates, precedence, errors, file lookup). */
 #include "config.h"
 
+/* cmocka.h needs these first */
+/* clang-format off */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+/* clang-format on */
 
 #include <errno.h>
 #include <limits.h>
@@ -74,7 +77,9 @@ static void
 clear_env(void)
 {
     static const char *vars[] = {
-        "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_CONFIG_FILE",
         "AWS_SHARED_CREDENTIALS_FILE",
     };
 
@@ -100,8 +105,8 @@ parse(const char *text, int is_config, const char *name)
     char err[256] = "";
     int r;
 
-    r = sw_profile_parse_buf(text, strlen(text), is_config, "t.ini", name,
-                             &p, err, sizeof(err));
+    r = sw_profile_parse_buf(text, strlen(text), is_config, "t.ini", name, &p,
+                             err, sizeof(err));
     if (r != 0)
         fail_msg("parse failed (%d): %s", r, err);
     assert_non_null(p);
@@ -149,8 +154,8 @@ test_prefix_rules(void **state)
 
     (void)state;
     /* config: "[dev]" is not profile dev */
-    assert_int_equal(sw_profile_parse_buf(cfg, strlen(cfg), 1, "config",
-                                          "dev", &p, err, sizeof(err)),
+    assert_int_equal(sw_profile_parse_buf(cfg, strlen(cfg), 1, "config", "dev",
+                                          &p, err, sizeof(err)),
                      SW_ENOENT);
     assert_null(p);
     assert_string_equal(err, "profile 'dev' not found in config");
@@ -161,11 +166,11 @@ test_prefix_rules(void **state)
     assert_string_equal(sw_profile_get(p, "region"), "c");
     sw_profile_free(p);
     /* "[profilex]" and three-word headers are no profiles (shlex) */
-    assert_int_equal(sw_profile_parse_buf(cfg, strlen(cfg), 1, "config",
-                                          "x", &p, err, sizeof(err)),
+    assert_int_equal(sw_profile_parse_buf(cfg, strlen(cfg), 1, "config", "x",
+                                          &p, err, sizeof(err)),
                      SW_ENOENT);
-    assert_int_equal(sw_profile_parse_buf(cfg, strlen(cfg), 1, "config",
-                                          "a b", &p, err, sizeof(err)),
+    assert_int_equal(sw_profile_parse_buf(cfg, strlen(cfg), 1, "config", "a b",
+                                          &p, err, sizeof(err)),
                      SW_ENOENT);
     /* "[profile default]" is the default profile too */
     p = parse(cfg, 1, "default");
@@ -184,8 +189,8 @@ test_prefix_rules(void **state)
     assert_null(sw_profile_get(p, "region"));
     sw_profile_free(p);
     /* an explicit "default" must exist */
-    assert_int_equal(sw_profile_parse_buf(crd, strlen(crd), 0, "c",
-                                          "default", &p, err, sizeof(err)),
+    assert_int_equal(sw_profile_parse_buf(crd, strlen(crd), 0, "c", "default",
+                                          &p, err, sizeof(err)),
                      SW_ENOENT);
 }
 
@@ -255,8 +260,7 @@ test_nested_services(void **state)
     /* continuation lines join with newlines, inner blank lines kept */
     assert_string_equal(sw_profile_get(p, "multi"), "first\nsecond\n\nthird");
     assert_string_equal(sw_profile_get(p, "after"), "x");
-    assert_string_equal(sw_profile_service_get(p, "cloudwatch",
-                                               "endpoint_url"),
+    assert_string_equal(sw_profile_service_get(p, "cloudwatch", "endpoint_url"),
                         "http://127.0.0.1:4566");
     assert_string_equal(sw_profile_service_get(p, "cloudwatch", "region"),
                         "us-east-1");
@@ -322,8 +326,8 @@ test_errors(void **state)
             want[elen - 1] = '\0';
         (void)snprintf(name, sizeof(name), "%s.ini", cases[i]);
         err[0] = '\0';
-        assert_int_equal(sw_profile_parse_buf(text, len, 1, name, "default",
-                                              &p, err, sizeof(err)),
+        assert_int_equal(sw_profile_parse_buf(text, len, 1, name, "default", &p,
+                                              err, sizeof(err)),
                          SW_EPARSE);
         assert_null(p);
         assert_string_equal(err, want);
@@ -352,15 +356,15 @@ test_nul_and_limits(void **state)
     n += (size_t)snprintf(big, 16, "[default]\n");
     for (int i = 0; i < 600; i++)
         n += (size_t)snprintf(big + n, 16, "k%d = v\n", i);
-    assert_int_equal(sw_profile_parse_buf(big, n, 1, "f", "default", &p, err,
-                                          sizeof(err)),
-                     SW_ETOOBIG);
+    assert_int_equal(
+        sw_profile_parse_buf(big, n, 1, "f", "default", &p, err, sizeof(err)),
+        SW_ETOOBIG);
     assert_string_equal(err, "f:514: more than 512 keys in one section");
     free(big);
     /* NULL err is fine */
-    assert_int_equal(sw_profile_parse_buf("x", 1, 1, "f", "default", &p,
-                                          NULL, 0),
-                     SW_EPARSE);
+    assert_int_equal(
+        sw_profile_parse_buf("x", 1, 1, "f", "default", &p, NULL, 0),
+        SW_EPARSE);
 }
 
 static void
@@ -397,18 +401,14 @@ test_load_precedence(void **state)
                      SW_PROFILE_CREDENTIALS);
     assert_string_equal(sw_profile_get(p, "aws_secret_access_key"),
                         "creds-secret");
-    assert_string_equal(sw_profile_get(p, "aws_session_token"),
-                        "creds-token");
-    assert_string_equal(sw_profile_service_get(p, "cloudwatch",
-                                               "endpoint_url"),
+    assert_string_equal(sw_profile_get(p, "aws_session_token"), "creds-token");
+    assert_string_equal(sw_profile_service_get(p, "cloudwatch", "endpoint_url"),
                         "http://127.0.0.1:4566");
-    assert_string_equal(sw_profile_service_get(p, "cloudwatch",
-                                               "signature_version"),
-                        "v4");
+    assert_string_equal(
+        sw_profile_service_get(p, "cloudwatch", "signature_version"), "v4");
     sw_profile_free(p);
 
-    assert_int_equal(sw_profile_load("quoted name", &p, err, sizeof(err)),
-                     0);
+    assert_int_equal(sw_profile_load("quoted name", &p, err, sizeof(err)), 0);
     assert_string_equal(sw_profile_get(p, "region"), "eu-west-1");
     sw_profile_free(p);
 
@@ -419,8 +419,7 @@ test_load_precedence(void **state)
     assert_string_equal(sw_profile_get(p, "region"), "us-east-1");
     sw_profile_free(p);
 
-    assert_int_equal(sw_profile_load("nope", &p, err, sizeof(err)),
-                     SW_ENOENT);
+    assert_int_equal(sw_profile_load("nope", &p, err, sizeof(err)), SW_ENOENT);
     assert_null(p);
     assert_non_null(strstr(err, "profile 'nope' not found in "));
 }
@@ -517,8 +516,7 @@ test_load_errors(void **state)
     write_file(path, "[default]\nregion = x\n\n[profile\n");
     setenv("AWS_CONFIG_FILE", path, 1);
     setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent", 1);
-    assert_int_equal(sw_profile_load(NULL, &p, err, sizeof(err)),
-                     SW_EPARSE);
+    assert_int_equal(sw_profile_load(NULL, &p, err, sizeof(err)), SW_EPARSE);
     assert_null(p);
     assert_non_null(strstr(err, "/bad-config:4: section header without "
                                 "']'"));
@@ -533,8 +531,7 @@ test_load_errors(void **state)
         fputs("# padding padding\n", f);
     fclose(f);
     setenv("AWS_CONFIG_FILE", path, 1);
-    assert_int_equal(sw_profile_load(NULL, &p, err, sizeof(err)),
-                     SW_ETOOBIG);
+    assert_int_equal(sw_profile_load(NULL, &p, err, sizeof(err)), SW_ETOOBIG);
     assert_non_null(strstr(err, "larger than 1048576 bytes"));
     unlink(path);
 
@@ -544,8 +541,7 @@ test_load_errors(void **state)
         write_file(path, "[default]\n");
         chmod(path, 0);
         setenv("AWS_CONFIG_FILE", path, 1);
-        assert_int_equal(sw_profile_load(NULL, &p, err, sizeof(err)),
-                         SW_EIO);
+        assert_int_equal(sw_profile_load(NULL, &p, err, sizeof(err)), SW_EIO);
         unlink(path);
     }
 }

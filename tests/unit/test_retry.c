@@ -59,8 +59,7 @@ test_throttle_codes(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
-        assert_int_equal(classify(0, 400, codes[i], "x", 0),
-                         SW_RETRY_THROTTLE);
+        assert_int_equal(classify(0, 400, codes[i], "x", 0), SW_RETRY_THROTTLE);
         assert_true(sw_retry_is_throttle_code(codes[i]));
     }
     /* Any 429, whatever the body said. */
@@ -68,8 +67,7 @@ test_throttle_codes(void **state)
     assert_int_equal(classify(0, 429, "", "", 0), SW_RETRY_THROTTLE);
     /* CloudWatch's LimitExceeded (PutMetricAlarm quota) is not throttling;
      * codes match exactly. */
-    assert_int_equal(classify(0, 400, "LimitExceeded", "", 0),
-                     SW_RETRY_FINAL);
+    assert_int_equal(classify(0, 400, "LimitExceeded", "", 0), SW_RETRY_FINAL);
     assert_int_equal(classify(0, 400, "throttling", "", 0), SW_RETRY_FINAL);
 }
 
@@ -77,16 +75,15 @@ static void
 test_transient(void **state)
 {
     static const char *const codes[] = {
-        "RequestTimeout",       "RequestTimeoutException",
-        "InternalFailure",      "InternalError",
-        "InternalServiceError", "ServiceUnavailable",
+        "RequestTimeout",        "RequestTimeoutException",
+        "InternalFailure",       "InternalError",
+        "InternalServiceError",  "ServiceUnavailable",
         "IDPCommunicationError",
     };
 
     (void)state;
     for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
-        assert_int_equal(classify(0, 400, codes[i], "", 0),
-                         SW_RETRY_TRANSIENT);
+        assert_int_equal(classify(0, 400, codes[i], "", 0), SW_RETRY_TRANSIENT);
         assert_true(sw_retry_is_transient_code(codes[i]));
     }
     assert_int_equal(classify(0, 500, "HTTP500", "", 0), SW_RETRY_TRANSIENT);
@@ -106,16 +103,13 @@ test_transport(void **state)
     (void)state;
     assert_int_equal(classify(SW_ETIMEDOUT, 0, NULL, NULL, 0),
                      SW_RETRY_TRANSIENT);
-    assert_int_equal(classify(SW_EHTTP, 0, NULL, NULL, 0),
-                     SW_RETRY_TRANSIENT);
+    assert_int_equal(classify(SW_EHTTP, 0, NULL, NULL, 0), SW_RETRY_TRANSIENT);
     /* A reply cut short after its status line is a transport error too. */
     assert_int_equal(classify(SW_EHTTP, 200, NULL, NULL, 0),
                      SW_RETRY_TRANSIENT);
-    assert_int_equal(classify(SW_ETOOBIG, 200, NULL, NULL, 0),
-                     SW_RETRY_FINAL);
+    assert_int_equal(classify(SW_ETOOBIG, 200, NULL, NULL, 0), SW_RETRY_FINAL);
     assert_int_equal(classify(SW_EINVAL, 0, NULL, NULL, 0), SW_RETRY_FINAL);
-    assert_int_equal(classify(SW_ECANCELED, 0, NULL, NULL, 0),
-                     SW_RETRY_FINAL);
+    assert_int_equal(classify(SW_ECANCELED, 0, NULL, NULL, 0), SW_RETRY_FINAL);
     assert_int_equal(classify(SW_ENOMEM, 0, NULL, NULL, 0), SW_RETRY_FINAL);
 }
 
@@ -123,7 +117,7 @@ static void
 test_skew(void **state)
 {
     static const char *const codes[] = {
-        "AuthFailure", "InvalidSignatureException", "RequestExpired",
+        "AuthFailure",        "InvalidSignatureException", "RequestExpired",
         "RequestInTheFuture", "RequestTimeTooSkewed",
     };
 
@@ -175,10 +169,15 @@ static void
 test_final(void **state)
 {
     static const char *const codes[] = {
-        "InvalidParameterValue", "MissingParameter", "ValidationError",
-        "AccessDenied",          "AccessDeniedException",
-        "InvalidClientTokenId",  "UnrecognizedClientException",
-        "ResourceNotFound",      "IncompleteSignature",
+        "InvalidParameterValue",
+        "MissingParameter",
+        "ValidationError",
+        "AccessDenied",
+        "AccessDeniedException",
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "ResourceNotFound",
+        "IncompleteSignature",
     };
 
     (void)state;
