@@ -333,11 +333,33 @@ sleep_until(time_t deadline, const sigset_t *waitmask)
     }
 }
 
+/* The pid file is written only when agent.pid_file asks for it: under
+ * systemd the agent does not daemonise and needs none.  Best effort, as in
+ * redis: a failure is logged, not fatal. */
+static void
+write_pid_file(const char *path)
+{
+    char line[32];
+    FILE *f;
+
+    if (!path)
+        return;
+    f = fopen(path, "we");
+    if (!f) {
+        sw_log_errno("cannot write pid file '%s'", path);
+        return;
+    }
+    snprintf(line, sizeof(line), "%ld\n", (long)getpid());
+    if (fputs(line, f) == EOF || fclose(f) == EOF)
+        sw_log_errno("cannot write pid file '%s'", path);
+}
+
 static int
 cmd_run(int once, int dry_run, int have_now, time_t now_arg)
 {
     struct sw_cycle_stats st;
     sigset_t block, old;
+    char *pid_file = NULL; /* the one written at start, kept over reloads */
     int r, failed = 0;
 
     r = runtime_new(agent.conf_path, &agent.rt);
@@ -350,7 +372,9 @@ cmd_run(int once, int dry_run, int have_now, time_t now_arg)
     if (once || dry_run) {
         time_t now = have_now ? now_arg : time(NULL);
         r = run_cycle(now, dry_run, &st);
-        if (r < 0 && r != SW_ECANCELED) {
+        if (r < 0) {
+            /* Canceled by a signal, or out of memory: whatever ran is
+             * saved, but the cycle did not complete. */
             sw_log_err("cycle: %s", sw_strerror(r));
             failed = 1;
         }
@@ -366,6 +390,10 @@ cmd_run(int once, int dry_run, int have_now, time_t now_arg)
     sigaddset(&block, SIGINT);
     sigaddset(&block, SIGHUP);
     sigprocmask(SIG_BLOCK, &block, &old);
+    pid_file = agent.rt->conf->agent.pid_file
+                   ? sw_strdup(agent.rt->conf->agent.pid_file)
+                   : NULL;
+    write_pid_file(pid_file);
     sw_sdnotify_send("READY=1");
     sw_log_info("running: %zu alarm%s every %d s", agent.rt->conf->nrules,
                 agent.rt->conf->nrules == 1 ? "" : "s",
@@ -381,8 +409,7 @@ cmd_run(int once, int dry_run, int have_now, time_t now_arg)
         sigprocmask(SIG_BLOCK, &block, NULL);
         if (r == SW_ENOMEM)
             sw_log_err("cycle: out of memory");
-        if (save_state() < 0)
-            failed = 1;
+        (void)save_state(); /* logged; the next cycle tries again */
         /* Cycles land on interval boundaries of the wall clock (10:05:00,
          * 10:06:00), the minutes at which CloudWatch evaluates. */
         next = (now / interval + 1) * interval;
@@ -395,7 +422,9 @@ cmd_run(int once, int dry_run, int have_now, time_t now_arg)
     sw_sdnotify_send("STOPPING=1");
     sw_log_info("received stop signal, state saved, exiting");
     sigprocmask(SIG_SETMASK, &old, NULL);
-    (void)failed;
+    if (pid_file)
+        (void)unlink(pid_file);
+    free(pid_file);
     return 0;
 }
 
