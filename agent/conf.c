@@ -473,15 +473,9 @@ get_int(struct scope *sc, const char *key, int required, long min, long max,
         return 0;
     }
     switch (config_setting_type(s)) {
-    case CONFIG_TYPE_INT:
-        v = config_setting_get_int(s);
-        break;
-    case CONFIG_TYPE_INT64:
-        v = config_setting_get_int64(s);
-        break;
-    default:
-        serr(sc, s, "'%s' must be an integer", key);
-        return -1;
+    case CONFIG_TYPE_INT: v = config_setting_get_int(s); break;
+    case CONFIG_TYPE_INT64: v = config_setting_get_int64(s); break;
+    default: serr(sc, s, "'%s' must be an integer", key); return -1;
     }
     if (v < min || v > max) {
         if (max == INT_MAX && v > max)
@@ -512,18 +506,10 @@ get_num(struct scope *sc, const char *key, int required, double *out,
         return 0;
     }
     switch (config_setting_type(s)) {
-    case CONFIG_TYPE_INT:
-        v = config_setting_get_int(s);
-        break;
-    case CONFIG_TYPE_INT64:
-        v = (double)config_setting_get_int64(s);
-        break;
-    case CONFIG_TYPE_FLOAT:
-        v = config_setting_get_float(s);
-        break;
-    default:
-        serr(sc, s, "'%s' must be a number", key);
-        return -1;
+    case CONFIG_TYPE_INT: v = config_setting_get_int(s); break;
+    case CONFIG_TYPE_INT64: v = (double)config_setting_get_int64(s); break;
+    case CONFIG_TYPE_FLOAT: v = config_setting_get_float(s); break;
+    default: serr(sc, s, "'%s' must be a number", key); return -1;
     }
     if (!isfinite(v)) {
         serr(sc, s, "'%s' must be a finite number", key);
@@ -1323,9 +1309,7 @@ load_notifier(struct ctx *x, const config_setting_t *g, size_t idx)
                 n->topic_arn = copy_str(x, v);
         }
         break;
-    case SW_NOTIFIER_EMAIL:
-        load_email(&sc, n);
-        break;
+    case SW_NOTIFIER_EMAIL: load_email(&sc, n); break;
     case SW_NOTIFIER_WEBHOOK:
         if (get_str(&sc, "url", 1, &v, &s) == 1 &&
             check_url(&sc, s, "url", v, http_schemes,
@@ -2342,14 +2326,10 @@ static const char *
 cmp_symbol(enum sw_cmp c)
 {
     switch (c) {
-    case SW_CMP_GT:
-        return ">";
-    case SW_CMP_GE:
-        return ">=";
-    case SW_CMP_LT:
-        return "<";
-    case SW_CMP_LE:
-        return "<=";
+    case SW_CMP_GT: return ">";
+    case SW_CMP_GE: return ">=";
+    case SW_CMP_LT: return "<";
+    case SW_CMP_LE: return "<=";
     }
     return "?";
 }

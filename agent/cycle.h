@@ -27,11 +27,11 @@ struct sw_cycle {
                                        entry is NULL for a type that this
                                        build cannot deliver through */
     struct sw_state_store *state;
-    const char *region;             /* for the alarm events */
-    int dry_run;                    /* print events to DRY_OUT instead of
-                                       delivering them */
+    const char *region; /* for the alarm events */
+    int dry_run;        /* print events to DRY_OUT instead of
+                           delivering them */
     FILE *dry_out;
-    volatile int *stop;             /* set by SIGTERM: finish quickly */
+    volatile int *stop; /* set by SIGTERM: finish quickly */
 };
 
 struct sw_cycle_stats {

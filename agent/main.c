@@ -43,7 +43,7 @@
 /* Everything a running agent holds, built from one configuration. */
 struct sw_runtime {
     struct sw_conf *conf;
-    struct sw_aws *aws;             /* NULL when metrics come from a file */
+    struct sw_aws *aws; /* NULL when metrics come from a file */
     struct sw_source *source;
     struct sw_notifier **notifiers; /* parallel to conf->notifiers */
 };
@@ -152,8 +152,8 @@ runtime_new(const char *path, struct sw_runtime **out)
     if (r < 0)
         goto out;
     if (rt->conf->agent.recording) {
-        r = sw_source_recording_new(rt->conf->agent.recording, &rt->source,
-                                    err, sizeof(err));
+        r = sw_source_recording_new(rt->conf->agent.recording, &rt->source, err,
+                                    sizeof(err));
         if (r < 0) {
             sw_log_err("recording: %s", err[0] ? err : sw_strerror(r));
             goto out;
@@ -225,9 +225,8 @@ load_state(const char *dir, struct sw_state_store **out)
         goto out;
     if ((size_t)snprintf(from, sizeof(from), "%s/%s", dir, SW_STATE_FILE) >=
             sizeof(from) ||
-        (size_t)snprintf(to, sizeof(to), "%s/%s.corrupt-%s", dir,
-                         SW_STATE_FILE, sw_time_amz(time(NULL), ts)) >=
-            sizeof(to)) {
+        (size_t)snprintf(to, sizeof(to), "%s/%s.corrupt-%s", dir, SW_STATE_FILE,
+                         sw_time_amz(time(NULL), ts)) >= sizeof(to)) {
         r = SW_EINVAL;
         goto out;
     }
@@ -236,8 +235,8 @@ load_state(const char *dir, struct sw_state_store **out)
         r = SW_EIO;
         goto out;
     }
-    sw_log_err("state: %s; moved it to '%s' and started with fresh state",
-               err, to);
+    sw_log_err("state: %s; moved it to '%s' and started with fresh state", err,
+               to);
     *out = sw_state_new();
     r = *out ? 0 : SW_ENOMEM;
     return r;
@@ -308,8 +307,8 @@ reload(void)
     } else {
         runtime_free(agent.rt);
         agent.rt = rt;
-        sw_log_info("configuration reloaded: %zu alarm%s",
-                    rt->conf->nrules, rt->conf->nrules == 1 ? "" : "s");
+        sw_log_info("configuration reloaded: %zu alarm%s", rt->conf->nrules,
+                    rt->conf->nrules == 1 ? "" : "s");
     }
     sw_sdnotify_send("READY=1");
 }
@@ -451,9 +450,8 @@ cmd_check(void)
 static void
 sparkline(const struct sw_alarm_state *a, struct sw_buf *out)
 {
-    static const char *const bars[] = {"\u2581", "\u2582", "\u2583",
-                                       "\u2584", "\u2585", "\u2586",
-                                       "\u2587", "\u2588"};
+    static const char *const bars[] = {"\u2581", "\u2582", "\u2583", "\u2584",
+                                       "\u2585", "\u2586", "\u2587", "\u2588"};
     double lo = 0, hi = 0;
     size_t from = a->nvalues > 20 ? a->nvalues - 20 : 0;
 
@@ -464,9 +462,10 @@ sparkline(const struct sw_alarm_state *a, struct sw_buf *out)
             hi = a->values[i].value;
     }
     for (size_t i = from; i < a->nvalues; i++) {
-        size_t k = hi > lo ? (size_t)((a->values[i].value - lo) /
-                                      (hi - lo) * 7.0 + 0.5)
-                           : 0;
+        size_t k =
+            hi > lo
+                ? (size_t)((a->values[i].value - lo) / (hi - lo) * 7.0 + 0.5)
+                : 0;
         (void)sw_buf_adds(out, bars[k > 7 ? 7 : k]);
     }
 }
@@ -512,8 +511,8 @@ cmd_status(int json)
             json_object_set_new(o, "name", json_string(rule->name));
             json_object_set_new(
                 o, "state",
-                json_string(sw_state_name(a ? a->state
-                                            : SW_STATE_INSUFFICIENT_DATA)));
+                json_string(
+                    sw_state_name(a ? a->state : SW_STATE_INSUFFICIENT_DATA)));
             json_object_set_new(o, "since",
                                 a ? json_string(sw_time_rfc3339(a->since, b1))
                                   : json_null());
@@ -549,15 +548,13 @@ cmd_status(int json)
                 sparkline(a, &spark);
             printf("%-40s %-17s since %s  %s\n", rule->name,
                    sw_state_name(a ? a->state : SW_STATE_INSUFFICIENT_DATA),
-                   a ? sw_time_rfc3339(a->since, b1) : "-",
-                   sw_buf_str(&spark));
+                   a ? sw_time_rfc3339(a->since, b1) : "-", sw_buf_str(&spark));
             if (a && a->reason)
                 printf("    %s\n", a->reason);
             if (a && a->fetch_error)
                 printf("    fetch failing (%d in a row, last %s): %s\n",
                        a->fetch_failures,
-                       sw_time_rfc3339(a->last_error_time, b2),
-                       a->fetch_error);
+                       sw_time_rfc3339(a->last_error_time, b2), a->fetch_error);
             if (next)
                 printf("    next evaluation %s\n", sw_time_rfc3339(next, b1));
             sw_buf_release(&spark);
@@ -696,8 +693,8 @@ main(int argc, char **argv)
     } else if (strcmp(cmd, "plan") == 0 || strcmp(cmd, "sync") == 0 ||
                strcmp(cmd, "backtest") == 0 ||
                strcmp(cmd, "notify-test") == 0) {
-        fprintf(stderr,
-                "streamwatch: '%s' is not available in this version\n", cmd);
+        fprintf(stderr, "streamwatch: '%s' is not available in this version\n",
+                cmd);
         rc = 1;
     } else {
         fprintf(stderr, "streamwatch: unknown command '%s'\n", cmd);

@@ -23,10 +23,10 @@
 
 /* CloudWatch's own limits on names (PutMetricData), so anything recorded
  * from CloudWatch fits and nothing else balloons. */
-#define MAX_NAME_LEN 255
+#define MAX_NAME_LEN      255
 #define MAX_DIM_VALUE_LEN 1024
-#define MAX_STAT_COLS 60
-#define MAX_COLS (4 + MAX_STAT_COLS)
+#define MAX_STAT_COLS     60
+#define MAX_COLS          (4 + MAX_STAT_COLS)
 /* Separates the parts of a series key; fields may not hold control
  * characters, so it cannot occur inside one. */
 #define KEY_SEP '\x1f'
@@ -43,8 +43,8 @@ struct row {
 };
 
 struct series {
-    char *key;   /* namespace SEP metric SEP name=value;... (sorted) */
-    char *label; /* "AWS/Kinesis IncomingRecords StreamName=sample" */
+    char *key;       /* namespace SEP metric SEP name=value;... (sorted) */
+    char *label;     /* "AWS/Kinesis IncomingRecords StreamName=sample" */
     size_t first, n; /* its rows after sorting */
 };
 
@@ -83,8 +83,8 @@ struct parser {
     struct sw_buf key;
 };
 
-static int
-perr(struct parser *p, int code, const char *fmt, ...) SW_PRINTF(3, 4);
+static int perr(struct parser *p, int code, const char *fmt, ...)
+    SW_PRINTF(3, 4);
 
 static int
 perr(struct parser *p, int code, const char *fmt, ...)
@@ -223,8 +223,7 @@ split_csv(struct parser *p, const char *line, size_t len, struct field *f,
             size_t start = i;
             while (i < len && line[i] != ',') {
                 if (line[i] == '"')
-                    return perr(p, SW_EPARSE,
-                                "quote inside an unquoted field");
+                    return perr(p, SW_EPARSE, "quote inside an unquoted field");
                 i++;
             }
             f[*nf].p = line + start;
@@ -266,8 +265,8 @@ parse_header(struct parser *p, const struct field *f, size_t nf)
                     "followed by statistic columns");
     for (size_t i = 0; i < NFIXED; i++)
         if (!field_eq(&f[i], fixed_cols[i]))
-            return perr(p, SW_EPARSE, "header column %zu must be '%s'",
-                        i + 1, fixed_cols[i]);
+            return perr(p, SW_EPARSE, "header column %zu must be '%s'", i + 1,
+                        fixed_cols[i]);
     for (size_t i = NFIXED; i < nf; i++) {
         if (field_cstr(&f[i], name, sizeof(name)) < 0 ||
             !sw_stat_is_valid(name))
@@ -313,8 +312,7 @@ cmp_dim(const void *a, const void *b)
 
 /* "Name=Value;Name2=Value2" (or empty) into D, sorted by name. */
 static int
-parse_dims(struct parser *p, const struct field *f, struct dim *d,
-           size_t *nd)
+parse_dims(struct parser *p, const struct field *f, struct dim *d, size_t *nd)
 {
     const char *s = f->p, *end = f->p + f->len;
 
@@ -437,8 +435,7 @@ parse_row(struct parser *p, const struct field *f, size_t nf)
     int r;
 
     if (nf != ncols)
-        return perr(p, SW_EPARSE, "expected %zu fields, found %zu", ncols,
-                    nf);
+        return perr(p, SW_EPARSE, "expected %zu fields, found %zu", ncols, nf);
     if (field_cstr(&f[0], tmp, sizeof(tmp)) < 0 ||
         sw_time_parse_rfc3339(tmp, &ts) < 0)
         return perr(p, SW_EPARSE, "bad timestamp '%.*s'",
@@ -465,8 +462,7 @@ parse_row(struct parser *p, const struct field *f, size_t nf)
     }
 
     if (rec->nrows == SW_RECORDING_MAX_ROWS)
-        return perr(p, SW_ETOOBIG, "more than %d rows",
-                    SW_RECORDING_MAX_ROWS);
+        return perr(p, SW_ETOOBIG, "more than %d rows", SW_RECORDING_MAX_ROWS);
     if (rec->nrows == rec->rows_alloc && grow_rows(rec) < 0)
         return perr(p, SW_ENOMEM, "out of memory");
     v = rec->vals + rec->nrows * rec->nstats;
@@ -481,8 +477,7 @@ parse_row(struct parser *p, const struct field *f, size_t nf)
             return perr(p, SW_EPARSE, "%s: bad number '%.*s'", rec->stats[c],
                         (int)(cell->len > 40 ? 40 : cell->len), cell->p);
         if (strcmp(rec->stats[c], "SampleCount") == 0 && v[c] < 0)
-            return perr(p, SW_EPARSE, "SampleCount: negative value '%s'",
-                        tmp);
+            return perr(p, SW_EPARSE, "SampleCount: negative value '%s'", tmp);
     }
     rec->rows[rec->nrows].ts = ts;
     rec->rows[rec->nrows].series = (uint32_t)sidx;
@@ -518,10 +513,9 @@ finish(struct parser *p)
         if (i > 0 && rw->series == rw[-1].series && rw->ts == rw[-1].ts) {
             char when[SW_TIME_BUF];
             p->line = rw->line;
-            return perr(p, SW_EPARSE,
-                        "duplicate row for %s at %s (first at line %u)",
-                        s->label, sw_time_rfc3339(rw->ts, when),
-                        (unsigned)rw[-1].line);
+            return perr(
+                p, SW_EPARSE, "duplicate row for %s at %s (first at line %u)",
+                s->label, sw_time_rfc3339(rw->ts, when), (unsigned)rw[-1].line);
         }
         if (s->n == 0)
             s->first = i;
@@ -679,8 +673,7 @@ sw_recording_load(const char *path, struct sw_recording **out, char *err,
         if (r < 0) {
             /* The file grew after fstat, or memory ran out. */
             snprintf(err, errlen, "%s: %s", path,
-                     r == SW_ETOOBIG ? "larger than 256 MiB"
-                                     : sw_strerror(r));
+                     r == SW_ETOOBIG ? "larger than 256 MiB" : sw_strerror(r));
             goto out;
         }
     }
@@ -693,8 +686,7 @@ out:
 }
 
 void
-sw_recording_span(const struct sw_recording *rec, time_t *first,
-                  time_t *last)
+sw_recording_span(const struct sw_recording *rec, time_t *first, time_t *last)
 {
     *first = 0;
     *last = 0;
@@ -720,13 +712,13 @@ enum agg {
 
 struct bucket {
     time_t ts;
-    int rows;        /* rows with the statistic recorded */
-    double acc;      /* sum / min / max / the value */
-    double wsum;     /* Average: sum of avg * count */
-    double wcount;   /* Average: sum of count */
-    int weighted;    /* Average: every row had a SampleCount */
-    double count;    /* SampleCount total */
-    int counted;     /* every row had a SampleCount */
+    int rows;      /* rows with the statistic recorded */
+    double acc;    /* sum / min / max / the value */
+    double wsum;   /* Average: sum of avg * count */
+    double wcount; /* Average: sum of count */
+    int weighted;  /* Average: every row had a SampleCount */
+    double count;  /* SampleCount total */
+    int counted;   /* every row had a SampleCount */
 };
 
 static enum agg
@@ -826,15 +818,14 @@ sw_recording_fetch(const struct sw_recording *rec,
         goto out;
     }
     if (q->period_s <= 0 || q->period_s % SW_RECORDING_RESOLUTION_S != 0) {
-        snprintf(err, errlen,
-                 "cannot serve %d s periods from a %d s recording",
+        snprintf(err, errlen, "cannot serve %d s periods from a %d s recording",
                  q->period_s, SW_RECORDING_RESOLUTION_S);
         goto out;
     }
     col = stat_col(rec, q->stat);
     if (col < 0) {
-        snprintf(err, errlen, "%s: no '%s' column in the recording",
-                 rec->name, q->stat);
+        snprintf(err, errlen, "%s: no '%s' column in the recording", rec->name,
+                 q->stat);
         goto out;
     }
     agg = agg_of(q->stat);

@@ -21,8 +21,8 @@
 #include "agent/source.h"
 #include "lib/metric.h"
 
-#define SW_RECORDING_MAX_BYTES (256u * 1024 * 1024)
-#define SW_RECORDING_MAX_ROWS 5000000
+#define SW_RECORDING_MAX_BYTES    (256u * 1024 * 1024)
+#define SW_RECORDING_MAX_ROWS     5000000
 #define SW_RECORDING_RESOLUTION_S 60
 
 struct sw_recording;
@@ -33,8 +33,7 @@ struct sw_recording;
  * SW_ETOOBIG (more than SW_RECORDING_MAX_ROWS rows) or SW_ENOMEM with a
  * one-line ERR "NAME:LINE: message". */
 int sw_recording_parse_buf(const char *name, const char *buf, size_t len,
-                           struct sw_recording **out, char *err,
-                           size_t errlen);
+                           struct sw_recording **out, char *err, size_t errlen);
 
 /* sw_recording_load - read and parse the file at PATH (at most
  * SW_RECORDING_MAX_BYTES).  Returns as sw_recording_parse_buf(), plus
@@ -63,7 +62,7 @@ void sw_recording_span(const struct sw_recording *rec, time_t *first,
 /* sw_source_recording_new - a struct sw_source over the recording at PATH.
  * Returns 0 and *out (new, free with sw_source_free()); or the errors of
  * sw_recording_load() with ERR. */
-int sw_source_recording_new(const char *path, struct sw_source **out,
-                            char *err, size_t errlen);
+int sw_source_recording_new(const char *path, struct sw_source **out, char *err,
+                            size_t errlen);
 
 #endif

@@ -13,8 +13,7 @@
 
 int
 sw_source_fetch(struct sw_source *s, const struct sw_metric_query *q,
-                struct sw_datapoint **out, size_t *n, char *err,
-                size_t errlen)
+                struct sw_datapoint **out, size_t *n, char *err, size_t errlen)
 {
     *out = NULL;
     *n = 0;
@@ -49,9 +48,8 @@ cw_fetch(struct sw_source *s, const struct sw_metric_query *q,
          * AWS answered, else the transport error, and how hard we tried. */
         const char *code = aerr.code[0] ? aerr.code : sw_strerror(r);
         if (aerr.message[0])
-            snprintf(err, errlen, "%s: %s (%d attempt%s)", code,
-                     aerr.message, aerr.attempts,
-                     aerr.attempts == 1 ? "" : "s");
+            snprintf(err, errlen, "%s: %s (%d attempt%s)", code, aerr.message,
+                     aerr.attempts, aerr.attempts == 1 ? "" : "s");
         else
             snprintf(err, errlen, "%s (%d attempt%s)", code, aerr.attempts,
                      aerr.attempts == 1 ? "" : "s");

@@ -18,7 +18,7 @@
 #include "lib/str.h"
 
 #define STATE_VERSION 1
-#define TMP_NAME ".state.json.tmp"
+#define TMP_NAME      ".state.json.tmp"
 
 static void
 alarm_free(struct sw_alarm_state *a)
@@ -103,8 +103,7 @@ out:
 }
 
 size_t
-sw_state_prune(struct sw_state_store *st, const char *const *keep,
-               size_t nkeep)
+sw_state_prune(struct sw_state_store *st, const char *const *keep, size_t nkeep)
 {
     size_t out = 0, dropped = 0;
 
@@ -355,8 +354,8 @@ parse_alarm(const char *name, json_t *obj, struct sw_alarm_state **out,
 
     *what = "'state' must be OK, ALARM or INSUFFICIENT_DATA";
     v = json_object_get(obj, "state");
-    if (!json_is_string(v) || sw_state_parse(json_string_value(v),
-                                             &a->state) < 0)
+    if (!json_is_string(v) ||
+        sw_state_parse(json_string_value(v), &a->state) < 0)
         goto out;
     *what = "'since' must be an RFC 3339 time";
     if (get_time(json_object_get(obj, "since"), 0, &a->since) < 0)
@@ -391,8 +390,7 @@ parse_alarm(const char *name, json_t *obj, struct sw_alarm_state **out,
         goto out;
     r = SW_EPARSE;
     *what = "'fetch_error' must be a string or null";
-    if (get_opt_str(json_object_get(obj, "fetch_error"), &a->fetch_error) <
-        0)
+    if (get_opt_str(json_object_get(obj, "fetch_error"), &a->fetch_error) < 0)
         goto out;
     *what = "'fetch_failures' must be a non-negative integer";
     v = json_object_get(obj, "fetch_failures");
@@ -415,8 +413,8 @@ out:
 }
 
 static int
-parse_doc(const char *path, const struct sw_buf *b,
-          struct sw_state_store *st, char *err, size_t errlen)
+parse_doc(const char *path, const struct sw_buf *b, struct sw_state_store *st,
+          char *err, size_t errlen)
 {
     json_error_t jerr;
     json_t *root, *alarms, *v, *obj;
@@ -436,8 +434,7 @@ parse_doc(const char *path, const struct sw_buf *b,
     }
     v = json_object_get(root, "version");
     if (!json_is_integer(v) || json_integer_value(v) != STATE_VERSION) {
-        snprintf(err, errlen, "%s: 'version' must be %d", path,
-                 STATE_VERSION);
+        snprintf(err, errlen, "%s: 'version' must be %d", path, STATE_VERSION);
         goto out;
     }
     alarms = json_object_get(root, "alarms");
@@ -547,8 +544,8 @@ alarm_to_json(const struct sw_alarm_state *a)
         rd = NULL;
     }
     for (size_t i = 0; i < a->nvalues; i++) {
-        json_t *pair = json_pack("[I f]", (json_int_t)a->values[i].ts,
-                                 a->values[i].value);
+        json_t *pair =
+            json_pack("[I f]", (json_int_t)a->values[i].ts, a->values[i].value);
         /* json_pack refuses NaN and infinity; such a value is dropped
          * rather than making the whole file unwritable. */
         if (pair && json_array_append_new(values, pair) < 0)
@@ -583,8 +580,7 @@ dump_store(const struct sw_state_store *st)
     int failed = !root || !alarms;
 
     for (size_t i = 0; !failed && i < st->n; i++)
-        set(alarms, st->alarms[i]->name, alarm_to_json(st->alarms[i]),
-            &failed);
+        set(alarms, st->alarms[i]->name, alarm_to_json(st->alarms[i]), &failed);
     if (!failed) {
         set(root, "version", json_integer(STATE_VERSION), &failed);
         set(root, "alarms", alarms, &failed);
@@ -674,8 +670,7 @@ sw_state_save(const struct sw_state_store *st, const char *dir, char *err,
     /* O_EXCL: never write through a file or link someone else put there.
      * A leftover from a crash is ours (one agent per state_dir): remove it
      * once and retry. */
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-              0640);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
     if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
         fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
                   0640);

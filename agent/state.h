@@ -32,23 +32,23 @@
 
 #define SW_STATE_FILE "state.json"
 /* About 5 KB an alarm with 60 values: room for some 50,000 alarms. */
-#define SW_STATE_MAX_BYTES (256u * 1024 * 1024)
-#define SW_STATE_MAX_VALUES 60 /* datapoints kept per alarm */
+#define SW_STATE_MAX_BYTES      (256u * 1024 * 1024)
+#define SW_STATE_MAX_VALUES     60 /* datapoints kept per alarm */
 #define SW_STATE_INITIAL_REASON "Unchecked: Initial alarm creation"
 
 struct sw_alarm_state {
     char *name;
     enum sw_state state;
-    time_t since;           /* when the alarm entered state */
-    char *reason;           /* NewStateReason of the last change */
-    char *reason_data;      /* StateReasonData JSON text, or NULL */
-    time_t last_evaluated;  /* 0: never */
+    time_t since;                /* when the alarm entered state */
+    char *reason;                /* NewStateReason of the last change */
+    char *reason_data;           /* StateReasonData JSON text, or NULL */
+    time_t last_evaluated;       /* 0: never */
     struct sw_datapoint *values; /* ascending by ts, sample_count -1 */
-    size_t nvalues;         /* at most SW_STATE_MAX_VALUES */
-    char *fetch_error;      /* last fetch error, NULL when the last fetch
-                             * succeeded */
-    int fetch_failures;     /* consecutive failed fetches */
-    time_t last_error_time; /* 0: none */
+    size_t nvalues;              /* at most SW_STATE_MAX_VALUES */
+    char *fetch_error;           /* last fetch error, NULL when the last fetch
+                                  * succeeded */
+    int fetch_failures;          /* consecutive failed fetches */
+    time_t last_error_time;      /* 0: none */
 };
 
 /* The alarms, in the order they were loaded or added.  Entries are
@@ -74,8 +74,8 @@ int sw_state_load(const char *dir, struct sw_state_store **out, char *err,
 /* sw_state_save - write ST to DIR/state.json atomically with mode 0640,
  * creating DIR (0750) when missing.  Returns 0, SW_EIO (ERR names the path
  * and errno) or SW_ENOMEM. */
-int sw_state_save(const struct sw_state_store *st, const char *dir,
-                  char *err, size_t errlen);
+int sw_state_save(const struct sw_state_store *st, const char *dir, char *err,
+                  size_t errlen);
 
 /* sw_state_get - the entry for NAME.
  * Returns: borrowed (see struct sw_state_store), or NULL. */

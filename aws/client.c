@@ -153,34 +153,20 @@ static const char *
 reason_phrase(long status)
 {
     switch (status) {
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 408:
-        return "Request Timeout";
-    case 413:
-        return "Payload Too Large";
-    case 429:
-        return "Too Many Requests";
-    case 500:
-        return "Internal Server Error";
-    case 501:
-        return "Not Implemented";
-    case 502:
-        return "Bad Gateway";
-    case 503:
-        return "Service Unavailable";
-    case 504:
-        return "Gateway Timeout";
-    default:
-        return NULL;
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 413: return "Payload Too Large";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return NULL;
     }
 }
 
@@ -622,12 +608,9 @@ static const char *
 target_prefix(enum sw_aws_service svc)
 {
     switch (svc) {
-    case SW_SVC_MONITORING:
-        return "GraniteServiceVersion20100801";
-    case SW_SVC_KINESIS:
-        return "Kinesis_20131202";
-    default:
-        return NULL;
+    case SW_SVC_MONITORING: return "GraniteServiceVersion20100801";
+    case SW_SVC_KINESIS: return "Kinesis_20131202";
+    default: return NULL;
     }
 }
 

@@ -34,28 +34,28 @@ enum sw_aws_service {
 };
 
 enum sw_aws_proto {
-    SW_PROTO_JSON10 = 0,   /* X-Amz-Target, application/x-amz-json-1.0 */
-    SW_PROTO_JSON11,       /* application/x-amz-json-1.1 (Kinesis) */
-    SW_PROTO_QUERY,        /* form POST, XML replies (SNS, STS) */
+    SW_PROTO_JSON10 = 0, /* X-Amz-Target, application/x-amz-json-1.0 */
+    SW_PROTO_JSON11,     /* application/x-amz-json-1.1 (Kinesis) */
+    SW_PROTO_QUERY,      /* form POST, XML replies (SNS, STS) */
 };
 
 struct sw_aws_opts {
-    const char *region;       /* NULL: AWS_REGION, AWS_DEFAULT_REGION, the
-                                 profile's region */
-    const char *profile;      /* NULL: AWS_PROFILE, else "default" */
-    const char *endpoint;     /* config override for every service, or NULL */
-    long connect_timeout_ms;  /* 0: 5000 */
-    long request_timeout_ms;  /* per attempt; 0: 30000 */
-    int max_attempts;         /* 0: AWS_MAX_ATTEMPTS, else 3 */
-    const char *ca_file;      /* NULL: AWS_CA_BUNDLE, else system store */
+    const char *region;      /* NULL: AWS_REGION, AWS_DEFAULT_REGION, the
+                                profile's region */
+    const char *profile;     /* NULL: AWS_PROFILE, else "default" */
+    const char *endpoint;    /* config override for every service, or NULL */
+    long connect_timeout_ms; /* 0: 5000 */
+    long request_timeout_ms; /* per attempt; 0: 30000 */
+    int max_attempts;        /* 0: AWS_MAX_ATTEMPTS, else 3 */
+    const char *ca_file;     /* NULL: AWS_CA_BUNDLE, else system store */
 };
 
 struct sw_aws_error {
-    long http_status;         /* 0 when no HTTP reply */
-    char code[128];           /* "Throttling", "ExpiredToken", ... or "" */
-    char message[512];        /* AWS's message or the transport error */
+    long http_status;  /* 0 when no HTTP reply */
+    char code[128];    /* "Throttling", "ExpiredToken", ... or "" */
+    char message[512]; /* AWS's message or the transport error */
     char request_id[128];
-    int attempts;             /* requests sent for this call */
+    int attempts; /* requests sent for this call */
 };
 
 struct sw_aws;
@@ -100,9 +100,8 @@ int sw_aws_call(struct sw_aws *a, enum sw_aws_service svc,
  * refresh.  CREDS is borrowed. */
 int sw_aws_call_with_creds(struct sw_aws *a, const struct sw_creds *creds,
                            enum sw_aws_service svc, enum sw_aws_proto proto,
-                           const char *op, const char *body,
-                           size_t body_len, struct sw_buf *reply,
-                           struct sw_aws_error *err);
+                           const char *op, const char *body, size_t body_len,
+                           struct sw_buf *reply, struct sw_aws_error *err);
 
 /* sw_aws_set_wall_clock - for tests: a function returning the wall time
  * used for signing (before the skew offset).  NULL restores time(). */

@@ -19,8 +19,8 @@
 struct sw_aws;
 struct sw_aws_error;
 
-#define SW_CW_MAX_DATAPOINTS 1440   /* per GetMetricStatistics call */
-#define SW_CW_MAX_REPLY (4u * 1024 * 1024)
+#define SW_CW_MAX_DATAPOINTS 1440 /* per GetMetricStatistics call */
+#define SW_CW_MAX_REPLY      (4u * 1024 * 1024)
 
 /* sw_cw_gms_request - the JSON 1.0 request body for Q, appended to BODY
  * (left as it was on failure).

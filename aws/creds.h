@@ -27,12 +27,12 @@
 struct sw_aws;
 
 struct sw_creds {
-    char *akid;                /* access key id (not secret, may be logged) */
-    struct sw_secret secret;   /* secret access key */
-    struct sw_secret token;    /* session token; .s NULL when none */
-    time_t expiration;         /* 0: does not expire */
-    const char *source;        /* static: "env", "profile", "process",
-                                  "assume-role", "imds" */
+    char *akid;              /* access key id (not secret, may be logged) */
+    struct sw_secret secret; /* secret access key */
+    struct sw_secret token;  /* session token; .s NULL when none */
+    time_t expiration;       /* 0: does not expire */
+    const char *source;      /* static: "env", "profile", "process",
+                                "assume-role", "imds" */
 };
 
 /* sw_creds_release - wipe and free the contents; NULL ok. */

@@ -16,16 +16,16 @@
 
 #include "lib/buf.h"
 
-#define SW_HTTP_MAX_BODY (8u * 1024 * 1024)    /* default reply cap */
+#define SW_HTTP_MAX_BODY    (8u * 1024 * 1024) /* default reply cap */
 #define SW_HTTP_MAX_HEADERS 64
 
 struct sw_http;
 
 struct sw_http_opts {
-    long connect_timeout_ms;   /* 0: 5000 */
-    long timeout_ms;           /* total per request; 0: 30000 */
-    const char *ca_file;       /* NULL: AWS_CA_BUNDLE, else system store */
-    size_t max_body;           /* 0: SW_HTTP_MAX_BODY */
+    long connect_timeout_ms; /* 0: 5000 */
+    long timeout_ms;         /* total per request; 0: 30000 */
+    const char *ca_file;     /* NULL: AWS_CA_BUNDLE, else system store */
+    size_t max_body;         /* 0: SW_HTTP_MAX_BODY */
 };
 
 struct sw_http_header {
@@ -34,23 +34,23 @@ struct sw_http_header {
 };
 
 struct sw_http_req {
-    const char *method;        /* "GET", "POST", "PUT" */
+    const char *method; /* "GET", "POST", "PUT" */
     const char *url;
     const struct sw_http_header *headers; /* sent as given, in order */
     size_t nheaders;
-    const char *body;          /* may be NULL when body_len == 0 */
+    const char *body; /* may be NULL when body_len == 0 */
     size_t body_len;
-    long timeout_ms;           /* 0: the handle's default (IMDS uses 1000) */
+    long timeout_ms; /* 0: the handle's default (IMDS uses 1000) */
 };
 
 struct sw_http_resp {
-    long status;               /* 0 until a status line was read */
-    struct sw_buf body;        /* capped; caller releases */
+    long status;        /* 0 until a status line was read */
+    struct sw_buf body; /* capped; caller releases */
     /* Response headers, names lower-cased, values trimmed. Owned. */
     char *hname[SW_HTTP_MAX_HEADERS];
     char *hvalue[SW_HTTP_MAX_HEADERS];
     size_t nheaders;
-    char error[256];           /* transport error text, "" if none */
+    char error[256]; /* transport error text, "" if none */
 };
 
 /* sw_http_new - Returns 0 and *out: new (sw_http_free()), or SW_ENOMEM /
@@ -68,8 +68,7 @@ void sw_http_resp_init(struct sw_http_resp *r);
 void sw_http_resp_release(struct sw_http_resp *r);
 /* sw_http_resp_header - value of header NAME (case-insensitive) or NULL.
  * Returns: borrowed, valid until sw_http_resp_release(). */
-const char *sw_http_resp_header(const struct sw_http_resp *r,
-                                const char *name);
+const char *sw_http_resp_header(const struct sw_http_resp *r, const char *name);
 
 /* sw_http_send - perform REQ and fill RESP (any HTTP status is success
  * here).  RESP is emptied first (its body keeps its allocation and gets the

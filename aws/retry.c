@@ -153,18 +153,12 @@ const char *
 sw_retry_class_name(enum sw_retry_class c)
 {
     switch (c) {
-    case SW_RETRY_SUCCESS:
-        return "success";
-    case SW_RETRY_THROTTLE:
-        return "throttling";
-    case SW_RETRY_TRANSIENT:
-        return "transient";
-    case SW_RETRY_SKEW:
-        return "clock skew";
-    case SW_RETRY_EXPIRED_TOKEN:
-        return "expired token";
-    case SW_RETRY_FINAL:
-        return "not retryable";
+    case SW_RETRY_SUCCESS: return "success";
+    case SW_RETRY_THROTTLE: return "throttling";
+    case SW_RETRY_TRANSIENT: return "transient";
+    case SW_RETRY_SKEW: return "clock skew";
+    case SW_RETRY_EXPIRED_TOKEN: return "expired token";
+    case SW_RETRY_FINAL: return "not retryable";
     }
     return "?";
 }

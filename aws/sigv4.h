@@ -25,28 +25,28 @@ struct sw_sigv4_header {
 };
 
 struct sw_sigv4_req {
-    const char *method;        /* "POST" */
-    const char *path;          /* path as sent, e.g. "/"; every byte
-                                  outside A-Za-z0-9-_.~/ is percent-encoded
-                                  again, so an already encoded path comes
-                                  out double-encoded as every service but
-                                  S3 expects */
-    const char *query;         /* raw query without '?', "" or NULL: none */
+    const char *method; /* "POST" */
+    const char *path;   /* path as sent, e.g. "/"; every byte
+                           outside A-Za-z0-9-_.~/ is percent-encoded
+                           again, so an already encoded path comes
+                           out double-encoded as every service but
+                           S3 expects */
+    const char *query;  /* raw query without '?', "" or NULL: none */
     const struct sw_sigv4_header *headers; /* all headers to sign, must
                                               include Host and X-Amz-Date
                                               (and X-Amz-Security-Token) */
     size_t nheaders;
     const void *body;
     size_t body_len;
-    int normalize_path;        /* 1 except for S3 */
+    int normalize_path; /* 1 except for S3 */
 };
 
 struct sw_sigv4_key {
     const char *akid;
-    const char *secret;        /* borrowed; not copied except into the
-                                  HMAC key, which is wiped */
+    const char *secret; /* borrowed; not copied except into the
+                           HMAC key, which is wiped */
     const char *region;
-    const char *service;       /* signing name: "monitoring", "sns", ... */
+    const char *service; /* signing name: "monitoring", "sns", ... */
 };
 
 /* sw_sigv4_sign - compute the Authorization header value for REQ at time

@@ -14,13 +14,13 @@
 #include <stddef.h>
 
 struct sw_xml_node {
-    char *name;                 /* local name, e.g. "AccessKeyId" */
-    char *text;                 /* concatenated character data, trimmed of
-                                   nothing; "" when none */
+    char *name; /* local name, e.g. "AccessKeyId" */
+    char *text; /* concatenated character data, trimmed of
+                   nothing; "" when none */
     size_t text_len;
     struct sw_xml_node *parent;
-    struct sw_xml_node *child;  /* first child */
-    struct sw_xml_node *next;   /* next sibling */
+    struct sw_xml_node *child; /* first child */
+    struct sw_xml_node *next;  /* next sibling */
 };
 
 /* sw_xml_parse - Returns 0 and *root: new (sw_xml_free()); SW_EPARSE

@@ -25,16 +25,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[256];
     time_t first, last;
 
-    if (sw_recording_parse_buf("fuzz.csv", (const char *)data, size, &rec,
-                               err, sizeof(err)) < 0)
+    if (sw_recording_parse_buf("fuzz.csv", (const char *)data, size, &rec, err,
+                               sizeof(err)) < 0)
         return 0;
     sw_recording_span(rec, &first, &last);
     for (size_t s = 0; s < sizeof(stats) / sizeof(stats[0]); s++) {
         for (size_t p = 0; p < sizeof(periods) / sizeof(periods[0]); p++) {
-            struct sw_metric_query q = {"AWS/Kinesis", "IncomingRecords",
-                                        dims, 1, stats[s], NULL,
-                                        periods[p], first - 3600,
-                                        last + 3600};
+            struct sw_metric_query q = {
+                "AWS/Kinesis", "IncomingRecords", dims,       1, stats[s], NULL,
+                periods[p],    first - 3600,      last + 3600};
             struct sw_datapoint *pts;
             size_t n;
             if (sw_recording_fetch(rec, &q, &pts, &n, err, sizeof(err)) == 0)

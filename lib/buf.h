@@ -17,10 +17,10 @@
 #include "lib/log.h"
 
 struct sw_buf {
-    char *data;    /* NULL until the first append; else NUL-terminated */
-    size_t len;    /* bytes used, excluding the terminating NUL */
-    size_t alloc;  /* bytes allocated */
-    size_t cap;    /* most bytes len may reach */
+    char *data;   /* NULL until the first append; else NUL-terminated */
+    size_t len;   /* bytes used, excluding the terminating NUL */
+    size_t alloc; /* bytes allocated */
+    size_t cap;   /* most bytes len may reach */
 };
 
 /* sw_buf_init - empty buffer that may hold up to CAP bytes. */
@@ -39,8 +39,7 @@ int sw_buf_add(struct sw_buf *b, const void *p, size_t n);
 int sw_buf_adds(struct sw_buf *b, const char *s);
 int sw_buf_addc(struct sw_buf *b, char c);
 int sw_buf_addf(struct sw_buf *b, const char *fmt, ...) SW_PRINTF(2, 3);
-int sw_buf_vaddf(struct sw_buf *b, const char *fmt, va_list ap)
-    SW_PRINTF(2, 0);
+int sw_buf_vaddf(struct sw_buf *b, const char *fmt, va_list ap) SW_PRINTF(2, 0);
 
 /* sw_buf_str - the contents as a C string ("" when empty).
  * Returns: borrowed, valid until the next change to b. */

@@ -40,9 +40,9 @@ days_from_civil(int64_t y, unsigned m, unsigned d)
 time_t
 sw_timegm(const struct tm *tm)
 {
-    int64_t days = days_from_civil((int64_t)tm->tm_year + 1900,
-                                   (unsigned)tm->tm_mon + 1,
-                                   (unsigned)tm->tm_mday);
+    int64_t days =
+        days_from_civil((int64_t)tm->tm_year + 1900, (unsigned)tm->tm_mon + 1,
+                        (unsigned)tm->tm_mday);
     return (time_t)(days * 86400 + tm->tm_hour * 3600 + tm->tm_min * 60 +
                     tm->tm_sec);
 }
@@ -79,12 +79,12 @@ sw_time_parse_rfc3339(const char *s, time_t *out)
 
     if (!s)
         return SW_EPARSE;
-    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) ||
-        *p++ != '-' || digits(&p, 2, &d) || (*p != 'T' && *p != 't'))
+    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
+        digits(&p, 2, &d) || (*p != 'T' && *p != 't'))
         return SW_EPARSE;
     p++;
-    if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi) ||
-        *p++ != ':' || digits(&p, 2, &se))
+    if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi) || *p++ != ':' ||
+        digits(&p, 2, &se))
         return SW_EPARSE;
     if (*p == '.') {
         p++;
@@ -150,9 +150,9 @@ sw_time_parse_http(const char *s, time_t *out)
     if (mo < 0)
         return SW_EPARSE;
     p += 3;
-    if (*p++ != ' ' || digits(&p, 4, &y) || *p++ != ' ' ||
-        digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi) ||
-        *p++ != ':' || digits(&p, 2, &se) || strcmp(p, " GMT") != 0)
+    if (*p++ != ' ' || digits(&p, 4, &y) || *p++ != ' ' || digits(&p, 2, &h) ||
+        *p++ != ':' || digits(&p, 2, &mi) || *p++ != ':' ||
+        digits(&p, 2, &se) || strcmp(p, " GMT") != 0)
         return SW_EPARSE;
     if (d < 1 || d > month_days(y, mo) || h > 23 || mi > 59 || se > 60)
         return SW_EPARSE;

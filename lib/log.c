@@ -30,14 +30,12 @@ sw_log_set_timestamps(int on)
     with_time = on;
 }
 
-static const char *const level_names[] = {"error", "warning", "info",
-                                          "debug"};
+static const char *const level_names[] = {"error", "warning", "info", "debug"};
 
 /* Format the whole line first and write it with one call, so that lines
  * from a child process or another agent sharing stderr do not interleave. */
 static void
-emit(enum sw_log_level level, const char *suffix, const char *fmt,
-     va_list ap)
+emit(enum sw_log_level level, const char *suffix, const char *fmt, va_list ap)
 {
     char line[4096];
     size_t n = 0;
@@ -49,8 +47,8 @@ emit(enum sw_log_level level, const char *suffix, const char *fmt,
         gmtime_r(&now, &tm);
         n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ ", &tm);
     }
-    r = snprintf(line + n, sizeof(line) - n, "streamwatch[%ld]: %s: ",
-                 (long)getpid(), level_names[level]);
+    r = snprintf(line + n, sizeof(line) - n,
+                 "streamwatch[%ld]: %s: ", (long)getpid(), level_names[level]);
     if (r > 0)
         n += (size_t)r < sizeof(line) - n ? (size_t)r : sizeof(line) - n - 1;
     r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
@@ -59,8 +57,8 @@ emit(enum sw_log_level level, const char *suffix, const char *fmt,
     if (suffix && n < sizeof(line) - 1) {
         r = snprintf(line + n, sizeof(line) - n, ": %s", suffix);
         if (r > 0)
-            n += (size_t)r < sizeof(line) - n ? (size_t)r
-                                              : sizeof(line) - n - 1;
+            n +=
+                (size_t)r < sizeof(line) - n ? (size_t)r : sizeof(line) - n - 1;
     }
     /* One event, one line: a newline inside a message (a hostile metric
      * name, an AWS error text) must not forge a second log line. */

@@ -27,8 +27,8 @@ sw_stat_is_percentile(const char *stat)
 int
 sw_stat_is_valid(const char *stat)
 {
-    static const char *const names[] = {"Sum", "Average", "Minimum",
-                                        "Maximum", "SampleCount"};
+    static const char *const names[] = {"Sum", "Average", "Minimum", "Maximum",
+                                        "SampleCount"};
 
     if (!stat)
         return 0;

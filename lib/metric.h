@@ -15,28 +15,28 @@
 #define SW_MAX_DIMENSIONS 30 /* GetMetricStatistics limit */
 
 struct sw_dimension {
-    char *name;  /* owned by whoever owns the array */
+    char *name; /* owned by whoever owns the array */
     char *value;
 };
 
 /* One GetMetricStatistics question.  All pointers are borrowed from the
  * caller for the duration of the call. */
 struct sw_metric_query {
-    const char *namespace_;   /* "AWS/Kinesis" */
-    const char *metric;       /* "IncomingRecords" */
+    const char *namespace_; /* "AWS/Kinesis" */
+    const char *metric;     /* "IncomingRecords" */
     const struct sw_dimension *dims;
     size_t ndims;
-    const char *stat;         /* "Sum" ... "SampleCount", or "p99", "p99.9" */
-    const char *unit;         /* NULL: any unit */
+    const char *stat; /* "Sum" ... "SampleCount", or "p99", "p99.9" */
+    const char *unit; /* NULL: any unit */
     int period_s;
-    time_t start;             /* inclusive, aligned to period_s */
-    time_t end;               /* exclusive */
+    time_t start; /* inclusive, aligned to period_s */
+    time_t end;   /* exclusive */
 };
 
 struct sw_datapoint {
-    time_t ts;                /* start of the period */
-    double value;             /* the requested statistic */
-    double sample_count;      /* SampleCount when known, else -1 */
+    time_t ts;           /* start of the period */
+    double value;        /* the requested statistic */
+    double sample_count; /* SampleCount when known, else -1 */
 };
 
 /* sw_stat_is_percentile - 1 for "p0".."p100" (with decimals), else 0. */

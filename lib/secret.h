@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 struct sw_secret {
-    char *s;     /* NUL-terminated, or NULL when unset */
+    char *s; /* NUL-terminated, or NULL when unset */
     size_t len;
 };
 

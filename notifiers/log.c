@@ -139,8 +139,8 @@ out:
 }
 
 static int
-log_deliver(struct sw_notifier *n, const struct sw_alarm_event *ev,
-            char *err, size_t errlen)
+log_deliver(struct sw_notifier *n, const struct sw_alarm_event *ev, char *err,
+            size_t errlen)
 {
     struct log_notifier *ln = (struct log_notifier *)n;
     char *line = sw_notifier_log_format(n->name, ev);
@@ -152,11 +152,10 @@ log_deliver(struct sw_notifier *n, const struct sw_alarm_event *ev,
         goto out;
     }
     r = SW_EIO;
-    fd = use_stdout ? STDOUT_FILENO
-                    : open(ln->path,
-                           O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
-                               O_NOCTTY,
-                           0640);
+    fd = use_stdout
+             ? STDOUT_FILENO
+             : open(ln->path,
+                    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
     if (fd < 0) {
         snprintf(err, errlen, "log: %s: %s", ln->path, strerror(errno));
         goto out;

@@ -33,7 +33,6 @@ int sw_notifier_log_new(const char *name, const char *path,
 
 /* For tests: the JSON line for EV (with its trailing newline).
  * Returns: new (free()), or NULL when out of memory. */
-char *sw_notifier_log_format(const char *name,
-                             const struct sw_alarm_event *ev);
+char *sw_notifier_log_format(const char *name, const struct sw_alarm_event *ev);
 
 #endif

@@ -10,8 +10,8 @@
 #include "lib/str.h"
 
 int
-sw_notifier_base_init(struct sw_notifier *n,
-                      const struct sw_notifier_ops *ops, const char *name)
+sw_notifier_base_init(struct sw_notifier *n, const struct sw_notifier_ops *ops,
+                      const char *name)
 {
     n->ops = ops;
     n->name = sw_strdup(name ? name : "");
@@ -59,8 +59,10 @@ const char *
 sw_notifier_cw_statistic(const char *stat)
 {
     static const char *const map[][2] = {
-        {"Sum", "SUM"},         {"Average", "AVERAGE"},
-        {"Minimum", "MINIMUM"}, {"Maximum", "MAXIMUM"},
+        {"Sum", "SUM"},
+        {"Average", "AVERAGE"},
+        {"Minimum", "MINIMUM"},
+        {"Maximum", "MAXIMUM"},
         {"SampleCount", "SAMPLE_COUNT"},
     };
 

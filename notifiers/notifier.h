@@ -22,11 +22,11 @@
  * (aws-reference.md section 5).  Every pointer is borrowed. */
 struct sw_alarm_event {
     const char *alarm_name;
-    const char *description;    /* AlarmDescription, NULL when none */
+    const char *description; /* AlarmDescription, NULL when none */
     enum sw_state old_state;
     enum sw_state new_state;
-    const char *reason;         /* NewStateReason */
-    const char *reason_data;    /* StateReasonData JSON text, or NULL */
+    const char *reason;      /* NewStateReason */
+    const char *reason_data; /* StateReasonData JSON text, or NULL */
     time_t state_change_time;
     const char *region;         /* region code "ap-northeast-1", or NULL */
     const char *account_id;     /* AWSAccountId, NULL when unknown */
@@ -62,9 +62,8 @@ int sw_notifier_base_init(struct sw_notifier *n,
 void sw_notifier_base_release(struct sw_notifier *n);
 
 /* sw_notifier_deliver - N->ops->deliver with ERR cleared first. */
-int sw_notifier_deliver(struct sw_notifier *n,
-                        const struct sw_alarm_event *ev, char *err,
-                        size_t errlen);
+int sw_notifier_deliver(struct sw_notifier *n, const struct sw_alarm_event *ev,
+                        char *err, size_t errlen);
 /* sw_notifier_free - NULL is accepted. */
 void sw_notifier_free(struct sw_notifier *n);
 

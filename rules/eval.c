@@ -14,7 +14,7 @@
 
 /* A reason lists at most N datapoints (N * period <= 7 days, so a few
  * thousand); the caps only stop a runaway, they are never reached. */
-#define REASON_CAP (1024 * 1024)
+#define REASON_CAP      (1024 * 1024)
 #define REASON_DATA_CAP (4 * 1024 * 1024)
 
 enum slot_kind {
@@ -41,9 +41,9 @@ enum outcome {
 struct decision {
     enum outcome outcome;
     enum sw_state state;
-    int nreal;      /* real points evaluated */
-    int nbreach;    /* of those, breaching */
-    int nfill;      /* missing points filled */
+    int nreal;       /* real points evaluated */
+    int nbreach;     /* of those, breaching */
+    int nfill;       /* missing points filled */
     int fill_breach; /* fills count as breaching */
 };
 
@@ -196,8 +196,7 @@ decide(const struct sw_rule *r, struct slot *s, int range, enum sw_state prev,
             d->state = prev;
             return;
         case SW_TMD_BREACHING:
-        case SW_TMD_NOT_BREACHING:
-            break; /* filled below */
+        case SW_TMD_NOT_BREACHING: break; /* filled below */
         }
     }
 
@@ -265,18 +264,20 @@ build_reason(const struct sw_rule *r, const struct slot *s, int range,
         goto out;
 
     if (d->outcome == OUT_INSUFFICIENT) {
-        rc = sw_buf_addf(&b, "Insufficient Data: %d datapoint%s %s unknown.",
-                         n, plural(n), was_were(n));
+        rc = sw_buf_addf(&b, "Insufficient Data: %d datapoint%s %s unknown.", n,
+                         plural(n), was_were(n));
     } else if (d->outcome == OUT_RETAINED) {
         if (d->nreal == 0)
-            rc = sw_buf_addf(&b, "Missing data ignored: no datapoints were "
-                                 "received for %d period%s; ",
+            rc = sw_buf_addf(&b,
+                             "Missing data ignored: no datapoints were "
+                             "received for %d period%s; ",
                              n, plural(n));
         else
-            rc = sw_buf_addf(&b, "Missing data ignored: %d datapoint%s %s "
-                                 "received for %d period%s; ",
-                             d->nreal, plural(d->nreal),
-                             was_were(d->nreal), n, plural(n));
+            rc = sw_buf_addf(&b,
+                             "Missing data ignored: %d datapoint%s %s "
+                             "received for %d period%s; ",
+                             d->nreal, plural(d->nreal), was_were(d->nreal), n,
+                             plural(n));
         if (rc == 0)
             rc = sw_buf_adds(&b, "the current state was kept.");
     } else if (d->nfill > 0 && k == 0) {
@@ -287,27 +288,31 @@ build_reason(const struct sw_rule *r, const struct slot *s, int range,
             rc = sw_buf_addf(&b, "Threshold Crossed: %d datapoint%s %s ",
                              d->nreal, plural(d->nreal), was_were(d->nreal));
         if (rc == 0)
-            rc = sw_buf_addf(&b, "received for %d period%s and %d missing "
-                                 "datapoint%s %s treated as [%s].",
-                             window, plural(window), d->nfill,
-                             plural(d->nfill), was_were(d->nfill), treated);
+            rc = sw_buf_addf(&b,
+                             "received for %d period%s and %d missing "
+                             "datapoint%s %s treated as [%s].",
+                             window, plural(window), d->nfill, plural(d->nfill),
+                             was_were(d->nfill), treated);
     } else if (k == 0) {
         /* OK only because fewer than M real points exist, all breaching
          * (`- - - - X` with M = 3): say so rather than list nothing. */
-        rc = sw_buf_addf(&b, "Threshold Crossed: %d out of the last %d "
-                             "datapoints ",
+        rc = sw_buf_addf(&b,
+                         "Threshold Crossed: %d out of the last %d "
+                         "datapoints ",
                          d->nbreach, window);
         if (rc == 0)
             rc = add_list(&b, s, (size_t)range, SLOT_BREACH);
         if (rc == 0)
-            rc = sw_buf_addf(&b, " %s %s the threshold (%s), fewer than the "
-                                 "minimum %d datapoint%s for OK -> ALARM "
-                                 "transition.",
+            rc = sw_buf_addf(&b,
+                             " %s %s the threshold (%s), fewer than the "
+                             "minimum %d datapoint%s for OK -> ALARM "
+                             "transition.",
                              was_were(d->nbreach), op_phrase(r->cmp), thr, m,
                              plural(m));
     } else {
-        rc = sw_buf_addf(&b, "Threshold Crossed: %d out of the last %d "
-                             "datapoints ",
+        rc = sw_buf_addf(&b,
+                         "Threshold Crossed: %d out of the last %d "
+                         "datapoints ",
                          k, window);
         if (rc == 0)
             rc = add_list(&b, s, (size_t)range, kind);
@@ -315,13 +320,15 @@ build_reason(const struct sw_rule *r, const struct slot *s, int range,
             rc = sw_buf_addf(&b, " %s %s%s the threshold (%s)", was_were(k),
                              alarm ? "" : "not ", op_phrase(r->cmp), thr);
         if (rc == 0 && d->nfill > 0)
-            rc = sw_buf_addf(&b, " and %d missing datapoint%s %s treated as "
-                                 "[%s]",
+            rc = sw_buf_addf(&b,
+                             " and %d missing datapoint%s %s treated as "
+                             "[%s]",
                              d->nfill, plural(d->nfill), was_were(d->nfill),
                              treated);
         if (rc == 0)
-            rc = sw_buf_addf(&b, " (minimum %d datapoint%s for %s "
-                                 "transition).",
+            rc = sw_buf_addf(&b,
+                             " (minimum %d datapoint%s for %s "
+                             "transition).",
                              minimum, plural(minimum), trans);
     }
     if (rc < 0)
@@ -392,8 +399,7 @@ build_reason_data(const struct sw_rule *r, const struct slot *s, int range,
         if (!first)
             rc = sw_buf_addc(&b, ',');
         if (rc == 0)
-            rc = sw_buf_addf(&b, "{\"timestamp\":\"%s\"",
-                             sw_time_cw(ts, when));
+            rc = sw_buf_addf(&b, "{\"timestamp\":\"%s\"", sw_time_cw(ts, when));
         if (rc == 0 && s[i].kind != SLOT_MISSING) {
             if (s[i].p->sample_count >= 0) {
                 rc = sw_buf_adds(&b, ",\"sampleCount\":");
@@ -429,8 +435,7 @@ eval_range(const struct sw_rule *r)
 }
 
 void
-sw_eval_window(const struct sw_rule *r, time_t now, time_t *start,
-               time_t *end)
+sw_eval_window(const struct sw_rule *r, time_t now, time_t *start, time_t *end)
 {
     time_t p = r->period_s > 0 ? r->period_s : 60;
     time_t q = now / p;
@@ -453,8 +458,8 @@ sw_eval(const struct sw_rule *r, const struct sw_datapoint *points, size_t n,
     size_t k;
 
     memset(out, 0, sizeof(*out));
-    if (!r || (n && !points) || r->period_s <= 0 ||
-        r->evaluation_periods < 1 || r->datapoints_to_alarm < 1 ||
+    if (!r || (n && !points) || r->period_s <= 0 || r->evaluation_periods < 1 ||
+        r->datapoints_to_alarm < 1 ||
         r->datapoints_to_alarm > r->evaluation_periods)
         goto out;
     range = eval_range(r);

@@ -52,12 +52,12 @@
 #include "rules/rule.h"
 
 struct sw_eval_result {
-    enum sw_state state;   /* the new state */
-    int changed;           /* state != prev */
-    int retained;          /* 1: `ignore` kept prev without a decision */
-    int filled;            /* missing datapoints filled by TreatMissingData */
-    char *reason;          /* NewStateReason; owned, see release */
-    char *reason_data;     /* StateReasonData JSON text; owned */
+    enum sw_state state; /* the new state */
+    int changed;         /* state != prev */
+    int retained;        /* 1: `ignore` kept prev without a decision */
+    int filled;          /* missing datapoints filled by TreatMissingData */
+    char *reason;        /* NewStateReason; owned, see release */
+    char *reason_data;   /* StateReasonData JSON text; owned */
     struct sw_datapoint *evaluated; /* real datapoints used, newest first;
                                      * owned, NULL when none */
     size_t nevaluated;

@@ -84,8 +84,7 @@ sw_rule_eval_range(const struct sw_rule *r)
     return n + (extra > 2 ? extra : 2);
 }
 
-static const char *const state_names[] = {"INSUFFICIENT_DATA", "OK",
-                                          "ALARM"};
+static const char *const state_names[] = {"INSUFFICIENT_DATA", "OK", "ALARM"};
 static const char *const cmp_names[] = {
     "GreaterThanThreshold", "GreaterThanOrEqualToThreshold",
     "LessThanThreshold", "LessThanOrEqualToThreshold"};

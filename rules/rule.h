@@ -41,27 +41,27 @@ struct sw_strv {
 };
 
 struct sw_rule {
-    char *name;              /* AlarmName */
-    char *description;       /* AlarmDescription, may be NULL */
-    char *namespace_;        /* default "AWS/Kinesis" */
-    char *metric;            /* MetricName */
+    char *name;        /* AlarmName */
+    char *description; /* AlarmDescription, may be NULL */
+    char *namespace_;  /* default "AWS/Kinesis" */
+    char *metric;      /* MetricName */
     struct sw_dimension *dims;
     size_t ndims;
-    char *stat;              /* "Sum" ... or "p99" (ExtendedStatistic) */
-    char *unit;              /* may be NULL */
-    int period_s;            /* 10, 20, 30 or a multiple of 60 */
+    char *stat;   /* "Sum" ... or "p99" (ExtendedStatistic) */
+    char *unit;   /* may be NULL */
+    int period_s; /* 10, 20, 30 or a multiple of 60 */
     double threshold;
     enum sw_cmp cmp;
     int evaluation_periods;  /* N */
     int datapoints_to_alarm; /* M, 1 <= M <= N */
     int evaluation_range;    /* periods fetched; 0 = CloudWatch's default */
     enum sw_tmd tmd;
-    struct sw_strv alarm_actions;  /* notifier names */
+    struct sw_strv alarm_actions; /* notifier names */
     struct sw_strv ok_actions;
     struct sw_strv insufficient_data_actions;
-    int actions_enabled;     /* default 1 */
-    int sync;                /* also keep a real CloudWatch alarm */
-    int line;                /* config line, for messages */
+    int actions_enabled; /* default 1 */
+    int sync;            /* also keep a real CloudWatch alarm */
+    int line;            /* config line, for messages */
 };
 
 /* sw_rule_new - zeroed rule with CloudWatch's defaults.

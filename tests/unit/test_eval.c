@@ -22,12 +22,12 @@
 #include "rules/eval.h"
 #include "rules/rule.h"
 
-#define T_END 1795601100 /* 2026-11-25T10:05:00Z */
-#define T_QUERY (T_END + 41)
-#define PERIOD 60
+#define T_END     1795601100 /* 2026-11-25T10:05:00Z */
+#define T_QUERY   (T_END + 41)
+#define PERIOD    60
 #define THRESHOLD 10.0
-#define V_OK 5.0
-#define V_BREACH 20.0
+#define V_OK      5.0
+#define V_BREACH  20.0
 
 /* "retain" in the tables: the expected state is the previous one. */
 #define PREV (-1)
@@ -100,7 +100,7 @@ run(const char *pattern, int n, int m, enum sw_tmd tmd, enum sw_state prev)
 
 struct table_row {
     const char *pattern;
-    int filled; /* "# of data points that must be filled" column */
+    int filled;  /* "# of data points that must be filled" column */
     int want[4]; /* MISSING, IGNORE, BREACHING, NOT BREACHING */
 };
 
@@ -110,25 +110,20 @@ struct table_row {
 
 /* Table 1 - Datapoints to Alarm = 3, Evaluation Periods = 3. */
 static const struct table_row table1[] = {
-    {"0 - X - X", 0, {O, O, O, O}},
-    {"0 - - - -", 2, {O, O, O, O}},
-    {"- - - - -", 3, {I, PREV, A, O}},
-    {"0 X X - X", 0, {A, A, A, A}},
+    {"0 - X - X", 0, {O, O, O, O}},    {"0 - - - -", 2, {O, O, O, O}},
+    {"- - - - -", 3, {I, PREV, A, O}}, {"0 X X - X", 0, {A, A, A, A}},
     {"- - X - -", 2, {A, PREV, A, O}},
 };
 
 /* Table 2 - Datapoints to Alarm = 2, Evaluation Periods = 3. */
 static const struct table_row table2[] = {
-    {"0 - X - X", 0, {A, A, A, A}},
-    {"0 0 X 0 X", 0, {A, A, A, A}},
-    {"0 - X - -", 1, {O, O, A, O}},
-    {"- - - - 0", 2, {O, O, A, O}},
+    {"0 - X - X", 0, {A, A, A, A}},    {"0 0 X 0 X", 0, {A, A, A, A}},
+    {"0 - X - -", 1, {O, O, A, O}},    {"- - - - 0", 2, {O, O, A, O}},
     {"- - - X -", 2, {A, PREV, A, O}},
 };
 
 static const enum sw_tmd policies[4] = {SW_TMD_MISSING, SW_TMD_IGNORE,
-                                        SW_TMD_BREACHING,
-                                        SW_TMD_NOT_BREACHING};
+                                        SW_TMD_BREACHING, SW_TMD_NOT_BREACHING};
 
 static void
 check_table(const struct table_row *rows, size_t nrows, int n, int m)
@@ -139,13 +134,13 @@ check_table(const struct table_row *rows, size_t nrows, int n, int m)
     for (size_t i = 0; i < nrows; i++) {
         for (int p = 0; p < 4; p++) {
             for (size_t k = 0; k < sizeof(prevs) / sizeof(prevs[0]); k++) {
-                int want = rows[i].want[p] == PREV ? (int)prevs[k]
-                                                   : rows[i].want[p];
+                int want =
+                    rows[i].want[p] == PREV ? (int)prevs[k] : rows[i].want[p];
                 enum sw_state got =
                     run(rows[i].pattern, n, m, policies[p], prevs[k]);
                 if ((int)got != want)
-                    fail_msg("M=%d N=%d '%s' %s prev %s: got %s, want %s", m,
-                             n, rows[i].pattern, sw_tmd_name(policies[p]),
+                    fail_msg("M=%d N=%d '%s' %s prev %s: got %s, want %s", m, n,
+                             rows[i].pattern, sw_tmd_name(policies[p]),
                              sw_state_name(prevs[k]), sw_state_name(got),
                              sw_state_name((enum sw_state)want));
             }
@@ -164,8 +159,8 @@ check_filled(const struct table_row *rows, size_t nrows, int n, int m)
         size_t np = mkpoints(rows[i].pattern, pts, &range);
         struct sw_rule *r = mkrule(n, m, SW_TMD_BREACHING, range);
 
-        assert_int_equal(
-            sw_eval(r, pts, np, T_END, SW_STATE_OK, T_QUERY, &res), 0);
+        assert_int_equal(sw_eval(r, pts, np, T_END, SW_STATE_OK, T_QUERY, &res),
+                         0);
         if (res.filled != rows[i].filled)
             fail_msg("'%s': filled %d, want %d", rows[i].pattern, res.filled,
                      rows[i].filled);
@@ -262,8 +257,7 @@ run_value(enum sw_cmp cmp, double v, double thr, char **reason)
 
     r->cmp = cmp;
     r->threshold = thr;
-    assert_int_equal(sw_eval(r, &p, 1, T_END, SW_STATE_OK, T_QUERY, &res),
-                     0);
+    assert_int_equal(sw_eval(r, &p, 1, T_END, SW_STATE_OK, T_QUERY, &res), 0);
     st = res.state;
     *reason = res.reason;
     res.reason = NULL;
@@ -330,8 +324,8 @@ eval_values(struct sw_rule *r, const double *v, size_t nv, enum sw_state prev,
 }
 
 static void
-expect_reason(struct sw_rule *r, const double *v, size_t nv,
-              enum sw_state prev, enum sw_state want, const char *reason)
+expect_reason(struct sw_rule *r, const double *v, size_t nv, enum sw_state prev,
+              enum sw_state want, const char *reason)
 {
     struct sw_eval_result res;
 
@@ -477,8 +471,8 @@ test_reason_insufficient_and_kept(void **state)
                   SW_STATE_ALARM, SW_STATE_ALARM,
                   "Missing data ignored: no datapoints were received for 3 "
                   "periods; the current state was kept.");
-    expect_reason(mkrule(3, 3, SW_TMD_IGNORE, 0), x_mid, NV(x_mid),
-                  SW_STATE_OK, SW_STATE_OK,
+    expect_reason(mkrule(3, 3, SW_TMD_IGNORE, 0), x_mid, NV(x_mid), SW_STATE_OK,
+                  SW_STATE_OK,
                   "Missing data ignored: 1 datapoint was received for 3 "
                   "periods; the current state was kept.");
     /* Premature alarm under `missing`. */
@@ -525,8 +519,7 @@ test_reason_data(void **state)
 
     (void)state;
     r->unit = sw_strdup("Count");
-    assert_int_equal(
-        sw_eval(r, pts, 2, T_END, SW_STATE_OK, T_QUERY, &res), 0);
+    assert_int_equal(sw_eval(r, pts, 2, T_END, SW_STATE_OK, T_QUERY, &res), 0);
     assert_int_equal(res.state, SW_STATE_ALARM);
     assert_string_equal(
         res.reason_data,
@@ -545,8 +538,7 @@ test_reason_data(void **state)
 
     /* No data: every unknown period with a timestamp only, no startDate. */
     r->datapoints_to_alarm = 2;
-    assert_int_equal(
-        sw_eval(r, NULL, 0, T_END, SW_STATE_OK, T_QUERY, &res), 0);
+    assert_int_equal(sw_eval(r, NULL, 0, T_END, SW_STATE_OK, T_QUERY, &res), 0);
     assert_int_equal(res.state, SW_STATE_INSUFFICIENT_DATA);
     assert_int_equal(res.nevaluated, 0);
     assert_null(res.evaluated);
@@ -565,8 +557,7 @@ test_reason_data(void **state)
     r->unit = sw_strdup("a\"b\\");
     r->tmd = SW_TMD_BREACHING;
     pts[0].ts = T_END - 4 * PERIOD;
-    assert_int_equal(
-        sw_eval(r, pts, 1, T_END, SW_STATE_OK, T_QUERY, &res), 0);
+    assert_int_equal(sw_eval(r, pts, 1, T_END, SW_STATE_OK, T_QUERY, &res), 0);
     assert_int_equal(res.state, SW_STATE_ALARM);
     assert_int_equal(res.filled, 1);
     assert_string_equal(
@@ -591,10 +582,8 @@ test_input_handling(void **state)
     /* Unordered, one duplicate period (the later entry wins), one point
      * before the window and one at its (exclusive) end. */
     struct sw_datapoint pts[] = {
-        {T_END - 1 * PERIOD, 50.0, -1},
-        {T_END - 10 * PERIOD, 50.0, -1},
-        {T_END - 2 * PERIOD, 1.0, -1},
-        {T_END, 50.0, -1},
+        {T_END - 1 * PERIOD, 50.0, -1}, {T_END - 10 * PERIOD, 50.0, -1},
+        {T_END - 2 * PERIOD, 1.0, -1},  {T_END, 50.0, -1},
         {T_END - 1 * PERIOD, 2.0, -1},
     };
     struct sw_eval_result res;
@@ -614,8 +603,7 @@ test_input_handling(void **state)
     /* Misaligned timestamps fall into the period that holds them. */
     pts[0].ts = T_END - 30;
     pts[0].value = 99.0;
-    assert_int_equal(
-        sw_eval(r, pts, 1, T_END, SW_STATE_OK, T_QUERY, &res), 0);
+    assert_int_equal(sw_eval(r, pts, 1, T_END, SW_STATE_OK, T_QUERY, &res), 0);
     assert_int_equal(res.state, SW_STATE_ALARM);
     sw_eval_result_release(&res);
     sw_rule_free(r);

@@ -57,16 +57,15 @@ parse_ok(const char *text)
 
 static size_t
 fetch(const struct sw_recording *rec, const char *metric,
-      const struct sw_dimension *dims, size_t nd, const char *stat,
-      int period, time_t start, time_t end, struct sw_datapoint **pts)
+      const struct sw_dimension *dims, size_t nd, const char *stat, int period,
+      time_t start, time_t end, struct sw_datapoint **pts)
 {
-    struct sw_metric_query q = {"AWS/Kinesis", metric, dims, nd, stat,
-                                NULL, period, start, end};
+    struct sw_metric_query q = {"AWS/Kinesis", metric, dims,  nd, stat,
+                                NULL,          period, start, end};
     char err[256];
     size_t n;
 
-    assert_int_equal(sw_recording_fetch(rec, &q, pts, &n, err, sizeof(err)),
-                     0);
+    assert_int_equal(sw_recording_fetch(rec, &q, pts, &n, err, sizeof(err)), 0);
     return n;
 }
 
@@ -81,8 +80,8 @@ test_fetch_minutes(void **state)
     size_t n;
 
     (void)state;
-    n = fetch(rec, "IncomingRecords", sample_dim, 1, "Sum", 60, T0,
-              T0 + 600, &p);
+    n = fetch(rec, "IncomingRecords", sample_dim, 1, "Sum", 60, T0, T0 + 600,
+              &p);
     /* 00:02 has no row: missing data, not zero. */
     assert_int_equal(n, 5);
     assert_int_equal(p[0].ts, T0);
@@ -135,8 +134,8 @@ test_fetch_aggregates(void **state)
 
     (void)state;
     /* 300 s buckets aligned to the epoch: [00:00, 00:05) and [00:05, ...) */
-    n = fetch(rec, "IncomingRecords", sample_dim, 1, "Sum", 300, T0,
-              T0 + 600, &p);
+    n = fetch(rec, "IncomingRecords", sample_dim, 1, "Sum", 300, T0, T0 + 600,
+              &p);
     assert_int_equal(n, 2);
     assert_int_equal(p[0].ts, T0);
     assert_true(p[0].value == 4 + 6 + 5 + 10);
@@ -182,10 +181,10 @@ test_fetch_aggregates(void **state)
 static void
 test_average_without_counts(void **state)
 {
-    struct sw_recording *rec = parse_ok(
-        "timestamp,namespace,metric,dimensions,Average\n"
-        "2026-11-25T00:00:00Z,AWS/Kinesis,M,,1\n"
-        "2026-11-25T00:01:00Z,AWS/Kinesis,M,,4\n");
+    struct sw_recording *rec =
+        parse_ok("timestamp,namespace,metric,dimensions,Average\n"
+                 "2026-11-25T00:00:00Z,AWS/Kinesis,M,,1\n"
+                 "2026-11-25T00:01:00Z,AWS/Kinesis,M,,4\n");
     struct sw_datapoint *p;
     size_t n;
 
@@ -208,8 +207,9 @@ test_series_matching(void **state)
                                        {"ShardId", "s-1"}};
     const struct sw_dimension other[] = {{"StreamName", "nope"}};
     struct sw_datapoint *p;
-    struct sw_metric_query q = {"AWS/Other", "IncomingRecords", sample_dim,
-                                1, "Sum", NULL, 60, T0, T0 + 600};
+    struct sw_metric_query q = {
+        "AWS/Other", "IncomingRecords", sample_dim, 1, "Sum", NULL, 60,
+        T0,          T0 + 600};
     char err[256];
     size_t n;
 
@@ -219,20 +219,18 @@ test_series_matching(void **state)
     assert_int_equal(n, 1);
     assert_true(p[0].value == 7);
     free(p);
-    assert_int_equal(fetch(rec, "GetRecords.Records", sample_dim, 1, "Sum",
-                           60, T0, T0 + 60, &p),
+    assert_int_equal(fetch(rec, "GetRecords.Records", sample_dim, 1, "Sum", 60,
+                           T0, T0 + 60, &p),
                      0);
-    assert_int_equal(fetch(rec, "IncomingRecords", other, 1, "Sum", 60, T0,
+    assert_int_equal(
+        fetch(rec, "IncomingRecords", other, 1, "Sum", 60, T0, T0 + 600, &p),
+        0);
+    assert_int_equal(
+        fetch(rec, "IncomingRecords", NULL, 0, "Sum", 60, T0, T0 + 600, &p), 0);
+    assert_int_equal(fetch(rec, "incomingrecords", sample_dim, 1, "Sum", 60, T0,
                            T0 + 600, &p),
                      0);
-    assert_int_equal(fetch(rec, "IncomingRecords", NULL, 0, "Sum", 60, T0,
-                           T0 + 600, &p),
-                     0);
-    assert_int_equal(fetch(rec, "incomingrecords", sample_dim, 1, "Sum", 60,
-                           T0, T0 + 600, &p),
-                     0);
-    assert_int_equal(sw_recording_fetch(rec, &q, &p, &n, err, sizeof(err)),
-                     0);
+    assert_int_equal(sw_recording_fetch(rec, &q, &p, &n, err, sizeof(err)), 0);
     assert_int_equal(n, 0);
     sw_recording_free(rec);
 }
@@ -241,8 +239,9 @@ static void
 test_fetch_errors(void **state)
 {
     struct sw_recording *rec = parse_ok(small);
-    struct sw_metric_query q = {"AWS/Kinesis", "IncomingRecords", sample_dim,
-                                1, "p99", NULL, 300, T0, T0 + 600};
+    struct sw_metric_query q = {
+        "AWS/Kinesis", "IncomingRecords", sample_dim, 1, "p99", NULL, 300, T0,
+        T0 + 600};
     struct sw_datapoint *p;
     char err[256];
     size_t n;
@@ -262,8 +261,7 @@ test_fetch_errors(void **state)
     q.period_s = 30;
     assert_int_equal(sw_recording_fetch(rec, &q, &p, &n, err, sizeof(err)),
                      SW_EINVAL);
-    assert_string_equal(err,
-                        "cannot serve 30 s periods from a 60 s recording");
+    assert_string_equal(err, "cannot serve 30 s periods from a 60 s recording");
     q.period_s = 0;
     assert_int_equal(sw_recording_fetch(rec, &q, &p, &n, err, sizeof(err)),
                      SW_EINVAL);
@@ -273,20 +271,19 @@ test_fetch_errors(void **state)
 static void
 test_quoting(void **state)
 {
-    struct sw_recording *rec = parse_ok(
-        "timestamp,namespace,metric,dimensions,Sum\n"
-        "2026-11-25T00:00:00Z,\"My,NS\",\"a \"\"quoted\"\" metric\","
-        "\"StreamName=a,b\",3\n");
+    struct sw_recording *rec =
+        parse_ok("timestamp,namespace,metric,dimensions,Sum\n"
+                 "2026-11-25T00:00:00Z,\"My,NS\",\"a \"\"quoted\"\" metric\","
+                 "\"StreamName=a,b\",3\n");
     const struct sw_dimension d[] = {{"StreamName", "a,b"}};
-    struct sw_metric_query q = {"My,NS", "a \"quoted\" metric", d, 1, "Sum",
-                                NULL, 60, T0, T0 + 60};
+    struct sw_metric_query q = {
+        "My,NS", "a \"quoted\" metric", d, 1, "Sum", NULL, 60, T0, T0 + 60};
     struct sw_datapoint *p;
     char err[256];
     size_t n;
 
     (void)state;
-    assert_int_equal(sw_recording_fetch(rec, &q, &p, &n, err, sizeof(err)),
-                     0);
+    assert_int_equal(sw_recording_fetch(rec, &q, &p, &n, err, sizeof(err)), 0);
     assert_int_equal(n, 1);
     assert_true(p[0].value == 3);
     free(p);
@@ -299,7 +296,7 @@ struct bad {
 };
 
 #define HDR "timestamp,namespace,metric,dimensions,Sum,SampleCount\n"
-#define TS "2026-11-25T00:00:00Z"
+#define TS  "2026-11-25T00:00:00Z"
 
 static void
 test_parse_errors(void **state)
@@ -347,7 +344,7 @@ test_parse_errors(void **state)
         {HDR TS ",AWS\tKinesis,M,,1,1\n",
          "t.csv:2: control character in namespace"},
         {HDR TS ",AWS/Kinesis,M,,1,1\n" TS ",AWS/Kinesis,N,,1,1\n"
-             "\n" TS ",AWS/Kinesis,M,,2,1\n",
+                "\n" TS ",AWS/Kinesis,M,,2,1\n",
          "t.csv:5: duplicate row for AWS/Kinesis M at 2026-11-25T00:00:00Z "
          "(first at line 2)"},
     };
@@ -378,8 +375,9 @@ test_source_from_file(void **state)
     char err[512];
     struct sw_source *src;
     struct sw_datapoint *p;
-    struct sw_metric_query q = {"AWS/Kinesis", "IncomingRecords", sample_dim,
-                                1, "Sum", NULL, 60, T0, T0 + 600};
+    struct sw_metric_query q = {
+        "AWS/Kinesis", "IncomingRecords", sample_dim, 1, "Sum", NULL, 60, T0,
+        T0 + 600};
     size_t n;
     int fd = mkstemp(path);
 
@@ -388,8 +386,7 @@ test_source_from_file(void **state)
     assert_int_equal(write(fd, small, sizeof(small) - 1),
                      (ssize_t)(sizeof(small) - 1));
     close(fd);
-    assert_int_equal(sw_source_recording_new(path, &src, err, sizeof(err)),
-                     0);
+    assert_int_equal(sw_source_recording_new(path, &src, err, sizeof(err)), 0);
     assert_string_equal(src->ops->name, "recording");
     assert_int_equal(src->ops->fetch(src, &q, &p, &n, err, sizeof(err)), 0);
     assert_int_equal(n, 5);
@@ -421,16 +418,15 @@ test_demo_recording(void **state)
         skip();
         return;
     }
-    snprintf(path, sizeof(path), "%s/../../examples/demo/stream-day.csv",
-             data);
+    snprintf(path, sizeof(path), "%s/../../examples/demo/stream-day.csv", data);
     if (access(path, R_OK) != 0) {
         skip();
         return;
     }
     assert_int_equal(sw_recording_load(path, &rec, err, sizeof(err)), 0);
     /* The morning burst crosses 10 records a minute. */
-    n = fetch(rec, "IncomingRecords", sample_dim, 1, "Sum", 60,
-              T0 + 8 * 3600, T0 + 10 * 3600 + 1800, &p);
+    n = fetch(rec, "IncomingRecords", sample_dim, 1, "Sum", 60, T0 + 8 * 3600,
+              T0 + 10 * 3600 + 1800, &p);
     for (size_t i = 0; i < n; i++)
         over += p[i].value > 10;
     assert_true(over > 100);

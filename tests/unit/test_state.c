@@ -101,8 +101,7 @@ test_round_trip(void **state)
 {
     struct sw_state_store *st = sw_state_new(), *back;
     struct sw_alarm_state *a, *b, *c;
-    struct sw_datapoint pts[] = {{T0 - 120, 3.0, 1.0},
-                                 {T0 - 60, 0.1, -1}};
+    struct sw_datapoint pts[] = {{T0 - 120, 3.0, 1.0}, {T0 - 60, 0.1, -1}};
     char err[256], names[512], path[600];
     struct stat sb;
 
@@ -117,18 +116,16 @@ test_round_trip(void **state)
     assert_ptr_equal(a, b);
     assert_int_equal(b->since, T0);
 
-    assert_int_equal(
-        sw_state_set(a, SW_STATE_ALARM, T0 + 60,
-                     "Threshold Crossed: \"quoted\" \xc3\xa9",
-                     "{\"version\":\"1.0\",\"threshold\":10.0,"
-                     "\"recentDatapoints\":[12.0]}"),
-        0);
+    assert_int_equal(sw_state_set(a, SW_STATE_ALARM, T0 + 60,
+                                  "Threshold Crossed: \"quoted\" \xc3\xa9",
+                                  "{\"version\":\"1.0\",\"threshold\":10.0,"
+                                  "\"recentDatapoints\":[12.0]}"),
+                     0);
     a->last_evaluated = T0 + 60;
     assert_int_equal(sw_state_add_values(a, pts, 2), 0);
     assert_int_equal(sw_state_ensure(st, "other", T0, &c), 0);
-    assert_int_equal(sw_state_fetch_failed(c, "Throttling: Rate exceeded",
-                                           T0 + 7),
-                     0);
+    assert_int_equal(
+        sw_state_fetch_failed(c, "Throttling: Rate exceeded", T0 + 7), 0);
     assert_int_equal(sw_state_fetch_failed(c, "again", T0 + 8), 0);
     assert_int_equal(c->fetch_failures, 2);
 
@@ -288,8 +285,7 @@ test_oversize_and_not_a_file(void **state)
     assert_int_equal(fflush(f), 0);
     assert_int_equal(ftruncate(fileno(f), (off_t)SW_STATE_MAX_BYTES + 1), 0);
     assert_int_equal(fclose(f), 0);
-    assert_int_equal(sw_state_load(tmpdir, &st, err, sizeof(err)),
-                     SW_EPARSE);
+    assert_int_equal(sw_state_load(tmpdir, &st, err, sizeof(err)), SW_EPARSE);
     assert_non_null(strstr(err, "larger than"));
     assert_null(st);
 
@@ -395,8 +391,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_corrupt_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_oversize_and_not_a_file, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_optional_fields, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_optional_fields, setup, teardown),
         cmocka_unit_test(test_prune),
         cmocka_unit_test(test_values_history),
     };
