@@ -1,5 +1,8 @@
 """streamwatch check / --help / --version: config validation with FILE:LINE errors."""
 
+import json
+from pathlib import Path
+
 import pytest
 
 
@@ -53,3 +56,39 @@ def test_run_refuses_a_bad_config(sw, fake):
 def test_help_and_version(sw, flag):
     r = sw.run(flag)
     assert r.rc == 0 and r.stdout.strip(), sw.explain()
+
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").rglob("*.conf"))
+
+
+@pytest.mark.parametrize("conf", EXAMPLES, ids=lambda p: p.name)
+def test_check_passes_on_every_shipped_example(sw, conf):
+    assert len(EXAMPLES) >= 4  # the walk-through, minimal, kinesis, demo
+    r = sw.check(conf)
+    assert r.rc == 0, r.stderr
+    assert f"{conf}: OK" in r.stdout
+    assert r.stderr == ""
+
+
+def test_demo_recording_replays_the_day(sw, tmp_path):
+    """The shipped demo through the agent: the seed alarm fires in the
+    morning burst and the stalled consumer raises both consumer alarms."""
+    demo = Path(__file__).resolve().parents[2] / "examples" / "demo"
+    text = (demo / "demo.conf").read_text()
+    text = text.replace('"/tmp/streamwatch-demo/state"', f'"{tmp_path / "demo-state"}"')
+    text = text.replace('"stream-day.csv"', f'"{demo / "stream-day.csv"}"')
+    conf = tmp_path / "demo.conf"
+    conf.write_text(text)
+    changes = []
+    for hhmm in ("00:01", "07:59", "08:01", "10:30", "10:31", "14:04", "14:05",
+                 "14:07", "15:31", "15:36"):
+        r = sw.run("-c", conf, "run", "--once", "--now", f"2026-11-25T{hhmm}:00Z")
+        assert r.rc == 0, r.stderr
+        changes += [(hhmm, ev["AlarmName"], ev["NewStateValue"])
+                    for ev in map(json.loads, r.stdout.splitlines())]
+    assert ("08:01", "sample-incoming-high", "ALARM") in changes
+    assert ("10:31", "sample-incoming-high", "OK") in changes
+    assert ("14:05", "sample-consumer-stalled", "ALARM") in changes
+    assert ("14:07", "sample-iterator-age-high", "ALARM") in changes
+    assert ("15:31", "sample-consumer-stalled", "OK") in changes
+    assert ("15:36", "sample-iterator-age-high", "OK") in changes
