@@ -53,22 +53,6 @@ struct sw_aws {
 
 /* ---- small helpers ---- */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    SW_PRINTF(3, 4);
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    /* A message cut short is still a message: truncation is accepted. */
-    (void)vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static const char *
 env_nonempty(const char *name)
 {
@@ -415,8 +399,8 @@ setup_endpoint(struct sw_aws *a, enum sw_aws_service svc,
     if (r == 0)
         r = sw_endpoint_host_header(&parts, a->host[svc], sizeof(a->host[svc]));
     if (r < 0) {
-        set_err(err, errlen, "%s: endpoint URL '%s' cannot be used", origin,
-                a->endpoint[svc]);
+        sw_err_set(err, errlen, "%s: endpoint URL '%s' cannot be used", origin,
+                   a->endpoint[svc]);
         return SW_EINVAL;
     }
     /* Every operation is "POST /" under the endpoint's own path. */
@@ -449,18 +433,18 @@ sw_aws_new(const struct sw_aws_opts *o, struct sw_aws **out, char *err,
     int r = SW_ENOMEM;
 
     *out = NULL;
-    set_err(err, errlen, "%s", "");
+    sw_err_set(err, errlen, "%s", "");
     if (!o)
         o = &defaults;
     a = calloc(1, sizeof(*a));
     if (!a) {
-        set_err(err, errlen, "out of memory");
+        sw_err_set(err, errlen, "out of memory");
         goto out;
     }
     perr[0] = '\0';
     r = sw_profile_load(o->profile, &prof, perr, sizeof(perr));
     if (r < 0) {
-        set_err(err, errlen, "%s", perr[0] ? perr : sw_strerror(r));
+        sw_err_set(err, errlen, "%s", perr[0] ? perr : sw_strerror(r));
         r = r == SW_ENOMEM ? r : SW_EINVAL;
         goto out;
     }
@@ -475,16 +459,16 @@ sw_aws_new(const struct sw_aws_opts *o, struct sw_aws **out, char *err,
         region = region && *region ? region : NULL;
     }
     if (!region) {
-        set_err(err, errlen,
-                "no AWS region: set aws.region, AWS_REGION or "
-                "region in the AWS profile");
+        sw_err_set(err, errlen,
+                   "no AWS region: set aws.region, AWS_REGION or "
+                   "region in the AWS profile");
         r = SW_EINVAL;
         goto out;
     }
     if (!sw_region_valid(region)) {
         char shown[SW_REGION_MAX + 1];
         clean_copy(shown, sizeof(shown), region, strlen(region), 1);
-        set_err(err, errlen, "invalid AWS region '%s'", shown);
+        sw_err_set(err, errlen, "invalid AWS region '%s'", shown);
         r = SW_EINVAL;
         goto out;
     }
@@ -507,9 +491,9 @@ sw_aws_new(const struct sw_aws_opts *o, struct sw_aws **out, char *err,
     r = sw_retry_max_attempts(o->max_attempts, getenv("AWS_MAX_ATTEMPTS"),
                               &a->max_attempts);
     if (r < 0) {
-        set_err(err, errlen, "%s: max attempts must be 1 to %d",
-                o->max_attempts ? "aws" : "AWS_MAX_ATTEMPTS",
-                SW_RETRY_MAX_ATTEMPTS);
+        sw_err_set(err, errlen, "%s: max attempts must be 1 to %d",
+                   o->max_attempts ? "aws" : "AWS_MAX_ATTEMPTS",
+                   SW_RETRY_MAX_ATTEMPTS);
         r = SW_EINVAL;
         goto out;
     }
@@ -522,15 +506,15 @@ sw_aws_new(const struct sw_aws_opts *o, struct sw_aws **out, char *err,
     ho.ca_file = o->ca_file;
     r = sw_http_new(&ho, &a->http);
     if (r < 0) {
-        set_err(err, errlen,
-                r == SW_EINVAL ? "CA bundle cannot be read"
-                               : "cannot create HTTP handle");
+        sw_err_set(err, errlen,
+                   r == SW_EINVAL ? "CA bundle cannot be read"
+                                  : "cannot create HTTP handle");
         goto out;
     }
     r = sw_creds_provider_new(a, o->profile, &a->creds);
     if (r < 0) {
-        set_err(err, errlen, "cannot create the credential chain: %s",
-                sw_strerror(r));
+        sw_err_set(err, errlen, "cannot create the credential chain: %s",
+                   sw_strerror(r));
         goto out;
     }
     sw_log_debug("aws: region %s, partition %s, %d attempts per call",
@@ -820,9 +804,9 @@ call(struct sw_aws *a, const struct sw_creds *fixed, enum sw_aws_service svc,
             cerr[0] = '\0';
             r = sw_creds_get(a->creds, signing_now(a), &cr, cerr, sizeof(cerr));
             if (r < 0) {
-                set_err(err->message, sizeof(err->message),
-                        "no usable credentials: %s",
-                        cerr[0] ? cerr : sw_strerror(r));
+                sw_err_set(err->message, sizeof(err->message),
+                           "no usable credentials: %s",
+                           cerr[0] ? cerr : sw_strerror(r));
                 goto out;
             }
         }
@@ -840,8 +824,8 @@ call(struct sw_aws *a, const struct sw_creds *fixed, enum sw_aws_service svc,
             /* Nothing was sent: signing failed or the request was bad. */
             r = transport;
             if (!err->message[0])
-                set_err(err->message, sizeof(err->message),
-                        "cannot build the request: %s", sw_strerror(r));
+                sw_err_set(err->message, sizeof(err->message),
+                           "cannot build the request: %s", sw_strerror(r));
             goto out;
         }
         sent++;
@@ -886,9 +870,9 @@ call(struct sw_aws *a, const struct sw_creds *fixed, enum sw_aws_service svc,
                 r = sw_buf_add(reply, resp.body.data ? resp.body.data : "",
                                resp.body.len);
                 if (r < 0) {
-                    set_err(err->message, sizeof(err->message),
-                            "reply of %zu bytes over the caller's cap",
-                            resp.body.len);
+                    sw_err_set(err->message, sizeof(err->message),
+                               "reply of %zu bytes over the caller's cap",
+                               resp.body.len);
                     goto out;
                 }
             }

@@ -30,22 +30,6 @@
 /* Epoch seconds we accept in a reply: 1970 up to the year 9999. */
 #define CW_MAX_EPOCH 253402300799.0
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    SW_PRINTF(3, 4);
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    /* Truncating a diagnostic is acceptable; it stays terminated. */
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* --- the request --- */
 
 static int
@@ -95,17 +79,17 @@ check_str(const char *what, const char *s, size_t max, char *err, size_t errlen)
     size_t n;
 
     if (!s || !*s) {
-        set_err(err, errlen, "%s is empty", what);
+        sw_err_set(err, errlen, "%s is empty", what);
         return SW_EINVAL;
     }
     n = strlen(s);
     if (n > max) {
-        set_err(err, errlen, "%s is %zu bytes long, more than %zu", what, n,
-                max);
+        sw_err_set(err, errlen, "%s is %zu bytes long, more than %zu", what, n,
+                   max);
         return SW_EINVAL;
     }
     if (!utf8_ok(s)) {
-        set_err(err, errlen, "%s is not valid UTF-8", what);
+        sw_err_set(err, errlen, "%s is not valid UTF-8", what);
         return SW_EINVAL;
     }
     return 0;
@@ -160,19 +144,20 @@ check_query(const struct sw_metric_query *q, char *err, size_t errlen)
     if (r < 0)
         return r;
     if (q->namespace_[0] == ':') {
-        set_err(err, errlen, "namespace '%s' starts with ':'", q->namespace_);
+        sw_err_set(err, errlen, "namespace '%s' starts with ':'",
+                   q->namespace_);
         return SW_EINVAL;
     }
     r = check_str("metric name", q->metric, 255, err, errlen);
     if (r < 0)
         return r;
     if (q->ndims > SW_MAX_DIMENSIONS) {
-        set_err(err, errlen, "%zu dimensions, more than %d", q->ndims,
-                SW_MAX_DIMENSIONS);
+        sw_err_set(err, errlen, "%zu dimensions, more than %d", q->ndims,
+                   SW_MAX_DIMENSIONS);
         return SW_EINVAL;
     }
     if (q->ndims && !q->dims) {
-        set_err(err, errlen, "dimensions missing");
+        sw_err_set(err, errlen, "dimensions missing");
         return SW_EINVAL;
     }
     for (size_t i = 0; i < q->ndims; i++) {
@@ -184,12 +169,12 @@ check_query(const struct sw_metric_query *q, char *err, size_t errlen)
             return r;
     }
     if (!sw_stat_is_valid(q->stat)) {
-        set_err(err, errlen, "statistic '%s' is not valid",
-                q->stat ? q->stat : "(none)");
+        sw_err_set(err, errlen, "statistic '%s' is not valid",
+                   q->stat ? q->stat : "(none)");
         return SW_EINVAL;
     }
     if (q->unit && !unit_ok(q->unit)) {
-        set_err(err, errlen, "unit '%s' is not a CloudWatch unit", q->unit);
+        sw_err_set(err, errlen, "unit '%s' is not a CloudWatch unit", q->unit);
         return SW_EINVAL;
     }
     /* Standard resolution wants multiples of 60; high-resolution custom
@@ -197,14 +182,14 @@ check_query(const struct sw_metric_query *q, char *err, size_t errlen)
     if (q->period_s < 1 ||
         (q->period_s % 60 != 0 && q->period_s != 1 && q->period_s != 5 &&
          q->period_s != 10 && q->period_s != 20 && q->period_s != 30)) {
-        set_err(err, errlen,
-                "period %d must be 1, 5, 10, 20, 30 or a multiple of 60",
-                q->period_s);
+        sw_err_set(err, errlen,
+                   "period %d must be 1, 5, 10, 20, 30 or a multiple of 60",
+                   q->period_s);
         return SW_EINVAL;
     }
     if (q->start < 0 || q->end <= q->start) {
-        set_err(err, errlen, "time range %lld..%lld is empty or negative",
-                (long long)q->start, (long long)q->end);
+        sw_err_set(err, errlen, "time range %lld..%lld is empty or negative",
+                   (long long)q->start, (long long)q->end);
         return SW_EINVAL;
     }
     /* Count the periods the range touches, a partial one included, since
@@ -212,8 +197,9 @@ check_query(const struct sw_metric_query *q, char *err, size_t errlen)
     span = (long long)q->end - (long long)q->start;
     points = (span + q->period_s - 1) / q->period_s;
     if (points > SW_CW_MAX_DATAPOINTS) {
-        set_err(err, errlen, "%lld datapoints requested, more than %d per call",
-                points, SW_CW_MAX_DATAPOINTS);
+        sw_err_set(err, errlen,
+                   "%lld datapoints requested, more than %d per call", points,
+                   SW_CW_MAX_DATAPOINTS);
         return SW_EINVAL;
     }
     return 0;
@@ -254,7 +240,7 @@ sw_cw_gms_request(const struct sw_metric_query *q, struct sw_buf *body,
     if (err && errlen)
         err[0] = '\0';
     if (!q || !body) {
-        set_err(err, errlen, "no query");
+        sw_err_set(err, errlen, "no query");
         return SW_EINVAL;
     }
     r = check_query(q, err, errlen);
@@ -310,13 +296,13 @@ sw_cw_gms_request(const struct sw_metric_query *q, struct sw_buf *body,
             body->data[mark] = '\0';
         }
         if (r == SW_ETOOBIG)
-            set_err(err, errlen, "request body too large for its buffer");
+            sw_err_set(err, errlen, "request body too large for its buffer");
         goto out;
     }
     r = 0;
 out:
     if (r == SW_ENOMEM)
-        set_err(err, errlen, "out of memory");
+        sw_err_set(err, errlen, "out of memory");
     json_decref(dims);
     json_decref(stats);
     json_decref(o);
@@ -368,25 +354,26 @@ parse_point(const json_t *dp, size_t i, const char *stat,
     double t;
 
     if (!json_is_object(dp)) {
-        set_err(err, errlen, "datapoint %zu is %s, not an object", i,
-                type_name(dp));
+        sw_err_set(err, errlen, "datapoint %zu is %s, not an object", i,
+                   type_name(dp));
         return SW_EPARSE;
     }
     ts = json_object_get(dp, "Timestamp");
     if (!ts) {
-        set_err(err, errlen, "datapoint %zu has no 'Timestamp'", i);
+        sw_err_set(err, errlen, "datapoint %zu has no 'Timestamp'", i);
         return SW_EPARSE;
     }
     /* JSON 1.0 timestamps are epoch seconds, possibly fractional; a
      * period starts on a whole second, so the fraction is dropped. */
     if (get_number(ts, &t) < 0) {
-        set_err(err, errlen, "datapoint %zu: 'Timestamp' is %s, not a number",
-                i, type_name(ts));
+        sw_err_set(err, errlen,
+                   "datapoint %zu: 'Timestamp' is %s, not a number", i,
+                   type_name(ts));
         return SW_EPARSE;
     }
     if (t < 0 || t > CW_MAX_EPOCH) {
-        set_err(err, errlen, "datapoint %zu: 'Timestamp' %.17g is out of range",
-                i, t);
+        sw_err_set(err, errlen,
+                   "datapoint %zu: 'Timestamp' %.17g is out of range", i, t);
         return SW_EPARSE;
     }
     out->ts = (time_t)floor(t);
@@ -395,13 +382,14 @@ parse_point(const json_t *dp, size_t i, const char *stat,
     sc = json_object_get(dp, "SampleCount");
     if (sc) {
         if (get_number(sc, &out->sample_count) < 0) {
-            set_err(err, errlen,
-                    "datapoint %zu: 'SampleCount' is %s, not a number", i,
-                    type_name(sc));
+            sw_err_set(err, errlen,
+                       "datapoint %zu: 'SampleCount' is %s, not a number", i,
+                       type_name(sc));
             return SW_EPARSE;
         }
         if (out->sample_count < 0) {
-            set_err(err, errlen, "datapoint %zu: 'SampleCount' is negative", i);
+            sw_err_set(err, errlen, "datapoint %zu: 'SampleCount' is negative",
+                       i);
             return SW_EPARSE;
         }
     }
@@ -409,15 +397,15 @@ parse_point(const json_t *dp, size_t i, const char *stat,
     if (sw_stat_is_percentile(stat)) {
         ext = json_object_get(dp, "ExtendedStatistics");
         if (!ext) {
-            set_err(err, errlen, "datapoint %zu has no 'ExtendedStatistics'",
-                    i);
+            sw_err_set(err, errlen, "datapoint %zu has no 'ExtendedStatistics'",
+                       i);
             return SW_EPARSE;
         }
         if (!json_is_object(ext)) {
-            set_err(err, errlen,
-                    "datapoint %zu: 'ExtendedStatistics' is %s, not an "
-                    "object",
-                    i, type_name(ext));
+            sw_err_set(err, errlen,
+                       "datapoint %zu: 'ExtendedStatistics' is %s, not an "
+                       "object",
+                       i, type_name(ext));
             return SW_EPARSE;
         }
         v = json_object_get(ext, stat);
@@ -425,12 +413,12 @@ parse_point(const json_t *dp, size_t i, const char *stat,
         v = json_object_get(dp, stat);
     }
     if (!v) {
-        set_err(err, errlen, "datapoint %zu has no '%s'", i, stat);
+        sw_err_set(err, errlen, "datapoint %zu has no '%s'", i, stat);
         return SW_EPARSE;
     }
     if (get_number(v, &out->value) < 0) {
-        set_err(err, errlen, "datapoint %zu: '%s' is %s, not a number", i, stat,
-                type_name(v));
+        sw_err_set(err, errlen, "datapoint %zu: '%s' is %s, not a number", i,
+                   stat, type_name(v));
         return SW_EPARSE;
     }
     return 0;
@@ -452,8 +440,8 @@ sw_cw_gms_parse(const char *json, size_t len, const char *stat,
     if (err && errlen)
         err[0] = '\0';
     if (!sw_stat_is_valid(stat)) {
-        set_err(err, errlen, "statistic '%s' is not valid",
-                stat ? stat : "(none)");
+        sw_err_set(err, errlen, "statistic '%s' is not valid",
+                   stat ? stat : "(none)");
         return SW_EINVAL;
     }
     /* Duplicate keys are accepted (the last one wins, jansson's default):
@@ -461,12 +449,13 @@ sw_cw_gms_parse(const char *json, size_t len, const char *stat,
      * only turn a harmless oddity into missing data. */
     root = json_loadb(json ? json : "", json ? len : 0, 0, &jerr);
     if (!root) {
-        set_err(err, errlen, "reply is not JSON: %s at line %d column %d",
-                jerr.text, jerr.line, jerr.column);
+        sw_err_set(err, errlen, "reply is not JSON: %s at line %d column %d",
+                   jerr.text, jerr.line, jerr.column);
         goto out;
     }
     if (!json_is_object(root)) {
-        set_err(err, errlen, "reply is %s, not a JSON object", type_name(root));
+        sw_err_set(err, errlen, "reply is %s, not a JSON object",
+                   type_name(root));
         goto out;
     }
     dps = json_object_get(root, "Datapoints");
@@ -477,8 +466,8 @@ sw_cw_gms_parse(const char *json, size_t len, const char *stat,
         goto out;
     }
     if (!json_is_array(dps)) {
-        set_err(err, errlen, "'Datapoints' is %s, not an array",
-                type_name(dps));
+        sw_err_set(err, errlen, "'Datapoints' is %s, not an array",
+                   type_name(dps));
         goto out;
     }
     count = json_array_size(dps);
@@ -487,14 +476,14 @@ sw_cw_gms_parse(const char *json, size_t len, const char *stat,
         goto out;
     }
     if (count > CW_MAX_PARSE_POINTS) {
-        set_err(err, errlen, "reply has %zu datapoints, more than %d", count,
-                CW_MAX_PARSE_POINTS);
+        sw_err_set(err, errlen, "reply has %zu datapoints, more than %d", count,
+                   CW_MAX_PARSE_POINTS);
         goto out;
     }
     v = malloc(count * sizeof(*v));
     if (!v) {
         r = SW_ENOMEM;
-        set_err(err, errlen, "out of memory");
+        sw_err_set(err, errlen, "out of memory");
         goto out;
     }
     for (size_t i = 0; i < count; i++) {

@@ -26,22 +26,6 @@
 
 extern char **environ;
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    SW_PRINTF(3, 4);
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    /* A truncated reason is still a reason: no check needed. */
-    (void)vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* --- shlex.split ------------------------------------------------------ */
 
 struct words {
@@ -125,7 +109,7 @@ sw_credproc_split(const char *s, char ***argv, size_t *argc, char *err,
         in_word = 1;
         if (c == '\\') {
             if (i >= slen) {
-                seterr(err, errlen, "No escaped character");
+                sw_err_set(err, errlen, "No escaped character");
                 r = SW_EINVAL;
                 goto out;
             }
@@ -134,7 +118,7 @@ sw_credproc_split(const char *s, char ***argv, size_t *argc, char *err,
             while (i < slen && s[i] != '\'')
                 word[wlen++] = s[i++];
             if (i >= slen) {
-                seterr(err, errlen, "No closing quotation");
+                sw_err_set(err, errlen, "No closing quotation");
                 r = SW_EINVAL;
                 goto out;
             }
@@ -142,7 +126,7 @@ sw_credproc_split(const char *s, char ***argv, size_t *argc, char *err,
         } else if (c == '"') {
             for (;;) {
                 if (i >= slen) {
-                    seterr(err, errlen, "No closing quotation");
+                    sw_err_set(err, errlen, "No closing quotation");
                     r = SW_EINVAL;
                     goto out;
                 }
@@ -151,7 +135,7 @@ sw_credproc_split(const char *s, char ***argv, size_t *argc, char *err,
                     break;
                 if (c == '\\') {
                     if (i >= slen) {
-                        seterr(err, errlen, "No escaped character");
+                        sw_err_set(err, errlen, "No escaped character");
                         r = SW_EINVAL;
                         goto out;
                     }
@@ -186,7 +170,7 @@ sw_credproc_split(const char *s, char ***argv, size_t *argc, char *err,
     r = 0;
 out:
     if (r == SW_ENOMEM)
-        seterr(err, errlen, "out of memory");
+        sw_err_set(err, errlen, "out of memory");
     if (word) {
         /* The command line may carry a secret argument. */
         sw_memzero(word, slen + 1);
@@ -263,21 +247,21 @@ get_field(json_t *root, const char *key, int required, const char **out,
     if (!v || json_is_null(v)) {
         if (!required)
             return 0;
-        seterr(err, errlen,
-               "credential_process: missing required key in response: "
-               "'%s'",
-               key);
+        sw_err_set(err, errlen,
+                   "credential_process: missing required key in response: "
+                   "'%s'",
+                   key);
         return SW_EPARSE;
     }
     if (!json_is_string(v) || json_string_length(v) == 0) {
-        seterr(err, errlen,
-               "credential_process: '%s' must be a non-empty string", key);
+        sw_err_set(err, errlen,
+                   "credential_process: '%s' must be a non-empty string", key);
         return SW_EPARSE;
     }
     if (sw_str_has_ctl(json_string_value(v), json_string_length(v))) {
         /* These go into HTTP headers and the SigV4 string to sign. */
-        seterr(err, errlen,
-               "credential_process: '%s' contains control characters", key);
+        sw_err_set(err, errlen,
+                   "credential_process: '%s' contains control characters", key);
         return SW_EPARSE;
     }
     *out = json_string_value(v);
@@ -289,7 +273,7 @@ int
 sw_credproc_parse(const char *json, size_t len, struct sw_creds *out, char *err,
                   size_t errlen)
 {
-    struct sw_creds c = {NULL, {NULL, 0}, {NULL, 0}, 0, "process"};
+    time_t expiration = 0;
     json_error_t jerr;
     json_t *root;
     const char *akid, *secret, *token, *exp;
@@ -301,24 +285,24 @@ sw_credproc_parse(const char *json, size_t len, struct sw_creds *out, char *err,
     if (!root) {
         /* jerr.text can quote the input ("near '...'"), which may be a
          * secret: report the position only. */
-        seterr(err, errlen,
-               "credential_process: output is not valid JSON (line %d, "
-               "column %d)",
-               jerr.line, jerr.column);
+        sw_err_set(err, errlen,
+                   "credential_process: output is not valid JSON (line %d, "
+                   "column %d)",
+                   jerr.line, jerr.column);
         return SW_EPARSE;
     }
     if (!json_is_object(root)) {
-        seterr(err, errlen,
-               "credential_process: output is not a JSON "
-               "object");
+        sw_err_set(err, errlen,
+                   "credential_process: output is not a JSON "
+                   "object");
         goto out;
     }
     if (!version_is_one(json_object_get(root, "Version"))) {
         describe_version(json_object_get(root, "Version"), vbuf, sizeof(vbuf));
-        seterr(err, errlen,
-               "Unsupported version '%s' for credential process provider, "
-               "supported versions: 1",
-               vbuf);
+        sw_err_set(err, errlen,
+                   "Unsupported version '%s' for credential process provider, "
+                   "supported versions: 1",
+                   vbuf);
         goto out;
     }
     r = get_field(root, "AccessKeyId", 1, &akid, &akid_len, err, errlen);
@@ -334,30 +318,17 @@ sw_credproc_parse(const char *json, size_t len, struct sw_creds *out, char *err,
     r = get_field(root, "Expiration", 0, &exp, &exp_len, err, errlen);
     if (r < 0)
         goto out;
-    if (exp && sw_time_parse_rfc3339(exp, &c.expiration) < 0) {
-        seterr(err, errlen,
-               "credential_process: 'Expiration' is not an RFC 3339 time");
+    if (exp && sw_time_parse_rfc3339(exp, &expiration) < 0) {
+        sw_err_set(err, errlen,
+                   "credential_process: 'Expiration' is not an RFC 3339 time");
         r = SW_EPARSE;
         goto out;
     }
-    r = SW_ENOMEM;
-    c.akid = sw_strndup(akid, akid_len);
-    if (!c.akid)
-        goto out;
-    if (sw_secret_set(&c.secret, secret, secret_len) < 0)
-        goto out;
-    if (token && sw_secret_set(&c.token, token, token_len) < 0)
-        goto out;
-    sw_creds_release(out);
-    *out = c;
-    c.akid = NULL;
-    c.secret.s = NULL;
-    c.token.s = NULL;
-    r = 0;
+    r = sw_creds_set(out, akid, akid_len, secret, secret_len, token, token_len,
+                     expiration, "process");
 out:
     if (r == SW_ENOMEM)
-        seterr(err, errlen, "out of memory");
-    sw_creds_release(&c);
+        sw_err_set(err, errlen, "out of memory");
     if (json_is_object(root)) {
         wipe_json_string(json_object_get(root, "SecretAccessKey"));
         wipe_json_string(json_object_get(root, "SessionToken"));
@@ -445,7 +416,8 @@ spawn_child(struct child *ch, char **argv, char *err, size_t errlen)
 
     /* O_CLOEXEC: no other child started meanwhile inherits our ends. */
     if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
-        seterr(err, errlen, "credential_process: pipe: %s", strerror(errno));
+        sw_err_set(err, errlen, "credential_process: pipe: %s",
+                   strerror(errno));
         goto out;
     }
     rc = posix_spawn_file_actions_init(&fa);
@@ -494,8 +466,8 @@ spawn_child(struct child *ch, char **argv, char *err, size_t errlen)
     rc = posix_spawnp(&ch->pid, argv[0], &fa, &at, argv, environ);
     if (rc != 0) {
         ch->pid = -1;
-        seterr(err, errlen, "credential_process: cannot run '%s': %s", argv[0],
-               strerror(rc));
+        sw_err_set(err, errlen, "credential_process: cannot run '%s': %s",
+                   argv[0], strerror(rc));
         goto out;
     }
     ch->out_fd = outp[0];
@@ -504,8 +476,8 @@ spawn_child(struct child *ch, char **argv, char *err, size_t errlen)
     r = 0;
     goto out;
 spawn_err:
-    seterr(err, errlen, "credential_process: cannot set up '%s': %s", argv[0],
-           strerror(rc));
+    sw_err_set(err, errlen, "credential_process: cannot set up '%s': %s",
+               argv[0], strerror(rc));
 out:
     if (fa_ok)
         posix_spawn_file_actions_destroy(&fa);
@@ -551,8 +523,8 @@ collect(struct child *ch, sw_mono_ms deadline, const char *prog, char *err,
         if (pr < 0 && errno == EINTR)
             continue;
         if (pr < 0) {
-            seterr(err, errlen, "credential_process: poll: %s",
-                   strerror(errno));
+            sw_err_set(err, errlen, "credential_process: poll: %s",
+                       strerror(errno));
             goto kill;
         }
         for (nfds_t i = 0; i < nf; i++) {
@@ -567,10 +539,10 @@ collect(struct child *ch, sw_mono_ms deadline, const char *prog, char *err,
                 if (n > 0) {
                     ch->olen += (size_t)n;
                     if (ch->olen > SW_CREDPROC_MAX_STDOUT) {
-                        seterr(err, errlen,
-                               "credential_process '%s' wrote more than %d "
-                               "bytes",
-                               prog, SW_CREDPROC_MAX_STDOUT);
+                        sw_err_set(err, errlen,
+                                   "credential_process '%s' wrote more than %d "
+                                   "bytes",
+                                   prog, SW_CREDPROC_MAX_STDOUT);
                         goto kill;
                     }
                 } else if (n == 0 || n == -1) {
@@ -596,8 +568,8 @@ collect(struct child *ch, sw_mono_ms deadline, const char *prog, char *err,
         if (w == ch->pid)
             break;
         if (w < 0 && errno != EINTR) {
-            seterr(err, errlen, "credential_process: waitpid: %s",
-                   strerror(errno));
+            sw_err_set(err, errlen, "credential_process: waitpid: %s",
+                       strerror(errno));
             ch->pid = -1;
             return SW_EPROC;
         }
@@ -609,7 +581,7 @@ collect(struct child *ch, sw_mono_ms deadline, const char *prog, char *err,
     return 0;
 timeout:
     r = SW_ETIMEDOUT;
-    seterr(err, errlen, "credential_process '%s' timed out", prog);
+    sw_err_set(err, errlen, "credential_process '%s' timed out", prog);
 kill:
     kill_and_reap(ch->pid);
     ch->pid = -1;
@@ -636,20 +608,20 @@ sw_credproc_run(const char *cmdline, long timeout_ms, struct sw_creds *out,
         timeout_ms = SW_CREDPROC_TIMEOUT_MS;
     r = sw_credproc_split(cmdline, &argv, &argc, serr, sizeof(serr));
     if (r < 0) {
-        seterr(err, errlen,
-               "credential_process: cannot split command "
-               "line: %s",
-               serr);
+        sw_err_set(err, errlen,
+                   "credential_process: cannot split command "
+                   "line: %s",
+                   serr);
         goto out;
     }
     if (argc == 0) {
-        seterr(err, errlen, "credential_process: empty command line");
+        sw_err_set(err, errlen, "credential_process: empty command line");
         r = SW_EINVAL;
         goto out;
     }
     ch.obuf = malloc(SW_CREDPROC_MAX_STDOUT + 1);
     if (!ch.obuf) {
-        seterr(err, errlen, "out of memory");
+        sw_err_set(err, errlen, "out of memory");
         r = SW_ENOMEM;
         goto out;
     }
@@ -659,8 +631,9 @@ sw_credproc_run(const char *cmdline, long timeout_ms, struct sw_creds *out,
         goto out;
     r = collect(&ch, deadline, argv[0], err, errlen);
     if (r == SW_ETIMEDOUT)
-        seterr(err, errlen, "credential_process '%s' timed out after %ld ms",
-               argv[0], timeout_ms);
+        sw_err_set(err, errlen,
+                   "credential_process '%s' timed out after %ld ms", argv[0],
+                   timeout_ms);
     if (r < 0)
         goto out;
     sanitize_line(ch.ebuf, ch.elen);
@@ -678,8 +651,8 @@ sw_credproc_run(const char *cmdline, long timeout_ms, struct sw_creds *out,
                            WEXITSTATUS(ch.status) == 127 && !ch.ebuf[0]
                                ? " (not found?)"
                                : "");
-        seterr(err, errlen, "credential_process '%s' %s%s%s", argv[0], how,
-               ch.ebuf[0] ? ": " : "", ch.ebuf);
+        sw_err_set(err, errlen, "credential_process '%s' %s%s%s", argv[0], how,
+                   ch.ebuf[0] ? ": " : "", ch.ebuf);
         r = SW_EPROC;
         goto out;
     }

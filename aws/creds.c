@@ -40,21 +40,6 @@ struct sw_creds_provider {
     int have;
 };
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    SW_PRINTF(3, 4);
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    (void)vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 void
 sw_creds_release(struct sw_creds *c)
 {
@@ -84,6 +69,26 @@ sw_creds_copy(struct sw_creds *dst, const struct sw_creds *src)
     return 0;
 }
 
+int
+sw_creds_set(struct sw_creds *out, const char *akid, size_t akid_len,
+             const char *secret, size_t secret_len, const char *token,
+             size_t token_len, time_t expiration, const char *source)
+{
+    struct sw_creds c = {NULL, {NULL, 0}, {NULL, 0}, 0, NULL};
+
+    c.akid = sw_strndup(akid, akid_len);
+    if (!c.akid || sw_secret_set(&c.secret, secret, secret_len) < 0 ||
+        (token && sw_secret_set(&c.token, token, token_len) < 0)) {
+        sw_creds_release(&c);
+        return SW_ENOMEM;
+    }
+    c.expiration = expiration;
+    c.source = source;
+    sw_creds_release(out);
+    *out = c;
+    return 0;
+}
+
 /* make_creds - OUT = the given keys.  Values with control characters are
  * refused: they end up in HTTP headers.  WHAT names their origin. */
 static int
@@ -91,24 +96,17 @@ make_creds(const char *akid, const char *secret, const char *token,
            time_t expiration, const char *source, const char *what,
            struct sw_creds *out, char *err, size_t errlen)
 {
-    struct sw_creds c = {NULL, {NULL, 0}, {NULL, 0}, 0, NULL};
-
     if (sw_str_has_ctl(akid, strlen(akid)) ||
         sw_str_has_ctl(secret, strlen(secret)) ||
         (token && sw_str_has_ctl(token, strlen(token)))) {
-        seterr(err, errlen, "%s: keys contain control characters", what);
+        sw_err_set(err, errlen, "%s: keys contain control characters", what);
         return SW_EINVAL;
     }
-    c.akid = sw_strdup(akid);
-    if (!c.akid || sw_secret_set(&c.secret, secret, strlen(secret)) < 0 ||
-        (token && sw_secret_set(&c.token, token, strlen(token)) < 0)) {
-        sw_creds_release(&c);
-        seterr(err, errlen, "out of memory");
+    if (sw_creds_set(out, akid, strlen(akid), secret, strlen(secret), token,
+                     token ? strlen(token) : 0, expiration, source) < 0) {
+        sw_err_set(err, errlen, "out of memory");
         return SW_ENOMEM;
     }
-    c.expiration = expiration;
-    c.source = source;
-    *out = c;
     return 0;
 }
 
@@ -134,9 +132,9 @@ env_creds(struct sw_creds *out, int *found, char *err, size_t errlen)
     if (!akid && !secret)
         return 0;
     if (!akid || !secret) {
-        seterr(err, errlen, "%s is set but %s is not",
-               akid ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
-               akid ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
+        sw_err_set(err, errlen, "%s is set but %s is not",
+                   akid ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
+                   akid ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
         return SW_ECREDS;
     }
     token = env_nonempty("AWS_SESSION_TOKEN");
@@ -144,8 +142,8 @@ env_creds(struct sw_creds *out, int *found, char *err, size_t errlen)
         token = env_nonempty("AWS_SECURITY_TOKEN");
     exp = env_nonempty("AWS_CREDENTIAL_EXPIRATION");
     if (exp && sw_time_parse_rfc3339(exp, &expiration) < 0) {
-        seterr(err, errlen,
-               "AWS_CREDENTIAL_EXPIRATION is not an RFC 3339 time");
+        sw_err_set(err, errlen,
+                   "AWS_CREDENTIAL_EXPIRATION is not an RFC 3339 time");
         return SW_EPARSE;
     }
     *found = 1;
@@ -170,10 +168,10 @@ profile_static(const struct sw_profile *prof, enum sw_profile_origin origin,
         sw_profile_origin(prof, "aws_access_key_id") != origin)
         return 0;
     if (!secret || !*secret) {
-        seterr(err, errlen,
-               "profile '%s': aws_access_key_id is set but "
-               "aws_secret_access_key is not",
-               sw_profile_name(prof));
+        sw_err_set(err, errlen,
+                   "profile '%s': aws_access_key_id is set but "
+                   "aws_secret_access_key is not",
+                   sw_profile_name(prof));
         return SW_ECREDS;
     }
     /* The credentials file's legacy boto2 name for the token. */
@@ -223,8 +221,8 @@ profile_chain(const struct sw_profile *prof, struct sw_creds *out, int *found,
         *found = 1;
         r = sw_credproc_run(proc, 0, out, perr, sizeof(perr));
         if (r < 0)
-            seterr(err, errlen, "profile '%s': %s", sw_profile_name(prof),
-                   perr);
+            sw_err_set(err, errlen, "profile '%s': %s", sw_profile_name(prof),
+                       perr);
         return r;
     }
     return profile_static(prof, SW_PROFILE_CONFIG, out, found, err, errlen);
@@ -238,11 +236,11 @@ load_profile(const char *name, struct sw_profile **prof, char *err,
     int r = sw_profile_load(name, prof, perr, sizeof(perr));
 
     if (r == SW_ENOENT) {
-        seterr(err, errlen, "%s", perr);
+        sw_err_set(err, errlen, "%s", perr);
         return SW_ECREDS;
     }
     if (r < 0)
-        seterr(err, errlen, "%s", perr);
+        sw_err_set(err, errlen, "%s", perr);
     return r;
 }
 
@@ -300,54 +298,56 @@ role_source(struct sw_creds_provider *p, const struct sw_profile *prof,
     if (cs && !*cs)
         cs = NULL;
     if (src && cs) {
-        seterr(err, errlen,
-               "profile '%s': source_profile and credential_source are "
-               "mutually exclusive",
-               pname);
+        sw_err_set(err, errlen,
+                   "profile '%s': source_profile and credential_source are "
+                   "mutually exclusive",
+                   pname);
         return SW_EINVAL;
     }
     if (!src && !cs) {
-        seterr(err, errlen,
-               "profile '%s': role_arn needs source_profile or "
-               "credential_source",
-               pname);
+        sw_err_set(err, errlen,
+                   "profile '%s': role_arn needs source_profile or "
+                   "credential_source",
+                   pname);
         return SW_EINVAL;
     }
     if (cs) {
         if (!strcmp(cs, "Environment")) {
             r = env_creds(out, &found, serr, sizeof(serr));
             if (r == 0 && !found) {
-                seterr(err, errlen,
-                       "profile '%s': credential_source Environment but "
-                       "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are not set",
-                       pname);
+                sw_err_set(
+                    err, errlen,
+                    "profile '%s': credential_source Environment but "
+                    "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are not set",
+                    pname);
                 return SW_ECREDS;
             }
         } else if (!strcmp(cs, "Ec2InstanceMetadata")) {
             if (sw_imds_disabled()) {
-                seterr(err, errlen,
-                       "profile '%s': credential_source Ec2InstanceMetadata "
-                       "but AWS_EC2_METADATA_DISABLED is true",
-                       pname);
+                sw_err_set(
+                    err, errlen,
+                    "profile '%s': credential_source Ec2InstanceMetadata "
+                    "but AWS_EC2_METADATA_DISABLED is true",
+                    pname);
                 return SW_ECREDS;
             }
             r = sw_imds_fetch(out, serr, sizeof(serr));
         } else if (!strcmp(cs, "EcsContainer")) {
-            seterr(err, errlen,
-                   "profile '%s': credential_source EcsContainer is not "
-                   "supported",
-                   pname);
+            sw_err_set(err, errlen,
+                       "profile '%s': credential_source EcsContainer is not "
+                       "supported",
+                       pname);
             return SW_EINVAL;
         } else {
-            seterr(err, errlen,
-                   "profile '%s': invalid credential_source '%s' (expected "
-                   "Environment, Ec2InstanceMetadata or EcsContainer)",
-                   pname, cs);
+            sw_err_set(err, errlen,
+                       "profile '%s': invalid credential_source '%s' (expected "
+                       "Environment, Ec2InstanceMetadata or EcsContainer)",
+                       pname, cs);
             return SW_EINVAL;
         }
         if (r < 0)
-            seterr(err, errlen, "profile '%s': credential_source %s: %s", pname,
-                   cs, serr);
+            sw_err_set(err, errlen, "profile '%s': credential_source %s: %s",
+                       pname, cs, serr);
         return r;
     }
 
@@ -359,29 +359,30 @@ role_source(struct sw_creds_provider *p, const struct sw_profile *prof,
             return r;
         }
         visited_path(v, src, path, sizeof(path));
-        seterr(err, errlen, "profile '%s': source_profile loop: %s", pname,
-               path);
+        sw_err_set(err, errlen, "profile '%s': source_profile loop: %s", pname,
+                   path);
         return SW_EINVAL;
     }
     r = load_profile(src, &sp, serr, sizeof(serr));
     if (r < 0) {
-        seterr(err, errlen, "profile '%s': source_profile: %s", pname, serr);
+        sw_err_set(err, errlen, "profile '%s': source_profile: %s", pname,
+                   serr);
         goto out;
     }
     if (has_static(sp) || !has_role(sp)) {
         r = profile_chain(sp, out, &found, err, errlen);
         if (r == 0 && !found) {
-            seterr(err, errlen,
-                   "profile '%s': source profile '%s' has no credentials",
-                   pname, src);
+            sw_err_set(err, errlen,
+                       "profile '%s': source profile '%s' has no credentials",
+                       pname, src);
             r = SW_ECREDS;
         }
         goto out;
     }
     if (v->n >= MAX_ROLE_DEPTH) {
         visited_path(v, src, path, sizeof(path));
-        seterr(err, errlen, "profile '%s': more than %d chained roles: %s",
-               pname, MAX_ROLE_DEPTH, path);
+        sw_err_set(err, errlen, "profile '%s': more than %d chained roles: %s",
+                   pname, MAX_ROLE_DEPTH, path);
         r = SW_EINVAL;
         goto out;
     }
@@ -410,19 +411,19 @@ assume_role(struct sw_creds_provider *p, const struct sw_profile *prof,
 
     if (mfa && *mfa) {
         /* botocore prompts for the code; a daemon cannot. */
-        seterr(err, errlen,
-               "profile '%s': mfa_serial is not supported (no terminal to "
-               "ask for a code)",
-               pname);
+        sw_err_set(err, errlen,
+                   "profile '%s': mfa_serial is not supported (no terminal to "
+                   "ask for a code)",
+                   pname);
         return SW_EINVAL;
     }
     if (dur && *dur &&
         sw_parse_long(dur, SW_STS_MIN_DURATION_S, SW_STS_MAX_DURATION_S,
                       &duration) < 0) {
-        seterr(err, errlen,
-               "profile '%s': duration_seconds must be an integer in "
-               "%d-%d",
-               pname, SW_STS_MIN_DURATION_S, SW_STS_MAX_DURATION_S);
+        sw_err_set(err, errlen,
+                   "profile '%s': duration_seconds must be an integer in "
+                   "%d-%d",
+                   pname, SW_STS_MIN_DURATION_S, SW_STS_MAX_DURATION_S);
         return SW_EINVAL;
     }
     if (ext && !*ext)
@@ -437,7 +438,7 @@ assume_role(struct sw_creds_provider *p, const struct sw_profile *prof,
     r = sw_sts_assume_role(p->aws, &src, arn, session, ext, (int)duration, out,
                            serr, sizeof(serr));
     if (r < 0) {
-        seterr(err, errlen, "profile '%s': %s", pname, serr);
+        sw_err_set(err, errlen, "profile '%s': %s", pname, serr);
         goto out;
     }
     sw_log_debug("creds: assumed role '%s' for profile '%s' with "
@@ -485,15 +486,16 @@ resolve(struct sw_creds_provider *p, struct sw_creds *out, char *err,
             goto out;
         if (r == SW_EINVAL || r == SW_ENOMEM) {
             /* A bad endpoint setting is a config error, not absence. */
-            seterr(err, errlen, "%s", why);
+            sw_err_set(err, errlen, "%s", why);
             goto out;
         }
         inote = why;
     }
-    seterr(err, errlen,
-           "no AWS credentials found: tried environment, profile '%s' (%s), "
-           "instance metadata (%s)",
-           sw_profile_name(prof), pnote, inote);
+    sw_err_set(
+        err, errlen,
+        "no AWS credentials found: tried environment, profile '%s' (%s), "
+        "instance metadata (%s)",
+        sw_profile_name(prof), pnote, inote);
     r = SW_ECREDS;
 out:
     sw_profile_free(prof);
@@ -561,10 +563,10 @@ sw_creds_get(struct sw_creds_provider *p, time_t now,
     why[0] = '\0';
     r = resolve(p, &fresh, why, sizeof(why));
     if (r == 0 && fresh.expiration && fresh.expiration <= now) {
-        seterr(why, sizeof(why),
-               "credentials from '%s' were refreshed but are already "
-               "expired",
-               fresh.source);
+        sw_err_set(why, sizeof(why),
+                   "credentials from '%s' were refreshed but are already "
+                   "expired",
+                   fresh.source);
         r = SW_EAUTH;
     }
     if (r < 0) {
@@ -576,7 +578,7 @@ sw_creds_get(struct sw_creds_provider *p, time_t now,
                         left, why);
             goto cached;
         }
-        seterr(err, errlen, "%s", why);
+        sw_err_set(err, errlen, "%s", why);
         goto out;
     }
     if (fresh.expiration && fresh.expiration - now < MANDATORY_S)

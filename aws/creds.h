@@ -37,6 +37,12 @@ struct sw_creds {
 
 /* sw_creds_release - wipe and free the contents; NULL ok. */
 void sw_creds_release(struct sw_creds *c);
+/* sw_creds_set - OUT = copies of the given keys (TOKEN may be NULL),
+ * EXPIRATION and SOURCE (static).  OUT's previous contents are released
+ * only on success.  Returns 0 or SW_ENOMEM (OUT unchanged). */
+int sw_creds_set(struct sw_creds *out, const char *akid, size_t akid_len,
+                 const char *secret, size_t secret_len, const char *token,
+                 size_t token_len, time_t expiration, const char *source);
 /* sw_creds_copy - deep copy into DST, which is overwritten without being
  * released (release it first if it holds credentials).
  * Returns 0 or SW_ENOMEM (DST untouched). */

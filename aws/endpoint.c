@@ -250,13 +250,6 @@ sw_endpoint_default(enum sw_aws_service svc, const char *region, char *out,
     return 0;
 }
 
-static void
-set_err(char *err, size_t errlen, const char *msg)
-{
-    if (err && errlen)
-        sw_strlcpy(err, msg, errlen);
-}
-
 static int
 host_char(char c)
 {
@@ -272,18 +265,18 @@ parse_url(const char *url, struct sw_url_parts *p, char *err, size_t errlen)
 
     memset(p, 0, sizeof(*p));
     if (!url || !*url) {
-        set_err(err, errlen, "empty URL");
+        sw_err_set(err, errlen, "empty URL");
         return SW_EINVAL;
     }
     for (s = url; *s; s++) {
         unsigned char c = (unsigned char)*s;
         if (c <= 0x20 || c >= 0x7f) {
-            set_err(err, errlen,
-                    "URL holds a space, control or non-ASCII character");
+            sw_err_set(err, errlen,
+                       "URL holds a space, control or non-ASCII character");
             return SW_EINVAL;
         }
         if (c == '?' || c == '#') {
-            set_err(err, errlen, "URL may not have a query or fragment");
+            sw_err_set(err, errlen, "URL may not have a query or fragment");
             return SW_EINVAL;
         }
     }
@@ -293,33 +286,33 @@ parse_url(const char *url, struct sw_url_parts *p, char *err, size_t errlen)
     } else if (strncasecmp(url, "http://", 7) == 0) {
         s = url + 7;
     } else {
-        set_err(err, errlen, "URL scheme must be http:// or https://");
+        sw_err_set(err, errlen, "URL scheme must be http:// or https://");
         return SW_EINVAL;
     }
     auth_end = strchr(s, '/');
     if (!auth_end)
         auth_end = s + strlen(s);
     if (memchr(s, '@', (size_t)(auth_end - s))) {
-        set_err(err, errlen, "URL may not hold user info ('user@')");
+        sw_err_set(err, errlen, "URL may not hold user info ('user@')");
         return SW_EINVAL;
     }
     if (*s == '[') {
         h = s + 1;
         h_end = memchr(h, ']', (size_t)(auth_end - h));
         if (!h_end || h_end == h) {
-            set_err(err, errlen, "bad IPv6 address in URL");
+            sw_err_set(err, errlen, "bad IPv6 address in URL");
             return SW_EINVAL;
         }
         for (const char *q = h; q < h_end; q++) {
             if (!isxdigit((unsigned char)*q) && *q != ':' && *q != '.') {
-                set_err(err, errlen, "bad IPv6 address in URL");
+                sw_err_set(err, errlen, "bad IPv6 address in URL");
                 return SW_EINVAL;
             }
         }
         p->ipv6 = 1;
         if (h_end + 1 < auth_end) {
             if (h_end[1] != ':') {
-                set_err(err, errlen, "junk after IPv6 address in URL");
+                sw_err_set(err, errlen, "junk after IPv6 address in URL");
                 return SW_EINVAL;
             }
             port = h_end + 2;
@@ -328,7 +321,7 @@ parse_url(const char *url, struct sw_url_parts *p, char *err, size_t errlen)
         h = s;
         for (h_end = h; h_end < auth_end && *h_end != ':'; h_end++) {
             if (!host_char(*h_end)) {
-                set_err(err, errlen, "bad character in URL host");
+                sw_err_set(err, errlen, "bad character in URL host");
                 return SW_EINVAL;
             }
         }
@@ -337,11 +330,11 @@ parse_url(const char *url, struct sw_url_parts *p, char *err, size_t errlen)
     }
     n = (size_t)(h_end - h);
     if (n == 0) {
-        set_err(err, errlen, "URL has no host");
+        sw_err_set(err, errlen, "URL has no host");
         return SW_EINVAL;
     }
     if (n >= sizeof(p->host)) {
-        set_err(err, errlen, "URL host too long");
+        sw_err_set(err, errlen, "URL host too long");
         return SW_ETOOBIG;
     }
     memcpy(p->host, h, n);
@@ -352,14 +345,14 @@ parse_url(const char *url, struct sw_url_parts *p, char *err, size_t errlen)
         long v;
 
         if (pn == 0 || pn >= sizeof(pbuf)) {
-            set_err(err, errlen, "bad port in URL");
+            sw_err_set(err, errlen, "bad port in URL");
             return SW_EINVAL;
         }
         memcpy(pbuf, port, pn);
         pbuf[pn] = '\0';
         if (sw_parse_long(pbuf, 1, 65535, &v) < 0 ||
             !isdigit((unsigned char)pbuf[0])) {
-            set_err(err, errlen, "bad port in URL (1-65535)");
+            sw_err_set(err, errlen, "bad port in URL (1-65535)");
             return SW_EINVAL;
         }
         p->port = v;
@@ -370,7 +363,7 @@ parse_url(const char *url, struct sw_url_parts *p, char *err, size_t errlen)
     if (plen > 0 && auth_end[plen - 1] == '/')
         plen--;
     if (plen >= sizeof(p->path)) {
-        set_err(err, errlen, "URL path too long");
+        sw_err_set(err, errlen, "URL path too long");
         return SW_ETOOBIG;
     }
     memcpy(p->path, auth_end, plen);
@@ -420,13 +413,13 @@ sw_endpoint_check_url(const char *url, char *out, size_t outlen, char *err,
     if (n > 0 && rest[n - 1] == '/')
         n--;
     if (n >= outlen) {
-        set_err(err, errlen, "URL too long");
+        sw_err_set(err, errlen, "URL too long");
         return SW_ETOOBIG;
     }
     w = snprintf(out, outlen, "%s://%.*s", p.https ? "https" : "http", (int)n,
                  rest);
     if (w < 0 || (size_t)w >= outlen) {
-        set_err(err, errlen, "URL too long");
+        sw_err_set(err, errlen, "URL too long");
         return SW_ETOOBIG;
     }
     return 0;
@@ -490,7 +483,7 @@ sw_endpoint_resolve(enum sw_aws_service svc, const char *region,
     if (origin)
         *origin = NULL;
     if (!s) {
-        set_err(err, errlen, "unknown service");
+        sw_err_set(err, errlen, "unknown service");
         return SW_EINVAL;
     }
     if (!sw_region_valid(region)) {
@@ -522,7 +515,7 @@ sw_endpoint_resolve(enum sw_aws_service svc, const char *region,
     if (!cand) {
         r = sw_endpoint_default(svc, region, url, urllen);
         if (r < 0) {
-            set_err(err, errlen, "default endpoint URL too long");
+            sw_err_set(err, errlen, "default endpoint URL too long");
             return r;
         }
     } else {

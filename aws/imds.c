@@ -21,21 +21,6 @@
 #define TOKEN_PATH "/latest/api/token"
 #define CREDS_PATH "/latest/meta-data/iam/security-credentials/"
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    SW_PRINTF(3, 4);
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    (void)vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static int
 env_true(const char *name)
 {
@@ -63,9 +48,9 @@ sw_imds_endpoint(char *buf, size_t size, char *err, size_t errlen)
         else if (!strcasecmp(mode, "IPv6"))
             e = SW_IMDS_ENDPOINT_V6;
         else {
-            seterr(err, errlen,
-                   "imds: AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE must be "
-                   "IPv4 or IPv6");
+            sw_err_set(err, errlen,
+                       "imds: AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE must be "
+                       "IPv4 or IPv6");
             return SW_EINVAL;
         }
     }
@@ -80,15 +65,15 @@ sw_imds_endpoint(char *buf, size_t size, char *err, size_t errlen)
     while (n > host && e[n - 1] == '/')
         n--;
     if (!host || n == host || sw_str_has_ctl(e, n) || memchr(e, ' ', n)) {
-        seterr(err, errlen,
-               "imds: AWS_EC2_METADATA_SERVICE_ENDPOINT must be an http:// "
-               "or https:// URL");
+        sw_err_set(err, errlen,
+                   "imds: AWS_EC2_METADATA_SERVICE_ENDPOINT must be an http:// "
+                   "or https:// URL");
         return SW_EINVAL;
     }
     if (n >= size) {
-        seterr(err, errlen,
-               "imds: AWS_EC2_METADATA_SERVICE_ENDPOINT is too "
-               "long");
+        sw_err_set(err, errlen,
+                   "imds: AWS_EC2_METADATA_SERVICE_ENDPOINT is too "
+                   "long");
         return SW_EINVAL;
     }
     memcpy(buf, e, n);
@@ -104,8 +89,8 @@ get_string(json_t *root, const char *key, const char **out, size_t *len,
 
     if (!json_is_string(v) || json_string_length(v) == 0 ||
         sw_str_has_ctl(json_string_value(v), json_string_length(v))) {
-        seterr(err, errlen,
-               "imds: credentials document: '%s' missing or invalid", key);
+        sw_err_set(err, errlen,
+                   "imds: credentials document: '%s' missing or invalid", key);
         return SW_EPARSE;
     }
     *out = json_string_value(v);
@@ -117,7 +102,7 @@ int
 sw_imds_parse(const char *json, size_t len, struct sw_creds *out, char *err,
               size_t errlen)
 {
-    struct sw_creds c = {NULL, {NULL, 0}, {NULL, 0}, 0, "imds"};
+    time_t expiration = 0;
     json_error_t jerr;
     json_t *root;
     const char *code, *akid, *secret, *token, *exp;
@@ -127,14 +112,14 @@ sw_imds_parse(const char *json, size_t len, struct sw_creds *out, char *err,
     root = json_loadb(json, len, 0, &jerr);
     if (!root) {
         /* jansson's text may quote the input: position only. */
-        seterr(err, errlen,
-               "imds: credentials document is not valid JSON (line %d, "
-               "column %d)",
-               jerr.line, jerr.column);
+        sw_err_set(err, errlen,
+                   "imds: credentials document is not valid JSON (line %d, "
+                   "column %d)",
+                   jerr.line, jerr.column);
         return SW_EPARSE;
     }
     if (!json_is_object(root)) {
-        seterr(err, errlen, "imds: credentials document is not an object");
+        sw_err_set(err, errlen, "imds: credentials document is not an object");
         goto out;
     }
     r = get_string(root, "Code", &code, &code_len, err, errlen);
@@ -144,8 +129,8 @@ sw_imds_parse(const char *json, size_t len, struct sw_creds *out, char *err,
         char shown[64];
 
         sw_strlcpy(shown, code, sizeof(shown));
-        seterr(err, errlen, "imds: credentials Code is '%s', not 'Success'",
-               shown);
+        sw_err_set(err, errlen, "imds: credentials Code is '%s', not 'Success'",
+                   shown);
         r = SW_EPARSE;
         goto out;
     }
@@ -159,27 +144,17 @@ sw_imds_parse(const char *json, size_t len, struct sw_creds *out, char *err,
         r = get_string(root, "Expiration", &exp, &exp_len, err, errlen);
     if (r < 0)
         goto out;
-    if (sw_time_parse_rfc3339(exp, &c.expiration) < 0) {
-        seterr(err, errlen,
-               "imds: credentials Expiration is not an RFC 3339 time");
+    if (sw_time_parse_rfc3339(exp, &expiration) < 0) {
+        sw_err_set(err, errlen,
+                   "imds: credentials Expiration is not an RFC 3339 time");
         r = SW_EPARSE;
         goto out;
     }
-    r = SW_ENOMEM;
-    c.akid = sw_strndup(akid, akid_len);
-    if (!c.akid || sw_secret_set(&c.secret, secret, secret_len) < 0 ||
-        sw_secret_set(&c.token, token, token_len) < 0) {
-        seterr(err, errlen, "out of memory");
-        goto out;
-    }
-    sw_creds_release(out);
-    *out = c;
-    c.akid = NULL;
-    c.secret.s = NULL;
-    c.token.s = NULL;
-    r = 0;
+    r = sw_creds_set(out, akid, akid_len, secret, secret_len, token, token_len,
+                     expiration, "imds");
+    if (r < 0)
+        sw_err_set(err, errlen, "out of memory");
 out:
-    sw_creds_release(&c);
     if (json_is_object(root)) {
         json_t *v = json_object_get(root, "SecretAccessKey");
 
@@ -253,7 +228,7 @@ sw_imds_fetch(struct sw_creds *out, char *err, size_t errlen)
     o.max_body = SW_IMDS_MAX_BODY;
     r = sw_http_new(&o, &h);
     if (r < 0) {
-        seterr(err, errlen, "imds: %s", sw_strerror(r));
+        sw_err_set(err, errlen, "imds: %s", sw_strerror(r));
         goto out;
     }
 
@@ -261,8 +236,8 @@ sw_imds_fetch(struct sw_creds *out, char *err, size_t errlen)
     r = request(h, "PUT", url, "x-aws-ec2-metadata-token-ttl-seconds", "21600",
                 &resp);
     if (r < 0) {
-        seterr(err, errlen, "imds: no reply from %s: %s", base,
-               resp.error[0] ? resp.error : sw_strerror(r));
+        sw_err_set(err, errlen, "imds: no reply from %s: %s", base,
+                   resp.error[0] ? resp.error : sw_strerror(r));
         goto out;
     }
     if (resp.status == 200) {
@@ -271,13 +246,13 @@ sw_imds_fetch(struct sw_creds *out, char *err, size_t errlen)
         while (n && (b[n - 1] == '\n' || b[n - 1] == '\r' || b[n - 1] == ' '))
             n--;
         if (!n || sw_str_has_ctl(b, n)) {
-            seterr(err, errlen, "imds: empty or invalid session token");
+            sw_err_set(err, errlen, "imds: empty or invalid session token");
             r = SW_EPARSE;
             goto out;
         }
         r = sw_secret_set(&token, b, n);
         if (r < 0) {
-            seterr(err, errlen, "out of memory");
+            sw_err_set(err, errlen, "out of memory");
             goto out;
         }
         hname = "x-aws-ec2-metadata-token";
@@ -288,7 +263,8 @@ sw_imds_fetch(struct sw_creds *out, char *err, size_t errlen)
         sw_log_debug("imds: token request got HTTP %ld, trying IMDSv1",
                      resp.status);
     } else {
-        seterr(err, errlen, "imds: token request got HTTP %ld", resp.status);
+        sw_err_set(err, errlen, "imds: token request got HTTP %ld",
+                   resp.status);
         r = SW_EAWS;
         goto out;
     }
@@ -296,18 +272,18 @@ sw_imds_fetch(struct sw_creds *out, char *err, size_t errlen)
     (void)snprintf(url, sizeof(url), "%s" CREDS_PATH, base);
     r = request(h, "GET", url, hname, token.s, &resp);
     if (r < 0) {
-        seterr(err, errlen, "imds: role list request failed: %s",
-               resp.error[0] ? resp.error : sw_strerror(r));
+        sw_err_set(err, errlen, "imds: role list request failed: %s",
+                   resp.error[0] ? resp.error : sw_strerror(r));
         goto out;
     }
     if (resp.status == 404) {
-        seterr(err, errlen, "imds: no IAM role attached to this instance");
+        sw_err_set(err, errlen, "imds: no IAM role attached to this instance");
         r = SW_ENOENT;
         goto out;
     }
     if (resp.status != 200) {
-        seterr(err, errlen, "imds: role list request got HTTP %ld",
-               resp.status);
+        sw_err_set(err, errlen, "imds: role list request got HTTP %ld",
+                   resp.status);
         r = SW_EAWS;
         goto out;
     }
@@ -317,12 +293,12 @@ sw_imds_fetch(struct sw_creds *out, char *err, size_t errlen)
     while (n && (b[n - 1] == ' ' || b[n - 1] == '\t'))
         n--;
     if (n == 0) {
-        seterr(err, errlen, "imds: no IAM role attached to this instance");
+        sw_err_set(err, errlen, "imds: no IAM role attached to this instance");
         r = SW_ENOENT;
         goto out;
     }
     if (!role_name_ok(b, n)) {
-        seterr(err, errlen, "imds: invalid role name in metadata");
+        sw_err_set(err, errlen, "imds: invalid role name in metadata");
         r = SW_EPARSE;
         goto out;
     }
@@ -331,22 +307,22 @@ sw_imds_fetch(struct sw_creds *out, char *err, size_t errlen)
 
     r = snprintf(url, sizeof(url), "%s" CREDS_PATH "%s", base, role);
     if (r < 0 || (size_t)r >= sizeof(url)) {
-        seterr(err, errlen, "imds: URL too long");
+        sw_err_set(err, errlen, "imds: URL too long");
         r = SW_EINVAL;
         goto out;
     }
     r = request(h, "GET", url, hname, token.s, &resp);
     if (r < 0) {
-        seterr(err, errlen,
-               "imds: credentials request for role '%s' "
-               "failed: %s",
-               role, resp.error[0] ? resp.error : sw_strerror(r));
+        sw_err_set(err, errlen,
+                   "imds: credentials request for role '%s' "
+                   "failed: %s",
+                   role, resp.error[0] ? resp.error : sw_strerror(r));
         goto out;
     }
     if (resp.status != 200) {
-        seterr(err, errlen,
-               "imds: credentials request for role '%s' got HTTP %ld", role,
-               resp.status);
+        sw_err_set(err, errlen,
+                   "imds: credentials request for role '%s' got HTTP %ld", role,
+                   resp.status);
         r = resp.status == 404 ? SW_ENOENT : SW_EAWS;
         goto out;
     }

@@ -80,21 +80,6 @@ struct sw_profile {
     struct kvlist svc; /* its "[services x]" section, if any */
 };
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    SW_PRINTF(3, 4);
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    (void)vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* Python's str.isspace() for the ASCII range, as configparser strips. */
 static int
 is_blank(char c)
@@ -365,7 +350,7 @@ ini_parse(const char *text, size_t len, const char *fname, struct ini *ini,
         pos += ll + (nl ? 1 : 0);
         line++;
         if (memchr(ls, '\0', ll)) {
-            seterr(err, errlen, "%s:%d: NUL byte in line", fname, line);
+            sw_err_set(err, errlen, "%s:%d: NUL byte in line", fname, line);
             return SW_EPARSE;
         }
         while (ind < ll && is_blank(ls[ind]))
@@ -396,15 +381,15 @@ ini_parse(const char *text, size_t len, const char *fname, struct ini *ini,
             } else {
                 mode = OPT_NESTED;
                 if (split_kv(c, cl, "=", &klen, &val, &vlen) < 0 || klen == 0) {
-                    seterr(err, errlen,
-                           "%s:%d: expected 'key = value' in the block "
-                           "under '%s'",
-                           fname, line, kv->key);
+                    sw_err_set(err, errlen,
+                               "%s:%d: expected 'key = value' in the block "
+                               "under '%s'",
+                               fname, line, kv->key);
                     return SW_EPARSE;
                 }
                 key = lower_key(c, klen, kbuf, sizeof(kbuf));
                 if (!key) {
-                    seterr(err, errlen, "%s:%d: key too long", fname, line);
+                    sw_err_set(err, errlen, "%s:%d: key too long", fname, line);
                     return SW_EPARSE;
                 }
                 r = kvlist_set(&kv->sub, key, klen, val, vlen, 0, &idx);
@@ -421,12 +406,13 @@ ini_parse(const char *text, size_t len, const char *fname, struct ini *ini,
             const char *rb = memrchr(c, ']', cl);
 
             if (!rb) {
-                seterr(err, errlen, "%s:%d: section header without ']'", fname,
-                       line);
+                sw_err_set(err, errlen, "%s:%d: section header without ']'",
+                           fname, line);
                 return SW_EPARSE;
             }
             if (rb == c + 1) {
-                seterr(err, errlen, "%s:%d: empty section name", fname, line);
+                sw_err_set(err, errlen, "%s:%d: empty section name", fname,
+                           line);
                 return SW_EPARSE;
             }
             /* As configparser: text after the last ']' is ignored. */
@@ -436,22 +422,23 @@ ini_parse(const char *text, size_t len, const char *fname, struct ini *ini,
             continue;
         }
         if (ini->n == 0) {
-            seterr(err, errlen, "%s:%d: line outside any [section]", fname,
-                   line);
+            sw_err_set(err, errlen, "%s:%d: line outside any [section]", fname,
+                       line);
             return SW_EPARSE;
         }
         if (split_kv(c, cl, "=:", &klen, &val, &vlen) < 0) {
-            seterr(err, errlen, "%s:%d: expected 'key = value'", fname, line);
+            sw_err_set(err, errlen, "%s:%d: expected 'key = value'", fname,
+                       line);
             return SW_EPARSE;
         }
         if (klen == 0) {
-            seterr(err, errlen, "%s:%d: missing key before '%c'", fname, line,
-                   c[0]);
+            sw_err_set(err, errlen, "%s:%d: missing key before '%c'", fname,
+                       line, c[0]);
             return SW_EPARSE;
         }
         key = lower_key(c, klen, kbuf, sizeof(kbuf));
         if (!key) {
-            seterr(err, errlen, "%s:%d: key too long", fname, line);
+            sw_err_set(err, errlen, "%s:%d: key too long", fname, line);
             return SW_EPARSE;
         }
         sec = &ini->s[ini->n - 1];
@@ -464,10 +451,10 @@ ini_parse(const char *text, size_t len, const char *fname, struct ini *ini,
     return 0;
 fail:
     if (r == SW_ETOOBIG)
-        seterr(err, errlen, "%s:%d: more than %d keys in one section", fname,
-               line, PROFILE_MAX_KEYS);
+        sw_err_set(err, errlen, "%s:%d: more than %d keys in one section",
+                   fname, line, PROFILE_MAX_KEYS);
     else
-        seterr(err, errlen, "%s:%d: %s", fname, line, sw_strerror(r));
+        sw_err_set(err, errlen, "%s:%d: %s", fname, line, sw_strerror(r));
     return r;
 }
 
@@ -595,7 +582,8 @@ sw_profile_parse_buf(const char *text, size_t len, int is_config,
     if (r < 0)
         goto merge_err;
     if (!found && required) {
-        seterr(err, errlen, "profile '%s' not found in %s", pname, filename);
+        sw_err_set(err, errlen, "profile '%s' not found in %s", pname,
+                   filename);
         r = SW_ENOENT;
         goto out;
     }
@@ -607,8 +595,8 @@ sw_profile_parse_buf(const char *text, size_t len, int is_config,
     r = 0;
     goto out;
 merge_err:
-    seterr(err, errlen, "%s: profile '%s': %s", filename, pname,
-           sw_strerror(r));
+    sw_err_set(err, errlen, "%s: profile '%s': %s", filename, pname,
+               sw_strerror(r));
 out:
     sw_profile_free(p);
     ini_release(&ini);
@@ -666,11 +654,11 @@ read_file(const char *path, char **data, size_t *len, char *err, size_t errlen)
     if (fd < 0) {
         if (errno == ENOENT || errno == ENOTDIR)
             return SW_ENOENT;
-        seterr(err, errlen, "%s: %s", path, strerror(errno));
+        sw_err_set(err, errlen, "%s: %s", path, strerror(errno));
         return SW_EIO;
     }
     if (fstat(fd, &st) < 0) {
-        seterr(err, errlen, "%s: %s", path, strerror(errno));
+        sw_err_set(err, errlen, "%s: %s", path, strerror(errno));
         goto out;
     }
     if (!S_ISREG(st.st_mode)) {
@@ -680,7 +668,7 @@ read_file(const char *path, char **data, size_t *len, char *err, size_t errlen)
     buf = malloc(PROFILE_MAX_BYTES + 1);
     if (!buf) {
         r = SW_ENOMEM;
-        seterr(err, errlen, "%s: %s", path, sw_strerror(r));
+        sw_err_set(err, errlen, "%s: %s", path, sw_strerror(r));
         goto out;
     }
     for (;;) {
@@ -689,7 +677,7 @@ read_file(const char *path, char **data, size_t *len, char *err, size_t errlen)
         if (k < 0 && errno == EINTR)
             continue;
         if (k < 0) {
-            seterr(err, errlen, "%s: %s", path, strerror(errno));
+            sw_err_set(err, errlen, "%s: %s", path, strerror(errno));
             r = SW_EIO;
             goto out;
         }
@@ -697,8 +685,8 @@ read_file(const char *path, char **data, size_t *len, char *err, size_t errlen)
             break;
         n += (size_t)k;
         if (n > PROFILE_MAX_BYTES) {
-            seterr(err, errlen, "%s: larger than %d bytes", path,
-                   PROFILE_MAX_BYTES);
+            sw_err_set(err, errlen, "%s: larger than %d bytes", path,
+                       PROFILE_MAX_BYTES);
             r = SW_ETOOBIG;
             goto out;
         }
@@ -733,7 +721,7 @@ load_ini(const char *env, const char *rel, char *path, size_t size,
         return 0;
     }
     if (r < 0) {
-        seterr(err, errlen, "%s: path too long", env);
+        sw_err_set(err, errlen, "%s: path too long", env);
         return r;
     }
     r = read_file(path, &data, &len, err, errlen);
@@ -783,8 +771,8 @@ sw_profile_load(const char *name, struct sw_profile **out, char *err,
     if (r < 0)
         goto merge_err;
     if (!found && required) {
-        seterr(err, errlen, "profile '%s' not found in %s or %s", pname, cpath,
-               kpath);
+        sw_err_set(err, errlen, "profile '%s' not found in %s or %s", pname,
+                   cpath, kpath);
         r = SW_ENOENT;
         goto out;
     }
@@ -796,7 +784,7 @@ sw_profile_load(const char *name, struct sw_profile **out, char *err,
     r = 0;
     goto out;
 merge_err:
-    seterr(err, errlen, "profile '%s': %s", pname, sw_strerror(r));
+    sw_err_set(err, errlen, "profile '%s': %s", pname, sw_strerror(r));
 out:
     sw_profile_free(p);
     ini_release(&cfg);

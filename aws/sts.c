@@ -19,21 +19,6 @@
 #include "lib/secret.h"
 #include "lib/str.h"
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    SW_PRINTF(3, 4);
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    (void)vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* AWS's patterns use \w, which for these APIs is the ASCII word class. */
 static int
 is_word(char c)
@@ -61,30 +46,30 @@ sw_sts_check_params(const char *role_arn, const char *session_name,
     n = role_arn ? strlen(role_arn) : 0;
     if (n < 20 || n > 2048 || !sw_str_has_prefix(role_arn, "arn:") ||
         sw_str_has_ctl(role_arn, n)) {
-        seterr(err, errlen,
-               "role_arn must be an ARN of 20-2048 characters ('arn:...')");
+        sw_err_set(err, errlen,
+                   "role_arn must be an ARN of 20-2048 characters ('arn:...')");
         return SW_EINVAL;
     }
     n = session_name ? strlen(session_name) : 0;
     if (n < 2 || n > 64 || !all_in(session_name, "+=,.@-")) {
-        seterr(err, errlen,
-               "role_session_name must be 2-64 characters of "
-               "A-Z a-z 0-9 _+=,.@-");
+        sw_err_set(err, errlen,
+                   "role_session_name must be 2-64 characters of "
+                   "A-Z a-z 0-9 _+=,.@-");
         return SW_EINVAL;
     }
     if (external_id) {
         n = strlen(external_id);
         if (n < 2 || n > 1224 || !all_in(external_id, "+=,.@:/-")) {
-            seterr(err, errlen,
-                   "external_id must be 2-1224 characters of "
-                   "A-Z a-z 0-9 _+=,.@:/-");
+            sw_err_set(err, errlen,
+                       "external_id must be 2-1224 characters of "
+                       "A-Z a-z 0-9 _+=,.@:/-");
             return SW_EINVAL;
         }
     }
     if (duration_s != 0 && (duration_s < SW_STS_MIN_DURATION_S ||
                             duration_s > SW_STS_MAX_DURATION_S)) {
-        seterr(err, errlen, "duration_seconds must be %d-%d (got %d)",
-               SW_STS_MIN_DURATION_S, SW_STS_MAX_DURATION_S, duration_s);
+        sw_err_set(err, errlen, "duration_seconds must be %d-%d (got %d)",
+                   SW_STS_MIN_DURATION_S, SW_STS_MAX_DURATION_S, duration_s);
         return SW_EINVAL;
     }
     return 0;
@@ -142,7 +127,7 @@ int
 sw_sts_parse_assume_role(const char *xml, size_t len, struct sw_creds *out,
                          char *err, size_t errlen)
 {
-    struct sw_creds c = {NULL, {NULL, 0}, {NULL, 0}, 0, "assume-role"};
+    time_t expiration = 0;
     struct sw_xml_node *root = NULL;
     const struct sw_xml_node *cr = NULL;
     const char *akid, *secret, *token, *exp;
@@ -152,7 +137,7 @@ sw_sts_parse_assume_role(const char *xml, size_t len, struct sw_creds *out,
 
     r = sw_xml_parse(xml, len, &root, xerr, sizeof(xerr));
     if (r < 0) {
-        seterr(err, errlen, "sts: AssumeRole reply: %s", xerr);
+        sw_err_set(err, errlen, "sts: AssumeRole reply: %s", xerr);
         goto out;
     }
     r = SW_EPARSE;
@@ -168,20 +153,20 @@ sw_sts_parse_assume_role(const char *xml, size_t len, struct sw_creds *out,
         clean_copy(code, sizeof(code), v ? v : "unknown", v ? n : 7);
         v = node_value(e, "Message", &n);
         clean_copy(msg, sizeof(msg), v ? v : "", v ? n : 0);
-        seterr(err, errlen, "sts: AssumeRole failed: %s%s%s", code,
-               msg[0] ? ": " : "", msg);
+        sw_err_set(err, errlen, "sts: AssumeRole failed: %s%s%s", code,
+                   msg[0] ? ": " : "", msg);
         r = SW_EAWS;
         goto out;
     }
     if (strcmp(root->name, "AssumeRoleResponse")) {
         clean_copy(code, sizeof(code), root->name, strlen(root->name));
-        seterr(err, errlen, "sts: AssumeRole reply: unexpected element '%s'",
-               code);
+        sw_err_set(err, errlen,
+                   "sts: AssumeRole reply: unexpected element '%s'", code);
         goto out;
     }
     cr = sw_xml_path(root, "AssumeRoleResult/Credentials");
     if (!cr) {
-        seterr(err, errlen, "sts: AssumeRole reply: no Credentials");
+        sw_err_set(err, errlen, "sts: AssumeRole reply: no Credentials");
         goto out;
     }
     akid = node_value(cr, "AccessKeyId", &akid_len);
@@ -190,55 +175,45 @@ sw_sts_parse_assume_role(const char *xml, size_t len, struct sw_creds *out,
     exp = node_value(cr, "Expiration", &exp_len);
     if (!akid || akid_len < 16 || akid_len > 128 ||
         sw_str_has_ctl(akid, akid_len)) {
-        seterr(err, errlen,
-               "sts: AssumeRole reply: AccessKeyId missing or "
-               "not 16-128 characters");
+        sw_err_set(err, errlen,
+                   "sts: AssumeRole reply: AccessKeyId missing or "
+                   "not 16-128 characters");
         goto out;
     }
     for (size_t i = 0; i < akid_len; i++) {
         if (!is_word(akid[i])) {
-            seterr(err, errlen,
-                   "sts: AssumeRole reply: AccessKeyId has characters "
-                   "outside [A-Za-z0-9_]");
+            sw_err_set(err, errlen,
+                       "sts: AssumeRole reply: AccessKeyId has characters "
+                       "outside [A-Za-z0-9_]");
             goto out;
         }
     }
     if (!secret || !secret_len || sw_str_has_ctl(secret, secret_len)) {
-        seterr(err, errlen,
-               "sts: AssumeRole reply: SecretAccessKey missing or invalid");
+        sw_err_set(err, errlen,
+                   "sts: AssumeRole reply: SecretAccessKey missing or invalid");
         goto out;
     }
     if (!token || !token_len || sw_str_has_ctl(token, token_len)) {
-        seterr(err, errlen,
-               "sts: AssumeRole reply: SessionToken missing or invalid");
+        sw_err_set(err, errlen,
+                   "sts: AssumeRole reply: SessionToken missing or invalid");
         goto out;
     }
     if (!exp || exp_len >= sizeof(tbuf)) {
-        seterr(err, errlen, "sts: AssumeRole reply: Expiration missing");
+        sw_err_set(err, errlen, "sts: AssumeRole reply: Expiration missing");
         goto out;
     }
     memcpy(tbuf, exp, exp_len);
     tbuf[exp_len] = '\0';
-    if (sw_time_parse_rfc3339(tbuf, &c.expiration) < 0) {
-        seterr(err, errlen,
-               "sts: AssumeRole reply: Expiration is not an RFC 3339 time");
+    if (sw_time_parse_rfc3339(tbuf, &expiration) < 0) {
+        sw_err_set(err, errlen,
+                   "sts: AssumeRole reply: Expiration is not an RFC 3339 time");
         goto out;
     }
-    r = SW_ENOMEM;
-    c.akid = sw_strndup(akid, akid_len);
-    if (!c.akid || sw_secret_set(&c.secret, secret, secret_len) < 0 ||
-        sw_secret_set(&c.token, token, token_len) < 0) {
-        seterr(err, errlen, "out of memory");
-        goto out;
-    }
-    sw_creds_release(out);
-    *out = c;
-    c.akid = NULL;
-    c.secret.s = NULL;
-    c.token.s = NULL;
-    r = 0;
+    r = sw_creds_set(out, akid, akid_len, secret, secret_len, token, token_len,
+                     expiration, "assume-role");
+    if (r < 0)
+        sw_err_set(err, errlen, "out of memory");
 out:
-    sw_creds_release(&c);
     if (cr) {
         wipe_node(cr, "SecretAccessKey");
         wipe_node(cr, "SessionToken");
@@ -270,13 +245,13 @@ sw_sts_assume_role(struct sw_aws *a, const struct sw_creds *source,
     r = sw_sts_check_params(role_arn, session_name, external_id, duration_s,
                             perr, sizeof(perr));
     if (r < 0) {
-        seterr(err, errlen, "sts: %s", perr);
+        sw_err_set(err, errlen, "sts: %s", perr);
         goto out;
     }
     if (!a || !source) {
-        seterr(err, errlen,
-               "sts: no AWS client or source credentials for "
-               "AssumeRole");
+        sw_err_set(err, errlen,
+                   "sts: no AWS client or source credentials for "
+                   "AssumeRole");
         r = SW_EINVAL;
         goto out;
     }
@@ -293,8 +268,8 @@ sw_sts_assume_role(struct sw_aws *a, const struct sw_creds *source,
     if (r == 0 && external_id)
         r = sw_query_add(&q, "ExternalId", external_id);
     if (r < 0) {
-        seterr(err, errlen, "sts: building AssumeRole request: %s",
-               sw_strerror(r));
+        sw_err_set(err, errlen, "sts: building AssumeRole request: %s",
+                   sw_strerror(r));
         goto out;
     }
     r = sw_aws_call_with_creds(a, source, SW_SVC_STS, SW_PROTO_QUERY,
@@ -308,11 +283,11 @@ sw_sts_assume_role(struct sw_aws *a, const struct sw_creds *source,
         clean_copy(msg, sizeof(msg), aerr.message,
                    strnlen(aerr.message, sizeof(aerr.message)));
         if (code[0])
-            seterr(err, errlen, "sts: AssumeRole on '%s' failed: %s%s%s",
-                   role_arn, code, msg[0] ? ": " : "", msg);
+            sw_err_set(err, errlen, "sts: AssumeRole on '%s' failed: %s%s%s",
+                       role_arn, code, msg[0] ? ": " : "", msg);
         else
-            seterr(err, errlen, "sts: AssumeRole on '%s' failed: %s", role_arn,
-                   msg[0] ? msg : sw_strerror(r));
+            sw_err_set(err, errlen, "sts: AssumeRole on '%s' failed: %s",
+                       role_arn, msg[0] ? msg : sw_strerror(r));
         goto out;
     }
     r = sw_sts_parse_assume_role(reply.data ? reply.data : "", reply.len, out,

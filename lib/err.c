@@ -3,6 +3,9 @@
 
 #include "lib/err.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 const char *
 sw_strerror(int err)
 {
@@ -27,4 +30,16 @@ sw_strerror(int err)
     case SW_ECANCELED: return "canceled";
     }
     return "unknown error";
+}
+
+void
+sw_err_set(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!err || !errlen)
+        return;
+    va_start(ap, fmt);
+    (void)vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
 }

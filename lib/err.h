@@ -8,6 +8,8 @@
 #ifndef SW_LIB_ERR_H
 #define SW_LIB_ERR_H
 
+#include <stddef.h>
+
 enum sw_err {
     SW_OK = 0,
     SW_EINTERNAL = -1,   /* a bug: a state that should not happen */
@@ -32,5 +34,12 @@ enum sw_err {
 /* sw_strerror - a static phrase for an SW_E* code ("out of memory").
  * Returns: borrowed, static storage. */
 const char *sw_strerror(int err);
+
+/* sw_err_set - format a one-line reason into ERR (ERRLEN bytes), the
+ * "char *err, size_t errlen" out-parameter many functions take.  A NULL
+ * or empty ERR is accepted; a message cut short is still a message, so
+ * truncation is not reported. */
+void sw_err_set(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif
