@@ -68,6 +68,29 @@ sw_rule_free(struct sw_rule *r)
     free(r->dims);
     free(r->stat);
     free(r->unit);
+    for (size_t i = 0; i < r->nmetrics; i++) {
+        struct sw_metric_stat *m = &r->metrics[i];
+        free(m->id);
+        free(m->namespace_);
+        free(m->metric);
+        for (size_t j = 0; j < m->ndims; j++) {
+            free(m->dims[j].name);
+            free(m->dims[j].value);
+        }
+        free(m->dims);
+        free(m->stat);
+        free(m->unit);
+    }
+    free(r->metrics);
+    free(r->expression);
+    for (size_t i = 0; i < r->nlabels; i++) {
+        free(r->labels[i].name);
+        free(r->labels[i].value);
+    }
+    free(r->labels);
+    sw_strv_release(&r->streams);
+    free(r->stream);
+    free(r->template_name);
     sw_strv_release(&r->alarm_actions);
     sw_strv_release(&r->ok_actions);
     sw_strv_release(&r->insufficient_data_actions);

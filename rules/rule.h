@@ -40,6 +40,20 @@ struct sw_strv {
     size_t n;
 };
 
+#define SW_RULE_MAX_METRICS 10 /* metrics in one metric-math alarm */
+
+/* One metric of a metric-math alarm: a MetricStat with the id the
+ * expression refers to.  All of a rule's metrics share its period. */
+struct sw_metric_stat {
+    char *id;         /* [a-z][A-Za-z0-9_]*, unique in the rule */
+    char *namespace_; /* default "AWS/Kinesis" */
+    char *metric;
+    struct sw_dimension *dims;
+    size_t ndims;
+    char *stat; /* "Sum" ... or "p99" */
+    char *unit; /* may be NULL */
+};
+
 struct sw_rule {
     char *name;        /* AlarmName */
     char *description; /* AlarmDescription, may be NULL */
@@ -62,6 +76,22 @@ struct sw_rule {
     int actions_enabled; /* default 1 */
     int sync;            /* also keep a real CloudWatch alarm */
     int line;            /* config line, for messages */
+
+    /* metric math (PutMetricAlarm Metrics): up to SW_RULE_MAX_METRICS */
+    struct sw_metric_stat *metrics;
+    size_t nmetrics;
+    char *expression; /* the alarmed expression, e.g. "w - FILL(r, 0)" */
+
+    int low_sample_ignore;       /* EvaluateLowSampleCountPercentile "ignore" */
+    int repeat_interval_s;       /* re-notify while in ALARM; 0: the notifier's
+                                    default */
+    struct sw_dimension *labels; /* extra labels (Alertmanager) */
+    size_t nlabels;
+
+    /* templates */
+    struct sw_strv streams; /* names and glob patterns ("clicks-*") */
+    char *stream;           /* an instantiated alarm: its stream */
+    char *template_name;    /* an instantiated alarm: the template's name */
 };
 
 /* sw_rule_new - zeroed rule with CloudWatch's defaults.
