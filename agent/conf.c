@@ -31,7 +31,9 @@
 #include "lib/err.h"
 #include "lib/metric.h"
 #include "lib/str.h"
+#include "rules/expr.h"
 #include "rules/rule.h"
+#include "rules/template.h"
 
 #define MAX_MSG             1024 /* one reported line, user text included */
 #define MAX_ACTIONS         5    /* CloudWatch: actions per state */
@@ -52,9 +54,10 @@ struct err_rec {
 };
 
 struct seen {
-    const char *name; /* borrowed from libconfig */
+    const char *name; /* borrowed from libconfig or an alarm in c->rules */
     const char *file; /* ditto, or our name for the main file */
     unsigned line;
+    const char *stream; /* rule names: a template's alarm, its stream */
 };
 
 struct ctx {
@@ -68,7 +71,7 @@ struct ctx {
     struct seen *nseen; /* notifier names with a valid name */
     int *nused;         /* per nseen entry: referenced by an action */
     size_t nnseen;
-    struct seen *rseen; /* rule names */
+    struct seen *rseen; /* alarm and template names */
     size_t nrseen;
     int oom;
 };
@@ -626,9 +629,6 @@ static const struct key_hint secret_keys[] = {
 };
 
 static const struct key_hint rule_later_keys[] = {
-    {"streams", "templated rules are not supported yet"},
-    {"metrics", "metric-math rules are not supported yet"},
-    {"expression", "metric-math rules are not supported yet"},
     {"threshold_metric_id", "anomaly-detection alarms are not supported"},
     {NULL, NULL},
 };
@@ -1248,6 +1248,7 @@ load_notifier(struct ctx *x, const config_setting_t *g, size_t idx)
                 ns[x->nnseen].name = v;
                 ns[x->nnseen].file = file_of(x, s);
                 ns[x->nnseen].line = line_of(s);
+                ns[x->nnseen].stream = NULL;
                 nu[x->nnseen++] = 0;
             }
             n->name = copy_str(x, v);
@@ -1346,6 +1347,9 @@ load_notifier(struct ctx *x, const config_setting_t *g, size_t idx)
 
 /* ---- rules ---- */
 
+#define MAX_STREAMS   100 /* entries in one template's 'streams' */
+#define MAX_METRIC_ID 255 /* MetricDataQuery Id */
+
 /* clang-format off */
 static const char *const rule_keys[] = {
     "name", "description", "namespace", "metric", "dimensions", "statistic",
@@ -1353,7 +1357,15 @@ static const char *const rule_keys[] = {
     "datapoints_to_alarm", "evaluation_range", "treat_missing_data",
     "evaluate_low_sample_count_percentile", "alarm_actions", "ok_actions",
     "insufficient_data_actions", "actions_enabled", "sync",
-    "repeat_interval", "labels", NULL};
+    "repeat_interval", "labels", "streams", "metrics", "expression", NULL};
+
+/* What a single-metric rule sets at its level and a metric-math rule in
+ * each of its metrics: PutMetricAlarm's Metrics excludes them. */
+static const char *const metric_stat_keys[] = {
+    "namespace", "metric", "dimensions", "statistic", "unit", NULL};
+
+static const char *const metric_keys[] = {
+    "id", "namespace", "metric", "dimensions", "statistic", "unit", NULL};
 
 /* StandardUnit (aws-reference.md section 2.1). */
 static const char *const standard_units[] = {
@@ -1369,14 +1381,103 @@ static const char *const anomaly_ops[] = {
     "GreaterThanUpperThreshold", NULL};
 /* clang-format on */
 
+/* push_rule - append R to *V.  Steals: r (freed when that fails). */
+static int
+push_rule(struct ctx *x, struct sw_rule ***v, size_t *n, struct sw_rule *r)
+{
+    struct sw_rule **nv = realloc(*v, (*n + 1) * sizeof(*nv));
+
+    if (!nv) {
+        sw_rule_free(r);
+        x->oom = 1;
+        return -1;
+    }
+    *v = nv;
+    nv[(*n)++] = r;
+    return 0;
+}
+
+/* ---- alarm names ---- */
+
+static int
+find_rule(const struct ctx *x, const char *name)
+{
+    for (size_t i = 0; i < x->nrseen; i++)
+        if (strcmp(x->rseen[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* note_rule - remember an alarm (or template) name.  NAME, FILE and
+ * STREAM are borrowed: from libconfig, or from an alarm in c->rules. */
 static void
-load_dimensions(struct scope *sc, struct sw_rule *r)
+note_rule(struct ctx *x, const char *name, const char *file, unsigned line,
+          const char *stream)
+{
+    struct seen *rs = realloc(x->rseen, (x->nrseen + 1) * sizeof(*rs));
+
+    if (!rs) {
+        x->oom = 1;
+        return;
+    }
+    x->rseen = rs;
+    rs[x->nrseen].name = name;
+    rs[x->nrseen].file = file;
+    rs[x->nrseen].line = line;
+    rs[x->nrseen++].stream = stream;
+}
+
+/* first_defined - where the alarm F was defined, for a message written
+ * in FILE: "line 3", "other.conf:3", plus " for stream 'orders'" when it
+ * is a template's alarm.  Returns: new, or NULL (x->oom set). */
+static char *
+first_defined(struct ctx *x, const struct seen *f, const char *file)
+{
+    struct sw_buf b;
+    char *s = NULL;
+    int r;
+
+    sw_buf_init(&b, 64 * 1024);
+    if (strcmp(f->file, file) == 0)
+        r = sw_buf_addf(&b, "line %u", f->line);
+    else
+        r = sw_buf_addf(&b, "%s:%u", f->file, f->line);
+    if (r == 0 && f->stream)
+        r = sw_buf_addf(&b, " for stream '%s'", f->stream);
+    if (r == 0)
+        s = sw_buf_steal(&b, NULL);
+    sw_buf_release(&b);
+    if (!s)
+        x->oom = 1;
+    return s;
+}
+
+/* ---- dimensions, metrics, expression ---- */
+
+/* load_dimensions - the scope's 'dimensions' into *dims.  TMPL: the rule
+ * is a template, whose alarms watch their own stream unless the group
+ * says otherwise: { StreamName = "{stream}"; } when the key is absent
+ * (PRODUCT.md section 2).  An explicit empty group means no dimensions. */
+static void
+load_dimensions(struct scope *sc, int tmpl, struct sw_dimension **dims,
+                size_t *ndims)
 {
     const config_setting_t *s = get(sc, "dimensions");
     int len;
 
-    if (!s)
+    if (!s) {
+        if (!tmpl)
+            return;
+        *dims = calloc(1, sizeof(**dims));
+        if (!*dims) {
+            sc->x->oom = 1;
+            return;
+        }
+        (*dims)[0].name = copy_str(sc->x, "StreamName");
+        (*dims)[0].value = copy_str(sc->x, SW_STREAM_PLACEHOLDER);
+        *ndims = 1;
         return;
+    }
     if (!config_setting_is_group(s)) {
         serr(sc, s,
              "'dimensions' must be a group: dimensions = { "
@@ -1389,8 +1490,8 @@ load_dimensions(struct scope *sc, struct sw_rule *r)
              SW_MAX_DIMENSIONS, len);
         return;
     }
-    r->dims = calloc((size_t)len + 1, sizeof(*r->dims));
-    if (!r->dims) {
+    *dims = calloc((size_t)len + 1, sizeof(**dims));
+    if (!*dims) {
         sc->x->oom = 1;
         return;
     }
@@ -1416,11 +1517,458 @@ load_dimensions(struct scope *sc, struct sw_rule *r)
         v = config_setting_get_string(d);
         if (check_text(sc, d, label, v ? v : "", 1024, T_ASCII | T_NOBLANK) < 0)
             continue;
-        r->dims[r->ndims].name = copy_str(sc->x, name);
-        r->dims[r->ndims].value = copy_str(sc->x, v);
-        r->ndims++;
+        /* Outside a template the placeholder would reach CloudWatch as
+         * text and match no metric: an alarm forever short of data. */
+        if (!tmpl && strstr(v, SW_STREAM_PLACEHOLDER)) {
+            serr(sc, d,
+                 "%s: {stream} is replaced only in templated rules "
+                 "(rules with 'streams')",
+                 label);
+            continue;
+        }
+        (*dims)[*ndims].name = copy_str(sc->x, name);
+        (*dims)[*ndims].value = copy_str(sc->x, v);
+        (*ndims)++;
     }
 }
+
+/* load_metric_stat - namespace, metric, dimensions, statistic and unit of
+ * the scope's group: a single-metric rule, or one metric of a metric-math
+ * rule; each pointer receives a new string. */
+static void
+load_metric_stat(struct scope *sc, int tmpl, char **ns, char **metric,
+                 struct sw_dimension **dims, size_t *ndims, char **stat,
+                 char **unit)
+{
+    const config_setting_t *s;
+    const char *v;
+
+    if (get_str(sc, "namespace", 0, &v, &s) == 1) {
+        if (check_text(sc, s, "'namespace'", v, 255, T_ASCII | T_NOBLANK) < 0)
+            ;
+        else if (v[0] == ':')
+            serr(sc, s, "'namespace' must not start with ':'");
+        else
+            *ns = copy_str(sc->x, v);
+    } else {
+        *ns = copy_str(sc->x, "AWS/Kinesis");
+    }
+    if (get_str(sc, "metric", 1, &v, &s) == 1 &&
+        check_text(sc, s, "'metric'", v, 255, T_ASCII | T_NOBLANK) == 0)
+        *metric = copy_str(sc->x, v);
+    load_dimensions(sc, tmpl, dims, ndims);
+    if (get_str(sc, "statistic", 1, &v, &s) == 1) {
+        if (!sw_stat_is_valid(v))
+            serr(sc, s,
+                 "'statistic' must be Sum, Average, Minimum, "
+                 "Maximum, SampleCount or a percentile p0 to p100 (p99, "
+                 "p99.9), not '%s'",
+                 v);
+        else
+            *stat = copy_str(sc->x, v);
+    }
+    if (get_str(sc, "unit", 0, &v, &s) == 1) {
+        if (!in_list(standard_units, v))
+            serr(sc, s,
+                 "'unit' must be a CloudWatch StandardUnit (Count, "
+                 "Bytes, Milliseconds, Count/Second, ...), not '%s'",
+                 v);
+        else
+            *unit = copy_str(sc->x, v);
+    }
+}
+
+/* A MetricDataQuery Id: "must start with a lowercase letter", then
+ * letters, digits and underscores (aws-reference.md section 3.1). */
+static int
+valid_metric_id(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > MAX_METRIC_ID || !(*s >= 'a' && *s <= 'z'))
+        return 0;
+    for (; *s; s++)
+        if (!(is_alnum(*s) || *s == '_'))
+            return 0;
+    return 1;
+}
+
+static const char *
+metric_key_why(const char *key, const void *arg, char *buf, size_t size)
+{
+    (void)arg;
+    (void)buf;
+    (void)size;
+    if (strcmp(key, "period") == 0)
+        return "all metrics share the rule's period";
+    if (in_list(rule_keys, key))
+        return "a setting of the rule, not of one metric";
+    return NULL;
+}
+
+/* load_metrics - the 'metrics' of a metric-math rule: 1 to
+ * SW_RULE_MAX_METRICS groups, each a MetricStat with a unique id.
+ * Returns 1 when every metric has a valid id, so the expression can be
+ * checked against them; else 0. */
+static int
+load_metrics(struct scope *sc, struct sw_rule *r, int tmpl)
+{
+    const config_setting_t *s = get(sc, "metrics");
+    unsigned lines[SW_RULE_MAX_METRICS] = {0};
+    int len, ids_ok = 1;
+
+    if (!s) {
+        serr(sc, sc->g, "'metrics' is required with 'expression'");
+        return 0;
+    }
+    if (!config_setting_is_list(s) &&
+        !(config_setting_is_array(s) && config_setting_length(s) == 0)) {
+        serr(sc, s,
+             "'metrics' must be a list of groups: metrics = ( { id = "
+             "\"w\"; metric = \"IncomingRecords\"; statistic = \"Sum\"; "
+             "} );");
+        return 0;
+    }
+    len = config_setting_length(s);
+    if (len < 1 || len > SW_RULE_MAX_METRICS) {
+        serr(sc, s,
+             "'metrics' must list 1 to %d metrics (CloudWatch's "
+             "limit for a metric-math alarm), not %d",
+             SW_RULE_MAX_METRICS, len);
+        return 0;
+    }
+    r->metrics = calloc((size_t)len, sizeof(*r->metrics));
+    if (!r->metrics) {
+        sc->x->oom = 1;
+        return 0;
+    }
+    /* Every entry counts from here: sw_rule_free() takes the partial ones
+     * of a rule with errors. */
+    r->nmetrics = (size_t)len;
+    for (int i = 0; i < len; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, i), *si;
+        struct sw_metric_stat *m = &r->metrics[i];
+        struct scope ms;
+        const char *v;
+        int dup = -1;
+
+        if (!config_setting_is_group(e)) {
+            serr(sc, e,
+                 "metric #%d must be a group: { id = \"w\"; metric = "
+                 "\"...\"; statistic = \"Sum\"; }",
+                 i + 1);
+            ids_ok = 0;
+            continue;
+        }
+        scope_init(&ms, sc->x, e, "");
+        scope_name(&ms, "%s: metric #%d", sc->what, i + 1);
+        if (get_str(&ms, "id", 1, &v, &si) != 1) {
+            ids_ok = 0;
+        } else if (!valid_metric_id(v)) {
+            serr(&ms, si,
+                 "'id' must be a lowercase letter followed by letters, "
+                 "digits or '_' (at most %d characters), not '%s'",
+                 MAX_METRIC_ID, v);
+            ids_ok = 0;
+        } else {
+            for (int j = 0; j < i && dup < 0; j++)
+                if (r->metrics[j].id && strcmp(r->metrics[j].id, v) == 0)
+                    dup = j;
+            if (dup >= 0) {
+                serr(&ms, si, "metric id '%s' is used twice (first at line %u)",
+                     v, lines[dup]);
+                ids_ok = 0;
+            } else {
+                m->id = copy_str(sc->x, v);
+                lines[i] = line_of(si);
+                scope_name(&ms, "%s: metric '%s'", sc->what, v);
+            }
+        }
+        check_keys(&ms, metric_keys, NULL, metric_key_why, NULL);
+        load_metric_stat(&ms, tmpl, &m->namespace_, &m->metric, &m->dims,
+                         &m->ndims, &m->stat, &m->unit);
+    }
+    return ids_ok;
+}
+
+/* load_expression - the alarmed expression, parsed at load time against
+ * the metric ids (when IDS_OK: else every id would look unknown) so that
+ * its mistakes are reported with the rest; the agent parses it again. */
+static void
+load_expression(struct scope *sc, struct sw_rule *r, int ids_ok)
+{
+    const char *ids[SW_RULE_MAX_METRICS];
+    const config_setting_t *s;
+    struct sw_expr *e = NULL;
+    const char *v;
+    char err[512];
+    int rc;
+
+    if (get_str(sc, "expression", 1, &v, &s) != 1 ||
+        check_text(sc, s, "'expression'", v, SW_EXPR_MAX_LEN,
+                   T_ASCII | T_NOBLANK) < 0)
+        return;
+    r->expression = copy_str(sc->x, v);
+    if (!ids_ok || r->nmetrics > SW_RULE_MAX_METRICS)
+        return;
+    for (size_t i = 0; i < r->nmetrics; i++)
+        ids[i] = r->metrics[i].id;
+    err[0] = '\0';
+    rc = sw_expr_parse(v, ids, r->nmetrics, &e, err, sizeof(err));
+    sw_expr_free(e);
+    if (rc == SW_ENOMEM)
+        sc->x->oom = 1;
+    else if (rc < 0)
+        serr(sc, s, "expression: %s", err[0] ? err : sw_strerror(rc));
+}
+
+/* load_math - a metric-math rule: 'metrics' and 'expression', and none of
+ * the single-metric keys at the rule's level. */
+static void
+load_math(struct scope *sc, struct sw_rule *r, int tmpl)
+{
+    for (size_t i = 0; metric_stat_keys[i]; i++) {
+        const config_setting_t *s = get(sc, metric_stat_keys[i]);
+        if (s)
+            serr(sc, s,
+                 "'%s' is not allowed in a metric-math rule: set it "
+                 "in each of 'metrics'",
+                 metric_stat_keys[i]);
+    }
+    load_expression(sc, r, load_metrics(sc, r, tmpl));
+}
+
+/* ---- templates ---- */
+
+/* load_streams - a template's 'streams': 1 to MAX_STREAMS stream names or
+ * patterns, none twice. */
+static void
+load_streams(struct scope *sc, struct sw_rule *r)
+{
+    const config_setting_t *s, *e, *pe;
+    int n;
+
+    if (get_strlist(sc, "streams", 1, &s) <= 0)
+        return;
+    n = config_setting_length(s);
+    if (n < 1 || n > MAX_STREAMS) {
+        serr(sc, s,
+             "'streams' must list 1 to %d stream names or patterns, "
+             "not %d",
+             MAX_STREAMS, n);
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        const char *v = elem_str(s, i, &e);
+        int dupl = 0;
+
+        for (int j = 0; j < i && !dupl; j++)
+            dupl = strcmp(elem_str(s, j, &pe), v) == 0;
+        if (dupl) {
+            serr(sc, e, "'streams': '%s' is listed twice", v);
+            continue;
+        }
+        if (sw_stream_check(v, 1) == 0) {
+            if (sw_strv_push(&r->streams, v) < 0)
+                sc->x->oom = 1;
+            continue;
+        }
+        /* Someone who wrote a class or a brace expects a glob: say which
+         * of its features exist. */
+        if (strpbrk(v, "*?[]{}!\\"))
+            serr(sc, e,
+                 "'streams': pattern '%s' may use only '*' and '?' "
+                 "with letters, digits, '_', '.' and '-' (at most %d "
+                 "characters)",
+                 v, SW_STREAM_NAME_MAX);
+        else
+            serr(sc, e,
+                 "'streams': '%s' is not a Kinesis stream name: 1 to %d "
+                 "letters, digits, '_', '.' or '-'",
+                 v, SW_STREAM_NAME_MAX);
+    }
+}
+
+/* uses_stream - 1 when a dimension of the rule or of one of its metrics
+ * holds {stream}. */
+static int
+uses_stream(const struct sw_rule *r)
+{
+    for (size_t i = 0; i < r->ndims; i++)
+        if (strstr(r->dims[i].value, SW_STREAM_PLACEHOLDER))
+            return 1;
+    for (size_t i = 0; i < r->nmetrics; i++)
+        for (size_t j = 0; j < r->metrics[i].ndims; j++)
+            if (strstr(r->metrics[i].dims[j].value, SW_STREAM_PLACEHOLDER))
+                return 1;
+    return 0;
+}
+
+/* check_alarm - what an alarm made from a template must still satisfy
+ * once "{stream}" is replaced: PutMetricAlarm's and GetMetricStatistics'
+ * lengths, and sync.name_prefix.  Returns 0, or SW_EINVAL with ERR set. */
+static int
+check_alarm(const struct sw_conf *c, const struct sw_rule *a, char *err,
+            size_t errlen)
+{
+    const char *s = a->stream;
+    long n = utf8_len(a->name);
+
+    if (n > 255) {
+        sw_err_set(err, errlen,
+                   "stream '%s': the alarm name would be %ld "
+                   "characters long, more than 255",
+                   s, n);
+        return SW_EINVAL;
+    }
+    n = a->description ? utf8_len(a->description) : 0;
+    if (n > 1024) {
+        sw_err_set(err, errlen,
+                   "stream '%s': 'description' would be %ld characters "
+                   "long, more than 1024",
+                   s, n);
+        return SW_EINVAL;
+    }
+    for (size_t i = 0; i < a->ndims; i++) {
+        if (strlen(a->dims[i].value) > 1024) {
+            sw_err_set(err, errlen,
+                       "stream '%s': dimension '%s' would be longer than "
+                       "1024 characters",
+                       s, a->dims[i].name);
+            return SW_EINVAL;
+        }
+    }
+    for (size_t i = 0; i < a->nmetrics; i++) {
+        const struct sw_metric_stat *m = &a->metrics[i];
+        for (size_t j = 0; j < m->ndims; j++) {
+            if (strlen(m->dims[j].value) > 1024) {
+                sw_err_set(err, errlen,
+                           "stream '%s': metric '%s': dimension '%s' "
+                           "would be longer than 1024 characters",
+                           s, m->id, m->dims[j].name);
+                return SW_EINVAL;
+            }
+        }
+    }
+    for (size_t i = 0; i < a->nlabels; i++) {
+        if (utf8_len(a->labels[i].value) > 1024) {
+            sw_err_set(err, errlen,
+                       "stream '%s': label '%s' would be longer than 1024 "
+                       "characters",
+                       s, a->labels[i].name);
+            return SW_EINVAL;
+        }
+    }
+    if (a->sync && c->sync.name_prefix &&
+        !sw_str_has_prefix(a->name, c->sync.name_prefix)) {
+        sw_err_set(err, errlen,
+                   "stream '%s': alarm '%s' is synced, so its name must "
+                   "start with sync.name_prefix '%s'",
+                   s, a->name, c->sync.name_prefix);
+        return SW_EINVAL;
+    }
+    return 0;
+}
+
+int
+sw_conf_instantiate(const struct sw_conf *c, const struct sw_rule *tmpl,
+                    const char *stream, struct sw_rule **out, char *err,
+                    size_t errlen)
+{
+    struct sw_rule *a = NULL;
+    int r;
+
+    *out = NULL;
+    sw_err_set(err, errlen, "%s", "");
+    r = sw_rule_instantiate(tmpl, stream, &a);
+    if (r == SW_EINVAL) {
+        /* The name came from outside: not echoed, it may hold anything. */
+        sw_err_set(err, errlen,
+                   "not a Kinesis stream name (1 to %d letters, digits, "
+                   "'_', '.' or '-')",
+                   SW_STREAM_NAME_MAX);
+        goto out;
+    }
+    if (r < 0)
+        goto out;
+    r = check_alarm(c, a, err, errlen);
+    if (r < 0)
+        goto out;
+    *out = a;
+    a = NULL;
+out:
+    sw_rule_free(a);
+    return r;
+}
+
+/* stream_elem - the element of the template's 'streams' that reads
+ * STREAM, for its line. */
+static const config_setting_t *
+stream_elem(struct scope *sc, const char *stream)
+{
+    const config_setting_t *s = get(sc, "streams"), *e = s;
+
+    for (int i = 0; s && i < config_setting_length(s); i++)
+        if (strcmp(elem_str(s, i, &e), stream) == 0)
+            return e;
+    return s;
+}
+
+/* expand - the alarms of T's literal stream names, appended to c->rules
+ * in the order of 'streams'; T itself goes to c->templates when it has a
+ * pattern, else it is freed.  Steals: t. */
+static void
+expand(struct scope *sc, struct sw_rule *t)
+{
+    struct ctx *x = sc->x;
+    struct sw_conf *c = x->c;
+    int patterns = 0;
+    char err[1024];
+
+    for (size_t i = 0; i < t->streams.n && !x->oom; i++) {
+        const char *stream = t->streams.v[i];
+        const config_setting_t *e;
+        struct sw_rule *a;
+        char *first;
+        int k, r;
+
+        if (sw_stream_is_pattern(stream)) {
+            patterns = 1;
+            continue;
+        }
+        e = stream_elem(sc, stream);
+        r = sw_conf_instantiate(c, t, stream, &a, err, sizeof(err));
+        if (r == SW_ENOMEM) {
+            x->oom = 1;
+            break;
+        }
+        if (r < 0) {
+            serr(sc, e, "%s", err);
+            continue;
+        }
+        k = find_rule(x, a->name);
+        if (k >= 0) {
+            first = first_defined(x, &x->rseen[k], file_of(x, e));
+            if (first)
+                serr(sc, e,
+                     "stream '%s': duplicate alarm name '%s' (first "
+                     "defined at %s)",
+                     stream, a->name, first);
+            free(first);
+            sw_rule_free(a);
+            continue;
+        }
+        if (push_rule(x, &c->rules, &c->nrules, a) < 0)
+            break;
+        note_rule(x, a->name, file_of(x, e), line_of(e), a->stream);
+    }
+    if (patterns && !x->oom)
+        (void)push_rule(x, &c->templates, &c->ntemplates, t);
+    else
+        sw_rule_free(t);
+}
+
+/* ---- the rest of a rule ---- */
 
 static int
 valid_label_name(const char *s)
@@ -1434,7 +1982,7 @@ valid_label_name(const char *s)
 }
 
 static void
-load_labels(struct scope *sc, struct sw_rule_opts *o)
+load_labels(struct scope *sc, struct sw_rule *r)
 {
     const config_setting_t *s = get(sc, "labels");
     int len;
@@ -1452,8 +2000,8 @@ load_labels(struct scope *sc, struct sw_rule_opts *o)
         serr(sc, s, "'labels': at most %d labels, not %d", MAX_LABELS, len);
         return;
     }
-    o->labels = calloc((size_t)len + 1, sizeof(*o->labels));
-    if (!o->labels) {
+    r->labels = calloc((size_t)len + 1, sizeof(*r->labels));
+    if (!r->labels) {
         sc->x->oom = 1;
         return;
     }
@@ -1481,9 +2029,9 @@ load_labels(struct scope *sc, struct sw_rule_opts *o)
         v = config_setting_get_string(l);
         if (check_text(sc, l, label, v ? v : "", 1024, 0) < 0)
             continue;
-        o->labels[o->nlabels].name = copy_str(sc->x, name);
-        o->labels[o->nlabels].value = copy_str(sc->x, v);
-        o->nlabels++;
+        r->labels[r->nlabels].name = copy_str(sc->x, name);
+        r->labels[r->nlabels].value = copy_str(sc->x, v);
+        r->nlabels++;
     }
 }
 
@@ -1522,110 +2070,129 @@ check_window(struct scope *sc, struct sw_rule *r, const config_setting_t *sn,
              n, MAX_DATAPOINTS);
 }
 
+/* check_low_sample - evaluate_low_sample_count_percentile applies to
+ * percentile statistics only: the rule's, or one of its metrics'. */
+static void
+check_low_sample(struct scope *sc, struct sw_rule *r)
+{
+    static const char *const low_modes[] = {"evaluate", "ignore", NULL};
+    const config_setting_t *s;
+    const char *v;
+    int known = 1, pct = 0;
+
+    if (get_str(sc, "evaluate_low_sample_count_percentile", 0, &v, &s) != 1)
+        return;
+    if (!in_list(low_modes, v)) {
+        serr(sc, s,
+             "'evaluate_low_sample_count_percentile' must be "
+             "evaluate or ignore, not '%s'",
+             v);
+        return;
+    }
+    if (r->nmetrics > 0) {
+        for (size_t i = 0; i < r->nmetrics; i++) {
+            if (!r->metrics[i].stat)
+                known = 0;
+            else if (sw_stat_is_percentile(r->metrics[i].stat))
+                pct = 1;
+        }
+        if (known && !pct) {
+            serr(sc, s,
+                 "'evaluate_low_sample_count_percentile' applies "
+                 "only to percentile statistics (pNN), and no metric "
+                 "uses one");
+            return;
+        }
+    } else if (r->stat && !sw_stat_is_percentile(r->stat)) {
+        serr(sc, s,
+             "'evaluate_low_sample_count_percentile' applies "
+             "only to percentile statistics (pNN), not '%s'",
+             r->stat);
+        return;
+    }
+    r->low_sample_ignore = strcmp(v, "ignore") == 0;
+}
+
+/* aws_namespace - a namespace of R's metrics that AWS publishes (for the
+ * coarse-period warning), or NULL. */
+static const char *
+aws_namespace(const struct sw_rule *r)
+{
+    if (r->namespace_ && strncmp(r->namespace_, "AWS/", 4) == 0)
+        return r->namespace_;
+    for (size_t i = 0; i < r->nmetrics; i++)
+        if (r->metrics[i].namespace_ &&
+            strncmp(r->metrics[i].namespace_, "AWS/", 4) == 0)
+            return r->metrics[i].namespace_;
+    return NULL;
+}
+
 static void
 load_rule(struct ctx *x, const config_setting_t *g, size_t idx)
 {
-    static const char *const low_modes[] = {"evaluate", "ignore", NULL};
     struct sw_conf *c = x->c;
-    struct sw_rule **nr, *r;
-    struct sw_rule_opts *no, *o;
+    struct sw_rule *r;
     struct scope sc;
     const config_setting_t *s, *sn = NULL, *sm = NULL, *sr = NULL;
-    const char *v;
-    int have_period = 0, have_n, have_m, have_range, stat_ok = 0, math, b;
+    const char *v, *ns;
+    size_t nerrs = x->nerrs;
+    int have_period = 0, have_n, have_m, have_range, math, tmpl, b;
 
-    nr = realloc(c->rules, (c->nrules + 1) * sizeof(*nr));
-    if (nr)
-        c->rules = nr;
-    no = realloc(c->rule_opts, (c->nrules + 1) * sizeof(*no));
-    if (no)
-        c->rule_opts = no;
+    c->nrule_groups++;
     r = sw_rule_new();
-    if (!nr || !no || !r) {
-        sw_rule_free(r);
+    if (!r) {
         x->oom = 1;
         return;
     }
-    o = &c->rule_opts[c->nrules];
-    memset(o, 0, sizeof(*o));
-    c->rules[c->nrules++] = r;
     r->line = (int)line_of(g);
     scope_init(&sc, x, g, "");
     scope_name(&sc, "rule #%zu", idx + 1);
+    tmpl = get(&sc, "streams") != NULL;
+    /* Metric math when the rule lists metrics, or has an expression and
+     * no metric: then "metrics is required" is the useful message. */
+    math =
+        get(&sc, "metrics") || (get(&sc, "expression") && !get(&sc, "metric"));
 
     if (get_str(&sc, "name", 1, &v, &s) == 1 &&
         check_text(&sc, s, "'name'", v, 255, 0) == 0) {
-        struct seen *rs;
-        for (size_t i = 0; i < x->nrseen; i++) {
-            const struct seen *f = &x->rseen[i];
-            if (strcmp(f->name, v) != 0)
-                continue;
-            if (strcmp(f->file, file_of(x, s)) == 0)
+        int k = find_rule(x, v);
+        if (k >= 0) {
+            char *first = first_defined(x, &x->rseen[k], file_of(x, s));
+            if (first)
                 report_at(x, file_of(x, s), line_of(s),
-                          "duplicate rule name '%s' (first defined at "
-                          "line %u)",
-                          v, f->line);
-            else
-                report_at(x, file_of(x, s), line_of(s),
-                          "duplicate rule name '%s' (first defined at "
-                          "%s:%u)",
-                          v, f->file, f->line);
-            break;
+                          "duplicate %s name '%s' (first defined at %s)",
+                          x->rseen[k].stream ? "alarm" : "rule", v, first);
+            free(first);
         }
-        rs = realloc(x->rseen, (x->nrseen + 1) * sizeof(*rs));
-        if (!rs) {
-            x->oom = 1;
-            return;
-        }
-        x->rseen = rs;
-        rs[x->nrseen].name = v;
-        rs[x->nrseen].file = file_of(x, s);
-        rs[x->nrseen++].line = line_of(s);
+        note_rule(x, v, file_of(x, s), line_of(s), NULL);
         r->name = copy_str(x, v);
         scope_name(&sc, "rule '%s'", v);
+        if (tmpl && !strstr(v, SW_STREAM_PLACEHOLDER))
+            serr(&sc, s,
+                 "the name of a templated rule must contain {stream}: "
+                 "its alarms would all have the same name");
+        else if (!tmpl && strstr(v, SW_STREAM_PLACEHOLDER))
+            serr(&sc, s,
+                 "'name': {stream} is replaced only in templated rules "
+                 "(rules with 'streams')");
     }
     check_keys(&sc, rule_keys, rule_later_keys, NULL, NULL);
+    if (tmpl)
+        load_streams(&sc, r);
 
     if (get_str(&sc, "description", 0, &v, &s) == 1 && v[0] &&
         check_text(&sc, s, "'description'", v, 1024, T_NEWLINES) == 0)
         r->description = copy_str(x, v);
-    if (get_str(&sc, "namespace", 0, &v, &s) == 1) {
-        if (check_text(&sc, s, "'namespace'", v, 255, T_ASCII | T_NOBLANK) < 0)
-            ;
-        else if (v[0] == ':')
-            serr(&sc, s, "'namespace' must not start with ':'");
-        else
-            r->namespace_ = copy_str(x, v);
+    if (math) {
+        load_math(&sc, r, tmpl);
     } else {
-        r->namespace_ = copy_str(x, "AWS/Kinesis");
-    }
-    /* A metric-math rule was reported as such: its lack of a metric and a
-     * statistic is no news. */
-    math = get(&sc, "metrics") || get(&sc, "expression");
-    if (get_str(&sc, "metric", !math, &v, &s) == 1 &&
-        check_text(&sc, s, "'metric'", v, 255, T_ASCII | T_NOBLANK) == 0)
-        r->metric = copy_str(x, v);
-    load_dimensions(&sc, r);
-    if (get_str(&sc, "statistic", !math, &v, &s) == 1) {
-        if (!sw_stat_is_valid(v)) {
+        load_metric_stat(&sc, tmpl, &r->namespace_, &r->metric, &r->dims,
+                         &r->ndims, &r->stat, &r->unit);
+        s = get(&sc, "expression");
+        if (s)
             serr(&sc, s,
-                 "'statistic' must be Sum, Average, Minimum, "
-                 "Maximum, SampleCount or a percentile p0 to p100 (p99, "
-                 "p99.9), not '%s'",
-                 v);
-        } else {
-            r->stat = copy_str(x, v);
-            stat_ok = r->stat != NULL;
-        }
-    }
-    if (get_str(&sc, "unit", 0, &v, &s) == 1) {
-        if (!in_list(standard_units, v))
-            serr(&sc, s,
-                 "'unit' must be a CloudWatch StandardUnit (Count, "
-                 "Bytes, Milliseconds, Count/Second, ...), not '%s'",
-                 v);
-        else
-            r->unit = copy_str(x, v);
+                 "'expression' is for metric-math rules, which list "
+                 "'metrics' instead of one 'metric'");
     }
     if (get_int(&sc, "period", 1, INT_MIN, INT_MAX, &r->period_s, &s) == 1) {
         if (r->period_s == 10 || r->period_s == 20 || r->period_s == 30 ||
@@ -1677,20 +2244,7 @@ load_rule(struct ctx *x, const config_setting_t *g, size_t idx)
              "'treat_missing_data' must be missing, ignore, "
              "breaching or notBreaching, not '%s'",
              v);
-    if (get_str(&sc, "evaluate_low_sample_count_percentile", 0, &v, &s) == 1) {
-        if (!in_list(low_modes, v))
-            serr(&sc, s,
-                 "'evaluate_low_sample_count_percentile' must be "
-                 "evaluate or ignore, not '%s'",
-                 v);
-        else if (stat_ok && !sw_stat_is_percentile(r->stat))
-            serr(&sc, s,
-                 "'evaluate_low_sample_count_percentile' applies "
-                 "only to percentile statistics (pNN), not '%s'",
-                 r->stat);
-        else
-            o->low_sample_ignore = strcmp(v, "ignore") == 0;
-    }
+    check_low_sample(&sc, r);
     load_actions(&sc, "alarm_actions", 1, MAX_ACTIONS, CW_LIMIT,
                  &r->alarm_actions);
     load_actions(&sc, "ok_actions", 1, MAX_ACTIONS, CW_LIMIT, &r->ok_actions);
@@ -1699,26 +2253,38 @@ load_rule(struct ctx *x, const config_setting_t *g, size_t idx)
     (void)get_bool(&sc, "actions_enabled", &r->actions_enabled);
     if (get_bool(&sc, "sync", &b) == 1) {
         r->sync = b;
-        if (b && r->name && c->sync.name_prefix &&
+        /* A template's names are known per stream: expand() checks. */
+        if (b && !tmpl && r->name && c->sync.name_prefix &&
             !sw_str_has_prefix(r->name, c->sync.name_prefix))
             serr(&sc, get(&sc, "sync"),
                  "synced alarm names must start "
                  "with sync.name_prefix '%s'",
                  c->sync.name_prefix);
     }
-    (void)get_repeat(&sc, &o->repeat_interval_s);
-    load_labels(&sc, o);
+    (void)get_repeat(&sc, &r->repeat_interval_s);
+    load_labels(&sc, r);
 
-    if (have_period && r->period_s < 60 && r->namespace_ &&
-        strncmp(r->namespace_, "AWS/", 4) == 0)
+    ns = aws_namespace(r);
+    if (have_period && r->period_s < 60 && ns)
         swarn(&sc, get(&sc, "period"),
               "a %d s period is finer than the "
               "one-minute %s metrics: the alarm will often be "
               "INSUFFICIENT_DATA",
-              r->period_s, r->namespace_);
+              r->period_s, ns);
     if (!r->alarm_actions.n && !r->ok_actions.n &&
         !r->insufficient_data_actions.n)
         swarn(&sc, g, "no actions: its state changes notify nobody");
+    if (tmpl && x->nerrs == nerrs && !uses_stream(r))
+        swarn(&sc, get(&sc, "streams"),
+              "no dimension holds {stream}: every alarm of the "
+              "template watches the same metrics");
+
+    if (!tmpl)
+        (void)push_rule(x, &c->rules, &c->nrules, r);
+    else if (x->nerrs == nerrs && !x->oom)
+        expand(&sc, r);
+    else
+        sw_rule_free(r); /* the load fails: nothing to expand */
 }
 
 /* ---- aws, agent, sync ---- */
@@ -1894,7 +2460,7 @@ load_root(struct ctx *x, const config_setting_t *root)
                     "notifier '%s' is not used by any rule or "
                     "agent.failure_actions",
                     x->nseen[i].name);
-    if (x->c->nrules == 0)
+    if (x->c->nrules == 0 && x->c->ntemplates == 0)
         warn_at(x, x->name, 0, NULL,
                 "no rules: the agent has nothing to watch");
 }
@@ -2285,12 +2851,12 @@ sw_conf_free(struct sw_conf *c)
         free_kv(n->headers, n->nheaders);
     }
     free(c->notifiers);
-    for (size_t i = 0; i < c->nrules; i++) {
+    for (size_t i = 0; i < c->nrules; i++)
         sw_rule_free(c->rules[i]);
-        free_kv(c->rule_opts[i].labels, c->rule_opts[i].nlabels);
-    }
     free(c->rules);
-    free(c->rule_opts);
+    for (size_t i = 0; i < c->ntemplates; i++)
+        sw_rule_free(c->templates[i]);
+    free(c->templates);
     sw_strv_release(&c->warnings);
     free(c);
 }
@@ -2349,6 +2915,32 @@ add_actions(struct sw_buf *out, const char *state, const struct sw_strv *v,
     return r;
 }
 
+/* add_metric - "Sum of AWS/Kinesis IncomingRecords {StreamName=orders}". */
+static int
+add_metric(struct sw_buf *out, const char *stat, const char *ns,
+           const char *metric, const struct sw_dimension *dims, size_t ndims)
+{
+    int rc = sw_buf_addf(out, "%s of %s %s", stat, ns, metric);
+
+    if (rc == 0 && ndims > 0) {
+        rc = sw_buf_adds(out, " {");
+        for (size_t i = 0; rc == 0 && i < ndims; i++)
+            rc = sw_buf_addf(out, "%s%s=%s", i ? ", " : "", dims[i].name,
+                             dims[i].value);
+        if (rc == 0)
+            rc = sw_buf_addc(out, '}');
+    }
+    return rc;
+}
+
+/* requests_of - GetMetricStatistics calls R costs a cycle: the agent
+ * fetches each metric of a metric-math alarm on its own. */
+static size_t
+requests_of(const struct sw_rule *r)
+{
+    return r->nmetrics > 0 ? r->nmetrics : 1;
+}
+
 static int
 add_alarm(struct sw_buf *out, const struct sw_rule *r)
 {
@@ -2357,15 +2949,24 @@ add_alarm(struct sw_buf *out, const struct sw_rule *r)
 
     if (sw_format_double(thr, sizeof(thr), r->threshold) < 0)
         (void)snprintf(thr, sizeof(thr), "%g", r->threshold);
-    rc = sw_buf_addf(out, "  alarm '%s': %s of %s %s", r->name, r->stat,
-                     r->namespace_, r->metric);
-    if (rc == 0 && r->ndims > 0) {
-        rc = sw_buf_adds(out, " {");
-        for (size_t i = 0; rc == 0 && i < r->ndims; i++)
-            rc = sw_buf_addf(out, "%s%s=%s", i ? ", " : "", r->dims[i].name,
-                             r->dims[i].value);
-        if (rc == 0)
-            rc = sw_buf_addc(out, '}');
+    rc = sw_buf_addf(out, "  alarm '%s'", r->name);
+    if (rc == 0 && r->template_name)
+        rc = sw_buf_addf(out, " (from template '%s')", r->template_name);
+    if (rc == 0)
+        rc = sw_buf_adds(out, ": ");
+    if (rc == 0 && r->nmetrics > 0) {
+        rc = sw_buf_addf(out, "%s with ",
+                         r->expression ? r->expression : "(no expression)");
+        for (size_t i = 0; rc == 0 && i < r->nmetrics; i++) {
+            const struct sw_metric_stat *m = &r->metrics[i];
+            rc = sw_buf_addf(out, "%s%s = ", i ? ", " : "", m->id);
+            if (rc == 0)
+                rc = add_metric(out, m->stat, m->namespace_, m->metric, m->dims,
+                                m->ndims);
+        }
+    } else if (rc == 0) {
+        rc = add_metric(out, r->stat, r->namespace_, r->metric, r->dims,
+                        r->ndims);
     }
     if (rc == 0)
         rc = sw_buf_addf(out, " over %d s %s %s for %d of %d periods",
@@ -2391,16 +2992,42 @@ add_alarm(struct sw_buf *out, const struct sw_rule *r)
     return rc;
 }
 
+/* add_template - what a template with patterns leaves to run time. */
+static int
+add_template(struct sw_buf *out, const struct sw_rule *t)
+{
+    size_t k = 0, n = requests_of(t);
+    int rc = sw_buf_addf(out, "  template '%s': streams matching ", t->name);
+
+    for (size_t i = 0; rc == 0 && i < t->streams.n; i++) {
+        if (!sw_stream_is_pattern(t->streams.v[i]))
+            continue;
+        rc = sw_buf_addf(out, "%s'%s'", k++ ? " or " : "", t->streams.v[i]);
+    }
+    if (rc == 0)
+        rc = sw_buf_addf(out,
+                         " are found at run time with ListStreams (%zu "
+                         "GetMetricStatistics per cycle for each)\n",
+                         n);
+    return rc;
+}
+
 int
 sw_conf_summary(const struct sw_conf *c, struct sw_buf *out)
 {
     size_t counts[NTYPES] = {0};
     unsigned long long cycles, requests;
+    size_t per_cycle = 0;
     char reqs[32];
-    int r, first = 1;
+    int r, first = 1, math = 0;
 
-    r = sw_buf_addf(out, "%s: OK\n  rules: %zu (%zu alarm%s)\n", c->path,
-                    c->nrules, c->nrules, c->nrules == 1 ? "" : "s");
+    r = sw_buf_addf(out, "%s: OK\n  rules: %zu (%zu alarm%s", c->path,
+                    c->nrule_groups, c->nrules, c->nrules == 1 ? "" : "s");
+    if (r == 0 && c->ntemplates > 0)
+        r = sw_buf_addf(out, ", and more from %zu template%s at run time",
+                        c->ntemplates, c->ntemplates == 1 ? "" : "s");
+    if (r == 0)
+        r = sw_buf_adds(out, ")\n");
     if (r < 0)
         goto out;
     for (size_t i = 0; i < c->nnotifiers; i++)
@@ -2435,23 +3062,31 @@ sw_conf_summary(const struct sw_conf *c, struct sw_buf *out)
             r = sw_buf_addf(out, " at %s", c->aws.endpoint);
         if (r < 0)
             goto out;
-        /* One GetMetricStatistics call per alarm per cycle; the price is
+        /* One GetMetricStatistics call per metric per cycle: one for a
+         * plain alarm, one per metric for metric math.  The price is
          * aws-reference.md section 2.5 (us-east-1). */
+        for (size_t i = 0; i < c->nrules; i++) {
+            per_cycle += requests_of(c->rules[i]);
+            math |= c->rules[i]->nmetrics > 0;
+        }
         cycles = (unsigned long long)(MONTH_S / (c->agent.interval_s > 0
                                                      ? c->agent.interval_s
                                                      : 60));
-        requests = cycles * c->nrules;
+        requests = cycles * per_cycle;
         fmt_count(reqs, sizeof(reqs), requests);
         r = sw_buf_addf(out,
                         "\n  API requests: %zu GetMetricStatistics per "
-                        "%d s cycle = %s per 30-day month, about $%.2f at "
-                        "$0.01 per 1,000 requests (first 1,000,000 a month "
-                        "are free)\n",
-                        c->nrules, c->agent.interval_s, reqs,
-                        (double)requests / 100000.0);
+                        "%d s cycle%s = %s per 30-day month, about $%.2f "
+                        "at $0.01 per 1,000 requests (first 1,000,000 a "
+                        "month are free)\n",
+                        per_cycle, c->agent.interval_s,
+                        math ? " (one per metric of a metric-math alarm)" : "",
+                        reqs, (double)requests / 100000.0);
     }
     for (size_t i = 0; r == 0 && i < c->nrules; i++)
         r = add_alarm(out, c->rules[i]);
+    for (size_t i = 0; r == 0 && i < c->ntemplates; i++)
+        r = add_template(out, c->templates[i]);
     for (size_t i = 0; r == 0 && i < c->warnings.n; i++)
         r = sw_buf_addf(out, "  %s\n", c->warnings.v[i]);
 out:

@@ -20,7 +20,14 @@
  *  - libconfig 1.5 silently wraps integers beyond 32 bits, so the main file
  *    is scanned first and such literals are errors ("write 5000000000.0").
  *
- * Depends on lib/ and rules/rule.h only; no I/O beyond reading the file.
+ * Rules come in three shapes (PRODUCT.md section 2): a single metric
+ * (rule->metric, ->stat, ->namespace_ set); metric math (rule->metrics[]
+ * and ->expression set, the rule-level metric fields NULL; the expression
+ * was parsed with sw_expr_parse() against the metric ids, so it parses
+ * again); and templates ('streams'), which never appear in rules
+ * themselves: see rules, templates and sw_conf_instantiate() below.
+ *
+ * Depends on lib/ and rules/ only; no I/O beyond reading the file.
  */
 #ifndef SW_AGENT_CONF_H
 #define SW_AGENT_CONF_H
@@ -78,19 +85,6 @@ struct sw_notifier_conf {
     int max_age_s;         /* outbox expiry, default 86400 */
 };
 
-/* Per-rule settings that struct sw_rule has no field for (rules/rule.h
- * belongs to another module): c->rule_opts[i] goes with c->rules[i]. */
-struct sw_rule_opts {
-    int repeat_interval_s;       /* 0 = off; else >= 60: re-notify while the
-                                    alarm stays in ALARM */
-    int low_sample_ignore;       /* 1: evaluate_low_sample_count_percentile =
-                                    "ignore" (percentile rules only) */
-    struct sw_header_kv *labels; /* extra Alertmanager labels: names match
-                                    [a-zA-Z_][a-zA-Z0-9_]*, never
-                                    "alertname" */
-    size_t nlabels;
-};
-
 struct sw_conf {
     char *path; /* the file loaded, as given */
     struct {
@@ -120,9 +114,25 @@ struct sw_conf {
     } sync;
     struct sw_notifier_conf *notifiers;
     size_t nnotifiers;
-    struct sw_rule **rules;         /* rules/rule.h */
-    struct sw_rule_opts *rule_opts; /* nrules entries */
+    /* The alarms, in file order: every plain rule, and in a template's
+     * place the alarms of its literal stream names, in the order of its
+     * 'streams' (rules[i]->template_name and ->stream set).  Each rule
+     * carries its own repeat_interval_s (0 = off, else >= 60),
+     * low_sample_ignore (percentile statistics only) and labels (names
+     * match [a-zA-Z_][a-zA-Z0-9_]*, never "alertname" or "__*"). */
+    struct sw_rule **rules; /* rules/rule.h */
     size_t nrules;
+    /* Templates with at least one pattern in 'streams' ("clicks-*"), in
+     * file order, as checked: "{stream}" still in place, 'streams' as
+     * written (names and patterns).  The agent lists the streams with
+     * Kinesis ListStreams, keeps those sw_template_wants_stream()
+     * accepts (rules/template.h: a pattern matches and the name is not
+     * literal, so its alarm is in rules already) and makes their alarms
+     * with sw_conf_instantiate().  Templates with only literal names are
+     * not kept: their alarms are all in rules. */
+    struct sw_rule **templates;
+    size_t ntemplates;
+    size_t nrule_groups; /* rule groups in the file: a template counts once */
     /* Things `check` should show that do not make the file invalid, as
      * "FILE:LINE: warning: message" (no rules, unused notifiers, ...). */
     struct sw_strv warnings;
@@ -154,11 +164,35 @@ const char *sw_conf_notifier_type_name(enum sw_notifier_type t);
 /* sw_conf_summary - append what `streamwatch check` prints on success:
  *   "FILE: OK\n  rules: 2 (2 alarms)\n  notifiers: 3 (log 1, sns 1,
  *   email 1)\n  source: CloudWatch in ap-northeast-1\n  API requests: ...\n"
+ * ("rules: 3 (6 alarms, and more from 1 template at run time)" with
+ * pattern templates; the API requests count one GetMetricStatistics per
+ * metric per cycle, so a metric-math alarm costs one per metric),
  * then one line per alarm ("  alarm 'name': Sum of AWS/Kinesis
  * IncomingRecords {StreamName=sample} over 60 s > 10.0 for 1 of 1 periods
- * -> ALARM: ops-topic, oncall-mail; OK: ops-topic") and one per warning.
+ * -> ALARM: ops-topic, oncall-mail; OK: ops-topic"; a template's alarm
+ * reads "  alarm 'orders-behind' (from template '{stream}-behind'): w -
+ * FILL(r, 0) with w = Sum of AWS/Kinesis IncomingRecords
+ * {StreamName=orders}, r = ... over 60 s ..."), one per pattern template
+ * ("  template '{stream}-behind': streams matching 'clicks-*' are found at
+ * run time with ListStreams (2 GetMetricStatistics per cycle for each)")
+ * and one per warning.
  * Returns 0, SW_ENOMEM or SW_ETOOBIG (OUT's cap). */
 int sw_conf_summary(const struct sw_conf *c, struct sw_buf *out);
+
+/* sw_conf_instantiate - the alarm TMPL (one of c->templates) defines for
+ * STREAM, a name ListStreams returned: sw_rule_instantiate() plus the
+ * checks the load applies to the alarms of literal stream names (the
+ * name, description, dimension and label lengths PutMetricAlarm and
+ * GetMetricStatistics allow after the substitution, sync.name_prefix for
+ * a synced alarm).  It does not know the other alarms: the caller skips a
+ * name that is taken (by c->rules or by another template's match) and
+ * says so.
+ * Returns 0 and *out: new (free with sw_rule_free()); SW_EINVAL with a
+ * reason in ERR ("stream 'x': ...") when STREAM is not a stream name or
+ * the alarm breaks a limit; SW_ENOMEM. */
+int sw_conf_instantiate(const struct sw_conf *c, const struct sw_rule *tmpl,
+                        const char *stream, struct sw_rule **out, char *err,
+                        size_t errlen);
 
 /* For tests and the fuzzer: check TEXT (LEN bytes, need not be
  * NUL-terminated) as if it were the file NAME in directory DIR (absolute;

@@ -6,16 +6,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/conf.h"
+#include <jansson.h>
+
+#include "agent/fetch.h"
 #include "agent/source.h"
 #include "agent/state.h"
 #include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/log.h"
 #include "notifiers/log.h"
+#include "notifiers/message.h"
 #include "notifiers/notifier.h"
+#include "notifiers/outbox.h"
 #include "rules/eval.h"
 #include "rules/rule.h"
+
+struct sw_notifier *
+sw_cycle_find_notifier(const struct sw_cycle *c, const char *name)
+{
+    for (size_t i = 0; i < c->nnotifiers; i++)
+        if (c->notifiers[i] && strcmp(c->notifiers[i]->name, name) == 0)
+            return c->notifiers[i];
+    return NULL;
+}
 
 static const struct sw_strv *
 actions_for(const struct sw_rule *r, enum sw_state s)
@@ -28,55 +41,121 @@ actions_for(const struct sw_rule *r, enum sw_state s)
     return NULL;
 }
 
-/* Deliver EV to every action of the new state, as CloudWatch runs the
- * actions of the state an alarm enters.  One notifier failing does not stop
- * the others. */
+/* Queue REC for the notifier called NAME (or, in a dry run, print what
+ * the log notifier would write), and remember when A last notified it. */
 static void
-notify(struct sw_cycle *c, const struct sw_rule *r,
-       const struct sw_alarm_event *ev, struct sw_cycle_stats *st)
+enqueue(struct sw_cycle *c, struct sw_alarm_state *a, const char *name,
+        json_t *rec, time_t now, int repeat, struct sw_cycle_stats *st)
 {
-    const struct sw_strv *acts = actions_for(r, ev->new_state);
+    struct sw_notify_mark *m = NULL;
     char err[512];
+    int r;
 
-    if (!r->actions_enabled || !acts)
+    if (c->dry_run) {
+        char *line = sw_notifier_log_format(name, rec);
+        if (line) {
+            fputs(line, c->dry_out);
+            fflush(c->dry_out);
+            free(line);
+        }
         return;
-    for (size_t i = 0; i < acts->n; i++) {
-        const char *name = acts->v[i];
-        struct sw_notifier *n = NULL;
-        int r2;
+    }
+    if (!sw_cycle_find_notifier(c, name)) {
+        /* Only a reload race can get here (conf checks every name); say
+         * so rather than drop the notification silently. */
+        sw_log_err("notify: alarm '%s': no notifier '%s'", a->name, name);
+        st->notify_failures++;
+        return;
+    }
+    r = sw_outbox_add(c->outbox, name, rec, now, NULL, err, sizeof(err));
+    if (r < 0) {
+        sw_log_err("notify: alarm '%s': cannot queue for '%s': %s", a->name,
+                   name, err[0] ? err : sw_strerror(r));
+        st->notify_failures++;
+        return;
+    }
+    st->queued++;
+    if (sw_state_mark(a, name, &m) == 0) {
+        m->last = now;
+        m->count = repeat;
+    }
+}
 
-        for (size_t j = 0; j < c->conf->nnotifiers; j++)
-            if (strcmp(c->conf->notifiers[j].name, name) == 0)
-                n = c->notifiers[j];
-        if (c->dry_run) {
-            /* The same JSON line the log notifier writes, so a dry run
-             * shows exactly what the alarm would say. */
-            char *line = sw_notifier_log_format(name, ev);
-            if (line) {
-                fputs(line, c->dry_out);
-                fflush(c->dry_out);
-                free(line);
-            }
+static json_t *
+make_record(struct sw_cycle *c, const struct sw_rule *r,
+            const struct sw_alarm_state *a, enum sw_state old, int repeat)
+{
+    struct sw_alarm_event ev;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.alarm_name = r->name;
+    ev.description = r->description;
+    ev.old_state = old;
+    ev.new_state = a->state;
+    ev.reason = a->reason;
+    ev.reason_data = a->reason_data;
+    ev.state_change_time = a->since;
+    ev.region = c->region;
+    ev.repeat = repeat;
+    ev.rule = r;
+    return sw_message_record(&ev, c->msg);
+}
+
+/* A state change: every action of the new state, as CloudWatch runs the
+ * actions of the state an alarm enters. */
+static void
+notify_change(struct sw_cycle *c, const struct sw_rule *r,
+              struct sw_alarm_state *a, enum sw_state old, time_t now,
+              struct sw_cycle_stats *st)
+{
+    const struct sw_strv *acts = actions_for(r, a->state);
+    json_t *rec;
+
+    sw_state_clear_marks(a);
+    if (!r->actions_enabled || !acts || acts->n == 0)
+        return;
+    rec = make_record(c, r, a, old, 0);
+    if (!rec) {
+        sw_log_err("notify: alarm '%s': out of memory", r->name);
+        st->notify_failures++;
+        return;
+    }
+    for (size_t i = 0; i < acts->n; i++)
+        enqueue(c, a, acts->v[i], rec, now, 0, st);
+    json_decref(rec);
+}
+
+/* Still in ALARM: remind each alarm action whose repeat interval (the
+ * rule's, else the notifier's) has passed since it last heard of it. */
+static void
+notify_repeats(struct sw_cycle *c, const struct sw_rule *r,
+               struct sw_alarm_state *a, time_t now, struct sw_cycle_stats *st)
+{
+    if (a->state != SW_STATE_ALARM || !r->actions_enabled)
+        return;
+    for (size_t i = 0; i < r->alarm_actions.n; i++) {
+        const char *name = r->alarm_actions.v[i];
+        struct sw_notifier *n = sw_cycle_find_notifier(c, name);
+        struct sw_notify_mark *m = NULL;
+        int every = r->repeat_interval_s;
+        json_t *rec;
+
+        if (!every && n)
+            every = n->repeat_interval_s;
+        if (every <= 0 || sw_state_mark(a, name, &m) < 0)
             continue;
-        }
-        if (!n) {
-            /* A raw SNS ARN, or a notifier type this version cannot send
-             * through: say so on every change rather than drop it
-             * silently. */
-            sw_log_err("notify: alarm '%s': action '%s' cannot be delivered "
-                       "by this version of streamwatch",
-                       ev->alarm_name, name);
+        /* State from before marks existed: count from the change. */
+        if (m->last == 0 || m->last > now)
+            m->last = a->since;
+        if (now - m->last < every)
+            continue;
+        rec = make_record(c, r, a, SW_STATE_ALARM, m->count + 1);
+        if (!rec) {
             st->notify_failures++;
             continue;
         }
-        r2 = sw_notifier_deliver(n, ev, err, sizeof(err));
-        if (r2 < 0) {
-            sw_log_err("notify: alarm '%s': notifier '%s' failed: %s",
-                       ev->alarm_name, name, err[0] ? err : sw_strerror(r2));
-            st->notify_failures++;
-        } else {
-            st->notified++;
-        }
+        enqueue(c, a, name, rec, now, m->count + 1, st);
+        json_decref(rec);
     }
 }
 
@@ -85,9 +164,9 @@ eval_one(struct sw_cycle *c, const struct sw_rule *r, time_t now,
          struct sw_cycle_stats *st)
 {
     struct sw_alarm_state *a = NULL;
-    struct sw_metric_query q;
     struct sw_datapoint *pts = NULL;
     struct sw_eval_result res;
+    time_t start, end;
     size_t n = 0;
     char err[768];
     enum sw_state prev;
@@ -97,17 +176,14 @@ eval_one(struct sw_cycle *c, const struct sw_rule *r, time_t now,
     r2 = sw_state_ensure(c->state, r->name, now, &a);
     if (r2 < 0)
         goto out;
-    memset(&q, 0, sizeof(q));
-    q.namespace_ = r->namespace_;
-    q.metric = r->metric;
-    q.dims = r->dims;
-    q.ndims = r->ndims;
-    q.stat = r->stat;
-    q.unit = r->unit;
-    q.period_s = r->period_s;
-    sw_eval_window(r, now, &q.start, &q.end);
-
-    r2 = sw_source_fetch(c->source, &q, &pts, &n, err, sizeof(err));
+    if (!sw_eval_due(r, a->last_evaluated, now)) {
+        st->skipped++;
+        r2 = 0;
+        goto out;
+    }
+    sw_eval_window(r, now, &start, &end);
+    r2 = sw_fetch_series(c->source, r, start, end, &pts, &n, &st->requests, err,
+                         sizeof(err));
     if (r2 < 0) {
         /* Not data: keep the state, remember and report the failure. */
         st->fetch_failures++;
@@ -119,7 +195,7 @@ eval_one(struct sw_cycle *c, const struct sw_rule *r, time_t now,
     sw_state_fetch_ok(a);
 
     prev = a->state;
-    r2 = sw_eval(r, pts, n, q.end, prev, now, &res);
+    r2 = sw_eval(r, pts, n, end, prev, now, &res);
     if (r2 < 0) {
         sw_log_err("eval: alarm '%s': %s", r->name, sw_strerror(r2));
         goto out;
@@ -130,31 +206,17 @@ eval_one(struct sw_cycle *c, const struct sw_rule *r, time_t now,
     if (r2 < 0)
         goto out;
     if (!res.changed) {
+        notify_repeats(c, r, a, now, st);
         r2 = 0;
         goto out;
     }
-
     st->transitions++;
     r2 = sw_state_set(a, res.state, now, res.reason, res.reason_data);
     if (r2 < 0)
         goto out;
     sw_log_info("alarm '%s': %s -> %s: %s", r->name, sw_state_name(prev),
                 sw_state_name(res.state), res.reason);
-    {
-        struct sw_alarm_event ev;
-
-        memset(&ev, 0, sizeof(ev));
-        ev.alarm_name = r->name;
-        ev.description = r->description;
-        ev.old_state = prev;
-        ev.new_state = res.state;
-        ev.reason = res.reason;
-        ev.reason_data = res.reason_data;
-        ev.state_change_time = now;
-        ev.region = c->region;
-        ev.rule = r;
-        notify(c, r, &ev, st);
-    }
+    notify_change(c, r, a, prev, now, st);
     r2 = 0;
 out:
     sw_eval_result_release(&res);
@@ -166,12 +228,12 @@ int
 sw_cycle_run(struct sw_cycle *c, time_t now, struct sw_cycle_stats *st)
 {
     memset(st, 0, sizeof(*st));
-    for (size_t i = 0; i < c->conf->nrules; i++) {
+    for (size_t i = 0; i < c->nrules; i++) {
         int r;
 
         if (c->stop && *c->stop)
             return SW_ECANCELED;
-        r = eval_one(c, c->conf->rules[i], now, st);
+        r = eval_one(c, c->rules[i], now, st);
         if (r == SW_ENOMEM)
             return r;
     }

@@ -1,50 +1,72 @@
 /* agent/cycle.h - one evaluation cycle of every alarm.
  *
- * For each configured alarm: compute the aligned window (rules/eval), fetch
- * its datapoints from the metric source, evaluate, record the result in the
- * state store, and hand a state change to the notifiers named in the
- * alarm's actions for the new state.  A fetch that fails is not data: the
- * alarm keeps its state, and the failure is recorded and logged.  The cycle
- * does not save the store; the caller does, once, after the cycle.
+ * For each alarm that is due (rules/eval's cadence: each minute, each 10 s
+ * for high-resolution periods, hourly for alarms spanning more than a
+ * day): compute the aligned window, fetch the series (agent/fetch: one
+ * metric, or several and a metric-math expression), evaluate, record the
+ * result in the state store, and, on a state change, put one record per
+ * action of the new state into the durable outbox.  An alarm that stays in
+ * ALARM re-notifies every repeat_interval (the rule's, else the
+ * notifier's); Alertmanager notifiers use that to keep the alert firing.
+ * A fetch that fails is not data: the alarm keeps its state, and the
+ * failure is recorded and logged.
  *
- * All objects are borrowed from the caller (agent/main.c owns them).
+ * The cycle neither saves the store nor delivers: the caller saves once
+ * after the cycle and runs the dispatcher, so a dead SMTP server never
+ * delays an evaluation.  All objects are borrowed from the caller
+ * (agent/main.c owns them).
  */
 #ifndef SW_AGENT_CYCLE_H
 #define SW_AGENT_CYCLE_H
 
+#include <stddef.h>
 #include <stdio.h>
 #include <time.h>
 
 struct sw_conf;
-struct sw_source;
+struct sw_message_ctx;
 struct sw_notifier;
+struct sw_outbox;
+struct sw_rule;
+struct sw_source;
 struct sw_state_store;
 
 struct sw_cycle {
-    const struct sw_conf *conf;
+    const struct sw_rule *const *rules; /* the alarms: the config's and
+                                           those discovered for pattern
+                                           templates */
+    size_t nrules;
     struct sw_source *source;
-    struct sw_notifier **notifiers; /* parallel to conf->notifiers; an
-                                       entry is NULL for a type that this
-                                       build cannot deliver through */
+    struct sw_notifier *const *notifiers; /* by name: the configured ones
+                                             and one per raw SNS ARN */
+    size_t nnotifiers;
+    struct sw_outbox *outbox;         /* NULL only with dry_run */
+    const struct sw_message_ctx *msg; /* for the records */
     struct sw_state_store *state;
     const char *region; /* for the alarm events */
-    int dry_run;        /* print events to DRY_OUT instead of
-                           delivering them */
+    int dry_run;        /* print the records' log lines
+                           to DRY_OUT instead */
     FILE *dry_out;
     volatile int *stop; /* set by SIGTERM: finish quickly */
 };
 
 struct sw_cycle_stats {
     int alarms;          /* alarms evaluated */
+    int skipped;         /* alarms not due yet */
+    int requests;        /* metric source requests */
     int fetch_failures;  /* alarms whose fetch failed */
     int transitions;     /* state changes */
-    int notified;        /* notifications delivered */
-    int notify_failures; /* notifications that could not be delivered */
+    int queued;          /* notifications put into the outbox */
+    int notify_failures; /* notifications that could not be queued */
 };
 
-/* sw_cycle_run - evaluate every alarm as of wall time NOW.
+/* sw_cycle_run - evaluate every due alarm as of wall time NOW.
  * Returns 0 when the cycle ran (failures are counted in STATS, which is
  * zeroed first), SW_ENOMEM, or SW_ECANCELED when *stop was set. */
 int sw_cycle_run(struct sw_cycle *c, time_t now, struct sw_cycle_stats *st);
+
+/* sw_cycle_find_notifier - the notifier called NAME in C, or NULL. */
+struct sw_notifier *sw_cycle_find_notifier(const struct sw_cycle *c,
+                                           const char *name);
 
 #endif

@@ -1,11 +1,14 @@
 /* agent/main.c - the streamwatch command line, signals and the agent loop.
  *
  * The only file with mutable globals: the signal flags and the one struct
- * sw_agent.  Signal handlers only set flags; the loop blocks the signals
+ * sw_agent.  Signal handlers only set flags.  The loop blocks the signals
  * while it works on state and sleeps in ppoll() with them unblocked, so no
- * wakeup is lost (the sshd.c pattern).  SIGHUP builds a new configuration
- * beside the running one and swaps it in only when it is valid (nginx's
- * fallback); SIGTERM/SIGINT finish the cycle, save state and exit 0.
+ * wakeup is lost (the sshd.c pattern); while notifications are in flight
+ * it runs the dispatcher in short slices instead, with the signals
+ * unblocked, and the flags are looked at after each slice.  SIGHUP builds
+ * a new runtime beside the running one and swaps it in only when it is
+ * valid (nginx's fallback); SIGTERM/SIGINT finish the cycle, give
+ * notifications in flight a few seconds, save state and exit 0.
  */
 #include "config.h"
 
@@ -26,38 +29,39 @@
 
 #include "agent/conf.h"
 #include "agent/cycle.h"
-#include "agent/recording.h"
+#include "agent/runtime.h"
 #include "agent/sdnotify.h"
-#include "agent/source.h"
 #include "agent/state.h"
-#include "aws/client.h"
+#include "agent/status.h"
 #include "lib/buf.h"
 #include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/str.h"
-#include "notifiers/log.h"
+#include "notifiers/dispatch.h"
+#include "notifiers/message.h"
 #include "notifiers/notifier.h"
+#include "notifiers/outbox.h"
+#include "aws/client.h"
 #include "rules/rule.h"
 
-/* Everything a running agent holds, built from one configuration. */
-struct sw_runtime {
-    struct sw_conf *conf;
-    struct sw_aws *aws; /* NULL when metrics come from a file */
-    struct sw_source *source;
-    struct sw_notifier **notifiers; /* parallel to conf->notifiers */
-};
+/* How long `run --once` and a stopping agent wait for notifications in
+ * flight; what is not delivered by then stays in the outbox. */
+#define ONCE_DELIVERY_MS 20000
+#define STOP_DELIVERY_MS 5000
 
 struct sw_agent {
     const char *conf_path;
     struct sw_runtime *rt;
     struct sw_state_store *state;
+    struct sw_outbox *outbox;
+    struct sw_dispatch *dispatch;
 };
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reload_requested;
-static volatile int stop_flag; /* stop_requested, as the int the client
-                                  and the cycle poll */
+static volatile int stop_flag; /* stop_requested, as the int the client,
+                                  the dispatcher and the cycle poll */
 static struct sw_agent agent;
 
 static void
@@ -92,6 +96,9 @@ usage(FILE *f)
         "summary\n"
         "  status [--json]     each alarm's state, since when, reason, "
         "recent values\n"
+        "  notify-test NAME [--state ALARM|OK|INSUFFICIENT_DATA]\n"
+        "                      send a sample notification through one "
+        "notifier\n"
         "\n"
         "options:\n"
         "  -c, --config FILE   configuration file (default $STREAMWATCH_CONFIG"
@@ -106,110 +113,16 @@ usage(FILE *f)
 }
 
 static void
-runtime_free(struct sw_runtime *rt)
+agent_release(void)
 {
-    if (!rt)
-        return;
-    if (rt->notifiers) {
-        for (size_t i = 0; rt->conf && i < rt->conf->nnotifiers; i++)
-            sw_notifier_free(rt->notifiers[i]);
-        free(rt->notifiers);
-    }
-    sw_source_free(rt->source);
-    sw_aws_free(rt->aws);
-    sw_conf_free(rt->conf);
-    free(rt);
-}
-
-/* Load and check the configuration file, printing every problem. */
-static int
-load_conf(const char *path, struct sw_conf **out)
-{
-    struct sw_strv errors = {0};
-    int r = sw_conf_load(path, out, &errors);
-
-    for (size_t i = 0; i < errors.n; i++)
-        fprintf(stderr, "%s\n", errors.v[i]);
-    if (r < 0 && errors.n == 0)
-        fprintf(stderr, "%s: %s\n", path, sw_strerror(r));
-    sw_strv_release(&errors);
-    return r;
-}
-
-/* Build everything a configuration needs to run: the AWS client or the
- * recording, and the notifiers.  Nothing touches the network yet. */
-static int
-runtime_new(const char *path, struct sw_runtime **out)
-{
-    struct sw_runtime *rt = calloc(1, sizeof(*rt));
-    char err[512] = "";
-    int r;
-
-    *out = NULL;
-    if (!rt)
-        return SW_ENOMEM;
-    r = load_conf(path, &rt->conf);
-    if (r < 0)
-        goto out;
-    if (rt->conf->agent.recording) {
-        r = sw_source_recording_new(rt->conf->agent.recording, &rt->source, err,
-                                    sizeof(err));
-        if (r < 0) {
-            sw_log_err("recording: %s", err[0] ? err : sw_strerror(r));
-            goto out;
-        }
-    } else {
-        struct sw_aws_opts o;
-
-        memset(&o, 0, sizeof(o));
-        o.region = rt->conf->aws.region;
-        o.profile = rt->conf->aws.profile;
-        o.endpoint = rt->conf->aws.endpoint;
-        o.ca_file = rt->conf->aws.ca_file;
-        o.connect_timeout_ms = rt->conf->aws.connect_timeout_s * 1000L;
-        o.request_timeout_ms = rt->conf->aws.request_timeout_s * 1000L;
-        o.max_attempts = rt->conf->aws.max_attempts;
-        r = sw_aws_new(&o, &rt->aws, err, sizeof(err));
-        if (r < 0) {
-            sw_log_err("aws: %s", err[0] ? err : sw_strerror(r));
-            goto out;
-        }
-        sw_aws_set_cancel_flag(rt->aws, &stop_flag);
-        r = sw_source_cloudwatch_new(rt->aws, &rt->source);
-        if (r < 0)
-            goto out;
-    }
-    rt->notifiers = calloc(rt->conf->nnotifiers ? rt->conf->nnotifiers : 1,
-                           sizeof(*rt->notifiers));
-    if (!rt->notifiers) {
-        r = SW_ENOMEM;
-        goto out;
-    }
-    for (size_t i = 0; i < rt->conf->nnotifiers; i++) {
-        const struct sw_notifier_conf *nc = &rt->conf->notifiers[i];
-
-        if (nc->type != SW_NOTIFIER_LOG) {
-            /* SNS, e-mail, webhooks and Alertmanager arrive with the
-             * durable outbox; until then say so once at start. */
-            sw_log_warn("notifier '%s': type '%s' is not deliverable by "
-                        "this version; its notifications will be logged as "
-                        "errors",
-                        nc->name, sw_conf_notifier_type_name(nc->type));
-            continue;
-        }
-        r = sw_notifier_log_new(nc->name, nc->path, &rt->notifiers[i]);
-        if (r < 0) {
-            sw_log_err("notifier '%s': cannot open '%s': %s", nc->name,
-                       nc->path, sw_strerror(r));
-            goto out;
-        }
-    }
-    *out = rt;
-    rt = NULL;
-    r = 0;
-out:
-    runtime_free(rt);
-    return r;
+    sw_dispatch_free(agent.dispatch);
+    agent.dispatch = NULL;
+    sw_outbox_free(agent.outbox);
+    agent.outbox = NULL;
+    sw_runtime_free(agent.rt);
+    agent.rt = NULL;
+    sw_state_free(agent.state);
+    agent.state = NULL;
 }
 
 /* A state.json that cannot be read is set aside, never overwritten: the
@@ -232,59 +145,113 @@ load_state(const char *dir, struct sw_state_store **out)
     }
     if (rename(from, to) < 0) {
         sw_log_errno("state: %s; cannot move it aside to '%s'", err, to);
-        r = SW_EIO;
-        goto out;
+        return SW_EIO;
     }
     sw_log_err("state: %s; moved it to '%s' and started with fresh state", err,
                to);
     *out = sw_state_new();
-    r = *out ? 0 : SW_ENOMEM;
-    return r;
+    return *out ? 0 : SW_ENOMEM;
 out:
-    if (r < 0 && r != SW_EINVAL)
-        sw_log_err("state: %s", err);
+    if (r < 0)
+        sw_log_err("state: %s", r == SW_EINVAL ? "path too long" : err);
     return r;
 }
 
 static int
 save_state(void)
 {
-    const struct sw_conf *conf = agent.rt->conf;
-    const char **keep = NULL;
+    const struct sw_runtime *rt = agent.rt;
+    const char **keep;
     char err[512];
     int r;
 
     /* Alarms that left the configuration leave the state too, as
-     * DeleteAlarms would. */
-    keep = calloc(conf->nrules ? conf->nrules : 1, sizeof(*keep));
+     * DeleteAlarms would; discovered alarms stay while their stream does. */
+    keep = calloc(rt->nrules ? rt->nrules : 1, sizeof(*keep));
     if (!keep)
         return SW_ENOMEM;
-    for (size_t i = 0; i < conf->nrules; i++)
-        keep[i] = conf->rules[i]->name;
-    sw_state_prune(agent.state, keep, conf->nrules);
+    for (size_t i = 0; i < rt->nrules; i++)
+        keep[i] = rt->rules[i]->name;
+    sw_state_prune(agent.state, keep, rt->nrules);
     free(keep);
-    r = sw_state_save(agent.state, conf->agent.state_dir, err, sizeof(err));
+    r = sw_state_save(agent.state, rt->conf->agent.state_dir, err, sizeof(err));
     if (r < 0)
         sw_log_err("state: %s", err);
     return r;
 }
 
 static int
+open_delivery(void)
+{
+    struct sw_dispatch_opts o;
+    char err[512] = "";
+    int r;
+
+    r = sw_outbox_open(agent.rt->conf->agent.state_dir, 0, &agent.outbox, err,
+                       sizeof(err));
+    if (r < 0) {
+        sw_log_err("outbox: %s", err[0] ? err : sw_strerror(r));
+        return r;
+    }
+    /* Each notifier sets its own CA file: one bundle for every transfer
+     * would also apply to webhooks on public hosts. */
+    memset(&o, 0, sizeof(o));
+    o.connect_timeout_ms = agent.rt->conf->aws.connect_timeout_s * 1000L;
+    r = sw_dispatch_new(agent.outbox, agent.rt->notifiers, agent.rt->nnotifiers,
+                        &o, &agent.dispatch);
+    if (r < 0) {
+        sw_log_err("dispatch: %s", sw_strerror(r));
+        return r;
+    }
+    sw_dispatch_set_cancel_flag(agent.dispatch, &stop_flag);
+    return 0;
+}
+
+static int
 run_cycle(time_t now, int dry_run, struct sw_cycle_stats *st)
 {
     struct sw_cycle c;
+    int r;
 
+    r = sw_runtime_rules(agent.rt, now);
+    if (r < 0)
+        return r;
     memset(&c, 0, sizeof(c));
-    c.conf = agent.rt->conf;
+    c.rules = agent.rt->rules;
+    c.nrules = agent.rt->nrules;
     c.source = agent.rt->source;
     c.notifiers = agent.rt->notifiers;
+    c.nnotifiers = agent.rt->nnotifiers;
+    c.outbox = agent.outbox;
+    c.msg = &agent.rt->msg;
     c.state = agent.state;
+    /* The resolved region (AWS_REGION, the profile...) when there is a
+     * client; a recording-only agent has the config's, if any. */
     c.region = agent.rt->aws ? sw_aws_region(agent.rt->aws)
                              : agent.rt->conf->aws.region;
     c.dry_run = dry_run;
     c.dry_out = stdout;
     c.stop = &stop_flag;
     return sw_cycle_run(&c, now, st);
+}
+
+/* Deliver what is due until nothing is in flight and nothing else is due
+ * at NOW, or DEADLINE_MS has passed. */
+static void
+deliver_until_idle(time_t now, long deadline_ms)
+{
+    sw_mono_ms end = sw_mono_now() + deadline_ms;
+
+    for (;;) {
+        time_t due = sw_dispatch_next_due(agent.dispatch);
+        sw_mono_ms left = end - sw_mono_now();
+
+        if (left <= 0 || (sw_dispatch_in_flight(agent.dispatch) == 0 &&
+                          (due == 0 || due > now)))
+            return;
+        if (sw_dispatch_run(agent.dispatch, now, left) == SW_ECANCELED)
+            return;
+    }
 }
 
 static void
@@ -294,38 +261,50 @@ reload(void)
 
     sw_sdnotify_send("RELOADING=1");
     sw_log_info("received SIGHUP, reloading '%s'", agent.conf_path);
-    if (runtime_new(agent.conf_path, &rt) < 0) {
+    if (sw_runtime_new(agent.conf_path, &stop_flag, &rt) < 0) {
         sw_log_err("reload failed; still running the previous "
                    "configuration");
     } else if (strcmp(rt->conf->agent.state_dir,
                       agent.rt->conf->agent.state_dir) != 0) {
         /* Moving the state directory under a running agent would split an
-         * alarm's history in two; it needs a restart. */
+         * alarm's history (and its outbox) in two; it needs a restart. */
         sw_log_err("reload: agent.state_dir changed; restart to move it; "
                    "still running the previous configuration");
-        runtime_free(rt);
+        sw_runtime_free(rt);
     } else {
-        runtime_free(agent.rt);
+        /* The dispatcher lets go of the old notifiers (aborting what is in
+         * flight, which stays in the outbox) before they are freed. */
+        sw_dispatch_set_notifiers(agent.dispatch, rt->notifiers,
+                                  rt->nnotifiers);
+        sw_runtime_free(agent.rt);
         agent.rt = rt;
-        sw_log_info("configuration reloaded: %zu alarm%s", rt->conf->nrules,
-                    rt->conf->nrules == 1 ? "" : "s");
+        sw_log_info("configuration reloaded: %zu alarm%s", rt->nrules,
+                    rt->nrules == 1 ? "" : "s");
     }
     sw_sdnotify_send("READY=1");
 }
 
-/* Sleep until DEADLINE (wall time) or a signal, with the signals unblocked
- * only inside ppoll so that a signal arriving just before cannot be
- * missed. */
+/* Wait until DEADLINE (wall time), a signal, or the next notification
+ * retry: deliveries run in slices with the signals unblocked; idle time is
+ * spent in ppoll with them unblocked atomically. */
 static void
-sleep_until(time_t deadline, const sigset_t *waitmask)
+wait_until(time_t deadline, const sigset_t *block, const sigset_t *waitmask)
 {
     while (!stop_requested && !reload_requested) {
-        time_t now = time(NULL);
+        time_t now = time(NULL), due;
         struct timespec ts;
 
         if (now >= deadline)
             return;
-        ts.tv_sec = deadline - now;
+        due = sw_dispatch_next_due(agent.dispatch);
+        if (sw_dispatch_in_flight(agent.dispatch) || (due && due <= now)) {
+            long ms = (long)(deadline - now) * 1000;
+            sigprocmask(SIG_SETMASK, waitmask, NULL);
+            (void)sw_dispatch_run(agent.dispatch, now, ms > 1000 ? 1000 : ms);
+            sigprocmask(SIG_BLOCK, block, NULL);
+            continue;
+        }
+        ts.tv_sec = (due && due < deadline ? due : deadline) - now;
         ts.tv_nsec = 0;
         if (ppoll(NULL, 0, &ts, waitmask) < 0 && errno != EINTR)
             return;
@@ -361,15 +340,16 @@ cmd_run(int once, int dry_run, int have_now, time_t now_arg)
     char *pid_file = NULL; /* the one written at start, kept over reloads */
     int r, failed = 0;
 
-    r = runtime_new(agent.conf_path, &agent.rt);
-    if (r < 0)
+    if (sw_runtime_new(agent.conf_path, &stop_flag, &agent.rt) < 0)
         return 1;
-    r = load_state(agent.rt->conf->agent.state_dir, &agent.state);
-    if (r < 0)
+    if (load_state(agent.rt->conf->agent.state_dir, &agent.state) < 0)
+        return 1;
+    if (!dry_run && open_delivery() < 0)
         return 1;
 
     if (once || dry_run) {
         time_t now = have_now ? now_arg : time(NULL);
+
         r = run_cycle(now, dry_run, &st);
         if (r < 0) {
             /* Canceled by a signal, or out of memory: whatever ran is
@@ -377,8 +357,13 @@ cmd_run(int once, int dry_run, int have_now, time_t now_arg)
             sw_log_err("cycle: %s", sw_strerror(r));
             failed = 1;
         }
-        if (!dry_run && save_state() < 0)
+        if (dry_run)
+            return failed;
+        if (save_state() < 0)
             failed = 1;
+        /* What is due now, including retries from earlier runs whose
+         * time has come on this run's clock. */
+        deliver_until_idle(now, ONCE_DELIVERY_MS);
         if (st.fetch_failures || st.notify_failures)
             failed = 1;
         return failed;
@@ -394,12 +379,12 @@ cmd_run(int once, int dry_run, int have_now, time_t now_arg)
                    : NULL;
     write_pid_file(pid_file);
     sw_sdnotify_send("READY=1");
-    sw_log_info("running: %zu alarm%s every %d s", agent.rt->conf->nrules,
-                agent.rt->conf->nrules == 1 ? "" : "s",
+    sw_log_info("running: %zu alarm%s every %d s", agent.rt->nrules,
+                agent.rt->nrules == 1 ? "" : "s",
                 agent.rt->conf->agent.interval_s);
     while (!stop_requested) {
-        int interval = agent.rt->conf->agent.interval_s;
-        time_t now = time(NULL), next;
+        int tick = sw_runtime_tick_s(agent.rt);
+        time_t now = time(NULL);
 
         /* Work with the signals unblocked so a SIGTERM during a long
          * request cancels the retries; the handlers only set flags. */
@@ -409,18 +394,23 @@ cmd_run(int once, int dry_run, int have_now, time_t now_arg)
         if (r == SW_ENOMEM)
             sw_log_err("cycle: out of memory");
         (void)save_state(); /* logged; the next cycle tries again */
-        /* Cycles land on interval boundaries of the wall clock (10:05:00,
+        /* Cycles land on tick boundaries of the wall clock (10:05:00,
          * 10:06:00), the minutes at which CloudWatch evaluates. */
-        next = (now / interval + 1) * interval;
-        sleep_until(next, &old);
+        wait_until((now / tick + 1) * tick, &block, &old);
         if (reload_requested) {
             reload_requested = 0;
             reload();
         }
     }
     sw_sdnotify_send("STOPPING=1");
-    sw_log_info("received stop signal, state saved, exiting");
+    /* Give notifications in flight a moment; the rest stay queued. */
     sigprocmask(SIG_SETMASK, &old, NULL);
+    sw_dispatch_set_cancel_flag(agent.dispatch, NULL);
+    sw_dispatch_run(agent.dispatch, time(NULL),
+                    sw_dispatch_in_flight(agent.dispatch) ? STOP_DELIVERY_MS
+                                                          : 0);
+    (void)save_state();
+    sw_log_info("received stop signal, state saved, exiting");
     if (pid_file)
         (void)unlink(pid_file);
     free(pid_file);
@@ -431,10 +421,16 @@ static int
 cmd_check(void)
 {
     struct sw_conf *conf = NULL;
+    struct sw_strv errors = {0};
     struct sw_buf out;
     int r;
 
-    r = load_conf(agent.conf_path, &conf);
+    r = sw_conf_load(agent.conf_path, &conf, &errors);
+    for (size_t i = 0; i < errors.n; i++)
+        fprintf(stderr, "%s\n", errors.v[i]);
+    if (r < 0 && errors.n == 0)
+        fprintf(stderr, "%s: %s\n", agent.conf_path, sw_strerror(r));
+    sw_strv_release(&errors);
     if (r < 0)
         return 1;
     sw_buf_init(&out, 4 * 1024 * 1024);
@@ -446,132 +442,117 @@ cmd_check(void)
     return r < 0 ? 1 : 0;
 }
 
-/* A sparkline of the recent values, for a terminal. */
-static void
-sparkline(const struct sw_alarm_state *a, struct sw_buf *out)
-{
-    static const char *const bars[] = {"\u2581", "\u2582", "\u2583", "\u2584",
-                                       "\u2585", "\u2586", "\u2587", "\u2588"};
-    double lo = 0, hi = 0;
-    size_t from = a->nvalues > 20 ? a->nvalues - 20 : 0;
-
-    for (size_t i = from; i < a->nvalues; i++) {
-        if (i == from || a->values[i].value < lo)
-            lo = a->values[i].value;
-        if (i == from || a->values[i].value > hi)
-            hi = a->values[i].value;
-    }
-    for (size_t i = from; i < a->nvalues; i++) {
-        size_t k =
-            hi > lo
-                ? (size_t)((a->values[i].value - lo) / (hi - lo) * 7.0 + 0.5)
-                : 0;
-        (void)sw_buf_adds(out, bars[k > 7 ? 7 : k]);
-    }
-}
-
 static int
 cmd_status(int json)
 {
     struct sw_conf *conf = NULL;
-    struct sw_state_store *st = NULL;
-    char err[512], b1[SW_TIME_BUF], b2[SW_TIME_BUF];
-    json_t *root = NULL, *alarms;
-    int r, rc = 1;
+    struct sw_strv errors = {0};
+    int r;
 
-    r = load_conf(agent.conf_path, &conf);
+    r = sw_conf_load(agent.conf_path, &conf, &errors);
+    for (size_t i = 0; i < errors.n; i++)
+        fprintf(stderr, "%s\n", errors.v[i]);
+    sw_strv_release(&errors);
     if (r < 0)
         return 1;
-    r = sw_state_load(conf->agent.state_dir, &st, err, sizeof(err));
-    if (r < 0) {
-        fprintf(stderr, "streamwatch: %s\n", err);
-        goto out;
-    }
-    root = json_object();
-    alarms = json_array();
-    if (!root || !alarms || json_object_set_new(root, "alarms", alarms)) {
-        json_decref(alarms);
-        goto out;
-    }
-    for (size_t i = 0; i < conf->nrules; i++) {
-        const struct sw_rule *rule = conf->rules[i];
-        const struct sw_alarm_state *a = sw_state_get(st, rule->name);
-        time_t next = 0;
-
-        if (a && a->last_evaluated)
-            next = (a->last_evaluated / conf->agent.interval_s + 1) *
-                   conf->agent.interval_s;
-        if (json) {
-            json_t *o = json_object(), *vals = json_array();
-            if (!o || !vals) {
-                json_decref(o);
-                json_decref(vals);
-                goto out;
-            }
-            json_object_set_new(o, "name", json_string(rule->name));
-            json_object_set_new(
-                o, "state",
-                json_string(
-                    sw_state_name(a ? a->state : SW_STATE_INSUFFICIENT_DATA)));
-            json_object_set_new(o, "since",
-                                a ? json_string(sw_time_rfc3339(a->since, b1))
-                                  : json_null());
-            json_object_set_new(o, "reason",
-                                a && a->reason ? json_string(a->reason)
-                                               : json_null());
-            json_object_set_new(
-                o, "last_evaluated",
-                a && a->last_evaluated
-                    ? json_string(sw_time_rfc3339(a->last_evaluated, b1))
-                    : json_null());
-            json_object_set_new(o, "next_evaluation",
-                                next ? json_string(sw_time_rfc3339(next, b1))
-                                     : json_null());
-            json_object_set_new(o, "fetch_error",
-                                a && a->fetch_error
-                                    ? json_string(a->fetch_error)
-                                    : json_null());
-            json_object_set_new(o, "fetch_failures",
-                                json_integer(a ? a->fetch_failures : 0));
-            for (size_t k = 0; a && k < a->nvalues; k++) {
-                json_t *p = json_pack("[I,f]", (json_int_t)a->values[k].ts,
-                                      a->values[k].value);
-                if (p)
-                    json_array_append_new(vals, p);
-            }
-            json_object_set_new(o, "values", vals);
-            json_array_append_new(alarms, o);
-        } else {
-            struct sw_buf spark;
-            sw_buf_init(&spark, 4096);
-            if (a)
-                sparkline(a, &spark);
-            printf("%-40s %-17s since %s  %s\n", rule->name,
-                   sw_state_name(a ? a->state : SW_STATE_INSUFFICIENT_DATA),
-                   a ? sw_time_rfc3339(a->since, b1) : "-", sw_buf_str(&spark));
-            if (a && a->reason)
-                printf("    %s\n", a->reason);
-            if (a && a->fetch_error)
-                printf("    fetch failing (%d in a row, last %s): %s\n",
-                       a->fetch_failures,
-                       sw_time_rfc3339(a->last_error_time, b2), a->fetch_error);
-            if (next)
-                printf("    next evaluation %s\n", sw_time_rfc3339(next, b1));
-            sw_buf_release(&spark);
-        }
-    }
-    if (json) {
-        char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        if (!s)
-            goto out;
-        puts(s);
-        free(s);
-    }
-    rc = 0;
-out:
-    json_decref(root);
-    sw_state_free(st);
+    r = sw_status_print(conf, json, stdout);
     sw_conf_free(conf);
+    return r < 0 ? 1 : 0;
+}
+
+/* The rule a sample notification describes: the first alarm that names
+ * the notifier in an action, else the first alarm, else a made-up one. */
+static const struct sw_rule *
+sample_rule(const struct sw_runtime *rt, const char *name)
+{
+    for (size_t i = 0; i < rt->nrules; i++) {
+        const struct sw_rule *r = rt->rules[i];
+        const struct sw_strv *lists[] = {&r->alarm_actions, &r->ok_actions,
+                                         &r->insufficient_data_actions};
+        for (size_t l = 0; l < 3; l++)
+            for (size_t k = 0; k < lists[l]->n; k++)
+                if (strcmp(lists[l]->v[k], name) == 0)
+                    return r;
+    }
+    return rt->nrules ? rt->rules[0] : NULL;
+}
+
+static int
+cmd_notify_test(const char *name, const char *state_name)
+{
+    struct sw_notifier *n = NULL;
+    const struct sw_rule *rule;
+    struct sw_rule *made = NULL;
+    struct sw_alarm_event ev;
+    enum sw_state state;
+    char err[512] = "", reason[512];
+    time_t now = time(NULL);
+    json_t *rec = NULL;
+    int r, rc = 1;
+
+    if (sw_state_parse(state_name, &state) < 0) {
+        fprintf(stderr,
+                "streamwatch: --state: '%s' is not ALARM, OK or "
+                "INSUFFICIENT_DATA\n",
+                state_name);
+        return 1;
+    }
+    if (sw_runtime_new(agent.conf_path, &stop_flag, &agent.rt) < 0)
+        return 1;
+    for (size_t i = 0; i < agent.rt->nnotifiers; i++)
+        if (strcmp(agent.rt->notifiers[i]->name, name) == 0)
+            n = agent.rt->notifiers[i];
+    if (!n) {
+        fprintf(stderr, "streamwatch: no notifier '%s' in %s\n", name,
+                agent.conf_path);
+        return 1;
+    }
+    rule = sample_rule(agent.rt, name);
+    if (!rule) {
+        made = sw_rule_new();
+        if (!made || !(made->name = sw_strdup("streamwatch-notify-test")) ||
+            !(made->namespace_ = sw_strdup("AWS/Kinesis")) ||
+            !(made->metric = sw_strdup("IncomingRecords")) ||
+            !(made->stat = sw_strdup("Sum")))
+            goto out;
+        made->period_s = 60;
+        made->evaluation_periods = 1;
+        made->datapoints_to_alarm = 1;
+        rule = made;
+    }
+    snprintf(reason, sizeof(reason),
+             "streamwatch notify-test: a sample %s notification sent by "
+             "hand through '%s'; nothing is wrong with the alarm",
+             sw_state_name(state), name);
+    memset(&ev, 0, sizeof(ev));
+    ev.alarm_name = rule->name;
+    ev.description = rule->description;
+    ev.old_state = state == SW_STATE_ALARM ? SW_STATE_OK : SW_STATE_ALARM;
+    ev.new_state = state;
+    ev.reason = reason;
+    ev.state_change_time = now;
+    ev.region = agent.rt->conf->aws.region;
+    ev.rule = rule;
+    rec = sw_message_record(&ev, &agent.rt->msg);
+    if (!rec)
+        goto out;
+    r = sw_dispatch_deliver_now(NULL, n, rec, now, ONCE_DELIVERY_MS, &stop_flag,
+                                err, sizeof(err));
+    if (r == SW_DELIVERED) {
+        printf("notify-test: '%s' (%s): delivered\n", name,
+               sw_notifier_type(n));
+        rc = 0;
+    } else {
+        fprintf(stderr, "streamwatch: notify-test: '%s' (%s): %s: %s\n", name,
+                sw_notifier_type(n),
+                r == SW_DELIVERY_RETRY       ? "failed, would be retried"
+                : r == SW_DELIVERY_PERMANENT ? "failed permanently"
+                                             : sw_strerror(r),
+                err[0] ? err : "no detail");
+    }
+out:
+    json_decref(rec);
+    sw_rule_free(made);
     return rc;
 }
 
@@ -588,11 +569,13 @@ main(int argc, char **argv)
         {"now", required_argument, NULL, 'n'},
         {"dry-run", no_argument, NULL, 'd'},
         {"json", no_argument, NULL, 'j'},
+        {"state", required_argument, NULL, 's'},
         {NULL, 0, NULL, 0},
     };
     const char *cmd = NULL;
     int verbose = 0, quiet = 0, once = 0, dry_run = 0, json = 0;
     int have_now = 0, c, rc;
+    const char *test_state = NULL, *arg = NULL;
     time_t now_arg = 0;
     struct sigaction sa;
     const char *env;
@@ -607,6 +590,11 @@ main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "+:c:vqhV", gopts, NULL)) != -1 ||
            optind < argc) {
         if (c == -1) {
+            /* notify-test takes one operand, the notifier's name. */
+            if (cmd && !arg && strcmp(cmd, "notify-test") == 0) {
+                arg = argv[optind++];
+                continue;
+            }
             if (cmd) {
                 fprintf(stderr, "streamwatch: unexpected argument '%s'\n",
                         argv[optind]);
@@ -624,6 +612,7 @@ main(int argc, char **argv)
         case 'o': once = 1; break;
         case 'd': dry_run = 1; break;
         case 'j': json = 1; break;
+        case 's': test_state = optarg; break;
         case 'n':
             if (sw_time_parse_rfc3339(optarg, &now_arg) < 0) {
                 fprintf(stderr,
@@ -668,6 +657,14 @@ main(int argc, char **argv)
         fprintf(stderr, "streamwatch: --json belongs to 'status'\n");
         return 1;
     }
+    if (test_state && strcmp(cmd, "notify-test") != 0) {
+        fprintf(stderr, "streamwatch: --state belongs to 'notify-test'\n");
+        return 1;
+    }
+    if (strcmp(cmd, "notify-test") == 0 && !arg) {
+        fprintf(stderr, "streamwatch: notify-test needs a notifier name\n");
+        return 1;
+    }
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = SIG_IGN;
@@ -690,9 +687,10 @@ main(int argc, char **argv)
         rc = cmd_check();
     } else if (strcmp(cmd, "status") == 0) {
         rc = cmd_status(json);
+    } else if (strcmp(cmd, "notify-test") == 0) {
+        rc = cmd_notify_test(arg, test_state ? test_state : "ALARM");
     } else if (strcmp(cmd, "plan") == 0 || strcmp(cmd, "sync") == 0 ||
-               strcmp(cmd, "backtest") == 0 ||
-               strcmp(cmd, "notify-test") == 0) {
+               strcmp(cmd, "backtest") == 0) {
         fprintf(stderr, "streamwatch: '%s' is not available in this version\n",
                 cmd);
         rc = 1;
@@ -701,9 +699,7 @@ main(int argc, char **argv)
         usage(stderr);
         rc = 1;
     }
-    if (agent.rt)
-        runtime_free(agent.rt);
-    sw_state_free(agent.state);
+    agent_release();
     curl_global_cleanup();
     return rc;
 }

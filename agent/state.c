@@ -20,11 +20,51 @@
 #define STATE_VERSION 1
 #define TMP_NAME      ".state.json.tmp"
 
+void
+sw_state_clear_marks(struct sw_alarm_state *a)
+{
+    for (size_t i = 0; i < a->nmarks; i++)
+        free(a->marks[i].notifier);
+    free(a->marks);
+    a->marks = NULL;
+    a->nmarks = 0;
+}
+
+int
+sw_state_mark(struct sw_alarm_state *a, const char *notifier,
+              struct sw_notify_mark **out)
+{
+    struct sw_notify_mark *v;
+    char *name;
+
+    for (size_t i = 0; i < a->nmarks; i++) {
+        if (strcmp(a->marks[i].notifier, notifier) == 0) {
+            *out = &a->marks[i];
+            return 0;
+        }
+    }
+    name = sw_strdup(notifier);
+    if (!name)
+        return SW_ENOMEM;
+    v = realloc(a->marks, (a->nmarks + 1) * sizeof(*v));
+    if (!v) {
+        free(name);
+        return SW_ENOMEM;
+    }
+    a->marks = v;
+    v[a->nmarks].notifier = name;
+    v[a->nmarks].last = 0;
+    v[a->nmarks].count = 0;
+    *out = &v[a->nmarks++];
+    return 0;
+}
+
 static void
 alarm_free(struct sw_alarm_state *a)
 {
     if (!a)
         return;
+    sw_state_clear_marks(a);
     free(a->name);
     free(a->reason);
     free(a->reason_data);
@@ -332,6 +372,39 @@ parse_values(json_t *arr, struct sw_alarm_state *a)
     return 0;
 }
 
+/* "notified": {"<notifier>": {"last": time, "count": n}}; optional. */
+static int
+parse_marks(json_t *obj, struct sw_alarm_state *a, const char **what)
+{
+    const char *key;
+    json_t *v;
+
+    if (!obj || json_is_null(obj))
+        return 0;
+    *what = "'notified' must map notifiers to {\"last\": time, \"count\": n}";
+    if (!json_is_object(obj))
+        return SW_EPARSE;
+    json_object_foreach(obj, key, v)
+    {
+        struct sw_notify_mark *m;
+        json_t *count = json_object_get(v, "count");
+        time_t last;
+        int r;
+
+        if (!json_is_object(v) ||
+            get_time(json_object_get(v, "last"), 0, &last) < 0 ||
+            !json_is_integer(count) || json_integer_value(count) < 0 ||
+            json_integer_value(count) > 1000000000)
+            return SW_EPARSE;
+        r = sw_state_mark(a, key, &m);
+        if (r < 0)
+            return r;
+        m->last = last;
+        m->count = (int)json_integer_value(count);
+    }
+    return 0;
+}
+
 /* One alarm object; on SW_EPARSE *what names the bad field. */
 static int
 parse_alarm(const char *name, json_t *obj, struct sw_alarm_state **out,
@@ -403,6 +476,9 @@ parse_alarm(const char *name, json_t *obj, struct sw_alarm_state **out,
     *what = "'last_fetch_error_time' must be an RFC 3339 time or null";
     if (get_time(json_object_get(obj, "last_fetch_error_time"), 1,
                  &a->last_error_time) < 0)
+        goto out;
+    r = parse_marks(json_object_get(obj, "notified"), a, what);
+    if (r < 0)
         goto out;
     r = 0;
     *out = a;
@@ -563,6 +639,18 @@ alarm_to_json(const struct sw_alarm_state *a)
     set(obj, "fetch_failures", json_integer(a->fetch_failures), &failed);
     set(obj, "last_fetch_error_time", time_or_null(a->last_error_time),
         &failed);
+    if (a->nmarks) {
+        json_t *marks = json_object();
+
+        for (size_t i = 0; marks && i < a->nmarks; i++) {
+            const struct sw_notify_mark *m = &a->marks[i];
+            set(marks, m->notifier,
+                json_pack("{s:s, s:i}", "last", sw_time_rfc3339(m->last, buf),
+                          "count", m->count),
+                &failed);
+        }
+        set(obj, "notified", marks, &failed);
+    }
 out:
     json_decref(values);
     if (failed) {

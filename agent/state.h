@@ -13,7 +13,8 @@
  *       "last_evaluated": "2026-11-25T10:05:00Z" | null,
  *       "values": [[1795600980, 12.0], ...],
  *       "fetch_error": null | "message", "fetch_failures": 0,
- *       "last_fetch_error_time": null | "2026-11-25T10:05:00Z"}}}
+ *       "last_fetch_error_time": null | "2026-11-25T10:05:00Z",
+ *       "notified": {"<notifier>": {"last": "...", "count": 0}}}}}
  *
  * A file that is not exactly this shape is refused with SW_EPARSE and a
  * message naming the problem; the caller decides what to do (the agent must
@@ -36,19 +37,29 @@
 #define SW_STATE_MAX_VALUES     60 /* datapoints kept per alarm */
 #define SW_STATE_INITIAL_REASON "Unchecked: Initial alarm creation"
 
+/* When an alarm last notified one notifier, for repeat_interval reminders
+ * and Alertmanager re-posts: reset on every state change. */
+struct sw_notify_mark {
+    char *notifier;
+    time_t last; /* the last enqueued notification */
+    int count;   /* reminders sent since the state change */
+};
+
 struct sw_alarm_state {
     char *name;
     enum sw_state state;
-    time_t since;                /* when the alarm entered state */
-    char *reason;                /* NewStateReason of the last change */
-    char *reason_data;           /* StateReasonData JSON text, or NULL */
-    time_t last_evaluated;       /* 0: never */
-    struct sw_datapoint *values; /* ascending by ts, sample_count -1 */
-    size_t nvalues;              /* at most SW_STATE_MAX_VALUES */
-    char *fetch_error;           /* last fetch error, NULL when the last fetch
-                                  * succeeded */
-    int fetch_failures;          /* consecutive failed fetches */
-    time_t last_error_time;      /* 0: none */
+    time_t since;                 /* when the alarm entered state */
+    char *reason;                 /* NewStateReason of the last change */
+    char *reason_data;            /* StateReasonData JSON text, or NULL */
+    time_t last_evaluated;        /* 0: never */
+    struct sw_datapoint *values;  /* ascending by ts, sample_count -1 */
+    size_t nvalues;               /* at most SW_STATE_MAX_VALUES */
+    char *fetch_error;            /* last fetch error, NULL when the last fetch
+                                   * succeeded */
+    int fetch_failures;           /* consecutive failed fetches */
+    time_t last_error_time;       /* 0: none */
+    struct sw_notify_mark *marks; /* "notified" in state.json */
+    size_t nmarks;
 };
 
 /* The alarms, in the order they were loaded or added.  Entries are
@@ -111,5 +122,13 @@ int sw_state_add_values(struct sw_alarm_state *a,
 int sw_state_fetch_failed(struct sw_alarm_state *a, const char *msg,
                           time_t when);
 void sw_state_fetch_ok(struct sw_alarm_state *a);
+
+/* sw_state_mark - the notify mark of NOTIFIER in A, created (last 0,
+ * count 0) when missing.  Returns 0 and *out (borrowed, valid until the
+ * next sw_state_mark/_clear_marks on A), or SW_ENOMEM. */
+int sw_state_mark(struct sw_alarm_state *a, const char *notifier,
+                  struct sw_notify_mark **out);
+/* sw_state_clear_marks - forget every mark (a state change). */
+void sw_state_clear_marks(struct sw_alarm_state *a);
 
 #endif

@@ -12,6 +12,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
 
 #include "aws/creds.h"
@@ -24,6 +25,7 @@
 #include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/log.h"
+#include "lib/secret.h"
 #include "lib/str.h"
 
 #define USER_AGENT      "streamwatch/" PACKAGE_VERSION
@@ -611,40 +613,55 @@ op_valid(const char *op)
     return n > 0 && n <= 64;
 }
 
-/* Sign and send one request at wall time T (already corrected). */
+/* The headers of one signed request, in the order they are sent: what
+ * send_once() hands to aws/http and sw_aws_prepare() to a caller's own
+ * curl handle, so both send exactly the same signed set. */
+struct signed_req {
+    struct sw_http_header h[8];
+    size_t n;
+    struct sw_buf authz; /* the Authorization value */
+    char amz[SW_TIME_BUF];
+    char target[128];
+};
+
+static void
+signed_req_release(struct signed_req *sr)
+{
+    sw_buf_wipe(&sr->authz);
+}
+
+/* Sign a POST of BODY to SVC at wall time T (already corrected) with CR.
+ * SR's values point into SR, A and CR: valid while those are.  The
+ * caller releases SR whatever this returns. */
 static int
-send_once(struct sw_aws *a, const struct sw_creds *cr, time_t t,
-          enum sw_aws_service svc, enum sw_aws_proto proto, const char *op,
-          const char *body, size_t body_len, struct sw_http_resp *resp)
+sign_request(struct sw_aws *a, const struct sw_creds *cr, time_t t,
+             enum sw_aws_service svc, enum sw_aws_proto proto, const char *op,
+             const char *body, size_t body_len, struct signed_req *sr)
 {
     struct sw_sigv4_header sh[6];
-    struct sw_http_header hh[8];
     struct sw_sigv4_req sreq;
     struct sw_sigv4_key key;
-    struct sw_http_req req;
-    struct sw_buf authz;
-    char amz[SW_TIME_BUF], target[128];
-    size_t ns = 0, nh;
+    size_t ns = 0;
     int r, n;
 
-    sw_buf_init(&authz, 4096);
-    sw_time_amz(t, amz);
+    sr->n = 0;
+    sw_buf_init(&sr->authz, 4096);
+    sw_time_amz(t, sr->amz);
     sh[ns++] = (struct sw_sigv4_header){"Host", a->host[svc]};
-    sh[ns++] = (struct sw_sigv4_header){"X-Amz-Date", amz};
+    sh[ns++] = (struct sw_sigv4_header){"X-Amz-Date", sr->amz};
     if (proto == SW_PROTO_QUERY) {
         sh[ns++] = (struct sw_sigv4_header){
             "Content-Type", "application/x-www-form-urlencoded; charset=utf-8"};
     } else {
-        n = snprintf(target, sizeof(target), "%s.%s", target_prefix(svc), op);
-        if (n < 0 || (size_t)n >= sizeof(target)) {
-            r = SW_EINVAL;
-            goto out;
-        }
+        n = snprintf(sr->target, sizeof(sr->target), "%s.%s",
+                     target_prefix(svc), op);
+        if (n < 0 || (size_t)n >= sizeof(sr->target))
+            return SW_EINVAL;
         sh[ns++] = (struct sw_sigv4_header){"Content-Type",
                                             proto == SW_PROTO_JSON10
                                                 ? "application/x-amz-json-1.0"
                                                 : "application/x-amz-json-1.1"};
-        sh[ns++] = (struct sw_sigv4_header){"X-Amz-Target", target};
+        sh[ns++] = (struct sw_sigv4_header){"X-Amz-Target", sr->target};
         /* CloudWatch is awsQueryCompatible: the SDKs announce it, and the
          * reply then carries the Query error code in x-amzn-query-error. */
         if (svc == SW_SVC_MONITORING)
@@ -670,24 +687,41 @@ send_once(struct sw_aws *a, const struct sw_creds *cr, time_t t,
      * host (section 10.4). */
     key.region = a->region;
     key.service = sw_endpoint_signing_name(svc);
-    r = sw_sigv4_sign(&sreq, &key, t, &authz, NULL, NULL);
+    r = sw_sigv4_sign(&sreq, &key, t, &sr->authz, NULL, NULL);
+    if (r < 0)
+        return r;
+
+    for (size_t i = 0; i < ns; i++)
+        sr->h[sr->n++] = (struct sw_http_header){sh[i].name, sh[i].value};
+    sr->h[sr->n++] =
+        (struct sw_http_header){"Authorization", sw_buf_str(&sr->authz)};
+    sr->h[sr->n++] = (struct sw_http_header){"User-Agent", USER_AGENT};
+    return 0;
+}
+
+/* Sign and send one request at wall time T (already corrected). */
+static int
+send_once(struct sw_aws *a, const struct sw_creds *cr, time_t t,
+          enum sw_aws_service svc, enum sw_aws_proto proto, const char *op,
+          const char *body, size_t body_len, struct sw_http_resp *resp)
+{
+    struct signed_req sr;
+    struct sw_http_req req;
+    int r;
+
+    r = sign_request(a, cr, t, svc, proto, op, body, body_len, &sr);
     if (r < 0)
         goto out;
-
-    for (nh = 0; nh < ns; nh++)
-        hh[nh] = (struct sw_http_header){sh[nh].name, sh[nh].value};
-    hh[nh++] = (struct sw_http_header){"Authorization", sw_buf_str(&authz)};
-    hh[nh++] = (struct sw_http_header){"User-Agent", USER_AGENT};
     memset(&req, 0, sizeof(req));
     req.method = "POST";
     req.url = a->url[svc];
-    req.headers = hh;
-    req.nheaders = nh;
+    req.headers = sr.h;
+    req.nheaders = sr.n;
     req.body = body;
     req.body_len = body_len;
     r = sw_http_send(a->http, &req, resp);
 out:
-    sw_buf_wipe(&authz);
+    signed_req_release(&sr);
     return r;
 }
 
@@ -695,9 +729,8 @@ out:
  * or more away from our corrected clock, adopt the server's clock.
  * Returns 1 when the offset changed. */
 static int
-update_skew(struct sw_aws *a, const struct sw_http_resp *resp)
+update_skew(struct sw_aws *a, const char *date)
 {
-    const char *date = sw_http_resp_header(resp, "date");
     time_t server, now;
     long diff;
 
@@ -712,6 +745,43 @@ update_skew(struct sw_aws *a, const struct sw_http_resp *resp)
                 "with a corrected clock",
                 -a->clock_offset);
     return 1;
+}
+
+/* What one attempt came to, for sw_aws_call() and sw_aws_observe() alike:
+ * the skew check on the reply's Date, ERR's status, code and message
+ * (TRANSPORT < 0: no usable reply, TRANSPORT_MSG says why), and the retry
+ * class.  ERR->request_id is set only from an error body. */
+static enum sw_retry_class
+judge_reply(struct sw_aws *a, enum sw_aws_proto proto, int transport,
+            const char *transport_msg, long status, const char *date,
+            const char *query_error, const char *body, size_t len,
+            struct sw_aws_error *err)
+{
+    struct sw_retry_outcome oc;
+    int skew_seen = 0;
+
+    if (status > 0)
+        skew_seen = update_skew(a, date);
+    err->http_status = status;
+    err->code[0] = '\0';
+    err->request_id[0] = '\0';
+    err->message[0] = '\0';
+    if (transport < 0) {
+        clean_copy(err->message, sizeof(err->message),
+                   transport_msg ? transport_msg : "", SIZE_MAX, 0);
+        if (!err->message[0])
+            sw_strlcpy(err->message, sw_strerror(transport),
+                       sizeof(err->message));
+    } else if (status < 200 || status >= 300) {
+        (void)sw_aws_parse_error(proto, status, query_error, body, len, err);
+    }
+    memset(&oc, 0, sizeof(oc));
+    oc.transport = transport < 0 ? transport : 0;
+    oc.status = status;
+    oc.code = err->code;
+    oc.message = err->message;
+    oc.skew_seen = skew_seen;
+    return sw_retry_classify(&oc);
 }
 
 /* Sleep MS milliseconds in short slices, checking the cancel flag: the
@@ -778,7 +848,6 @@ call(struct sw_aws *a, const struct sw_creds *fixed, enum sw_aws_service svc,
      struct sw_buf *reply, struct sw_aws_error *err)
 {
     struct sw_http_resp resp;
-    struct sw_retry_outcome oc;
     enum sw_retry_class cls;
     int r, sent = 0, extra = 0, skew_retried = 0, token_retried = 0;
     int last_cost = 0;
@@ -792,7 +861,7 @@ call(struct sw_aws *a, const struct sw_creds *fixed, enum sw_aws_service svc,
         const struct sw_creds *cr = fixed;
         const char *rid;
         char cerr[256];
-        int skew_seen = 0, attempt, transport;
+        int attempt, transport;
         long delay;
 
         if (a->cancel && *a->cancel) {
@@ -831,37 +900,16 @@ call(struct sw_aws *a, const struct sw_creds *fixed, enum sw_aws_service svc,
         sent++;
         err->attempts = sent;
         attempt = sent - extra;
-        if (resp.status > 0)
-            skew_seen = update_skew(a, &resp);
-
-        err->http_status = resp.status;
-        err->code[0] = '\0';
-        err->request_id[0] = '\0';
-        if (transport < 0) {
-            clean_copy(err->message, sizeof(err->message), resp.error,
-                       strlen(resp.error), 0);
-        } else if (resp.status < 200 || resp.status >= 300) {
-            (void)sw_aws_parse_error(
-                proto, resp.status,
-                sw_http_resp_header(&resp, "x-amzn-query-error"),
-                resp.body.data, resp.body.len, err);
-        } else {
-            err->message[0] = '\0';
-        }
+        cls = judge_reply(a, proto, transport, resp.error, resp.status,
+                          sw_http_resp_header(&resp, "date"),
+                          sw_http_resp_header(&resp, "x-amzn-query-error"),
+                          resp.body.data, resp.body.len, err);
         rid = sw_http_resp_header(&resp, "x-amzn-requestid");
         if (!rid)
             rid = sw_http_resp_header(&resp, "x-amz-request-id");
         if (rid)
             code_copy(err->request_id, sizeof(err->request_id), rid,
                       strlen(rid));
-
-        memset(&oc, 0, sizeof(oc));
-        oc.transport = transport < 0 ? transport : 0;
-        oc.status = resp.status;
-        oc.code = err->code;
-        oc.message = err->message;
-        oc.skew_seen = skew_seen;
-        cls = sw_retry_classify(&oc);
 
         if (cls == SW_RETRY_SUCCESS) {
             sw_retry_quota_success(&a->quota, last_cost);
@@ -950,4 +998,129 @@ sw_aws_call_with_creds(struct sw_aws *a, const struct sw_creds *creds,
         return SW_ECREDS;
     }
     return call(a, creds, svc, proto, op, body, body_len, reply, err);
+}
+
+/* ---- signing for a caller's own transfer ---- */
+
+int
+sw_aws_prepare(struct sw_aws *a, enum sw_aws_service svc,
+               enum sw_aws_proto proto, const char *op, const char *body,
+               size_t len, char **url, struct curl_slist **headers, char *err,
+               size_t errlen)
+{
+    struct sw_aws_error e;
+    struct signed_req sr;
+    struct curl_slist *l = NULL, *t;
+    struct sw_buf line;
+    const struct sw_creds *cr = NULL;
+    char *u = NULL, cerr[256];
+    int r;
+
+    if (url)
+        *url = NULL;
+    if (headers)
+        *headers = NULL;
+    sw_err_set(err, errlen, "%s", "");
+    sr.n = 0;
+    sw_buf_init(&sr.authz, 4096);
+    /* Header lines hold the session token: wiped below. */
+    sw_buf_init(&line, 16384);
+    memset(&e, 0, sizeof(e));
+    if (!url || !headers) {
+        r = SW_EINVAL;
+        sw_err_set(err, errlen, "invalid call");
+        goto out;
+    }
+    r = call_checks(a, svc, proto, op, body, len, &e);
+    if (r < 0) {
+        sw_err_set(err, errlen, "%s", e.message);
+        goto out;
+    }
+    if (a->cancel && *a->cancel) {
+        r = SW_ECANCELED;
+        sw_err_set(err, errlen, "canceled");
+        goto out;
+    }
+    cerr[0] = '\0';
+    r = sw_creds_get(a->creds, signing_now(a), &cr, cerr, sizeof(cerr));
+    if (r < 0) {
+        sw_err_set(err, errlen, "no usable credentials: %s",
+                   cerr[0] ? cerr : sw_strerror(r));
+        goto out;
+    }
+    if (!cr || !cr->akid || !cr->secret.s) {
+        r = SW_ECREDS;
+        sw_err_set(err, errlen, "credentials without a key");
+        goto out;
+    }
+    r = sign_request(a, cr, signing_now(a), svc, proto, op, body, len, &sr);
+    if (r < 0) {
+        sw_err_set(err, errlen, "cannot sign the request: %s", sw_strerror(r));
+        goto out;
+    }
+    for (size_t i = 0; i < sr.n; i++) {
+        sw_buf_wipe(&line);
+        r = sw_buf_addf(&line, "%s: %s", sr.h[i].name, sr.h[i].value);
+        if (r < 0)
+            goto nomem;
+        t = curl_slist_append(l, sw_buf_str(&line));
+        if (!t)
+            goto nomem;
+        l = t;
+    }
+    /* As aws/http does: no "Expect: 100-continue" round trip on a larger
+     * body (it is not signed either). */
+    t = curl_slist_append(l, "Expect:");
+    if (!t)
+        goto nomem;
+    l = t;
+    u = sw_strdup(a->url[svc]);
+    if (!u)
+        goto nomem;
+    *url = u;
+    *headers = l;
+    l = NULL;
+    r = 0;
+    goto out;
+nomem:
+    r = SW_ENOMEM;
+    sw_err_set(err, errlen, "out of memory");
+out:
+    sw_aws_headers_free(l);
+    sw_buf_wipe(&line);
+    signed_req_release(&sr);
+    return r;
+}
+
+void
+sw_aws_headers_free(struct curl_slist *headers)
+{
+    for (struct curl_slist *p = headers; p; p = p->next)
+        if (p->data)
+            sw_memzero(p->data, strlen(p->data));
+    curl_slist_free_all(headers);
+}
+
+int
+sw_aws_observe(struct sw_aws *a, long status, const char *date_header,
+               const char *body, size_t len, enum sw_aws_proto proto,
+               struct sw_aws_error *err)
+{
+    enum sw_retry_class cls;
+
+    if (!a || !err)
+        return SW_EINVAL;
+    memset(err, 0, sizeof(*err));
+    err->attempts = 1;
+    if (len > 0 && !body)
+        len = 0;
+    cls = judge_reply(a, proto, status > 0 ? 0 : SW_EHTTP, "no HTTP reply",
+                      status, date_header, NULL, body, len, err);
+    /* Nothing retries at once here (the caller's outbox waits), so the
+     * next attempt must start from fresh credentials: after an expired
+     * token, and after a refused identity (a rotated key, a restarted
+     * credential_process) as well. */
+    if (cls == SW_RETRY_EXPIRED_TOKEN || sw_retry_is_auth_code(err->code))
+        sw_creds_invalidate(a->creds);
+    return (int)cls;
 }

@@ -23,6 +23,7 @@
 #include "lib/buf.h"
 
 struct sw_creds;
+struct curl_slist;
 
 enum sw_aws_service {
     SW_SVC_MONITORING = 0, /* CloudWatch: signing name "monitoring",
@@ -141,5 +142,46 @@ void sw_aws_set_cancel_flag(struct sw_aws *a, volatile int *flag);
 int sw_aws_parse_error(enum sw_aws_proto proto, long status,
                        const char *query_error_header, const char *body,
                        size_t len, struct sw_aws_error *err);
+
+/* sw_aws_prepare - sign one request for a caller that sends it through its
+ * own curl handle (the notification dispatcher's curl_multi): the request
+ * sw_aws_call() would send as its next attempt, with the current
+ * credentials of the chain and the skew-corrected clock.  OP and BODY as
+ * for sw_aws_call() (BODY borrowed; it must be sent byte for byte, as a
+ * POST).  On success *URL is the request URL (new, free()) and *HEADERS
+ * the complete header list to set as CURLOPT_HTTPHEADER (new, free with
+ * sw_aws_headers_free(): it holds the session token): Host, X-Amz-Date,
+ * Content-Type, X-Amz-Target (JSON), X-Amz-Security-Token (when the
+ * credentials have one), Authorization, User-Agent, and "Expect:" to stop
+ * curl's 100-continue.  The signature is valid for about 5 minutes: sign
+ * right before the transfer.  Nothing is retried here: feed the reply to
+ * sw_aws_observe().
+ * Returns 0; SW_EINVAL (bad arguments), a credential-chain error
+ * (SW_ECREDS, SW_EAUTH, SW_EPROC...), SW_ECANCELED or SW_ENOMEM, with a
+ * one-line reason in ERR (never a secret). */
+int sw_aws_prepare(struct sw_aws *a, enum sw_aws_service svc,
+                   enum sw_aws_proto proto, const char *op, const char *body,
+                   size_t len, char **url, struct curl_slist **headers,
+                   char *err, size_t errlen);
+
+/* sw_aws_headers_free - wipe and free a list from sw_aws_prepare(); NULL
+ * is accepted. */
+void sw_aws_headers_free(struct curl_slist *headers);
+
+/* sw_aws_observe - feed back the reply to a request from sw_aws_prepare():
+ * STATUS is the HTTP status (0: no reply, a transport error), DATE_HEADER
+ * the reply's Date (NULL when absent), BODY the reply body (borrowed).
+ * Does what sw_aws_call() does after each attempt: corrects the clock
+ * offset from Date (later requests are signed with it), parses an error
+ * reply with sw_aws_parse_error() into ERR (http_status, code, message,
+ * request_id; attempts = 1), and after ExpiredToken* or a refused
+ * identity (sw_retry_is_auth_code()) invalidates the cached credentials
+ * so the next sw_aws_prepare() resolves them again.
+ * Returns the enum sw_retry_class of the outcome (>= 0: SW_RETRY_SUCCESS
+ * for 2xx, SW_RETRY_THROTTLE, _TRANSIENT (also for STATUS 0), _SKEW,
+ * _EXPIRED_TOKEN or _FINAL), or SW_EINVAL when A or ERR is NULL. */
+int sw_aws_observe(struct sw_aws *a, long status, const char *date_header,
+                   const char *body, size_t len, enum sw_aws_proto proto,
+                   struct sw_aws_error *err);
 
 #endif

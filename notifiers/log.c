@@ -5,13 +5,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/str.h"
 
@@ -44,79 +42,22 @@ jstr(const char *s)
     return v;
 }
 
-static void
-set(json_t *obj, const char *key, json_t *v, int *failed)
-{
-    if (!v || json_object_set_new(obj, key, v) < 0)
-        *failed = 1;
-}
-
-static json_t *
-trigger_json(const struct sw_rule *r, int *failed)
-{
-    json_t *t = json_object(), *dims = json_array();
-    const char *stat;
-
-    if (!t || !dims) {
-        json_decref(t);
-        json_decref(dims);
-        *failed = 1;
-        return NULL;
-    }
-    set(t, "MetricName", jstr(r->metric), failed);
-    set(t, "Namespace", jstr(r->namespace_), failed);
-    stat = sw_notifier_cw_statistic(r->stat);
-    if (stat)
-        set(t, "Statistic", json_string(stat), failed);
-    else
-        set(t, "ExtendedStatistic", jstr(r->stat), failed);
-    /* CloudWatch's messages use lower-case keys here, value first. */
-    for (size_t i = 0; i < r->ndims; i++) {
-        json_t *d = json_object();
-        if (!d) {
-            *failed = 1;
-            break;
-        }
-        set(d, "value", jstr(r->dims[i].value), failed);
-        set(d, "name", jstr(r->dims[i].name), failed);
-        if (json_array_append_new(dims, d) < 0)
-            *failed = 1;
-    }
-    set(t, "Dimensions", dims, failed);
-    set(t, "Period", json_integer(r->period_s), failed);
-    set(t, "EvaluationPeriods", json_integer(r->evaluation_periods), failed);
-    set(t, "DatapointsToAlarm", json_integer(r->datapoints_to_alarm), failed);
-    set(t, "ComparisonOperator", json_string(sw_cmp_name(r->cmp)), failed);
-    set(t, "Threshold", json_real(r->threshold), failed);
-    set(t, "TreatMissingData", json_string(sw_tmd_name(r->tmd)), failed);
-    return t;
-}
-
 char *
-sw_notifier_log_format(const char *name, const struct sw_alarm_event *ev)
+sw_notifier_log_format(const char *name, const json_t *rec)
 {
-    char when[SW_TIME_BUF];
-    json_t *obj = json_object();
+    const json_t *alarm = json_object_get(rec, "alarm");
+    json_t *obj = NULL;
     char *text = NULL, *line = NULL;
     size_t len;
-    int failed = !obj;
 
-    if (failed)
+    if (!json_is_object(alarm))
         goto out;
-    set(obj, "AlarmName", jstr(ev->alarm_name), &failed);
-    set(obj, "AlarmDescription", jstr(ev->description), &failed);
-    set(obj, "NewStateValue", json_string(sw_state_name(ev->new_state)),
-        &failed);
-    set(obj, "NewStateReason", jstr(ev->reason ? ev->reason : ""), &failed);
-    set(obj, "StateChangeTime",
-        json_string(sw_time_cw(ev->state_change_time, when)), &failed);
-    set(obj, "Region", jstr(ev->region), &failed);
-    set(obj, "OldStateValue", json_string(sw_state_name(ev->old_state)),
-        &failed);
-    if (ev->rule)
-        set(obj, "Trigger", trigger_json(ev->rule, &failed), &failed);
-    set(obj, "Notifier", jstr(name), &failed);
-    if (failed)
+    /* A shallow copy: the record is shared with the outbox and must not
+     * gain our "Notifier" key. */
+    obj = json_copy((json_t *)alarm);
+    /* json_object_set_new() takes the value even when it fails, and
+     * fails on a NULL value. */
+    if (!obj || json_object_set_new(obj, "Notifier", jstr(name)) < 0)
         goto out;
     /* 15 significant digits print a configured threshold as written
      * ("10.0", "0.1") where jansson's default 17 would show "0.1" as
@@ -139,16 +80,26 @@ out:
 }
 
 static int
-log_deliver(struct sw_notifier *n, const struct sw_alarm_event *ev, char *err,
-            size_t errlen)
+log_prepare(struct sw_notifier *n, const json_t *rec, time_t now, CURL *easy,
+            void **ctx, char *err, size_t errlen)
 {
     struct log_notifier *ln = (struct log_notifier *)n;
-    char *line = sw_notifier_log_format(n->name, ev);
+    char *line = NULL;
     size_t len, done = 0;
-    int fd = -1, r = SW_ENOMEM, use_stdout = strcmp(ln->path, "-") == 0;
+    int fd = -1, r, use_stdout = strcmp(ln->path, "-") == 0;
 
+    (void)now;
+    (void)easy;
+    *ctx = NULL;
+    if (!json_is_object(json_object_get(rec, "alarm"))) {
+        sw_err_set(err, errlen, "log: record has no alarm object");
+        r = SW_EINVAL;
+        goto out;
+    }
+    line = sw_notifier_log_format(n->name, rec);
     if (!line) {
-        snprintf(err, errlen, "log: out of memory");
+        sw_err_set(err, errlen, "log: out of memory");
+        r = SW_ENOMEM;
         goto out;
     }
     r = SW_EIO;
@@ -157,7 +108,7 @@ log_deliver(struct sw_notifier *n, const struct sw_alarm_event *ev, char *err,
              : open(ln->path,
                     O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
     if (fd < 0) {
-        snprintf(err, errlen, "log: %s: %s", ln->path, strerror(errno));
+        sw_err_set(err, errlen, "log: %s: %s", ln->path, strerror(errno));
         goto out;
     }
     /* One write() per line keeps lines whole when several processes
@@ -169,19 +120,35 @@ log_deliver(struct sw_notifier *n, const struct sw_alarm_event *ev, char *err,
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0) {
-            snprintf(err, errlen, "log: %s: %s", ln->path, strerror(errno));
+            sw_err_set(err, errlen, "log: %s: %s", ln->path, strerror(errno));
             goto out;
         }
         done += (size_t)w;
     }
-    r = 0;
+    r = SW_PREPARED_SYNC;
 out:
-    if (fd >= 0 && !use_stdout && close(fd) < 0 && r == 0) {
-        snprintf(err, errlen, "log: %s: %s", ln->path, strerror(errno));
+    if (fd >= 0 && !use_stdout && close(fd) < 0 && r == SW_PREPARED_SYNC) {
+        sw_err_set(err, errlen, "log: %s: %s", ln->path, strerror(errno));
         r = SW_EIO;
     }
     free(line);
     return r;
+}
+
+/* Never called: prepare() never starts a transfer.  Present so the
+ * dispatcher need not special-case a NULL op. */
+static int
+log_done(struct sw_notifier *n, void *ctx, CURLcode cc, long status,
+         const char *body, size_t body_len, char *err, size_t errlen)
+{
+    (void)n;
+    (void)ctx;
+    (void)cc;
+    (void)status;
+    (void)body;
+    (void)body_len;
+    sw_err_set(err, errlen, "log: unexpected transfer");
+    return SW_DELIVERY_PERMANENT;
 }
 
 static void
@@ -198,7 +165,9 @@ log_free(struct sw_notifier *n)
 
 static const struct sw_notifier_ops log_ops = {
     .type = "log",
-    .deliver = log_deliver,
+    .prepare = log_prepare,
+    .done = log_done,
+    .ctx_free = NULL,
     .free = log_free,
 };
 

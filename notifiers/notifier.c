@@ -6,14 +6,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/sigv4.h"
+#include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/str.h"
+
+/* The outbox default of PRODUCT.md: a day of retrying. */
+#define DEFAULT_MAX_AGE_S 86400
+
+/* The most the dedup id's input may hold; the fields are short, but a
+ * record from the outbox is input and gets a cap like any other. */
+#define DEDUP_MAX_BYTES (64 * 1024)
 
 int
 sw_notifier_base_init(struct sw_notifier *n, const struct sw_notifier_ops *ops,
                       const char *name)
 {
     n->ops = ops;
+    n->max_age_s = DEFAULT_MAX_AGE_S;
+    n->repeat_interval_s = 0;
     n->name = sw_strdup(name ? name : "");
     return n->name ? 0 : SW_ENOMEM;
 }
@@ -25,15 +36,6 @@ sw_notifier_base_release(struct sw_notifier *n)
         return;
     free(n->name);
     n->name = NULL;
-}
-
-int
-sw_notifier_deliver(struct sw_notifier *n, const struct sw_alarm_event *ev,
-                    char *err, size_t errlen)
-{
-    if (errlen)
-        err[0] = '\0';
-    return n->ops->deliver(n, ev, err, errlen);
 }
 
 void
@@ -70,4 +72,63 @@ sw_notifier_cw_statistic(const char *stat)
         if (strcmp(stat, map[i][0]) == 0)
             return map[i][1];
     return NULL;
+}
+
+const char *
+sw_notifier_alarm_name(const json_t *rec)
+{
+    const char *s;
+
+    s = json_string_value(
+        json_object_get(json_object_get(rec, "alarm"), "AlarmName"));
+    return s ? s : "?";
+}
+
+/* Append V's text and a NUL separator: the NUL keeps ("ab", "c") and
+ * ("a", "bc") apart, and cannot occur inside a jansson string we accept. */
+static int
+add_field(struct sw_buf *b, const json_t *v)
+{
+    char *text = NULL;
+    int r;
+
+    if (!v || json_is_null(v))
+        return sw_buf_addc(b, '\0');
+    if (json_is_string(v)) {
+        r = sw_buf_add(b, json_string_value(v), json_string_length(v));
+        return r < 0 ? r : sw_buf_addc(b, '\0');
+    }
+    text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (!text)
+        return SW_ENOMEM;
+    r = sw_buf_adds(b, text);
+    free(text);
+    return r < 0 ? r : sw_buf_addc(b, '\0');
+}
+
+int
+sw_notifier_dedup_id(const json_t *rec, char out[SW_DEDUP_ID_BUF])
+{
+    const json_t *alarm = json_object_get(rec, "alarm");
+    const json_t *sw = json_object_get(rec, "streamwatch");
+    struct sw_buf b;
+    int r;
+
+    out[0] = '\0';
+    if (!json_is_object(alarm))
+        return SW_EINVAL;
+    sw_buf_init(&b, DEDUP_MAX_BYTES);
+    r = add_field(&b, json_object_get(alarm, "AlarmName"));
+    if (r == 0)
+        r = add_field(&b, json_object_get(alarm, "NewStateValue"));
+    if (r == 0)
+        r = add_field(&b, json_object_get(alarm, "StateChangeTime"));
+    if (r == 0)
+        r = add_field(&b, json_object_get(sw, "repeat"));
+    if (r < 0)
+        goto out;
+    r = sw_sha256_hex(b.data ? b.data : "", b.len, out);
+out:
+    sw_buf_release(&b);
+    return r;
 }

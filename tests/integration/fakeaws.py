@@ -6,7 +6,12 @@ One ThreadingHTTPServer on 127.0.0.1 (port 0 by default) serves:
 * CloudWatch GetMetricStatistics over AWS JSON 1.0 (X-Amz-Target
   GraniteServiceVersion20100801.GetMetricStatistics) and over AWS Query
   (form POST, XML reply), from a metric store the test fills;
+* Kinesis ListStreams over AWS JSON 1.1 (X-Amz-Target Kinesis_20131202.ListStreams),
+  in pages of kinesis_page_size (default 2) names, from the streams the test adds;
 * STS AssumeRole / GetCallerIdentity over Query;
+* SNS Publish over Query, validated as SNS does (topics the test registers with
+  add_topic, Subject, Message size, FIFO ids and 5-minute deduplication), the
+  messages kept in fake.sns_messages / fake.published();
 * IMDSv2 (/latest/api/token, /latest/meta-data/iam/security-credentials/...);
 * a small unsigned control API under /_fake/ for out-of-process users.
 
@@ -32,6 +37,7 @@ import base64
 import calendar
 import datetime as dt
 import email.utils
+import hashlib
 import hmac
 import http.server
 import json
@@ -57,8 +63,15 @@ from botocore.awsrequest import AWSRequest, HTTPHeaders
 from botocore.credentials import Credentials
 
 CW_TARGET_PREFIX = "GraniteServiceVersion20100801."
+KINESIS_TARGET_PREFIX = "Kinesis_20131202."
+KINESIS_TOKEN_TTL = 300  # seconds a ListStreams NextToken stays valid (fake clock)
+STREAM_NAME_RE = re.compile(r"^[a-zA-Z0-9_.-]{1,128}$")
 CW_XMLNS = "http://monitoring.amazonaws.com/doc/2010-08-01/"
 STS_XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/"
+SNS_XMLNS, SNS_VERSION = "http://sns.amazonaws.com/doc/2010-03-31/", "2010-03-31"
+SNS_MAX_MESSAGE = 262144  # bytes (aws-reference §6.1)
+SNS_FIFO_ID_RE = re.compile(r"^[a-zA-Z0-9!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]{1,128}$")
+SNS_TOPIC_RE = re.compile(r"^arn:aws[a-z-]*:sns:([a-z0-9-]+):(\d{12}):([A-Za-z0-9_-]{1,256})$")
 CW_VERSION, STS_VERSION = "2010-08-01", "2011-06-15"
 STS_ACTIONS = {"AssumeRole", "GetCallerIdentity"}
 SKEW_LIMIT = 300  # seconds; "Signature expired ... (... - 5 min.)"
@@ -264,6 +277,10 @@ class FakeAWS:
         self.issued: list[dict] = []     # credentials handed out by STS / IMDS / issue_session
         self._keys: dict[str, Key] = {}
         self._metrics: dict[tuple, list] = {}
+        self._streams: dict[str, dict] = {}  # Kinesis stream name -> summary fields
+        self.kinesis_page_size = 2       # most names per ListStreams page (AWS: 100)
+        self._topics: dict[str, dict] = {}  # SNS topic ARN -> {content_based_dedup}
+        self.sns_messages: list[dict] = []  # every accepted Publish, duplicates marked
         self._faults: dict[str, list] = {}   # op -> [(spec, match)] consumed one per request
         self._always: dict[str, list] = {}   # op -> [(spec, match)] applied every time
         self._imds_tokens: dict[str, float] = {}
@@ -372,6 +389,87 @@ class FakeAWS:
         with self._lock:
             self._metrics.clear()
 
+    # ----- SNS topics
+    def add_topic(self, arn: str, content_based_dedup: bool = False) -> str:
+        """Register an SNS topic Publish may use (a ".fifo" name makes it FIFO).
+        Returns the ARN."""
+        if not SNS_TOPIC_RE.match(arn[:-5] if arn.endswith(".fifo") else arn):
+            raise ValueError(f"invalid SNS topic ARN {arn!r}")
+        with self._lock:
+            self._topics[arn] = {"content_based_dedup": bool(content_based_dedup)}
+        return arn
+
+    def published(self, topic: Optional[str] = None) -> list:
+        """Messages SNS would deliver (FIFO duplicates left out), oldest first:
+        dicts with topic, message, subject, group_id, dedup_id, message_id,
+        sequence_number, time, duplicate, akid."""
+        with self._lock:
+            return [m for m in self.sns_messages
+                    if not m["duplicate"] and (topic is None or m["topic"] == topic)]
+
+    # ----- Kinesis streams
+    def add_stream(self, name, status="ACTIVE", mode="PROVISIONED", created=None) -> None:
+        """Add (or update) a Kinesis stream that ListStreams reports."""
+        if not STREAM_NAME_RE.match(name):
+            raise ValueError(f"invalid Kinesis stream name {name!r}")
+        with self._lock:
+            self._streams[name] = {"status": status, "mode": mode,
+                                   "created": self.now() if created is None
+                                   else to_epoch(created)}
+
+    def remove_stream(self, name) -> None:
+        with self._lock:
+            self._streams.pop(name, None)
+
+    def list_streams(self, p: dict) -> dict:
+        """Validate a decoded ListStreams input like Kinesis; return one page.  Names come
+        in order; NextToken (opaque, KINESIS_TOKEN_TTL seconds) or ExclusiveStartStreamName
+        pages on, both exclusive of the last name seen."""
+        def invalid(member, value, constraint):
+            raise _Reply("ValidationException", f"1 validation error detected: Value "
+                         f"'{value}' at '{member}' failed to satisfy constraint: {constraint}")
+
+        limit, start, token = p.get("Limit"), p.get("ExclusiveStartStreamName"), \
+            p.get("NextToken")
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
+            raise _Reply("SerializationException", "Limit must be an integer")
+        for k, v in (("ExclusiveStartStreamName", start), ("NextToken", token)):
+            if v is not None and not isinstance(v, str):
+                raise _Reply("SerializationException", f"{k} must be a string")
+        if limit is not None and not 1 <= limit <= 10000:
+            invalid("limit", limit, "Member must have value between 1 and 10000")
+        if start is not None and not STREAM_NAME_RE.match(start):
+            invalid("exclusiveStartStreamName", start, "Member must satisfy regular "
+                    "expression pattern: [a-zA-Z0-9_.-]+ and length 1-128")
+        if token is not None and not 1 <= len(token) <= 1048576:
+            invalid("nextToken", token, "Member must have length between 1 and 1048576")
+        if token is not None and start is not None:  # one way of paging at a time
+            raise _Reply("InvalidArgumentException", "NextToken and ExclusiveStartStreamName "
+                         "cannot be provided together.")
+        after = start
+        if token is not None:
+            try:
+                t = json.loads(base64.urlsafe_b64decode(token.encode()).decode())
+                after, issued = t["after"], float(t["iat"])
+            except (ValueError, KeyError, TypeError):
+                raise _Reply("InvalidArgumentException", f"Invalid NextToken: {token}")
+            if issued + KINESIS_TOKEN_TTL < self.now():
+                raise _Reply("ExpiredNextTokenException", f"The nextToken {token} has expired.")
+        with self._lock:
+            names = sorted(n for n in self._streams if after is None or n > after)
+            size = min(limit or 100, 100, max(1, int(self.kinesis_page_size)))
+            page, more = names[:size], len(names) > size
+            sums = [{"StreamName": n, "StreamARN": f"arn:aws:kinesis:{self.region}:"
+                     f"123456789012:stream/{n}", "StreamStatus": self._streams[n]["status"],
+                     "StreamModeDetails": {"StreamMode": self._streams[n]["mode"]},
+                     "StreamCreationTimestamp": self._streams[n]["created"]} for n in page]
+        out = {"StreamNames": page, "HasMoreStreams": more}
+        if more:
+            out["NextToken"] = base64.urlsafe_b64encode(json.dumps(
+                {"after": page[-1], "iat": self.now()}).encode()).decode()
+        out["StreamSummaries"] = sums
+        return out
+
     # ----- faults
     def fail_next(self, op, failures, match: Callable[[Request], bool] = None) -> None:
         """Queue faults for the next len(failures) requests of op ("*" = any op).
@@ -442,11 +540,14 @@ class FakeAWS:
             self.issued.clear()
             self.clear_faults()
             self.clear_metrics()
+            self._streams.clear()
+            self._topics.clear()
+            self.sns_messages.clear()
 
     # ----- SigV4 verification
     def verify(self, req: Request, expected_service: Optional[str]) -> None:
         """Fill req's auth fields; raise _Reply with AWS's error if the request is refused."""
-        json_api = req.api == "cloudwatch-json"
+        json_api = req.api in ("cloudwatch-json", "kinesis")
 
         def code(json_code):  # auth error code in this protocol's spelling
             return json_code if json_api else JSON_TO_QUERY_CODE.get(json_code, json_code)
@@ -779,10 +880,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                    } if e.query_code else {}
             self._send(e.status, json.dumps({"__type": e.code, "message": e.message}),
                        "application/x-amz-json-1.0", hdr, req)
+        elif req.api == "kinesis":  # JSON 1.1: no x-amzn-query-error header
+            self._send(e.status, json.dumps({"__type": e.code, "message": e.message}),
+                       "application/x-amz-json-1.1", req=req)
         elif req.api == "imds":
             self._send(e.status, e.message, req=req)
         else:
-            ns = STS_XMLNS if req.api == "sts" else CW_XMLNS
+            ns = {"sts": STS_XMLNS, "sns": SNS_XMLNS}.get(req.api, CW_XMLNS)
             body = (f'<ErrorResponse xmlns="{ns}">\n  <Error>\n'
                     f'    <Type>{"Sender" if e.sender else "Receiver"}</Type>\n'
                     f'    <Code>{xml_escape(e.code)}</Code>\n'
@@ -820,6 +924,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 req.params = json.loads(req.body or b"{}")
             except ValueError:
                 req.params = None
+            if target.startswith(KINESIS_TARGET_PREFIX):
+                req.api = "kinesis"
+                return "kinesis"
             return "monitoring"
         form = {}
         if "x-www-form-urlencoded" in req.headers.get("content-type", ""):
@@ -834,6 +941,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             if version == STS_VERSION or (version is None and req.op in STS_ACTIONS):
                 req.api = "sts"
                 return "sts"
+            if version == SNS_VERSION:
+                req.api = "sns"
+                return "sns"
             req.api = "cloudwatch-query"
             return "monitoring"
         return None
@@ -888,7 +998,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._close_hard()
             return True
         if f in ("malformed", "truncated"):
-            if req.api == "cloudwatch-json":
+            if req.api == "kinesis":
+                body, ctype = '{"StreamNames": ["orders", "cli', "application/x-amz-json-1.1"
+            elif req.api == "cloudwatch-json":
                 body, ctype = '{"Label": "IncomingRecords", "Datapoints": [{"Timestamp": 17', \
                     "application/x-amz-json-1.0"
             else:
@@ -951,6 +1063,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             body = re.sub(r'"Timestamp": (\d+)', sci, body)
         self._send(200, body, "application/x-amz-json-1.0", req=req)
 
+    # ----- Kinesis JSON 1.1
+    def _op_kinesis(self, req: Request):
+        if not req.headers.get("content-type", "").startswith("application/x-amz-json-1.1"):
+            raise _Reply("SerializationException",
+                         "Content-Type must be application/x-amz-json-1.1", 400)
+        if req.op != "ListStreams":
+            raise _Reply("UnknownOperationException", f"{req.op} is not implemented by the fake",
+                         400)
+        if not isinstance(req.params, dict):
+            raise _Reply("SerializationException", "Malformed input: body is not a JSON object",
+                         400)
+        self._send(200, json.dumps(self.fake.list_streams(req.params)),
+                   "application/x-amz-json-1.1", req=req)
+
     # ----- CloudWatch Query
     def _op_cloudwatch_query(self, req: Request):
         f = req.params
@@ -1001,6 +1127,83 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 f'    <Datapoints>{"".join(pts)}</Datapoints>\n  </GetMetricStatisticsResult>\n'
                 f'  <ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata>\n'
                 f'</GetMetricStatisticsResponse>\n')
+        self._send(200, body, "text/xml", req=req)
+
+    # ----- SNS Query (Publish)
+    def _op_sns(self, req: Request):
+        fake = self.fake
+        if req.op != "Publish":
+            raise _Reply("InvalidAction", f"Could not find operation {req.op} for version "
+                         f"{SNS_VERSION}", 400)
+        try:  # strictly: SNS refuses a body that is not UTF-8
+            form = {k: v[-1] for k, v in urllib.parse.parse_qs(
+                req.body.decode("utf-8"), keep_blank_values=True, errors="strict").items()}
+        except UnicodeDecodeError:
+            raise _Reply("InvalidParameter", "Invalid parameter: Message must be UTF-8", 400)
+
+        def bad(what):
+            raise _Reply("InvalidParameter", f"Invalid parameter: {what}", 400)
+
+        arn = form.get("TopicArn")
+        if not arn:
+            bad("TopicArn or TargetArn Reason: no value for required parameter")
+        m = SNS_TOPIC_RE.match(arn[:-5] if arn.endswith(".fifo") else arn)
+        if not m or m.group(1) != fake.region:
+            bad("TopicArn")
+        with fake._lock:
+            topic = fake._topics.get(arn)
+        if topic is None:
+            raise _Reply("NotFound", "Topic does not exist", 404)
+        msg = form.get("Message")
+        if msg is None or msg == "":
+            raise _Reply("InvalidParameter", "Invalid parameter: Empty message", 400)
+        if len(msg.encode("utf-8")) > SNS_MAX_MESSAGE:
+            bad("Message too long")
+        subject = form.get("Subject")
+        if subject is not None:
+            if not subject or len(subject) >= 100:
+                bad("Subject")
+            if any(ord(c) < 0x20 or 0x7f <= ord(c) < 0xa0 or c in "\u2028\u2029"
+                   for c in subject):
+                bad("Subject")
+        fifo = arn.endswith(".fifo")
+        group, dedup = form.get("MessageGroupId"), form.get("MessageDeduplicationId")
+        if fifo:
+            if group is None:
+                bad("The MessageGroupId parameter is required for FIFO topics")
+            if dedup is None and not topic["content_based_dedup"]:
+                bad("The topic should either have ContentBasedDeduplication enabled or "
+                    "MessageDeduplicationId provided explicitly")
+            for v in (group, dedup):
+                if v is not None and not SNS_FIFO_ID_RE.match(v):
+                    bad("MessageGroupId or MessageDeduplicationId")
+            if dedup is None:
+                dedup = hashlib.sha256(msg.encode("utf-8")).hexdigest()
+        elif dedup is not None:
+            bad("The request includes MessageDeduplicationId parameter that is not valid "
+                "for this topic type")
+        now = fake.now()
+        with fake._lock:
+            dup = None
+            if fifo:  # 5-minute deduplication window, per topic
+                dup = next((x for x in fake.sns_messages if x["topic"] == arn
+                            and x["dedup_id"] == dedup and not x["duplicate"]
+                            and now - x["time"] < 300), None)
+            seq = None
+            if fifo:
+                seq = dup["sequence_number"] if dup else \
+                    str(10000000000000000000 + len(fake.sns_messages))
+            rec = {"topic": arn, "message": msg, "subject": subject, "group_id": group,
+                   "dedup_id": dedup, "message_id": dup["message_id"] if dup
+                   else str(uuid.uuid4()), "sequence_number": seq, "time": now,
+                   "duplicate": dup is not None, "akid": req.akid}
+            fake.sns_messages.append(rec)
+        seq_xml = f"<SequenceNumber>{seq}</SequenceNumber>" if seq else ""
+        body = (f'<PublishResponse xmlns="{SNS_XMLNS}">\n  <PublishResult>\n'
+                f'    <MessageId>{rec["message_id"]}</MessageId>{seq_xml}\n'
+                f'  </PublishResult>\n  <ResponseMetadata>\n'
+                f'    <RequestId>{uuid.uuid4()}</RequestId>\n  </ResponseMetadata>\n'
+                f'</PublishResponse>\n')
         self._send(200, body, "text/xml", req=req)
 
     # ----- STS Query
@@ -1100,6 +1303,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                           "json_timestamps"):
                     if k in data:
                         setattr(fake, k, data[k])
+            elif path == "/_fake/streams":     # [name | {name, status?, mode?}]
+                for s in data:
+                    s = {"name": s} if isinstance(s, str) else s
+                    fake.add_stream(s["name"], s.get("status", "ACTIVE"),
+                                    s.get("mode", "PROVISIONED"))
             elif path == "/_fake/reset":
                 fake.reset()
             else:

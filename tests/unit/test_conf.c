@@ -194,9 +194,17 @@ test_defaults(void **state)
     assert_int_equal(r->actions_enabled, 1);
     assert_int_equal(r->sync, 0);
     assert_int_equal(r->line, 3);
-    assert_int_equal(c->rule_opts[0].repeat_interval_s, 0);
-    assert_int_equal(c->rule_opts[0].low_sample_ignore, 0);
-    assert_int_equal(c->rule_opts[0].nlabels, 0);
+    assert_int_equal(r->repeat_interval_s, 0);
+    assert_int_equal(r->low_sample_ignore, 0);
+    assert_int_equal(r->nlabels, 0);
+    assert_null(r->labels);
+    assert_int_equal(r->nmetrics, 0);
+    assert_null(r->expression);
+    assert_int_equal(r->streams.n, 0);
+    assert_null(r->stream);
+    assert_null(r->template_name);
+    assert_int_equal(c->ntemplates, 0);
+    assert_int_equal(c->nrule_groups, 1);
     assert_int_equal(c->warnings.n, 1);
     assert_string_equal(c->warnings.v[0],
                         "good_defaults.conf:3: warning: rule "
@@ -211,7 +219,6 @@ test_full(void **state)
     struct sw_conf *c = load_ok("good_full.conf");
     const struct sw_notifier_conf *n;
     const struct sw_rule *r;
-    const struct sw_rule_opts *o;
 
     (void)state;
     assert_string_equal(c->aws.region, "us-gov-west-1");
@@ -273,7 +280,6 @@ test_full(void **state)
 
     assert_int_equal(c->nrules, 1);
     r = c->rules[0];
-    o = &c->rule_opts[0];
     assert_string_equal(r->description, "p99 put latency\nover two lines");
     assert_string_equal(r->namespace_, "Custom/Orders");
     assert_string_equal(r->metric, "PutRecords.Latency");
@@ -296,12 +302,253 @@ test_full(void **state)
     assert_int_equal(r->insufficient_data_actions.n, 2);
     assert_int_equal(r->actions_enabled, 0);
     assert_int_equal(r->sync, 1);
-    assert_int_equal(o->repeat_interval_s, 120);
-    assert_int_equal(o->low_sample_ignore, 1);
-    assert_int_equal(o->nlabels, 2);
-    assert_string_equal(o->labels[0].name, "severity");
-    assert_string_equal(o->labels[0].value, "page");
+    assert_int_equal(r->repeat_interval_s, 120);
+    assert_int_equal(r->low_sample_ignore, 1);
+    assert_int_equal(r->nlabels, 2);
+    assert_string_equal(r->labels[0].name, "severity");
+    assert_string_equal(r->labels[0].value, "page");
     assert_int_equal(c->warnings.n, 0);
+    sw_conf_free(c);
+}
+
+static void
+test_math(void **state)
+{
+    struct sw_conf *c = load_ok("good_math.conf");
+    const struct sw_rule *r;
+    const struct sw_metric_stat *m;
+
+    (void)state;
+    assert_int_equal(c->nrules, 1);
+    r = c->rules[0];
+    assert_string_equal(r->name, "orders-unconsumed-ratio");
+    /* No single metric at the rule's level: PutMetricAlarm's Metrics
+     * excludes Namespace, MetricName, Dimensions, Statistic and Unit. */
+    assert_null(r->namespace_);
+    assert_null(r->metric);
+    assert_null(r->stat);
+    assert_null(r->unit);
+    assert_int_equal(r->ndims, 0);
+    assert_string_equal(r->expression, "(w - FILL(r_1, 0)) / w");
+    assert_int_equal(r->nmetrics, 2);
+    m = &r->metrics[0];
+    assert_string_equal(m->id, "w");
+    assert_string_equal(m->namespace_, "AWS/Kinesis"); /* the default */
+    assert_string_equal(m->metric, "IncomingRecords");
+    assert_string_equal(m->stat, "Sum");
+    assert_null(m->unit);
+    assert_int_equal(m->ndims, 1);
+    assert_string_equal(m->dims[0].name, "StreamName");
+    assert_string_equal(m->dims[0].value, "orders");
+    m = &r->metrics[1];
+    assert_string_equal(m->id, "r_1");
+    assert_string_equal(m->namespace_, "Custom/Readers");
+    assert_string_equal(m->metric, "Records.Read");
+    assert_string_equal(m->stat, "p99");
+    assert_string_equal(m->unit, "Count");
+    assert_int_equal(m->ndims, 2);
+    assert_string_equal(m->dims[1].name, "Consumer");
+    assert_string_equal(m->dims[1].value, "app");
+    assert_int_equal(r->period_s, 300);
+    assert_int_equal(r->evaluation_periods, 3);
+    assert_int_equal(r->datapoints_to_alarm, 2);
+    assert_int_equal(r->tmd, SW_TMD_IGNORE);
+    /* A percentile among the metrics makes the setting meaningful. */
+    assert_int_equal(r->low_sample_ignore, 1);
+    assert_int_equal(r->repeat_interval_s, 3600);
+    assert_int_equal(r->nlabels, 1);
+    assert_string_equal(r->labels[0].value, "ticket");
+    assert_null(r->template_name);
+    assert_int_equal(c->warnings.n, 0);
+    sw_conf_free(c);
+}
+
+static void
+test_template(void **state)
+{
+    static const char *const names[] = {
+        "kds-first",        "kds-orders-behind", "kds-audit.log_v2-behind",
+        "kds-payments-age", "kds-a-fixed",       "kds-b-fixed",
+        "kds-last"};
+    struct sw_conf *c = load_ok("good_template.conf");
+    const struct sw_rule *r, *t;
+
+    (void)state;
+    assert_int_equal(c->nrule_groups, 6);
+    /* Literal names in place of their template, in 'streams' order. */
+    assert_int_equal(c->nrules, 7);
+    for (size_t i = 0; i < c->nrules; i++)
+        assert_string_equal(c->rules[i]->name, names[i]);
+    assert_null(c->rules[0]->template_name);
+    assert_null(c->rules[0]->stream);
+
+    r = c->rules[1];
+    assert_string_equal(r->template_name, "kds-{stream}-behind");
+    assert_string_equal(r->stream, "orders");
+    assert_int_equal(r->streams.n, 0);
+    assert_string_equal(r->description,
+                        "orders: writes outpace reads (orders)");
+    assert_string_equal(r->expression, "w - FILL(r, 0) + 0 * z");
+    assert_int_equal(r->nmetrics, 3);
+    /* The default dimension of a template's metric. */
+    assert_int_equal(r->metrics[0].ndims, 1);
+    assert_string_equal(r->metrics[0].dims[0].name, "StreamName");
+    assert_string_equal(r->metrics[0].dims[0].value, "orders");
+    assert_int_equal(r->metrics[1].ndims, 2);
+    assert_string_equal(r->metrics[1].dims[1].value, "c-orders");
+    /* An explicit empty group stays empty. */
+    assert_int_equal(r->metrics[2].ndims, 0);
+    assert_int_equal(r->nlabels, 2);
+    assert_string_equal(r->labels[0].value, "orders");
+    assert_string_equal(r->labels[1].value, "data");
+    assert_int_equal(r->sync, 1);
+    assert_int_equal(r->line, 11);
+    assert_string_equal(c->rules[2]->stream, "audit.log_v2");
+    assert_string_equal(c->rules[2]->metrics[1].dims[0].value, "audit.log_v2");
+
+    /* Single-metric template: the default dimension at the rule level. */
+    r = c->rules[3];
+    assert_string_equal(r->stream, "payments");
+    assert_int_equal(r->ndims, 1);
+    assert_string_equal(r->dims[0].name, "StreamName");
+    assert_string_equal(r->dims[0].value, "payments");
+    assert_string_equal(c->rules[4]->dims[0].value, "shared");
+
+    /* Templates with a pattern, as written, for the agent. */
+    assert_int_equal(c->ntemplates, 2);
+    t = c->templates[0];
+    assert_string_equal(t->name, "kds-{stream}-behind");
+    assert_null(t->stream);
+    assert_null(t->template_name);
+    assert_int_equal(t->streams.n, 4);
+    assert_string_equal(t->streams.v[1], "clicks-*");
+    assert_string_equal(t->metrics[0].dims[0].value, "{stream}");
+    assert_string_equal(t->labels[0].value, "{stream}");
+    t = c->templates[1];
+    assert_string_equal(t->name, "kds-{stream}-pattern-only");
+    assert_string_equal(t->dims[0].value, "{stream}");
+
+    assert_int_equal(c->warnings.n, 1);
+    assert_string_equal(c->warnings.v[0],
+                        "good_template.conf:32: warning: rule "
+                        "'kds-{stream}-fixed': no dimension holds {stream}: "
+                        "every alarm of the template watches the same "
+                        "metrics");
+    sw_conf_free(c);
+}
+
+static void
+test_summary_templates(void **state)
+{
+    struct sw_conf *c = load_ok("good_template.conf");
+    struct sw_buf b;
+    const char *s;
+
+    (void)state;
+    sw_buf_init(&b, 64 * 1024);
+    assert_int_equal(sw_conf_summary(c, &b), 0);
+    s = sw_buf_str(&b);
+    assert_non_null(strstr(s, "  rules: 6 (7 alarms, and more from 2 "
+                              "templates at run time)\n"));
+    /* 1 + 3 + 3 + 1 + 1 + 1 + 1: a metric-math alarm fetches each
+     * metric. */
+    assert_non_null(strstr(s, "  API requests: 11 GetMetricStatistics per "
+                              "60 s cycle (one per metric of a metric-math "
+                              "alarm) = 475,200 per 30-day month"));
+    assert_non_null(strstr(
+        s, "  alarm 'kds-orders-behind' (from template "
+           "'kds-{stream}-behind'): w - FILL(r, 0) + 0 * z with w = Sum of "
+           "AWS/Kinesis IncomingRecords {StreamName=orders}, r = Sum of "
+           "AWS/Kinesis GetRecords.Records {StreamName=orders, "
+           "ConsumerName=c-orders}, z = Sum of AWS/Kinesis Other over 60 s "
+           "> 1000.0 for 3 of 5 periods -> ALARM: n\n"));
+    assert_non_null(strstr(s, "  alarm 'kds-first': Sum of AWS/Kinesis "
+                              "IncomingBytes {StreamName=orders}"));
+    assert_non_null(strstr(s, "  template 'kds-{stream}-behind': streams "
+                              "matching 'clicks-*' or 'x?' are found at run "
+                              "time with ListStreams (3 GetMetricStatistics "
+                              "per cycle for each)\n"));
+    assert_non_null(strstr(s, "  template 'kds-{stream}-pattern-only': "
+                              "streams matching 'tmp-*' are found at run "
+                              "time with ListStreams"));
+    sw_buf_release(&b);
+    sw_conf_free(c);
+}
+
+/* What the agent calls for each name ListStreams returns. */
+static void
+test_instantiate(void **state)
+{
+    struct sw_conf *c = load_ok("good_template.conf");
+    const struct sw_rule *t = c->templates[0];
+    struct sw_rule *a = (struct sw_rule *)1;
+    char err[512], longname[129];
+
+    (void)state;
+    assert_int_equal(
+        sw_conf_instantiate(c, t, "clicks-eu", &a, err, sizeof(err)), 0);
+    assert_string_equal(a->name, "kds-clicks-eu-behind");
+    assert_string_equal(a->stream, "clicks-eu");
+    assert_string_equal(a->template_name, "kds-{stream}-behind");
+    assert_string_equal(a->metrics[1].dims[1].value, "c-clicks-eu");
+    assert_string_equal(err, "");
+    sw_rule_free(a);
+
+    assert_int_equal(
+        sw_conf_instantiate(c, t, "bad name\n", &a, err, sizeof(err)),
+        SW_EINVAL);
+    assert_null(a);
+    assert_string_equal(err, "not a Kinesis stream name (1 to 128 letters, "
+                             "digits, '_', '.' or '-')");
+
+    /* The longest stream name Kinesis allows still makes a valid name. */
+    memset(longname, 'a', 128);
+    longname[128] = '\0';
+    assert_int_equal(sw_conf_instantiate(c, t, longname, &a, err, sizeof(err)),
+                     0);
+    sw_rule_free(a);
+
+    /* The name prefix of a synced alarm is checked per stream: rewrite
+     * the prefix to see it refused. */
+    free(c->sync.name_prefix);
+    c->sync.name_prefix = strdup("prod-");
+    assert_non_null(c->sync.name_prefix);
+    assert_int_equal(
+        sw_conf_instantiate(c, t, "clicks-eu", &a, err, sizeof(err)),
+        SW_EINVAL);
+    assert_null(a);
+    assert_string_equal(err, "stream 'clicks-eu': alarm "
+                             "'kds-clicks-eu-behind' is synced, so its name "
+                             "must start with sync.name_prefix 'prod-'");
+    /* An unsynced template is not bound by it. */
+    assert_int_equal(
+        sw_conf_instantiate(c, c->templates[1], "tmp-1", &a, err, sizeof(err)),
+        0);
+    sw_rule_free(a);
+    sw_conf_free(c);
+}
+
+/* A template with only patterns and no other rule: no alarms yet, but the
+ * file is not empty. */
+static void
+test_pattern_only(void **state)
+{
+    static const char text[] =
+        "rules = ( { name = \"{stream}-in\"; streams = [ \"*\" ];\n"
+        "  metric = \"IncomingRecords\"; statistic = \"Sum\"; period = 60;\n"
+        "  threshold = 1; comparison = \"GreaterThanThreshold\";\n"
+        "  evaluation_periods = 1; } );\n";
+    struct sw_conf *c = NULL;
+    struct sw_strv errors = {0};
+
+    (void)state;
+    assert_int_equal(
+        sw_conf_load_text(text, strlen(text), "p.conf", "/", &c, &errors), 0);
+    assert_int_equal(c->nrules, 0);
+    assert_int_equal(c->ntemplates, 1);
+    assert_int_equal(c->nrule_groups, 1);
+    assert_int_equal(c->warnings.n, 1); /* no actions; not "no rules" */
+    assert_non_null(strstr(c->warnings.v[0], "no actions"));
     sw_conf_free(c);
 }
 
@@ -492,7 +739,8 @@ static void
 test_examples(void **state)
 {
     static const char *const names[] = {"streamwatch.conf", "minimal.conf",
-                                        "kinesis-stream.conf"};
+                                        "kinesis-stream.conf",
+                                        "kinesis-consumers.conf"};
     char path[PATH_MAX * 2];
 
     (void)state;
@@ -563,6 +811,11 @@ main(void)
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_full),
+        cmocka_unit_test(test_math),
+        cmocka_unit_test(test_template),
+        cmocka_unit_test(test_summary_templates),
+        cmocka_unit_test(test_instantiate),
+        cmocka_unit_test(test_pattern_only),
         cmocka_unit_test(test_include),
         cmocka_unit_test(test_empty),
         cmocka_unit_test(test_summary),

@@ -1,6 +1,7 @@
 /* tests/unit/test_eval.c - rules/eval: CloudWatch's documented tables cell
  * for cell, the premature-alarm rule, M-of-N over gaps, every comparison
- * operator, and the reason / reason-data texts.
+ * operator, the reason / reason-data texts and their length limits,
+ * percentiles with low sample counts, and the evaluation cadence.
  *
  * Datapoint patterns are written as in aws-reference.md section 4.4:
  * oldest -> newest, "0" = a value within the threshold, "X" = a breaching
@@ -13,8 +14,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/clock.h"
 #include "lib/err.h"
@@ -505,6 +510,466 @@ test_reason_numbers(void **state)
                   "transition).");
 }
 
+/* Every reason form once more, singular and plural, from one helper that
+ * takes the datapoints as a pattern string of values. */
+static void
+test_reason_forms(void **state)
+{
+    static const double two_of_three[] = {GAP, 1.0, 20.0, 30.5};
+    static const double one_ok[] = {GAP, 20.0, 20.0, 2.5};
+    static const double filled_ok[] = {GAP, GAP, 1.0, 2.0, GAP};
+    static const double none1[] = {GAP, GAP, GAP};
+    static const double fill_mix[] = {GAP, GAP, 20.0, GAP, GAP};
+
+    (void)state;
+    /* Plural breaching list, plural minimum. */
+    expect_reason(mkrule(3, 2, SW_TMD_MISSING, 0), two_of_three,
+                  NV(two_of_three), SW_STATE_OK, SW_STATE_ALARM,
+                  "Threshold Crossed: 2 out of the last 3 datapoints [30.5 "
+                  "(25/11/26 10:04:00), 20.0 (25/11/26 10:03:00)] were greater "
+                  "than the threshold (10.0) (minimum 2 datapoints for OK -> "
+                  "ALARM transition).");
+    /* One non-breaching point decides a 3-of-3 alarm: singular everywhere,
+     * N - M + 1 = 1. */
+    expect_reason(mkrule(3, 3, SW_TMD_MISSING, 0), one_ok, NV(one_ok),
+                  SW_STATE_ALARM, SW_STATE_OK,
+                  "Threshold Crossed: 1 out of the last 3 datapoints [2.5 "
+                  "(25/11/26 10:04:00)] was not greater than the threshold "
+                  "(10.0) (minimum 1 datapoint for ALARM -> OK transition).");
+    /* Real points that do not support the new state, one filled point. */
+    expect_reason(mkrule(3, 1, SW_TMD_BREACHING, 0), filled_ok, NV(filled_ok),
+                  SW_STATE_OK, SW_STATE_ALARM,
+                  "Threshold Crossed: 2 datapoints were received for 3 periods "
+                  "and 1 missing datapoint was treated as [Breaching].");
+    expect_reason(mkrule(1, 1, SW_TMD_BREACHING, 0), none1, NV(none1),
+                  SW_STATE_OK, SW_STATE_ALARM,
+                  "Threshold Crossed: no datapoints were received for 1 "
+                  "period and 1 missing datapoint was treated as "
+                  "[Breaching].");
+    /* Threshold form with plural fills. */
+    expect_reason(mkrule(3, 3, SW_TMD_BREACHING, 0), fill_mix, NV(fill_mix),
+                  SW_STATE_OK, SW_STATE_ALARM,
+                  "Threshold Crossed: 1 out of the last 3 datapoints [20.0 "
+                  "(25/11/26 10:02:00)] was greater than the threshold (10.0) "
+                  "and 2 missing datapoints were treated as [Breaching] "
+                  "(minimum 3 datapoints for OK -> ALARM transition).");
+    /* INSUFFICIENT_DATA: N datapoints, whatever the range. */
+    expect_reason(mkrule(5, 2, SW_TMD_MISSING, 9), none1, NV(none1),
+                  SW_STATE_ALARM, SW_STATE_INSUFFICIENT_DATA,
+                  "Insufficient Data: 5 datapoints were unknown.");
+}
+
+/* Java's Double.toString in values and thresholds, dates as dd/MM/yy in
+ * UTC even under a far-away TZ. */
+static void
+test_reason_java_numbers_and_dates(void **state)
+{
+    static const struct {
+        double v, thr;
+        const char *vs, *ts;
+    } cases[] = {
+        {0.001, 1e-4, "0.001", "1.0E-4"},
+        {2.0e-4, 1e-4, "2.0E-4", "1.0E-4"},
+        {9999999.0, 1e6, "9999999.0", "1000000.0"},
+        {1e7, 9999999.5, "1.0E7", "9999999.5"},
+        {0.30000000000000004, 0.3, "0.30000000000000004", "0.3"},
+        {123456.789, -2.5, "123456.789", "-2.5"},
+        {1.7976931348623157e308, 0.0, "1.7976931348623157E308", "0.0"},
+    };
+    struct sw_datapoint p;
+    struct sw_eval_result res;
+    char want[256];
+    const char *tz = getenv("TZ");
+    char *saved = tz ? strdup(tz) : NULL;
+
+    (void)state;
+    for (size_t i = 0; i < NV(cases); i++) {
+        struct sw_rule *r = mkrule(1, 1, SW_TMD_MISSING, 0);
+        r->threshold = cases[i].thr;
+        p.ts = T_END - PERIOD;
+        p.value = cases[i].v;
+        p.sample_count = -1;
+        assert_int_equal(sw_eval(r, &p, 1, T_END, SW_STATE_OK, T_QUERY, &res),
+                         0);
+        assert_int_equal(res.state, SW_STATE_ALARM);
+        snprintf(want, sizeof(want),
+                 "Threshold Crossed: 1 out of the last 1 datapoints [%s "
+                 "(25/11/26 10:04:00)] was greater than the threshold (%s) "
+                 "(minimum 1 datapoint for OK -> ALARM transition).",
+                 cases[i].vs, cases[i].ts);
+        assert_string_equal(res.reason, want);
+        sw_eval_result_release(&res);
+        sw_rule_free(r);
+    }
+
+    /* 2027-01-05T03:07:00Z, evaluated in Tokyo (UTC+9, already the 5th
+     * at noon) and in Honolulu (UTC-10, still the 4th). */
+    for (int k = 0; k < 2; k++) {
+        struct sw_rule *r = mkrule(1, 1, SW_TMD_MISSING, 0);
+        time_t end = 1799118480; /* 2027-01-05T03:08:00Z */
+
+        setenv("TZ", k ? "Pacific/Honolulu" : "Asia/Tokyo", 1);
+        tzset();
+        p.ts = end - PERIOD;
+        p.value = 12.0;
+        p.sample_count = -1;
+        assert_int_equal(sw_eval(r, &p, 1, end, SW_STATE_OK, end + 5, &res), 0);
+        assert_non_null(strstr(res.reason, "[12.0 (05/01/27 03:07:00)]"));
+        assert_non_null(strstr(res.reason_data, "\"queryDate\":\"2027-01-05T"
+                                                "03:08:05.000+0000\""));
+        sw_eval_result_release(&res);
+        sw_rule_free(r);
+    }
+    if (saved)
+        setenv("TZ", saved, 1);
+    else
+        unsetenv("TZ");
+    tzset();
+    free(saved);
+}
+
+/* ---- length limits: StateReason <= 1023, StateReasonData <= 4000 ---- */
+
+/* N breaching points with long values, newest first in the list. */
+static struct sw_rule *
+long_series(int n, struct sw_datapoint *pts)
+{
+    struct sw_rule *r = mkrule(n, n, SW_TMD_MISSING, 0);
+
+    for (int i = 0; i < n; i++) {
+        pts[i].ts = T_END - (time_t)(n - i) * PERIOD;
+        pts[i].value = 12345.678901 + i; /* "12345.678901 (...)" */
+        pts[i].sample_count = 1000.0 + i;
+    }
+    return r;
+}
+
+static void
+test_reason_truncated(void **state)
+{
+    static struct sw_datapoint pts[1000];
+    struct sw_eval_result res;
+    struct sw_rule *r;
+    const char *tail = " were greater than the threshold (10.0) (minimum 100 "
+                       "datapoints for OK -> ALARM transition).";
+    const char *head = "Threshold Crossed: 100 out of the last 100 datapoints "
+                       "[12444.678901 (25/11/26 10:04:00), 12443.678901 "
+                       "(25/11/26 10:03:00), ";
+    size_t len, item = strlen("12444.678901 (25/11/26 10:04:00), ");
+
+    (void)state;
+    r = long_series(100, pts);
+    assert_int_equal(sw_eval(r, pts, 100, T_END, SW_STATE_OK, T_QUERY, &res),
+                     0);
+    assert_int_equal(res.state, SW_STATE_ALARM);
+    len = strlen(res.reason);
+    assert_true(len <= SW_EVAL_REASON_MAX);
+    /* Cut as late as possible: one more item would not have fit. */
+    assert_true(len + item > SW_EVAL_REASON_MAX);
+    assert_memory_equal(res.reason, head, strlen(head));
+    assert_string_equal(res.reason + len - strlen(tail) - strlen(", ...]"),
+                        ", ...] were greater than the threshold (10.0) "
+                        "(minimum 100 datapoints for OK -> ALARM transition).");
+    /* Every evaluated point is still reported, and the reason data stays
+     * valid JSON within its own limit. */
+    assert_int_equal(res.nevaluated, 100);
+    sw_eval_result_release(&res);
+
+    /* A list that fits exactly is never cut: 20 points. */
+    sw_rule_free(r);
+    r = long_series(20, pts);
+    assert_int_equal(sw_eval(r, pts, 20, T_END, SW_STATE_OK, T_QUERY, &res), 0);
+    assert_null(strstr(res.reason, "..."));
+    assert_non_null(strstr(res.reason, "(25/11/26 09:45:00)] were greater"));
+    sw_eval_result_release(&res);
+    sw_rule_free(r);
+}
+
+/* Parse the reason data, check its limit and return the array sizes. */
+static void
+check_reason_data(const char *text, size_t *nrecent, size_t *nevaluated,
+                  json_t **root_out)
+{
+    json_error_t err;
+    json_t *root;
+
+    assert_true(strlen(text) <= SW_EVAL_REASON_DATA_MAX);
+    root = json_loads(text, 0, &err);
+    if (!root)
+        fail_msg("reason data is not JSON (%s): %s", err.text, text);
+    *nrecent = json_array_size(json_object_get(root, "recentDatapoints"));
+    *nevaluated = json_array_size(json_object_get(root, "evaluatedDatapoints"));
+    *root_out = root;
+}
+
+static void
+test_reason_data_truncated(void **state)
+{
+    static struct sw_datapoint pts[1000];
+    struct sw_eval_result res;
+    struct sw_rule *r;
+    size_t nrecent, neval;
+    json_t *root, *ev, *rec;
+
+    (void)state;
+    /* 100 points: every value fits in recentDatapoints, evaluatedDatapoints
+     * keeps its newest entries only. */
+    r = long_series(100, pts);
+    assert_int_equal(sw_eval(r, pts, 100, T_END, SW_STATE_OK, T_QUERY, &res),
+                     0);
+    check_reason_data(res.reason_data, &nrecent, &neval, &root);
+    assert_int_equal(nrecent, 100);
+    assert_true(neval > 10 && neval < 100);
+    ev = json_object_get(root, "evaluatedDatapoints");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(ev, 0), "timestamp")),
+        "2026-11-25T10:04:00.000+0000");
+    /* The next entry would not have fit. */
+    assert_true(strlen(res.reason_data) + 80 > SW_EVAL_REASON_DATA_MAX);
+    json_decref(root);
+    sw_eval_result_release(&res);
+    sw_rule_free(r);
+
+    /* 1000 points: even recentDatapoints is cut, keeping the newest values
+     * (oldest first, so the last one is the newest). */
+    r = long_series(1000, pts);
+    assert_int_equal(sw_eval(r, pts, 1000, T_END, SW_STATE_OK, T_QUERY, &res),
+                     0);
+    check_reason_data(res.reason_data, &nrecent, &neval, &root);
+    assert_true(nrecent > 100 && nrecent < 1000);
+    assert_int_equal(neval, 0);
+    rec = json_object_get(root, "recentDatapoints");
+    assert_true(json_real_value(json_array_get(rec, nrecent - 1)) ==
+                pts[999].value);
+    assert_true(json_real_value(json_array_get(rec, 0)) ==
+                pts[1000 - nrecent].value);
+    json_decref(root);
+    assert_true(strlen(res.reason) <= SW_EVAL_REASON_MAX);
+    sw_eval_result_release(&res);
+    sw_rule_free(r);
+}
+
+/* ---- percentiles with low sample counts (section 4.7) ---------------- */
+
+static void
+test_low_sample_threshold(void **state)
+{
+    static const struct {
+        const char *stat;
+        unsigned long long min;
+    } mins[] = {
+        {"p99", 1000},      {"p90", 100},    {"p95", 200},   {"p99.9", 10000},
+        {"p99.99", 100000}, {"p99.5", 2000}, {"p75", 40},    {"p50", 20},
+        {"p50.0", 20},      {"p49.99", 21},  {"p25", 40},    {"p10", 100},
+        {"p1", 1000},       {"p0.1", 10000}, {"p97", 334},   {"p0", 0},
+        {"p0.0", 0},        {"p100", 0},     {"p100.00", 0}, {"Sum", 0},
+        {"Average", 0},     {"p", 0},        {"p101", 0},    {"p-5", 0},
+    };
+    static const struct {
+        const char *stat;
+        double count;
+        int low;
+    } lows[] = {
+        {"p99", 999, 1},    {"p99", 1000, 0},  {"p99", 0, 1},
+        {"p99", -1, 0},     {"p90", 99, 1},    {"p90", 100, 0},
+        {"p97", 333, 1},    {"p97", 334, 0},   {"p97", 333.5, 0},
+        {"p10", 99, 1},     {"p10", 100, 0},   {"p50", 19.5, 1},
+        {"p0", 0, 0},       {"p100", 1, 0},    {"Sum", 0, 0},
+        {"p99.9", 9999, 1}, {"p99.9", 1e9, 0},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < NV(mins); i++)
+        if (sw_eval_min_samples(mins[i].stat) != mins[i].min)
+            fail_msg("%s: min %llu, want %llu", mins[i].stat,
+                     sw_eval_min_samples(mins[i].stat), mins[i].min);
+    assert_int_equal(sw_eval_min_samples(NULL), 0);
+    for (size_t i = 0; i < NV(lows); i++)
+        if (sw_eval_low_sample(lows[i].stat, lows[i].count) != lows[i].low)
+            fail_msg("%s with %g samples: want low=%d", lows[i].stat,
+                     lows[i].count, lows[i].low);
+    assert_int_equal(sw_eval_low_sample("p99", NAN), 0);
+}
+
+/* p99, 2 of 3, ignore: COUNTS are the sample counts of the values, newest
+ * last, one per period before T_END. */
+static void
+eval_p99(int ignore, const char *stat, const double *v, const double *counts,
+         size_t nv, enum sw_state prev, struct sw_eval_result *res)
+{
+    struct sw_datapoint pts[16];
+    struct sw_rule *r = mkrule(3, 2, SW_TMD_MISSING, 0);
+    size_t np = 0;
+
+    free(r->stat);
+    r->stat = sw_strdup(stat);
+    r->low_sample_ignore = ignore;
+    for (size_t i = 0; i < nv; i++) {
+        if (v[i] == GAP)
+            continue;
+        pts[np].ts = T_END - (time_t)(nv - i) * PERIOD;
+        pts[np].value = v[i];
+        pts[np].sample_count = counts[i];
+        np++;
+    }
+    assert_int_equal(sw_eval(r, pts, np, T_END, prev, T_QUERY, res), 0);
+    sw_rule_free(r);
+}
+
+static void
+test_low_sample_eval(void **state)
+{
+    static const double v[] = {5.0, 5.0, 20.0, 25.0, 250.0};
+    static const double enough[] = {1000, 1000, 1000, 5000, 1000};
+    static const double thin_new[] = {1000, 1000, 1000, 5000, 12};
+    static const double thin_old[] = {3, 3, 1000, 5000, 1000};
+    static const double thin_two[] = {1000, 1000, 999, 5000, 12};
+    static const double unknown[] = {-1, -1, -1, -1, -1};
+    static const double gaps[] = {GAP, GAP, GAP, 25.0, GAP};
+    static const double gap_counts[] = {0, 0, 0, 10, 0};
+    struct sw_eval_result res;
+
+    (void)state;
+    /* Enough samples everywhere: evaluated as usual. */
+    eval_p99(1, "p99", v, enough, NV(v), SW_STATE_OK, &res);
+    assert_int_equal(res.state, SW_STATE_ALARM);
+    assert_int_equal(res.retained, 0);
+    assert_int_equal(res.low_samples, 0);
+    sw_eval_result_release(&res);
+
+    /* The newest point is thin: the state is kept, whatever the others say,
+     * and the reason names the thin point only. */
+    eval_p99(1, "p99", v, thin_new, NV(v), SW_STATE_OK, &res);
+    assert_int_equal(res.state, SW_STATE_OK);
+    assert_int_equal(res.changed, 0);
+    assert_int_equal(res.retained, 1);
+    assert_int_equal(res.low_samples, 1);
+    assert_string_equal(res.reason,
+                        "Low sample count: 1 out of the last 3 datapoints "
+                        "[250.0 (25/11/26 10:04:00)] had fewer than the 1000 "
+                        "samples p99 needs to be statistically significant; "
+                        "the current state was kept.");
+    /* The reason data still shows what was evaluated, with the counts. */
+    assert_non_null(strstr(res.reason_data,
+                           "{\"timestamp\":\"2026-11-25T10:04:00.000+0000\","
+                           "\"sampleCount\":12.0,\"value\":250.0}"));
+    assert_int_equal(res.nevaluated, 3);
+    sw_eval_result_release(&res);
+
+    /* Plural; ALARM kept as ALARM; a new alarm stays INSUFFICIENT_DATA. */
+    eval_p99(1, "p99", v, thin_two, NV(v), SW_STATE_ALARM, &res);
+    assert_int_equal(res.state, SW_STATE_ALARM);
+    assert_int_equal(res.low_samples, 2);
+    assert_string_equal(res.reason,
+                        "Low sample count: 2 out of the last 3 datapoints "
+                        "[250.0 (25/11/26 10:04:00), 20.0 (25/11/26 "
+                        "10:02:00)] had fewer than the 1000 samples p99 needs "
+                        "to be statistically significant; the current state "
+                        "was kept.");
+    sw_eval_result_release(&res);
+    eval_p99(1, "p99", v, thin_new, NV(v), SW_STATE_INSUFFICIENT_DATA, &res);
+    assert_int_equal(res.state, SW_STATE_INSUFFICIENT_DATA);
+    assert_int_equal(res.changed, 0);
+    sw_eval_result_release(&res);
+
+    /* Thin points older than the N evaluated ones do not matter. */
+    eval_p99(1, "p99", v, thin_old, NV(v), SW_STATE_OK, &res);
+    assert_int_equal(res.state, SW_STATE_ALARM);
+    assert_int_equal(res.retained, 0);
+    sw_eval_result_release(&res);
+
+    /* Unknown counts are enough; `evaluate` (the default) and statistics
+     * that are no percentile, p0 and p100 ignore the counts. */
+    eval_p99(1, "p99", v, unknown, NV(v), SW_STATE_OK, &res);
+    assert_int_equal(res.state, SW_STATE_ALARM);
+    sw_eval_result_release(&res);
+    eval_p99(0, "p99", v, thin_new, NV(v), SW_STATE_OK, &res);
+    assert_int_equal(res.state, SW_STATE_ALARM);
+    assert_int_equal(res.low_samples, 0);
+    sw_eval_result_release(&res);
+    eval_p99(1, "Maximum", v, thin_new, NV(v), SW_STATE_OK, &res);
+    assert_int_equal(res.state, SW_STATE_ALARM);
+    sw_eval_result_release(&res);
+    eval_p99(1, "p100", v, thin_new, NV(v), SW_STATE_OK, &res);
+    assert_int_equal(res.state, SW_STATE_ALARM);
+    sw_eval_result_release(&res);
+    eval_p99(1, "p10", v, thin_new, NV(v), SW_STATE_OK, &res);
+    assert_int_equal(res.state, SW_STATE_OK);
+    assert_non_null(strstr(res.reason, "fewer than the 100 samples p10 "));
+    sw_eval_result_release(&res);
+
+    /* The premature-alarm path uses the real point too: it is thin, so
+     * nothing changes; with no real point at all the usual
+     * INSUFFICIENT_DATA applies. */
+    eval_p99(1, "p99", gaps, gap_counts, NV(gaps), SW_STATE_OK, &res);
+    assert_int_equal(res.state, SW_STATE_OK);
+    assert_int_equal(res.retained, 1);
+    sw_eval_result_release(&res);
+    eval_p99(1, "p99", gaps, gap_counts, 0, SW_STATE_OK, &res);
+    assert_int_equal(res.state, SW_STATE_INSUFFICIENT_DATA);
+    assert_int_equal(res.retained, 0);
+    sw_eval_result_release(&res);
+}
+
+/* ---- evaluation cadence (section 4.1) ---------------------------------- */
+
+static void
+test_cadence(void **state)
+{
+    static const struct {
+        int period, n, cadence;
+    } cases[] = {
+        {60, 1, 60},      {300, 5, 60},     {300, 288, 60}, /* exactly a day */
+        {60, 1441, 3600}, {3600, 25, 3600}, {86400, 7, 3600}, {10, 1, 10},
+        {20, 3, 10},      {30, 2880, 10},   {0, 1, 60},
+    };
+    struct sw_rule *r = mkrule(1, 1, SW_TMD_MISSING, 0);
+    time_t t0 = T_END; /* 10:05:00, on every grid */
+
+    (void)state;
+    for (size_t i = 0; i < NV(cases); i++) {
+        r->period_s = cases[i].period;
+        r->evaluation_periods = cases[i].n;
+        if (sw_eval_cadence_s(r) != cases[i].cadence)
+            fail_msg("period %d N %d: cadence %d, want %d", cases[i].period,
+                     cases[i].n, sw_eval_cadence_s(r), cases[i].cadence);
+    }
+    assert_int_equal(sw_eval_cadence_s(NULL), 60);
+
+    /* Every minute. */
+    r->period_s = 300;
+    r->evaluation_periods = 3;
+    assert_int_equal(sw_eval_due(r, 0, t0), 1); /* never evaluated */
+    assert_int_equal(sw_eval_due(r, t0, t0), 0);
+    assert_int_equal(sw_eval_due(r, t0, t0 + 59), 0);
+    assert_int_equal(sw_eval_due(r, t0, t0 + 60), 1);
+    assert_int_equal(sw_eval_due(r, t0, t0 + 61), 1);  /* woke up late */
+    assert_int_equal(sw_eval_due(r, t0, t0 + 600), 1); /* missed slots */
+    /* A late evaluation does not push the next slot back. */
+    assert_int_equal(sw_eval_due(r, t0 + 7, t0 + 59), 0);
+    assert_int_equal(sw_eval_due(r, t0 + 7, t0 + 60), 1);
+    /* The clock stepped back before the last slot: evaluate. */
+    assert_int_equal(sw_eval_due(r, t0, t0 - 1), 1);
+    assert_int_equal(sw_eval_due(r, t0 + 30, t0 + 10), 0);
+
+    /* Every 10 s for high-resolution periods. */
+    r->period_s = 10;
+    r->evaluation_periods = 6;
+    assert_int_equal(sw_eval_due(r, t0, t0 + 9), 0);
+    assert_int_equal(sw_eval_due(r, t0, t0 + 10), 1);
+    assert_int_equal(sw_eval_due(r, t0 + 3, t0 + 10), 1);
+    assert_int_equal(sw_eval_due(r, t0 + 13, t0 + 19), 0);
+
+    /* Once an hour, on the hour, past one day of evaluation periods. */
+    r->period_s = 3600;
+    r->evaluation_periods = 48;
+    assert_int_equal(sw_eval_due(r, T_END - 300, T_END), 0); /* 10:00 */
+    assert_int_equal(sw_eval_due(r, T_END - 300, T_END + 55 * 60 - 1), 0);
+    assert_int_equal(sw_eval_due(r, T_END - 300, T_END + 55 * 60), 1);
+    assert_int_equal(sw_eval_due(r, T_END + 60, T_END + 55 * 60), 1);
+    sw_rule_free(r);
+}
+
 /* ---- StateReasonData ---------------------------------------------------- */
 
 static void
@@ -677,6 +1142,13 @@ main(void)
         cmocka_unit_test(test_reason_filled),
         cmocka_unit_test(test_reason_insufficient_and_kept),
         cmocka_unit_test(test_reason_numbers),
+        cmocka_unit_test(test_reason_forms),
+        cmocka_unit_test(test_reason_java_numbers_and_dates),
+        cmocka_unit_test(test_reason_truncated),
+        cmocka_unit_test(test_reason_data_truncated),
+        cmocka_unit_test(test_low_sample_threshold),
+        cmocka_unit_test(test_low_sample_eval),
+        cmocka_unit_test(test_cadence),
         cmocka_unit_test(test_reason_data),
         cmocka_unit_test(test_input_handling),
         cmocka_unit_test(test_invalid),

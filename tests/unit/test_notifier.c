@@ -1,5 +1,6 @@
-/* tests/unit/test_notifier.c - notifiers/notifier and the `log` notifier:
- * the exact JSON line, appending, and errors. */
+/* tests/unit/test_notifier.c - notifiers/notifier (v2 helpers) and the `log`
+ * notifier: the exact JSON line from a record, appending, errors, and the
+ * dedup id. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -13,50 +14,33 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "aws/sigv4.h"
 #include "lib/err.h"
 #include "lib/str.h"
 #include "notifiers/log.h"
 #include "notifiers/notifier.h"
-#include "rules/rule.h"
 
-#define T_CHANGE 1795601141 /* 2026-11-25T10:05:41Z */
-
-static struct sw_rule *
-seed_rule(void)
+/* A record as notifiers/message builds it, cut down to what the log
+ * notifier and the helpers read. */
+static json_t *
+seed_record(const char *name, const char *state)
 {
-    struct sw_rule *r = sw_rule_new();
+    json_t *rec = json_pack(
+        "{s:{s:s, s:n, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:f}},"
+        " s:{s:s, s:b}}",
+        "alarm", "AlarmName", name, "AlarmDescription", "NewStateValue", state,
+        "NewStateReason",
+        "Threshold Crossed: 1 out of the last 1 "
+        "datapoints [12.0 (25/11/26 10:04:00)] was greater than the "
+        "threshold (10.0) (minimum 1 datapoint for OK -> ALARM transition).",
+        "StateChangeTime", "2026-11-25T10:05:41.000+0000", "Region",
+        "Asia Pacific (Tokyo)", "OldStateValue", "INSUFFICIENT_DATA", "Trigger",
+        "MetricName", "IncomingRecords", "Namespace", "AWS/Kinesis",
+        "Statistic", "SUM", "Threshold", 0.1, "streamwatch", "rule", name,
+        "repeat", 0);
 
-    assert_non_null(r);
-    r->name = sw_strdup("sample-incoming-high");
-    r->namespace_ = sw_strdup("AWS/Kinesis");
-    r->metric = sw_strdup("IncomingRecords");
-    r->stat = sw_strdup("Sum");
-    r->dims = calloc(1, sizeof(*r->dims));
-    assert_non_null(r->dims);
-    r->dims[0].name = sw_strdup("StreamName");
-    r->dims[0].value = sw_strdup("sample");
-    r->ndims = 1;
-    r->period_s = 60;
-    r->threshold = 10.0;
-    r->cmp = SW_CMP_GT;
-    r->evaluation_periods = 1;
-    r->datapoints_to_alarm = 1;
-    return r;
-}
-
-static void
-seed_event(struct sw_alarm_event *ev, const struct sw_rule *r)
-{
-    memset(ev, 0, sizeof(*ev));
-    ev->alarm_name = r->name;
-    ev->old_state = SW_STATE_INSUFFICIENT_DATA;
-    ev->new_state = SW_STATE_ALARM;
-    ev->reason = "Threshold Crossed: 1 out of the last 1 datapoints [12.0 "
-                 "(25/11/26 10:04:00)] was greater than the threshold (10.0) "
-                 "(minimum 1 datapoint for OK -> ALARM transition).";
-    ev->state_change_time = T_CHANGE;
-    ev->region = "ap-northeast-1";
-    ev->rule = r;
+    assert_non_null(rec);
+    return rec;
 }
 
 static const char seed_line[] =
@@ -65,56 +49,48 @@ static const char seed_line[] =
     "out of the last 1 datapoints [12.0 (25/11/26 10:04:00)] was greater "
     "than the threshold (10.0) (minimum 1 datapoint for OK -> ALARM "
     "transition).\",\"StateChangeTime\":\"2026-11-25T10:05:41.000+0000\","
-    "\"Region\":\"ap-northeast-1\",\"OldStateValue\":\"INSUFFICIENT_DATA\","
-    "\"Trigger\":{\"MetricName\":\"IncomingRecords\",\"Namespace\":"
-    "\"AWS/Kinesis\",\"Statistic\":\"SUM\",\"Dimensions\":[{\"value\":"
-    "\"sample\",\"name\":\"StreamName\"}],\"Period\":60,"
-    "\"EvaluationPeriods\":1,\"DatapointsToAlarm\":1,\"ComparisonOperator\":"
-    "\"GreaterThanThreshold\",\"Threshold\":10.0,\"TreatMissingData\":"
-    "\"missing\"},\"Notifier\":\"console\"}\n";
+    "\"Region\":\"Asia Pacific (Tokyo)\",\"OldStateValue\":"
+    "\"INSUFFICIENT_DATA\",\"Trigger\":{\"MetricName\":\"IncomingRecords\","
+    "\"Namespace\":\"AWS/Kinesis\",\"Statistic\":\"SUM\",\"Threshold\":0.1},"
+    "\"Notifier\":\"console\"}\n";
 
 static void
 test_format(void **state)
 {
-    struct sw_rule *r = seed_rule();
-    struct sw_alarm_event ev;
+    json_t *rec = seed_record("sample-incoming-high", "ALARM");
+    json_t *bad;
     char *line;
 
     (void)state;
-    seed_event(&ev, r);
-    line = sw_notifier_log_format("console", &ev);
+    line = sw_notifier_log_format("console", rec);
     assert_non_null(line);
     assert_string_equal(line, seed_line);
     free(line);
+    /* The record is shared with the outbox: it must not gain the key. */
+    assert_null(json_object_get(json_object_get(rec, "alarm"), "Notifier"));
 
-    /* A description, no region, a percentile, a fractional threshold and a
-     * name that is not UTF-8. */
-    free(r->stat);
-    r->stat = sw_strdup("p99");
-    r->threshold = 0.1;
-    ev.description = "says \"hi\"\n";
-    ev.region = NULL;
-    ev.alarm_name = "bad\xff";
-    line = sw_notifier_log_format("console", &ev);
+    /* A notifier name that is not UTF-8 still gives a JSON line. */
+    line = sw_notifier_log_format("bad\xff", rec);
     assert_non_null(line);
-    assert_non_null(strstr(line, "\"AlarmName\":\"bad?\",\"AlarmDescription\":"
-                                 "\"says \\\"hi\\\"\\n\""));
-    assert_non_null(strstr(line, "\"Region\":null"));
-    assert_non_null(strstr(line, "\"ExtendedStatistic\":\"p99\""));
-    assert_null(strstr(line, "\"Statistic\""));
-    assert_non_null(strstr(line, "\"Threshold\":0.1,"));
-    assert_int_equal(strchr(line, '\n') - line, (long)strlen(line) - 1);
+    assert_non_null(strstr(line, "\"Notifier\":\"bad?\"}\n"));
     free(line);
-    sw_rule_free(r);
+
+    /* No "alarm" object: nothing to print. */
+    bad = json_pack("{s:s}", "alarm", "x");
+    assert_null(sw_notifier_log_format("console", bad));
+    assert_null(sw_notifier_log_format("console", NULL));
+    json_decref(bad);
+    json_decref(rec);
 }
 
 static void
-test_deliver_appends(void **state)
+test_prepare_appends(void **state)
 {
     char path[] = "/tmp/sw_log_XXXXXX", err[256], buf[8192];
-    struct sw_rule *r = seed_rule();
+    json_t *rec = seed_record("sample-incoming-high", "ALARM");
+    json_t *bad = json_object();
     struct sw_notifier *n;
-    struct sw_alarm_event ev;
+    void *ctx = (void *)1;
     FILE *f;
     size_t got;
     int fd = mkstemp(path);
@@ -125,9 +101,15 @@ test_deliver_appends(void **state)
     assert_int_equal(sw_notifier_log_new("console", path, &n), 0);
     assert_string_equal(sw_notifier_name(n), "console");
     assert_string_equal(sw_notifier_type(n), "log");
-    seed_event(&ev, r);
-    assert_int_equal(sw_notifier_deliver(n, &ev, err, sizeof(err)), 0);
-    assert_int_equal(sw_notifier_deliver(n, &ev, err, sizeof(err)), 0);
+    assert_int_equal(n->max_age_s, 86400);
+    assert_int_equal(n->repeat_interval_s, 0);
+    /* No transfer: the line is written at once, ctx stays NULL and the
+     * easy handle is not touched. */
+    assert_int_equal(n->ops->prepare(n, rec, 0, NULL, &ctx, err, sizeof(err)),
+                     SW_PREPARED_SYNC);
+    assert_null(ctx);
+    assert_int_equal(n->ops->prepare(n, rec, 0, NULL, &ctx, err, sizeof(err)),
+                     SW_PREPARED_SYNC);
     f = fopen(path, "r");
     assert_non_null(f);
     got = fread(buf, 1, sizeof(buf) - 1, f);
@@ -136,29 +118,36 @@ test_deliver_appends(void **state)
     assert_int_equal(got, 2 * strlen(seed_line));
     assert_memory_equal(buf, seed_line, strlen(seed_line));
     assert_string_equal(buf + strlen(seed_line), seed_line);
+
+    /* A record without "alarm" is permanent (SW_EINVAL). */
+    assert_int_equal(n->ops->prepare(n, bad, 0, NULL, &ctx, err, sizeof(err)),
+                     SW_EINVAL);
+    assert_non_null(strstr(err, "alarm"));
     sw_notifier_free(n);
     unlink(path);
 
-    /* A path that cannot be opened: an error naming it. */
+    /* A path that cannot be opened: a retryable error naming it. */
     assert_int_equal(
         sw_notifier_log_new("console", "/nonexistent/dir/x.log", &n), 0);
-    assert_int_equal(sw_notifier_deliver(n, &ev, err, sizeof(err)), SW_EIO);
+    assert_int_equal(n->ops->prepare(n, rec, 0, NULL, &ctx, err, sizeof(err)),
+                     SW_EIO);
     assert_non_null(strstr(err, "/nonexistent/dir/x.log"));
     sw_notifier_free(n);
     sw_notifier_free(NULL);
 
     assert_int_equal(sw_notifier_log_new("console", "", &n), SW_EINVAL);
     assert_null(n);
-    sw_rule_free(r);
+    json_decref(bad);
+    json_decref(rec);
 }
 
 static void
 test_stdout(void **state)
 {
     char path[] = "/tmp/sw_out_XXXXXX", err[256], buf[8192];
-    struct sw_rule *r = seed_rule();
+    json_t *rec = seed_record("sample-incoming-high", "OK");
     struct sw_notifier *n;
-    struct sw_alarm_event ev;
+    void *ctx = NULL;
     int fd = mkstemp(path), saved;
     ssize_t got;
 
@@ -170,11 +159,10 @@ test_stdout(void **state)
     assert_true(saved >= 0);
     assert_int_equal(dup2(fd, STDOUT_FILENO), STDOUT_FILENO);
     assert_int_equal(sw_notifier_log_new("console", "-", &n), 0);
-    seed_event(&ev, r);
-    ev.new_state = SW_STATE_OK;
-    ev.old_state = SW_STATE_ALARM;
-    assert_int_equal(sw_notifier_deliver(n, &ev, err, sizeof(err)), 0);
-    assert_int_equal(sw_notifier_deliver(n, &ev, err, sizeof(err)), 0);
+    assert_int_equal(n->ops->prepare(n, rec, 0, NULL, &ctx, err, sizeof(err)),
+                     SW_PREPARED_SYNC);
+    assert_int_equal(n->ops->prepare(n, rec, 0, NULL, &ctx, err, sizeof(err)),
+                     SW_PREPARED_SYNC);
     sw_notifier_free(n);
     assert_int_equal(dup2(saved, STDOUT_FILENO), STDOUT_FILENO);
     close(saved);
@@ -186,7 +174,7 @@ test_stdout(void **state)
     assert_non_null(strstr(buf, "\"NewStateValue\":\"OK\""));
     assert_non_null(strchr(buf, '\n'));
     assert_non_null(strchr(strchr(buf, '\n') + 1, '\n'));
-    sw_rule_free(r);
+    json_decref(rec);
 }
 
 static void
@@ -201,14 +189,91 @@ test_cw_statistic(void **state)
     assert_null(sw_notifier_cw_statistic(NULL));
 }
 
+static void
+test_alarm_name(void **state)
+{
+    json_t *rec = seed_record("x", "ALARM"), *bad = json_object();
+
+    (void)state;
+    assert_string_equal(sw_notifier_alarm_name(rec), "x");
+    assert_string_equal(sw_notifier_alarm_name(bad), "?");
+    assert_string_equal(sw_notifier_alarm_name(NULL), "?");
+    json_decref(rec);
+    json_decref(bad);
+}
+
+static void
+test_dedup_id(void **state)
+{
+    static const char input[] = "sample-incoming-high\0ALARM\0"
+                                "2026-11-25T10:05:41.000+0000\0false";
+    json_t *a = seed_record("sample-incoming-high", "ALARM");
+    json_t *b = seed_record("sample-incoming-high", "ALARM");
+    json_t *ok = seed_record("sample-incoming-high", "OK");
+    json_t *bad = json_object();
+    char ida[SW_DEDUP_ID_BUF], idb[SW_DEDUP_ID_BUF], want[SW_DEDUP_ID_BUF];
+
+    (void)state;
+    /* The documented input, so another implementation can match it. */
+    assert_int_equal(sw_sha256_hex(input, sizeof(input), want), 0);
+    assert_int_equal(sw_notifier_dedup_id(a, ida), 0);
+    assert_string_equal(ida, want);
+    assert_int_equal(strlen(ida), 64);
+
+    /* Same alarm, state and time: the same id, whatever else differs. */
+    json_object_set_new(json_object_get(b, "alarm"), "NewStateReason",
+                        json_string("other words"));
+    assert_int_equal(sw_notifier_dedup_id(b, idb), 0);
+    assert_string_equal(ida, idb);
+
+    /* Another state, time or reminder number: another id. */
+    assert_int_equal(sw_notifier_dedup_id(ok, idb), 0);
+    assert_string_not_equal(ida, idb);
+    json_object_set_new(json_object_get(b, "alarm"), "StateChangeTime",
+                        json_string("2026-11-25T10:06:41.000+0000"));
+    assert_int_equal(sw_notifier_dedup_id(b, idb), 0);
+    assert_string_not_equal(ida, idb);
+    json_object_set_new(json_object_get(a, "streamwatch"), "repeat",
+                        json_integer(1));
+    assert_int_equal(sw_notifier_dedup_id(a, idb), 0);
+    assert_string_not_equal(ida, idb);
+    memcpy(ida, idb, sizeof(ida));
+    json_object_set_new(json_object_get(a, "streamwatch"), "repeat",
+                        json_integer(2));
+    assert_int_equal(sw_notifier_dedup_id(a, idb), 0);
+    assert_string_not_equal(ida, idb);
+
+    /* ("ab", "c") and ("a", "bc") must not collide. */
+    json_object_set_new(json_object_get(ok, "alarm"), "AlarmName",
+                        json_string("ab"));
+    json_object_set_new(json_object_get(ok, "alarm"), "NewStateValue",
+                        json_string("c"));
+    assert_int_equal(sw_notifier_dedup_id(ok, ida), 0);
+    json_object_set_new(json_object_get(ok, "alarm"), "AlarmName",
+                        json_string("a"));
+    json_object_set_new(json_object_get(ok, "alarm"), "NewStateValue",
+                        json_string("bc"));
+    assert_int_equal(sw_notifier_dedup_id(ok, idb), 0);
+    assert_string_not_equal(ida, idb);
+
+    assert_int_equal(sw_notifier_dedup_id(bad, ida), SW_EINVAL);
+    assert_string_equal(ida, "");
+    json_decref(a);
+    json_decref(b);
+    json_decref(ok);
+    json_decref(bad);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_format),
-        cmocka_unit_test(test_deliver_appends),
+        cmocka_unit_test(test_prepare_appends),
         cmocka_unit_test(test_stdout),
         cmocka_unit_test(test_cw_statistic),
+        cmocka_unit_test(test_alarm_name),
+        cmocka_unit_test(test_dedup_id),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

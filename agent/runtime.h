@@ -1,0 +1,65 @@
+/* agent/runtime.h - everything a running agent builds from one config.
+ *
+ * A struct sw_runtime holds the checked configuration and what it needs to
+ * run: the AWS client (when metrics come from CloudWatch or a notifier
+ * publishes to SNS), the metric source, one notifier per configured
+ * notifier plus one SNS notifier per raw topic ARN used as an action, the
+ * context that alarm records need (account id, action ARNs), and stream
+ * discovery for pattern templates.  A reload builds a second runtime beside
+ * the running one and swaps it in only when it built completely.
+ * Nothing here touches the network at construction.
+ */
+#ifndef SW_AGENT_RUNTIME_H
+#define SW_AGENT_RUNTIME_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "notifiers/message.h"
+
+struct sw_aws;
+struct sw_conf;
+struct sw_discover;
+struct sw_notifier;
+struct sw_rule;
+struct sw_source;
+
+struct sw_runtime {
+    struct sw_conf *conf;
+    struct sw_aws *aws; /* NULL when nothing needs AWS */
+    struct sw_source *source;
+    struct sw_notifier **notifiers; /* configured ones, then raw ARNs */
+    size_t nnotifiers;
+    struct sw_message_arn *arns; /* action -> SNS topic ARN */
+    size_t narns;
+    struct sw_message_ctx msg;
+    char account_id[16];          /* from the SNS topic ARNs, or "" */
+    struct sw_discover *discover; /* NULL without pattern templates */
+    /* the alarms of the last sw_runtime_rules(): conf->rules, then the
+       ones discovered (owned) */
+    const struct sw_rule **rules;
+    size_t nrules;
+    struct sw_rule **dynamic;
+    size_t ndynamic;
+};
+
+/* sw_runtime_new - load and check the config at PATH (every problem
+ * printed to stderr as FILE:LINE: message) and build its runtime.  CANCEL
+ * (borrowed, may be NULL) is the stop flag the AWS client polls.
+ * Returns 0 and *out: new (sw_runtime_free()); SW_EPARSE (bad config),
+ * or another SW_E* code after logging why. */
+int sw_runtime_new(const char *path, volatile int *cancel,
+                   struct sw_runtime **out);
+void sw_runtime_free(struct sw_runtime *rt);
+
+/* sw_runtime_rules - refresh RT->rules for a cycle at NOW: the config's
+ * alarms plus, for pattern templates, one per matching stream from the
+ * (cached) Kinesis stream list.  A discovery failure keeps the previous
+ * list and is logged.  Returns 0 or SW_ENOMEM. */
+int sw_runtime_rules(struct sw_runtime *rt, time_t now);
+
+/* sw_runtime_tick_s - how often the loop wakes to evaluate: the config's
+ * interval, or 10 s when an alarm has a 10, 20 or 30 s period. */
+int sw_runtime_tick_s(const struct sw_runtime *rt);
+
+#endif

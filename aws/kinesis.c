@@ -1,0 +1,569 @@
+/* aws/kinesis.c - Kinesis ListStreams over AWS JSON 1.1; see kinesis.h. */
+#include "config.h"
+
+#include "aws/kinesis.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "aws/client.h"
+#include "lib/buf.h"
+#include "lib/err.h"
+#include "lib/log.h"
+#include "lib/str.h"
+#include "rules/rule.h"
+
+/* A token of 1 MiB may grow by escaping ('"' and '\\' double); the rest
+ * of a request is a few dozen bytes. */
+#define KIN_MAX_REQUEST (2u * SW_KINESIS_TOKEN_MAX + 4096)
+
+/* 5 transactions per second per account: a burst of four calls, then
+ * one every 250 ms, keeps a long listing under the quota even with
+ * another ListStreams caller in the account. */
+#define KIN_BURST_PAGES 4
+#define KIN_PAGE_GAP_MS 250
+
+int
+sw_kinesis_name_is_valid(const char *s)
+{
+    size_t n = 0;
+
+    if (!s)
+        return 0;
+    for (; s[n]; n++) {
+        char c = s[n];
+
+        if (n >= SW_KINESIS_NAME_MAX)
+            return 0;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
+            return 0;
+    }
+    return n > 0;
+}
+
+/* --- the request --- */
+
+struct dump_ctx {
+    struct sw_buf *b;
+    int r; /* why the dump stopped: SW_ETOOBIG or SW_ENOMEM */
+};
+
+static int
+dump_cb(const char *buf, size_t size, void *data)
+{
+    struct dump_ctx *d = data;
+
+    d->r = sw_buf_add(d->b, buf, size);
+    return d->r < 0 ? -1 : 0;
+}
+
+/* json_object_set_new() that remembers the first failure: the object
+ * steals VALUE either way. */
+static void
+set_new(json_t *o, const char *key, json_t *value, int *failed)
+{
+    if (!value || json_object_set_new(o, key, value) < 0)
+        *failed = 1;
+}
+
+static int
+token_is_valid(const char *t, size_t n)
+{
+    return n >= 1 && n <= SW_KINESIS_TOKEN_MAX && !sw_str_has_ctl(t, n);
+}
+
+int
+sw_kinesis_list_streams_request(int limit, const char *exclusive_start,
+                                const char *next_token, struct sw_buf *body,
+                                char *err, size_t errlen)
+{
+    json_t *o = NULL;
+    struct dump_ctx dc = {body, 0};
+    size_t mark = body ? body->len : 0;
+    int failed = 0, r = SW_EINVAL;
+
+    if (err && errlen)
+        err[0] = '\0';
+    if (!body) {
+        sw_err_set(err, errlen, "no body buffer");
+        return SW_EINVAL;
+    }
+    if (limit < 0 || limit > 10000) {
+        sw_err_set(err, errlen, "Limit must be 1-10000 (got %d)", limit);
+        return SW_EINVAL;
+    }
+    if (exclusive_start && !sw_kinesis_name_is_valid(exclusive_start)) {
+        sw_err_set(err, errlen,
+                   "ExclusiveStartStreamName is not a valid stream name");
+        return SW_EINVAL;
+    }
+    if (next_token && !token_is_valid(next_token, strlen(next_token))) {
+        sw_err_set(err, errlen,
+                   "NextToken must be 1-%d bytes without control characters",
+                   SW_KINESIS_TOKEN_MAX);
+        return SW_EINVAL;
+    }
+    r = SW_ENOMEM;
+    o = json_object();
+    if (!o)
+        goto out;
+    /* Members in the model's order (Limit, ExclusiveStartStreamName,
+     * NextToken), as botocore serialises them. */
+    if (limit)
+        set_new(o, "Limit", json_integer(limit), &failed);
+    if (exclusive_start)
+        set_new(o, "ExclusiveStartStreamName", json_string(exclusive_start),
+                &failed);
+    if (next_token)
+        set_new(o, "NextToken", json_string(next_token), &failed);
+    if (failed)
+        goto out;
+    if (json_dump_callback(o, dump_cb, &dc,
+                           JSON_COMPACT | JSON_PRESERVE_ORDER) < 0) {
+        r = dc.r < 0 ? dc.r : SW_ENOMEM;
+        /* Leave BODY as it was, not with half a request in it. */
+        if (body->data) {
+            body->len = mark;
+            body->data[mark] = '\0';
+        }
+        if (r == SW_ETOOBIG)
+            sw_err_set(err, errlen, "request body too large for its buffer");
+        goto out;
+    }
+    r = 0;
+out:
+    if (r == SW_ENOMEM)
+        sw_err_set(err, errlen, "out of memory");
+    json_decref(o);
+    return r;
+}
+
+/* --- the reply --- */
+
+static const char *
+type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER:
+    case JSON_REAL: return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    case JSON_NULL: return "null";
+    }
+    return "unknown";
+}
+
+/* A StreamName member as a valid name, or NULL.  jansson strings may hold
+ * NUL bytes (\u0000); the length check makes sure the C string is the
+ * whole value. */
+static const char *
+valid_name(const json_t *v)
+{
+    const char *s;
+
+    if (!json_is_string(v))
+        return NULL;
+    s = json_string_value(v);
+    if (strlen(s) != json_string_length(v) || !sw_kinesis_name_is_valid(s))
+        return NULL;
+    return s;
+}
+
+void
+sw_kinesis_page_release(struct sw_kinesis_page *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->nnames; i++)
+        free(p->names[i]);
+    free(p->names);
+    free(p->last_name);
+    free(p->next_token);
+    memset(p, 0, sizeof(*p));
+}
+
+/* The names StreamSummaries marks DELETING, as an array of borrowed
+ * strings (*n of them; *out NULL when none). */
+static int
+deleting_names(const json_t *sums, const char ***out, size_t *n, char *err,
+               size_t errlen)
+{
+    const char **v = NULL;
+    size_t count, k = 0;
+
+    *out = NULL;
+    *n = 0;
+    if (!sums || json_is_null(sums))
+        return 0;
+    if (!json_is_array(sums)) {
+        sw_err_set(err, errlen, "'StreamSummaries' is %s, not an array",
+                   type_name(sums));
+        return SW_EPARSE;
+    }
+    count = json_array_size(sums);
+    if (count > SW_KINESIS_MAX_STREAMS) {
+        sw_err_set(err, errlen,
+                   "'StreamSummaries' has %zu entries, more "
+                   "than %d",
+                   count, SW_KINESIS_MAX_STREAMS);
+        return SW_EPARSE;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const json_t *s = json_array_get(sums, i);
+        const json_t *st;
+        const char *name;
+
+        if (!json_is_object(s)) {
+            sw_err_set(err, errlen,
+                       "'StreamSummaries' entry %zu is %s, not an object", i,
+                       type_name(s));
+            free(v);
+            return SW_EPARSE;
+        }
+        name = valid_name(json_object_get(s, "StreamName"));
+        if (!name) {
+            sw_err_set(err, errlen,
+                       "'StreamSummaries' entry %zu has no valid "
+                       "'StreamName'",
+                       i);
+            free(v);
+            return SW_EPARSE;
+        }
+        st = json_object_get(s, "StreamStatus");
+        if (st && !json_is_string(st)) {
+            sw_err_set(err, errlen,
+                       "'StreamSummaries' entry %zu: 'StreamStatus' is %s, "
+                       "not a string",
+                       i, type_name(st));
+            free(v);
+            return SW_EPARSE;
+        }
+        if (!st || strcmp(json_string_value(st), "DELETING"))
+            continue;
+        if (!v) {
+            v = malloc(count * sizeof(*v));
+            if (!v) {
+                sw_err_set(err, errlen, "out of memory");
+                return SW_ENOMEM;
+            }
+        }
+        v[k++] = name;
+    }
+    *out = v;
+    *n = k;
+    return 0;
+}
+
+static int
+in_list(const char *const *v, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(v[i], s))
+            return 1;
+    return 0;
+}
+
+int
+sw_kinesis_list_streams_parse(const char *json, size_t len,
+                              struct sw_kinesis_page *out, char *err,
+                              size_t errlen)
+{
+    json_t *root = NULL;
+    const json_t *names, *more, *tok;
+    const char **deleting = NULL;
+    size_t count, ndeleting = 0;
+    json_error_t jerr;
+    struct sw_kinesis_page p;
+    int r = SW_EPARSE;
+
+    memset(&p, 0, sizeof(p));
+    if (err && errlen)
+        err[0] = '\0';
+    if (!out) {
+        sw_err_set(err, errlen, "no output page");
+        return SW_EINVAL;
+    }
+    memset(out, 0, sizeof(*out));
+    root = json_loadb(json ? json : "", json ? len : 0, 0, &jerr);
+    if (!root) {
+        /* jansson quotes the input near the error ("near '...'"), raw
+         * bytes included: the reason must stay one printable line. */
+        for (char *c = jerr.text; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                *c = ' ';
+        sw_err_set(err, errlen, "reply is not JSON: %s at line %d column %d",
+                   jerr.text, jerr.line, jerr.column);
+        goto out;
+    }
+    if (!json_is_object(root)) {
+        sw_err_set(err, errlen, "reply is %s, not a JSON object",
+                   type_name(root));
+        goto out;
+    }
+    names = json_object_get(root, "StreamNames");
+    if (!names) {
+        sw_err_set(err, errlen, "reply has no 'StreamNames'");
+        goto out;
+    }
+    if (!json_is_array(names)) {
+        sw_err_set(err, errlen, "'StreamNames' is %s, not an array",
+                   type_name(names));
+        goto out;
+    }
+    /* HasMoreStreams is required: guessing "no" would silently drop the
+     * rest of the account, guessing "yes" could loop. */
+    more = json_object_get(root, "HasMoreStreams");
+    if (!more) {
+        sw_err_set(err, errlen, "reply has no 'HasMoreStreams'");
+        goto out;
+    }
+    if (!json_is_boolean(more)) {
+        sw_err_set(err, errlen, "'HasMoreStreams' is %s, not a boolean",
+                   type_name(more));
+        goto out;
+    }
+    p.has_more = json_is_true(more);
+    tok = json_object_get(root, "NextToken");
+    if (tok && !json_is_null(tok)) {
+        if (!json_is_string(tok)) {
+            sw_err_set(err, errlen, "'NextToken' is %s, not a string",
+                       type_name(tok));
+            goto out;
+        }
+        if (!token_is_valid(json_string_value(tok), json_string_length(tok))) {
+            sw_err_set(err, errlen,
+                       "'NextToken' is not 1-%d bytes without control "
+                       "characters",
+                       SW_KINESIS_TOKEN_MAX);
+            goto out;
+        }
+    } else {
+        tok = NULL;
+    }
+    count = json_array_size(names);
+    if (count > SW_KINESIS_MAX_STREAMS) {
+        sw_err_set(err, errlen, "'StreamNames' has %zu entries, more than %d",
+                   count, SW_KINESIS_MAX_STREAMS);
+        goto out;
+    }
+    r = deleting_names(json_object_get(root, "StreamSummaries"), &deleting,
+                       &ndeleting, err, errlen);
+    if (r < 0)
+        goto out;
+    r = SW_ENOMEM;
+    if (count) {
+        p.names = malloc(count * sizeof(*p.names));
+        if (!p.names)
+            goto nomem;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const char *s = valid_name(json_array_get(names, i));
+
+        if (!s) {
+            sw_err_set(err, errlen,
+                       "'StreamNames' entry %zu is not a valid stream name", i);
+            r = SW_EPARSE;
+            goto out;
+        }
+        if (i == count - 1) {
+            p.last_name = sw_strdup(s);
+            if (!p.last_name)
+                goto nomem;
+        }
+        if (in_list(deleting, ndeleting, s))
+            continue;
+        p.names[p.nnames] = sw_strdup(s);
+        if (!p.names[p.nnames])
+            goto nomem;
+        p.nnames++;
+    }
+    if (tok) {
+        p.next_token = sw_strdup(json_string_value(tok));
+        if (!p.next_token)
+            goto nomem;
+    }
+    *out = p;
+    memset(&p, 0, sizeof(p));
+    r = 0;
+    goto out;
+nomem:
+    sw_err_set(err, errlen, "out of memory");
+out:
+    sw_kinesis_page_release(&p);
+    free(deleting);
+    json_decref(root);
+    return r;
+}
+
+/* --- the listing --- */
+
+static int
+cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sort and drop duplicates in place: a stream created while we page with
+ * ExclusiveStartStreamName, or a sloppy endpoint, may repeat a name. */
+static void
+sort_unique(struct sw_strv *sv)
+{
+    size_t k = 0;
+
+    if (sv->n < 2)
+        return;
+    qsort(sv->v, sv->n, sizeof(*sv->v), cmp_str);
+    for (size_t i = 0; i < sv->n; i++) {
+        if (k && !strcmp(sv->v[k - 1], sv->v[i])) {
+            free(sv->v[i]);
+            continue;
+        }
+        sv->v[k++] = sv->v[i];
+    }
+    sv->n = k;
+}
+
+static void
+pause_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+    (void)nanosleep(&ts, NULL);
+}
+
+int
+sw_kinesis_list_streams(struct sw_aws *a, struct sw_strv *out,
+                        struct sw_aws_error *err)
+{
+    struct sw_strv acc = {NULL, 0};
+    struct sw_kinesis_page page;
+    struct sw_buf body, reply;
+    char why[256];
+    char *token = NULL, *start = NULL;
+    int r = SW_EINVAL, pages = 0, attempts = 0, restarted = 0;
+
+    memset(&page, 0, sizeof(page));
+    sw_buf_init(&body, KIN_MAX_REQUEST);
+    sw_buf_init(&reply, SW_KINESIS_MAX_REPLY);
+    if (!err)
+        return SW_EINVAL;
+    memset(err, 0, sizeof(*err));
+    if (!a || !out) {
+        sw_strlcpy(err->message, "no AWS client or output list",
+                   sizeof(err->message));
+        return SW_EINVAL;
+    }
+    for (;;) {
+        if (pages >= SW_KINESIS_MAX_PAGES) {
+            snprintf(err->code, sizeof(err->code), "TooManyStreams");
+            snprintf(err->message, sizeof(err->message),
+                     "ListStreams: still more streams after %d pages",
+                     SW_KINESIS_MAX_PAGES);
+            r = SW_ETOOBIG;
+            goto out;
+        }
+        if (pages >= KIN_BURST_PAGES)
+            pause_ms(KIN_PAGE_GAP_MS);
+        sw_buf_reset(&body);
+        sw_buf_reset(&reply);
+        r = sw_kinesis_list_streams_request(SW_KINESIS_PAGE_LIMIT,
+                                            token ? NULL : start, token, &body,
+                                            why, sizeof(why));
+        if (r < 0) {
+            /* Only a token or name from a previous page can get here,
+             * and the parser checked both: a bug, but say what. */
+            snprintf(err->code, sizeof(err->code), "ParamValidation");
+            snprintf(err->message, sizeof(err->message),
+                     "ListStreams request: %s", why);
+            goto out;
+        }
+        pages++;
+        r = sw_aws_call(a, SW_SVC_KINESIS, SW_PROTO_JSON11, "ListStreams",
+                        body.data, body.len, &reply, err);
+        attempts += err->attempts;
+        err->attempts = attempts;
+        if (r == SW_EAWS && token && !restarted &&
+            !strcmp(err->code, "ExpiredNextTokenException")) {
+            /* The listing took longer than the token lives (slow
+             * retries): start over once rather than fail the refresh. */
+            sw_log_info("kinesis: ListStreams: NextToken expired after "
+                        "%d pages, starting over",
+                        pages);
+            restarted = 1;
+            sw_strv_release(&acc);
+            free(token);
+            free(start);
+            token = start = NULL;
+            continue;
+        }
+        if (r < 0)
+            goto out;
+        r = sw_kinesis_list_streams_parse(reply.data, reply.len, &page, why,
+                                          sizeof(why));
+        if (r < 0) {
+            snprintf(err->code, sizeof(err->code), "MalformedReply");
+            snprintf(err->message, sizeof(err->message),
+                     "ListStreams reply (page %d): %s", pages, why);
+            goto out;
+        }
+        if (acc.n + page.nnames > SW_KINESIS_MAX_STREAMS) {
+            snprintf(err->code, sizeof(err->code), "TooManyStreams");
+            snprintf(err->message, sizeof(err->message),
+                     "ListStreams: more than %d streams",
+                     SW_KINESIS_MAX_STREAMS);
+            r = SW_ETOOBIG;
+            goto out;
+        }
+        for (size_t i = 0; i < page.nnames; i++) {
+            r = sw_strv_push(&acc, page.names[i]);
+            if (r < 0) {
+                sw_strlcpy(err->message, "out of memory", sizeof(err->message));
+                goto out;
+            }
+        }
+        sw_log_debug("kinesis: ListStreams page %d: %zu streams%s", pages,
+                     page.nnames, page.has_more ? ", more to come" : "");
+        if (!page.has_more)
+            break;
+        /* More promised but no way to ask for it: asking again with the
+         * same input would only loop until the page cap. */
+        if (!page.next_token &&
+            (!page.last_name || (start && !strcmp(start, page.last_name)))) {
+            snprintf(err->code, sizeof(err->code), "MalformedReply");
+            snprintf(err->message, sizeof(err->message),
+                     "ListStreams reply (page %d): 'HasMoreStreams' is true "
+                     "but there is no NextToken and no new stream name",
+                     pages);
+            r = SW_EPARSE;
+            goto out;
+        }
+        free(token);
+        token = page.next_token;
+        page.next_token = NULL;
+        free(start);
+        start = page.last_name;
+        page.last_name = NULL;
+        sw_kinesis_page_release(&page);
+    }
+    sort_unique(&acc);
+    *out = acc;
+    acc.v = NULL;
+    acc.n = 0;
+    r = 0;
+out:
+    sw_kinesis_page_release(&page);
+    sw_strv_release(&acc);
+    free(token);
+    free(start);
+    sw_buf_release(&body);
+    sw_buf_release(&reply);
+    return r;
+}

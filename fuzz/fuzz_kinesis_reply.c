@@ -1,0 +1,54 @@
+/* fuzz/fuzz_kinesis_reply.c - aws/kinesis: arbitrary bytes as a
+ * ListStreams JSON reply.  A successful parse must give only valid stream
+ * names, at most SW_KINESIS_MAX_STREAMS of them, and a NextToken and last
+ * name that the request builder accepts for the next page (the paging
+ * loop relies on that); a failure must give a one-line reason and an
+ * empty page. */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/kinesis.h"
+#include "lib/buf.h"
+#include "lib/err.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct sw_kinesis_page p;
+    struct sw_buf body;
+    char err[256];
+    int r;
+
+    r = sw_kinesis_list_streams_parse((const char *)data, size, &p, err,
+                                      sizeof(err));
+    if (r < 0) {
+        if (r != SW_EPARSE && r != SW_ENOMEM)
+            abort();
+        if (p.names || p.nnames || p.last_name || p.next_token || !err[0] ||
+            strchr(err, '\n'))
+            abort();
+        return 0;
+    }
+    if (p.nnames > SW_KINESIS_MAX_STREAMS || (p.nnames && !p.names))
+        abort();
+    for (size_t i = 0; i < p.nnames; i++)
+        if (!sw_kinesis_name_is_valid(p.names[i]))
+            abort();
+    /* DELETING streams are left out of names, never out of last_name. */
+    if (p.nnames && !p.last_name)
+        abort();
+    sw_buf_init(&body, 4u * 1024 * 1024);
+    r = sw_kinesis_list_streams_request(SW_KINESIS_PAGE_LIMIT,
+                                        p.next_token ? NULL : p.last_name,
+                                        p.next_token, &body, err, sizeof(err));
+    if (r < 0 && r != SW_ENOMEM)
+        abort();
+    sw_buf_release(&body);
+    sw_kinesis_page_release(&p);
+    return 0;
+}

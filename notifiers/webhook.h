@@ -1,0 +1,115 @@
+/* notifiers/webhook.h - the `webhook` notifier: POST the alarm as JSON.
+ *
+ * The body is built with jansson (never printf) from the record, in one
+ * of three formats: "cloudwatch" (the CloudWatch alarm JSON, the record's
+ * "alarm" object), "alertmanager" (Alertmanager's webhook payload,
+ * version 4) or "slack" ({"text": ...}); notifiers/message renders all
+ * three.  Every request carries X-Streamwatch-Delivery (the record's
+ * sw_notifier_dedup_id(), stable across retries and agents, so a
+ * receiver can drop duplicates) and the configured extra headers.
+ *
+ * Secrets are read at each prepare, so a rotated file is picked up, and
+ * wiped when the transfer is done: bearer_token_file gives
+ * "Authorization: Bearer <token>"; secret_file signs the body as
+ * PRODUCT.md section 4 says:
+ *   X-Streamwatch-Timestamp: <unix seconds>
+ *   X-Streamwatch-Signature: v1=<hex HMAC-SHA256(secret, "<ts>.<body>")>
+ * The timestamp is the real clock (the receiver checks it against its
+ * own), not the agent's --now.
+ *
+ * Outcomes: 2xx delivered; 4xx other than 408 and 429 permanent (the
+ * receiver refuses this request, sending it again will not help);
+ * everything else, transport errors included, is retried by the outbox.
+ *
+ * Depends on lib/, aws/sigv4.h (HMAC) and notifiers/{notifier,message}.h;
+ * not on agent/.
+ */
+#ifndef SW_NOTIFIERS_WEBHOOK_H
+#define SW_NOTIFIERS_WEBHOOK_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "lib/buf.h"
+#include "notifiers/notifier.h"
+
+#define SW_WEBHOOK_MAX_BODY    (1024u * 1024) /* a longer reason is cut */
+#define SW_WEBHOOK_HEADER_MAX  4096 /* one extra header value, bytes */
+#define SW_WEBHOOK_MAX_HEADERS 32
+#define SW_WEBHOOK_SIG_BUF     68 /* "v1=" + 64 hex + NUL */
+
+enum sw_webhook_format {
+    SW_WEBHOOK_CLOUDWATCH = 0,
+    SW_WEBHOOK_ALERTMANAGER,
+    SW_WEBHOOK_SLACK,
+};
+
+struct sw_webhook_header {
+    const char *name;
+    const char *value;
+};
+
+struct sw_notifier_webhook_opts {
+    const char *url;    /* http:// or https:// */
+    const char *format; /* "cloudwatch" (also for NULL), "alertmanager",
+                           "slack" */
+    const struct sw_webhook_header *headers; /* extra headers, copied */
+    size_t nheaders;
+    const char *bearer_token_file; /* NULL: no Authorization */
+    const char *secret_file;       /* NULL: unsigned */
+};
+
+/* sw_notifier_webhook_new - a webhook notifier called NAME.  Everything in
+ * O is copied; the files are not read yet (see above).
+ * Returns 0 and *out (new, free with sw_notifier_free()); SW_EINVAL (bad
+ * URL, format or header; ERR says which); SW_ENOMEM. */
+int sw_notifier_webhook_new(const char *name,
+                            const struct sw_notifier_webhook_opts *o,
+                            struct sw_notifier **out, char *err, size_t errlen);
+
+/* For tests, `check` and notifiers/alertmanager. */
+
+/* sw_webhook_format_parse - NAME (NULL: "cloudwatch") into *OUT.
+ * Returns 0 or SW_EINVAL. */
+int sw_webhook_format_parse(const char *name, enum sw_webhook_format *out);
+
+/* sw_webhook_url_check - 0 when URL is an http:// or https:// URL with a
+ * host and no whitespace or control characters, else SW_EINVAL with ERR
+ * set. */
+int sw_webhook_url_check(const char *url, char *err, size_t errlen);
+
+/* sw_webhook_header_check - 0 when NAME: VALUE may be sent as an extra
+ * header: NAME an RFC 9110 token of at most 128 bytes and not one the
+ * notifier sets or that would change the framing (Authorization, Host,
+ * Content-Type, Content-Length, Transfer-Encoding, Connection, Expect,
+ * User-Agent, X-Streamwatch-*), VALUE printable ASCII or HTAB (no CR, LF, NUL)
+ * of at most SW_WEBHOOK_HEADER_MAX bytes.  Else SW_EINVAL with ERR set. */
+int sw_webhook_header_check(const char *name, const char *value, char *err,
+                            size_t errlen);
+
+/* sw_webhook_signature - "v1=" and the lower-case hex HMAC-SHA256 with
+ * KEY (KEYLEN bytes, borrowed) over "<TS>.<BODY>" into OUT.
+ * Returns 0, SW_ENOMEM or SW_EINTERNAL. */
+int sw_webhook_signature(const void *key, size_t keylen, time_t ts,
+                         const char *body, size_t len,
+                         char out[SW_WEBHOOK_SIG_BUF]);
+
+/* sw_webhook_body - REC rendered in FORMAT at agent time NOW.
+ * Returns 0 and *out (new, free()), *len its length; SW_EPARSE (REC is
+ * not a record), SW_ETOOBIG, SW_ENOMEM. */
+int sw_webhook_body(const json_t *rec, enum sw_webhook_format format,
+                    time_t now, char **out, size_t *len);
+
+/* sw_webhook_add_header - append "NAME: VALUE" to *LIST ("NAME;" for an
+ * empty VALUE, which curl would otherwise read as "remove NAME").
+ * Returns 0 or SW_ENOMEM (*LIST unchanged). */
+int sw_webhook_add_header(struct curl_slist **list, const char *name,
+                          const char *value);
+
+/* sw_webhook_headers_free - wipe every line (they may hold a token) and
+ * free the list; NULL is accepted. */
+void sw_webhook_headers_free(struct curl_slist *list);
+
+#endif
