@@ -2225,6 +2225,11 @@ load_rule(struct ctx *x, const config_setting_t *g, size_t idx)
                      &r->evaluation_periods, &sn) == 1;
     have_m = get_int(&sc, "datapoints_to_alarm", 0, 1, INT_MAX,
                      &r->datapoints_to_alarm, &sm);
+    /* CloudWatch words its reasons differently when DatapointsToAlarm was
+     * given ("1 out of the last 1 datapoints ... (minimum 1 datapoint for
+     * OK -> ALARM transition)") and when it was not ("1 datapoint ... was
+     * greater than the threshold (10.0)."); sync sends it only if set. */
+    r->datapoints_to_alarm_set = have_m == 1;
     if (have_m == 0 && have_n)
         r->datapoints_to_alarm = r->evaluation_periods;
     have_range = get_int(&sc, "evaluation_range", 0, 1, MAX_DATAPOINTS,

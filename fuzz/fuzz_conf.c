@@ -26,7 +26,12 @@ check(const struct sw_conf *c)
 {
     for (size_t i = 0; i < c->nrules; i++) {
         const struct sw_rule *r = c->rules[i];
-        if (!r->name || !r->metric || !r->stat || !r->namespace_)
+        /* A single-metric alarm names its metric; a metric-math one has
+         * 1..10 metrics and an expression instead. */
+        if (!r->name ||
+            (!r->expression && (!r->metric || !r->stat || !r->namespace_)) ||
+            (r->expression &&
+             (r->nmetrics < 1 || r->nmetrics > SW_RULE_MAX_METRICS)))
             abort();
         if (r->evaluation_periods < 1 || r->datapoints_to_alarm < 1 ||
             r->datapoints_to_alarm > r->evaluation_periods)

@@ -414,6 +414,26 @@ reason_text(const struct sw_rule *r, const struct decision *d,
         return rc;
     }
     *kind = alarm ? LIST_BREACH : LIST_OK;
+    if (!r->datapoints_to_alarm_set) {
+        /* Without DatapointsToAlarm CloudWatch words it shorter and says
+         * nothing of a minimum (recorded: "Threshold Crossed: 1 datapoint
+         * [21.5 (26/10/23 16:42:00)] was greater than the threshold
+         * (2.0).", aws-reference.md section 4.9). */
+        rc = sw_buf_addf(pre, "Threshold Crossed: %d datapoint%s ", k,
+                         plural(k));
+        if (rc == 0)
+            rc = sw_buf_addf(post, " %s %s%s the threshold (%s)", was_were(k),
+                             alarm ? "" : "not ", op_phrase(r->cmp), thr);
+        if (rc == 0 && d->nfill > 0)
+            rc = sw_buf_addf(post,
+                             " and %d missing datapoint%s %s treated as "
+                             "[%s]",
+                             d->nfill, plural(d->nfill), was_were(d->nfill),
+                             treated);
+        if (rc == 0)
+            rc = sw_buf_adds(post, ".");
+        return rc;
+    }
     rc = sw_buf_addf(
         pre, "Threshold Crossed: %d out of the last %d datapoints ", k, window);
     if (rc == 0)

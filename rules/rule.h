@@ -66,9 +66,10 @@ struct sw_rule {
     int period_s; /* 10, 20, 30 or a multiple of 60 */
     double threshold;
     enum sw_cmp cmp;
-    int evaluation_periods;  /* N */
-    int datapoints_to_alarm; /* M, 1 <= M <= N */
-    int evaluation_range;    /* periods fetched; 0 = CloudWatch's default */
+    int evaluation_periods;      /* N */
+    int datapoints_to_alarm;     /* M, 1 <= M <= N */
+    int datapoints_to_alarm_set; /* M was given, not defaulted to N */
+    int evaluation_range;        /* periods fetched; 0 = CloudWatch's default */
     enum sw_tmd tmd;
     struct sw_strv alarm_actions; /* notifier names */
     struct sw_strv ok_actions;

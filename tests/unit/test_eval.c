@@ -50,6 +50,7 @@ mkrule(int n, int m, enum sw_tmd tmd, int range)
     r->cmp = SW_CMP_GT;
     r->evaluation_periods = n;
     r->datapoints_to_alarm = m;
+    r->datapoints_to_alarm_set = 1;
     r->evaluation_range = range;
     r->tmd = tmd;
     return r;
@@ -363,6 +364,40 @@ test_reason_single(void **state)
                   "[0.0666851903306472 (25/11/26 10:04:00)] was not greater "
                   "than the threshold (10.0) (minimum 1 datapoint for ALARM "
                   "-> OK transition).");
+}
+
+/* Without DatapointsToAlarm, CloudWatch's shorter wording (aws-reference
+ * section 4.9, recorded: "Threshold Crossed: 1 datapoint [21.5 (26/10/23
+ * 16:42:00)] was greater than the threshold (2.0)." and the mixed form
+ * "... and 1 missing datapoint was treated as [Breaching]."). */
+static void
+test_reason_short_form(void **state)
+{
+    static const double seed[] = {3.0, 12.0};
+    static const double three[] = {30.0, 20.0, 12.0};
+    static const double gap[] = {GAP, 0.5};
+    struct sw_rule *r;
+
+    (void)state;
+    r = mkrule(1, 1, SW_TMD_MISSING, 0);
+    r->datapoints_to_alarm_set = 0;
+    expect_reason(r, seed, NV(seed), SW_STATE_OK, SW_STATE_ALARM,
+                  "Threshold Crossed: 1 datapoint [12.0 (25/11/26 10:04:00)] "
+                  "was greater than the threshold (10.0).");
+    r = mkrule(3, 3, SW_TMD_MISSING, 0);
+    r->datapoints_to_alarm_set = 0;
+    expect_reason(r, three, NV(three), SW_STATE_OK, SW_STATE_ALARM,
+                  "Threshold Crossed: 3 datapoints [12.0 (25/11/26 10:04:00), "
+                  "20.0 (25/11/26 10:03:00), 30.0 (25/11/26 10:02:00)] were "
+                  "greater than the threshold (10.0).");
+    r = mkrule(2, 2, SW_TMD_BREACHING, 2);
+    r->datapoints_to_alarm_set = 0;
+    r->cmp = SW_CMP_LT;
+    r->threshold = 1.0;
+    expect_reason(r, gap, NV(gap), SW_STATE_OK, SW_STATE_ALARM,
+                  "Threshold Crossed: 1 datapoint [0.5 (25/11/26 10:04:00)] "
+                  "was less than the threshold (1.0) and 1 missing datapoint "
+                  "was treated as [Breaching].");
 }
 
 static void
@@ -1153,6 +1188,7 @@ main(void)
         cmocka_unit_test(test_input_handling),
         cmocka_unit_test(test_invalid),
         cmocka_unit_test(test_window),
+        cmocka_unit_test(test_reason_short_form),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
