@@ -14,7 +14,10 @@ What these tests expect from the agent (issue 4):
   pending notification) and logs the notifier's error on stderr; a later
   `run --once --now T2` with T2 past the backoff (at most 30 s after the
   first attempt) delivers it; nothing is sent twice;
-- the message's Date is the --now time.
+- the message's Date is the --now time;
+- `notify-test NAME` sends one sample through the notifier, around the
+  outbox: exit 0 and "delivered" on stdout, or exit 1 and a stderr line
+  naming the notifier and the notifier's error.
 """
 
 import asyncio
@@ -22,14 +25,11 @@ import email
 import logging
 import email.policy
 import email.utils
-import os
 import re
-import socket
 import ssl
 import subprocess
 import threading
 import warnings
-from pathlib import Path
 
 import pytest
 
@@ -437,3 +437,31 @@ def test_control_characters_in_a_name_are_refused_by_check(sw, fake, smtpd, cert
     r = sw.check()
     assert r.rc == 1, sw.explain()
     assert "control characters" in r.stdout + r.stderr
+
+
+def test_notify_test_sends_a_sample(sw, fake, smtpd, certs):
+    server = smtpd()
+    write_mail_config(sw, server, certs)
+
+    r = sw.run("-c", sw.conf, "notify-test", "oncall-mail")
+
+    assert r.rc == 0, sw.explain()
+    assert "delivered" in r.stdout
+    assert len(server.messages) == 1, sw.explain()
+    msg = parse(server.messages[0])
+    assert msg["Subject"].startswith("ALARM: ")
+    assert server.messages[0]["rcpt_tos"] == TO
+    assert outbox(sw) == [], "notify-test goes around the outbox"
+
+
+def test_notify_test_reports_a_rejected_certificate(sw, fake, smtpd, certs):
+    server = smtpd(cert="other")
+    write_mail_config(sw, server, certs)
+
+    r = sw.run("-c", sw.conf, "notify-test", "oncall-mail")
+
+    assert r.rc == 1, sw.explain()
+    assert server.messages == [] and server.auths == []
+    line = [ln for ln in r.stderr.splitlines() if "oncall-mail" in ln]
+    assert line and "certificate" in line[-1] and "ca_file" in line[-1], r.stderr
+    assert PASSWORD not in r.stdout + r.stderr

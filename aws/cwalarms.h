@@ -1,0 +1,245 @@
+/* aws/cwalarms.h - CloudWatch alarm management over AWS JSON 1.0.
+ *
+ * The five calls `streamwatch plan` and `sync` need (aws-reference.md
+ * section 3): DescribeAlarms (every page, following NextToken),
+ * ListTagsForResource, PutMetricAlarm, DeleteAlarms (at most 100 names a
+ * call) and TagResource, each with X-Amz-Target
+ * GraniteServiceVersion20100801.<Operation> through aws/client, which
+ * signs and retries.  Request bodies are built and replies parsed with
+ * jansson; builders and parsers are pure so they can be unit-tested and
+ * fuzzed.  Replies are untrusted: a DescribeAlarms page is checked member
+ * by member before anyone sees it (names and ARNs end up in log lines and
+ * in the next requests).
+ *
+ * The alarm APIs have small per-account quotas (section 2.4: PutMetricAlarm
+ * and DeleteAlarms 3 calls a second, DescribeAlarms 9), shared with every
+ * other tool in the account, so every network call here first waits on a
+ * client-side rate limiter (struct sw_cwa_limiter): the client's retries
+ * absorb a throttle, the limiter keeps us from causing one.  Each
+ * operation has its own token bucket, refilled at 90% of its quota and
+ * holding one token: calls are spaced evenly, so no one-second window -
+ * however AWS aligns it, and with a hundred milliseconds of network
+ * jitter - sees more calls than the quota allows.  ListTagsForResource
+ * and TagResource have no published quota (section 3.4, UNCONFIRMED) and
+ * get the conservative 3 a second of the other write calls.  The limiter
+ * reads the monotonic clock, never the wall clock.
+ *
+ * Depends on lib/ and aws/client only.  Not thread-safe.
+ */
+#ifndef SW_AWS_CWALARMS_H
+#define SW_AWS_CWALARMS_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "lib/buf.h"
+#include "lib/clock.h"
+
+struct sw_aws;
+struct sw_aws_error;
+
+#define SW_CWA_MAX_REPLY    (16u * 1024 * 1024) /* one reply */
+#define SW_CWA_MAX_REQUEST  (256u * 1024)       /* one request body */
+#define SW_CWA_PUT_MAX      (120u * 1024) /* PutMetricAlarm payload limit */
+#define SW_CWA_PAGE_RECORDS 100           /* MaxRecords we ask for: the most */
+#define SW_CWA_MAX_PAGES    1000          /* our cap on one listing */
+#define SW_CWA_MAX_ALARMS   100000        /* our cap on one listing */
+#define SW_CWA_DELETE_BATCH 100           /* AlarmNames per DeleteAlarms */
+#define SW_CWA_MAX_TAGS     50            /* tags per alarm */
+#define SW_CWA_TOKEN_MAX    65536         /* our cap on a NextToken */
+#define SW_CWA_NAME_MAX     255           /* AlarmName, AlarmNamePrefix */
+#define SW_CWA_ARN_MAX      1600          /* alarm ARN: "arn:..:alarm:" + name */
+
+/* --- rate limiting --- */
+
+enum sw_cwa_op {
+    SW_CWA_DESCRIBE = 0, /* DescribeAlarms: 9 TPS */
+    SW_CWA_PUT,          /* PutMetricAlarm: 3 TPS */
+    SW_CWA_DELETE,       /* DeleteAlarms: 3 TPS */
+    SW_CWA_LIST_TAGS,    /* ListTagsForResource: unpublished, we use 3 */
+    SW_CWA_TAG,          /* TagResource: unpublished, we use 3 */
+    SW_CWA_NOPS
+};
+
+/* The quotas of aws-reference.md section 2.4 and the share of them the
+ * limiter uses. */
+#define SW_CWA_TPS_DESCRIBE 9
+#define SW_CWA_TPS_PUT      3
+#define SW_CWA_TPS_DELETE   3
+#define SW_CWA_TPS_TAGS     3
+#define SW_CWA_TPS_SHARE    0.9
+
+/* A token bucket: RATE_PER_S tokens a second, at most BURST held.  A
+ * value type: the caller owns it (on the stack or in a limiter). */
+struct sw_cwa_bucket {
+    double rate_per_s;
+    double burst;
+    double tokens;
+    sw_mono_ms last_ms; /* when tokens was last brought up to date; -1:
+                           never (the bucket starts full) */
+};
+
+/* sw_cwa_bucket_init - a full bucket.  RATE_PER_S > 0, BURST >= 1. */
+void sw_cwa_bucket_init(struct sw_cwa_bucket *b, double rate_per_s,
+                        double burst);
+
+/* sw_cwa_bucket_take - take one token at monotonic time NOW_MS.  Returns
+ * 0 when a token was taken (send now), else the milliseconds (> 0) until
+ * one will be there; nothing is taken then, so the caller sleeps that
+ * long and asks again.  A clock that goes backwards is treated as not
+ * moving.  Pure: the time is an argument. */
+long sw_cwa_bucket_take(struct sw_cwa_bucket *b, sw_mono_ms now_ms);
+
+/* Clock and sleep for a limiter; tests inject their own. */
+typedef sw_mono_ms sw_cwa_now_fn(void *arg);
+typedef void sw_cwa_sleep_fn(void *arg, long ms);
+
+struct sw_cwa_limiter {
+    struct sw_cwa_bucket bucket[SW_CWA_NOPS];
+    sw_cwa_now_fn *now;     /* sw_mono_now() when NULL */
+    sw_cwa_sleep_fn *sleep; /* nanosleep() when NULL */
+    void *arg;              /* for NOW and SLEEP */
+    volatile int *cancel;   /* borrowed stop flag, or NULL */
+    long waited_ms;         /* total time spent waiting, for messages */
+};
+
+/* sw_cwa_limiter_init - the default buckets (quota * SW_CWA_TPS_SHARE,
+ * burst 1), the real clock, no cancel flag. */
+void sw_cwa_limiter_init(struct sw_cwa_limiter *l);
+
+/* sw_cwa_limiter_wait - block until OP may be sent, then take its token.
+ * Sleeps in slices of at most 100 ms so that a stop request is seen.
+ * Returns 0; SW_ECANCELED when *l->cancel became non-zero; SW_EINVAL for
+ * a bad OP.  L NULL waits for nothing. */
+int sw_cwa_limiter_wait(struct sw_cwa_limiter *l, enum sw_cwa_op op);
+
+/* sw_cwa_limiter_interval_ms - the spacing of OP's calls in ms (for the
+ * "about N seconds" estimates the sync prints). */
+long sw_cwa_limiter_interval_ms(const struct sw_cwa_limiter *l,
+                                enum sw_cwa_op op);
+
+/* --- the calls --- */
+
+/* Each call below waits on L (may be NULL: no limiting), sends through A,
+ * and on failure returns what sw_aws_call() returns (SW_EAWS,
+ * SW_ETHROTTLED, SW_EAUTH, SW_EHTTP, SW_ETIMEDOUT, SW_ECANCELED, ...) with
+ * ERR filled by it; a request refused before sending gives SW_EINVAL with
+ * code "ParamValidation", a reply that does not parse SW_EPARSE with code
+ * "MalformedReply"; the message says which and why.  ERR (required) is
+ * always reset first; ERR->attempts counts every request sent. */
+
+/* sw_cwa_describe_alarms - every metric alarm in the client's region
+ * whose name starts with PREFIX (NULL or "": all): DescribeAlarms with
+ * MaxRecords 100, then NextToken until none comes back.
+ * Returns 0 and *out: new JSON array (json_decref()) of the MetricAlarms
+ * objects as parse_describe_alarms() checked them, in reply order;
+ * SW_ETOOBIG (code "TooManyAlarms") past SW_CWA_MAX_PAGES pages or
+ * SW_CWA_MAX_ALARMS alarms, or a page that repeats the previous token. */
+int sw_cwa_describe_alarms(struct sw_aws *a, struct sw_cwa_limiter *l,
+                           const char *prefix, json_t **out,
+                           struct sw_aws_error *err);
+
+/* sw_cwa_list_tags - the tags of the alarm ARN.
+ * Returns 0 and *out: new JSON object (json_decref()) Key -> Value. */
+int sw_cwa_list_tags(struct sw_aws *a, struct sw_cwa_limiter *l,
+                     const char *arn, json_t **out, struct sw_aws_error *err);
+
+/* sw_cwa_put_metric_alarm - create or completely overwrite the alarm that
+ * INPUT (borrowed: a PutMetricAlarm input object with AlarmName) describes.
+ * Tags in INPUT only apply when the alarm is created (section 3.1). */
+int sw_cwa_put_metric_alarm(struct sw_aws *a, struct sw_cwa_limiter *l,
+                            const json_t *input, struct sw_aws_error *err);
+
+/* sw_cwa_delete_alarms - delete NAMES[0..N-1], 1 <= N <=
+ * SW_CWA_DELETE_BATCH (the caller splits larger sets). */
+int sw_cwa_delete_alarms(struct sw_aws *a, struct sw_cwa_limiter *l,
+                         const char *const *names, size_t n,
+                         struct sw_aws_error *err);
+
+/* sw_cwa_tag_resource - add or overwrite TAGS (borrowed JSON object Key ->
+ * string Value, 1 to SW_CWA_MAX_TAGS members) on the alarm ARN. */
+int sw_cwa_tag_resource(struct sw_aws *a, struct sw_cwa_limiter *l,
+                        const char *arn, const json_t *tags,
+                        struct sw_aws_error *err);
+
+/* --- for tests and fuzzing: the pure builders and parsers --- */
+
+/* Builders append one request body to BODY (left as it was on failure)
+ * and return 0; SW_EINVAL with a one-line reason in ERR when an argument
+ * breaks an API limit; SW_ETOOBIG (BODY's cap); SW_ENOMEM. */
+
+/* {"AlarmNamePrefix": PREFIX, "MaxRecords": MAX_RECORDS, "NextToken":
+ * TOKEN}, each omitted when NULL/""/0.  PREFIX 1-255 bytes of UTF-8
+ * without control characters; MAX_RECORDS 0 or 1-100; TOKEN 1 to
+ * SW_CWA_TOKEN_MAX bytes without control characters. */
+int sw_cwa_describe_alarms_request(const char *prefix, int max_records,
+                                   const char *token, struct sw_buf *body,
+                                   char *err, size_t errlen);
+
+/* {"ResourceARN": ARN}; ARN starts with "arn:", holds at most
+ * SW_CWA_ARN_MAX bytes and no control characters (sw_cwa_arn_is_valid()). */
+int sw_cwa_list_tags_request(const char *arn, struct sw_buf *body, char *err,
+                             size_t errlen);
+
+/* INPUT as compact JSON in its own member order: an object whose AlarmName
+ * is a valid alarm name (sw_cwa_name_is_valid()); the body must fit
+ * SW_CWA_PUT_MAX. */
+int sw_cwa_put_metric_alarm_request(const json_t *input, struct sw_buf *body,
+                                    char *err, size_t errlen);
+
+/* {"AlarmNames": [...]}; 1 to SW_CWA_DELETE_BATCH valid names. */
+int sw_cwa_delete_alarms_request(const char *const *names, size_t n,
+                                 struct sw_buf *body, char *err,
+                                 size_t errlen);
+
+/* {"ResourceARN": ARN, "Tags": [{"Key": k, "Value": v}, ...]} from the
+ * object TAGS: 1 to 50 keys of 1-128 characters, string values of at
+ * most 256. */
+int sw_cwa_tag_resource_request(const char *arn, const json_t *tags,
+                                struct sw_buf *body, char *err,
+                                size_t errlen);
+
+/* sw_cwa_name_is_valid - 1 when S is a valid AlarmName: 1-255 bytes of
+ * valid UTF-8 with no ASCII control character. */
+int sw_cwa_name_is_valid(const char *s);
+
+/* sw_cwa_arn_is_valid - 1 when S starts with "arn:", holds at most
+ * SW_CWA_ARN_MAX bytes of valid UTF-8 and no control character. */
+int sw_cwa_arn_is_valid(const char *s);
+
+/* sw_cwa_describe_alarms_parse - one DescribeAlarms reply.  It must be a
+ * JSON object; MetricAlarms, when present and not null, an array of at
+ * most SW_CWA_MAX_ALARMS objects, each with a valid AlarmName and an
+ * AlarmArn ("arn:", at most SW_CWA_ARN_MAX bytes, no control characters),
+ * and these members, when present, of their model types (null counts as
+ * absent and is removed): strings AlarmDescription, MetricName,
+ * Namespace, Statistic, ExtendedStatistic, Unit, ComparisonOperator,
+ * TreatMissingData, EvaluateLowSampleCountPercentile, ThresholdMetricId,
+ * StateValue; boolean ActionsEnabled; numbers Period, EvaluationPeriods,
+ * DatapointsToAlarm, Threshold; arrays of strings OKActions, AlarmActions,
+ * InsufficientDataActions; Dimensions an array of objects with string
+ * Name and Value; Metrics an array of objects.  Other members are kept
+ * as they came.  NextToken, when present and not null, a string of 1 to
+ * SW_CWA_TOKEN_MAX bytes without control characters.  CompositeAlarms
+ * are ignored: streamwatch only makes metric alarms.
+ * Returns 0, *alarms: new array (json_decref(); empty when the page has
+ * none) and *next_token: new string (free()) or NULL; SW_EPARSE with a
+ * one-line reason in ERR ("MetricAlarms entry 2: 'Period' is a string,
+ * not a number", counting from 0), *alarms and *next_token NULL;
+ * SW_ENOMEM. */
+int sw_cwa_describe_alarms_parse(const char *json, size_t len,
+                                 json_t **alarms, char **next_token,
+                                 char *err, size_t errlen);
+
+/* sw_cwa_list_tags_parse - a ListTagsForResource reply {"Tags": [{"Key":
+ * k, "Value": v}, ...]} (Tags absent or null: none).  Keys must be
+ * strings of 1-128 characters and values strings of at most 256, valid
+ * UTF-8 without NUL; at most SW_CWA_MAX_TAGS of them; a repeated key
+ * keeps the last value.
+ * Returns 0 and *out: new JSON object Key -> Value; SW_EPARSE with ERR,
+ * *out NULL; SW_ENOMEM. */
+int sw_cwa_list_tags_parse(const char *json, size_t len, json_t **out,
+                           char *err, size_t errlen);
+
+#endif
