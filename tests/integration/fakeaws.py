@@ -12,6 +12,10 @@ One ThreadingHTTPServer on 127.0.0.1 (port 0 by default) serves:
 * SNS Publish over Query, validated as SNS does (topics the test registers with
   add_topic, Subject, Message size, FIFO ids and 5-minute deduplication), the
   messages kept in fake.sns_messages / fake.published();
+* CloudWatch alarm management over JSON 1.0 and Query: PutMetricAlarm (validated as
+  CloudWatch does), DescribeAlarms (in pages of alarm_page_size, default 3),
+  DeleteAlarms, ListTagsForResource / TagResource / UntagResource, optional per-op
+  rate limits (enforce_tps); state in fake.alarms / fake.tags, put_alarm_direct();
 * IMDSv2 (/latest/api/token, /latest/meta-data/iam/security-credentials/...);
 * a small unsigned control API under /_fake/ for out-of-process users.
 
@@ -88,6 +92,78 @@ CW_ERROR_SHAPES = {"InvalidParameterValue": "InvalidParameterValueException",
                    "MissingParameter": "MissingRequiredParameterException",
                    "InvalidParameterCombination": "InvalidParameterCombinationException"}
 PERCENTILE_RE = re.compile(r"^p(\d{1,2}(\.\d{1,10})?|100(\.0{1,10})?)$")
+
+# ----- CloudWatch alarm management (aws-reference.md §3): PutMetricAlarm, DescribeAlarms,
+# DeleteAlarms and the tagging calls, over JSON 1.0 and Query alike.
+ALARM_OPS = ("PutMetricAlarm", "DescribeAlarms", "DeleteAlarms", "ListTagsForResource",
+             "TagResource", "UntagResource")
+ALARM_API_TPS = {"PutMetricAlarm": 3, "DeleteAlarms": 3, "DescribeAlarms": 9}  # §2.4 quotas
+COMPARISON_OPERATORS = ("GreaterThanOrEqualToThreshold", "GreaterThanThreshold",
+                        "LessThanThreshold", "LessThanOrEqualToThreshold",
+                        "LessThanLowerOrGreaterThanUpperThreshold", "LessThanLowerThreshold",
+                        "GreaterThanUpperThreshold")
+BAND_OPERATORS = COMPARISON_OPERATORS[4:]   # anomaly-detection (ThresholdMetricId) alarms only
+TREAT_MISSING_DATA = ("breaching", "notBreaching", "ignore", "missing")
+LOW_SAMPLE_COUNT = ("evaluate", "ignore")
+STATE_VALUES = ("OK", "ALARM", "INSUFFICIENT_DATA")
+ALARM_TYPES = ("CompositeAlarm", "MetricAlarm")
+ALARM_ACTION_LISTS = ("OKActions", "AlarmActions", "InsufficientDataActions")
+METRIC_ID_RE = re.compile(r"^[a-z][a-zA-Z0-9_]*$")
+EXTENDED_STAT_RE = re.compile(
+    r"^(p|tm|tc|ts|wm)(\d{1,2}(\.\d{1,10})?|100(\.0{1,10})?)$|^IQM$"
+    r"|^(TM|TC|TS|WM|PR)\(\d*(\.\d+)?%?:\d*(\.\d+)?%?\)$")
+ACTION_ARN_RE = re.compile(r"^arn:aws[a-z-]*:([a-z0-9-]+):([a-z0-9-]*):([^:]*):(.+)$")
+ALARM_ARN_RE = re.compile(r"^arn:aws[a-z-]*:cloudwatch:([a-z0-9-]*):(\d{12}):alarm:(.+)$")
+# MetricAlarm members in the model's xmlOrder; stored alarms and replies keep this order.
+METRIC_ALARM_MEMBERS = (
+    "AlarmName", "AlarmArn", "AlarmDescription", "AlarmConfigurationUpdatedTimestamp",
+    "ActionsEnabled", "OKActions", "AlarmActions", "InsufficientDataActions", "StateValue",
+    "StateReason", "StateReasonData", "StateUpdatedTimestamp", "MetricName", "Namespace",
+    "Statistic", "Dimensions", "Period", "Unit", "EvaluationPeriods", "Threshold",
+    "ComparisonOperator", "ExtendedStatistic", "TreatMissingData",
+    "EvaluateLowSampleCountPercentile", "DatapointsToAlarm", "Metrics", "ThresholdMetricId",
+    "EvaluationState", "StateTransitionedTimestamp")
+ALARM_STATE_MEMBERS = ("StateValue", "StateReason", "StateReasonData", "StateUpdatedTimestamp",
+                       "StateTransitionedTimestamp", "EvaluationState")
+# Error code (Query spelling, also sent in x-amzn-query-error) -> JSON 1.0 __type.
+ALARM_ERROR_TYPES = {
+    "ValidationError": "com.amazon.coral.validate#ValidationException",
+    "Throttling": "com.amazon.coral.availability#ThrottlingException",
+    "InvalidParameterValue": "com.amazonaws.cloudwatch#InvalidParameterValueException",
+    "InvalidParameterCombination":
+        "com.amazonaws.cloudwatch#InvalidParameterCombinationException",
+    "MissingParameter": "com.amazonaws.cloudwatch#MissingRequiredParameterException",
+    "InvalidNextToken": "com.amazonaws.cloudwatch#InvalidNextToken",
+    "LimitExceeded": "com.amazonaws.cloudwatch#LimitExceededFault",
+    "ResourceNotFound": "com.amazonaws.cloudwatch#ResourceNotFound",
+    "ResourceNotFoundException": "com.amazonaws.cloudwatch#ResourceNotFoundException",
+}
+# Input shapes: "s" string, "i" integer, "d" double, "b" boolean, [x] list, {..} structure.
+_DIMENSIONS_SHAPE = [{"Name": "s", "Value": "s"}]
+_TAGS_SHAPE = [{"Key": "s", "Value": "s"}]
+_MDQ_SHAPE = {"Id": "s", "MetricStat": {"Metric": {"Namespace": "s", "MetricName": "s",
+                                                   "Dimensions": _DIMENSIONS_SHAPE},
+                                        "Period": "i", "Stat": "s", "Unit": "s"},
+              "Expression": "s", "Label": "s", "ReturnData": "b", "Period": "i",
+              "AccountId": "s"}
+ALARM_INPUT_SHAPES = {
+    "PutMetricAlarm": {
+        "AlarmName": "s", "AlarmDescription": "s", "ActionsEnabled": "b", "OKActions": ["s"],
+        "AlarmActions": ["s"], "InsufficientDataActions": ["s"], "MetricName": "s",
+        "Namespace": "s", "Statistic": "s", "ExtendedStatistic": "s",
+        "Dimensions": _DIMENSIONS_SHAPE, "Period": "i", "Unit": "s", "EvaluationPeriods": "i",
+        "DatapointsToAlarm": "i", "Threshold": "d", "ComparisonOperator": "s",
+        "TreatMissingData": "s", "EvaluateLowSampleCountPercentile": "s",
+        "Metrics": [_MDQ_SHAPE], "Tags": _TAGS_SHAPE, "ThresholdMetricId": "s"},
+    "DescribeAlarms": {
+        "AlarmNames": ["s"], "AlarmNamePrefix": "s", "AlarmTypes": ["s"],
+        "ChildrenOfAlarmName": "s", "ParentsOfAlarmName": "s", "StateValue": "s",
+        "ActionPrefix": "s", "MaxRecords": "i", "NextToken": "s"},
+    "DeleteAlarms": {"AlarmNames": ["s"]},
+    "ListTagsForResource": {"ResourceARN": "s"},
+    "TagResource": {"ResourceARN": "s", "Tags": _TAGS_SHAPE},
+    "UntagResource": {"ResourceARN": "s", "TagKeys": ["s"]},
+}
 
 # Auth error codes differ per protocol: JSON 1.0 uses the Coral exception name,
 # Query the legacy code (aws-reference §1.8).
@@ -281,6 +357,17 @@ class FakeAWS:
         self.kinesis_page_size = 2       # most names per ListStreams page (AWS: 100)
         self._topics: dict[str, dict] = {}  # SNS topic ARN -> {content_based_dedup}
         self.sns_messages: list[dict] = []  # every accepted Publish, duplicates marked
+        self.alarms: dict[str, dict] = {}  # CloudWatch alarm name -> alarm as DescribeAlarms shows it
+        self.tags: dict[str, dict] = {}    # resource (alarm) ARN -> {tag key: value}
+        self.account_id = "123456789012"   # the account in alarm ARNs
+        self.alarm_page_size = 3           # most alarms per DescribeAlarms page (AWS: MaxRecords)
+        self.enforce_tps = None            # {op: requests/s} or True (ALARM_API_TPS): Throttling
+        self.tps_window = 1.0              # seconds of the sliding window enforce_tps counts in
+        self.throttled: dict[str, int] = {}  # op -> requests refused by enforce_tps
+        self.max_alarms: Optional[int] = None  # alarms the account may hold: LimitExceeded
+        self.delete_alarms_not_found = False   # True: DeleteAlarms deletes the names that exist,
+        #                                        then answers ResourceNotFound 404 for the rest
+        self._tps_accepted: dict[str, list] = {}
         self._faults: dict[str, list] = {}   # op -> [(spec, match)] consumed one per request
         self._always: dict[str, list] = {}   # op -> [(spec, match)] applied every time
         self._imds_tokens: dict[str, float] = {}
@@ -543,6 +630,7 @@ class FakeAWS:
             self._streams.clear()
             self._topics.clear()
             self.sns_messages.clear()
+            self.reset_alarms()
 
     # ----- SigV4 verification
     def verify(self, req: Request, expected_service: Optional[str]) -> None:
@@ -760,6 +848,530 @@ class FakeAWS:
             out.reverse()
         return {"Label": p["MetricName"], "Datapoints": out}
 
+    # ----- CloudWatch alarms (test API)
+    def alarm_arn(self, name: str) -> str:
+        return f"arn:aws:cloudwatch:{self.region}:{self.account_id}:alarm:{name}"
+
+    def put_alarm_direct(self, name: str, tags=None, state: Optional[str] = None,
+                         state_reason: Optional[str] = None, validate: bool = True,
+                         **fields) -> dict:
+        """Create or replace an alarm without a request, e.g. someone else's alarm.
+        fields are PutMetricAlarm members; with neither MetricName nor Metrics a minimal
+        IncomingRecords{StreamName=sample} Sum/60 > 0 alarm is used.  tags: dict (or
+        [{Key, Value}]), default none; they replace the alarm's tags.  state/state_reason
+        set the state afterwards.  Validated like PutMetricAlarm unless validate=False.
+        Returns a copy of the stored alarm."""
+        p = {"AlarmName": name}
+        if "MetricName" not in fields and "Metrics" not in fields:
+            p.update({"Namespace": "AWS/Kinesis", "MetricName": "IncomingRecords",
+                      "Dimensions": [{"Name": "StreamName", "Value": "sample"}],
+                      "Statistic": "Sum", "Period": 60, "Threshold": 0.0})
+        p.update({"EvaluationPeriods": 1, "ComparisonOperator": "GreaterThanThreshold"})
+        p.update(fields)
+        tag_list = [{"Key": k, "Value": v} for k, v in tags.items()] \
+            if isinstance(tags, dict) else list(tags or [])
+        p["Tags"] = tag_list
+        self._alarm_put(p, json_api=True, validate=validate)
+        with self._lock:
+            self.tags[self.alarm_arn(name)] = {t["Key"]: t["Value"] for t in tag_list}
+        if state is not None:
+            self.set_alarm_state(name, state, state_reason)
+        with self._lock:
+            return json.loads(json.dumps(self.alarms[name]))
+
+    def set_alarm_state(self, name: str, value: str, reason: Optional[str] = None,
+                        reason_data: Optional[str] = None) -> None:
+        """Like SetAlarmState: StateValue/StateReason[/StateReasonData], timestamps."""
+        if value not in STATE_VALUES:
+            raise ValueError(f"state must be one of {STATE_VALUES}")
+        now = round(self.now(), 3)
+        with self._lock:
+            a = self.alarms[name]
+            if a["StateValue"] != value:
+                a["StateTransitionedTimestamp"] = now
+            a["StateValue"], a["StateUpdatedTimestamp"] = value, now
+            a["StateReason"] = reason if reason is not None else f"Set to {value} by the test"
+            if reason_data is not None:
+                a["StateReasonData"] = reason_data
+            self.alarms[name] = {k: a[k] for k in METRIC_ALARM_MEMBERS if k in a}
+
+    def reset_alarms(self) -> None:
+        """Forget every alarm, tag and rate-limit window."""
+        with self._lock:
+            self.alarms.clear()
+            self.tags.clear()
+            self.throttled.clear()
+            self._tps_accepted.clear()
+
+    def request_times(self, op: str, include_archived: bool = True) -> list:
+        """Fake-clock arrival times of every signed request for op (any outcome), sorted."""
+        return sorted(r.time for r in self.aws_requests(include_archived) if r.op == op)
+
+    def max_rate(self, op: str, window: float = 1.0) -> int:
+        """Most requests for op that arrived within any [t, t + window) interval."""
+        ts_, best, j = self.request_times(op), 0, 0
+        for i, t in enumerate(ts_):
+            while ts_[j] <= t - window:
+                j += 1
+            best = max(best, i - j + 1)
+        return best
+
+    # ----- CloudWatch alarms (the API)
+    def _alarm_error(self, qcode: str, message: str, json_api: bool, status: int = None):
+        status = status or (404 if qcode.startswith("ResourceNotFound") else 400)
+        return _Reply(ALARM_ERROR_TYPES.get(qcode, qcode) if json_api else qcode, message,
+                      status, query_code=qcode)
+
+    def alarm_api(self, req: Request, json_api: bool) -> tuple:
+        """Serve one alarm-management request; returns (body, content type)."""
+        self._alarm_throttle(req.op, json_api)
+        shape = ALARM_INPUT_SHAPES[req.op]
+        if json_api:
+            p = _alarm_json_input(req.params, shape)
+        else:
+            p = _alarm_query_input(req.params, shape)
+        out = getattr(self, f"_alarm_op_{req.op}")(p, json_api)
+        if json_api:
+            return _alarm_json_reply(out, self.json_timestamps), "application/x-amz-json-1.0"
+        return _alarm_xml_reply(req.op, out), "text/xml"
+
+    def _alarm_throttle(self, op: str, json_api: bool) -> None:
+        limits = ALARM_API_TPS if self.enforce_tps is True else (self.enforce_tps or {})
+        limit = limits.get(op)
+        if limit is None:
+            return
+        now = self.now()
+        with self._lock:
+            q = [t for t in self._tps_accepted.get(op, []) if t > now - self.tps_window]
+            if len(q) >= limit:
+                self._tps_accepted[op] = q
+                self.throttled[op] = self.throttled.get(op, 0) + 1
+                raise self._alarm_error("Throttling", "Rate exceeded", json_api)
+            self._tps_accepted[op] = q + [now]
+
+    def _alarm_op_PutMetricAlarm(self, p: dict, json_api: bool):
+        self._alarm_put(p, json_api)
+        return None
+
+    def _alarm_put(self, p: dict, json_api: bool, validate: bool = True) -> bool:
+        """Validate and store; True if the alarm was created (False: updated)."""
+        cfg = self._alarm_config(p, json_api, validate)
+        name, now = cfg["AlarmName"], round(self.now(), 3)
+        arn = self.alarm_arn(name)
+        with self._lock:
+            old = self.alarms.get(name)
+            if old is None:
+                if self.max_alarms is not None and len(self.alarms) >= self.max_alarms:
+                    raise self._alarm_error("LimitExceeded", "The maximum number of alarms "
+                                            f"({self.max_alarms}) has been reached.", json_api)
+                state = {"StateValue": "INSUFFICIENT_DATA",
+                         "StateReason": "Unchecked: Initial alarm creation",
+                         "StateUpdatedTimestamp": now, "StateTransitionedTimestamp": now}
+                # Tags count only when the alarm is created; on update AWS ignores them.
+                self.tags[arn] = {t["Key"]: t["Value"] for t in p.get("Tags") or []}
+            else:
+                state = {k: old[k] for k in ALARM_STATE_MEMBERS if k in old}
+            a = dict(cfg, AlarmArn=arn, AlarmConfigurationUpdatedTimestamp=now, **state)
+            self.alarms[name] = {k: a[k] for k in METRIC_ALARM_MEMBERS if k in a}
+        return old is None
+
+    def _alarm_config(self, p: dict, json_api: bool, validate: bool = True) -> dict:
+        """Check a PutMetricAlarm input as CloudWatch does (model constraints first, all
+        reported at once as ValidationError, then the semantic rules one at a time);
+        return the alarm's configuration members as DescribeAlarms shows them."""
+        def bad(qcode, msg):
+            raise self._alarm_error(qcode, msg, json_api)
+
+        name, ev, op = p.get("AlarmName"), p.get("EvaluationPeriods"), \
+            p.get("ComparisonOperator")
+        metrics = p.get("Metrics") or None   # an empty list is no list
+        single = p.get("MetricName") is not None
+        period = p.get("Period")
+        if validate:
+            c = _Constraints()
+            if c.required(name, "alarmName"):
+                c.length(name, "alarmName", 1, 255)
+            c.length(p.get("AlarmDescription"), "alarmDescription", 0, 1024)
+            for k in ALARM_ACTION_LISTS:
+                c.length(p.get(k), _camel(k), 0, 5)
+                for i, a in enumerate(p.get(k) or [], 1):
+                    c.length(a, f"{_camel(k)}.{i}.member", 1, 1024)
+            c.length(p.get("MetricName"), "metricName", 1, 255)
+            c.namespace(p.get("Namespace"), "namespace")
+            c.enum(p.get("Statistic"), "statistic", STATISTICS)
+            c.dimensions(p.get("Dimensions"), "dimensions")
+            c.value(period, "period", 1)
+            c.enum(p.get("Unit"), "unit", sorted(UNITS))
+            if c.required(ev, "evaluationPeriods"):
+                c.value(ev, "evaluationPeriods", 1)
+            c.value(p.get("DatapointsToAlarm"), "datapointsToAlarm", 1)
+            if c.required(op, "comparisonOperator"):
+                c.enum(op, "comparisonOperator", COMPARISON_OPERATORS)
+            c.length(p.get("TreatMissingData"), "treatMissingData", 1, 255)
+            c.length(p.get("EvaluateLowSampleCountPercentile"),
+                     "evaluateLowSampleCountPercentile", 1, 255)
+            for i, q in enumerate(metrics or [], 1):
+                base = f"metrics.{i}.member"
+                if c.required(q.get("Id"), f"{base}.id"):
+                    c.length(q["Id"], f"{base}.id", 1, 255)
+                c.length(q.get("Expression"), f"{base}.expression", 1, 2048)
+                c.value(q.get("Period"), f"{base}.period", 1)
+                ms = q.get("MetricStat")
+                if ms is not None:
+                    mb = f"{base}.metricStat"
+                    if c.required(ms.get("Metric"), f"{mb}.metric"):
+                        c.namespace(ms["Metric"].get("Namespace"), f"{mb}.metric.namespace")
+                        c.length(ms["Metric"].get("MetricName"), f"{mb}.metric.metricName",
+                                 1, 255)
+                        c.dimensions(ms["Metric"].get("Dimensions"), f"{mb}.metric.dimensions")
+                    if c.required(ms.get("Period"), f"{mb}.period"):
+                        c.value(ms["Period"], f"{mb}.period", 1)
+                    c.required(ms.get("Stat"), f"{mb}.stat")
+                    c.enum(ms.get("Unit"), f"{mb}.unit", sorted(UNITS))
+            c.tags(p.get("Tags"), "tags")
+            c.length(p.get("ThresholdMetricId"), "thresholdMetricId", 1, 255)
+            c.check(self, json_api)
+
+            if any(ord(ch) < 0x20 or ord(ch) == 0x7f for ch in name):
+                bad("InvalidParameterValue",
+                    "The parameter AlarmName must not contain ASCII control characters.")
+            if metrics is not None:
+                for k in ("MetricName", "Namespace", "Statistic", "ExtendedStatistic",
+                          "Period", "Unit"):
+                    if p.get(k) is not None:
+                        bad("ValidationError", f"{k} should not be set if list of Metrics "
+                            "is set.")
+                if p.get("Dimensions"):
+                    bad("ValidationError", "Dimensions should not be set if list of Metrics "
+                        "is set.")
+            elif not single:
+                bad("ValidationError", "Exactly one of MetricName and Metrics must be set.")
+            if single:
+                if p.get("Namespace") is None:
+                    bad("MissingParameter", "The parameter Namespace is required.")
+                stat, ext = p.get("Statistic"), p.get("ExtendedStatistic")
+                if stat is not None and ext is not None:
+                    bad("InvalidParameterCombination", "Statistic and ExtendedStatistic "
+                        "cannot both be set; specify exactly one of them.")
+                if stat is None and ext is None:
+                    bad("MissingParameter", "The parameter Statistic or ExtendedStatistic "
+                        "is required.")
+                if ext is not None and not EXTENDED_STAT_RE.match(ext):
+                    bad("InvalidParameterValue",
+                        f"The value {ext} for parameter ExtendedStatistic is not supported.")
+                if period is None:
+                    bad("MissingParameter", "The parameter Period is required.")
+                if period not in (10, 20, 30) and period % 60:
+                    bad("ValidationError", "Period must be 10, 20, 30 or a multiple of 60")
+                self._alarm_check_dims(p.get("Dimensions"), bad)
+            else:
+                ids, nstat, periods, returning = set(), 0, set(), []
+                for q in metrics:
+                    qid = q["Id"]
+                    if not METRIC_ID_RE.match(qid):
+                        bad("ValidationError", f"Invalid metrics list: the Id {qid} must "
+                            "start with a lowercase letter and contain only letters, "
+                            "numbers and underscores.")
+                    if qid in ids:
+                        bad("ValidationError", f"Invalid metrics list: the Id {qid} is used "
+                            "more than once.")
+                    ids.add(qid)
+                    ms = q.get("MetricStat")
+                    if (ms is None) == (q.get("Expression") is None):
+                        bad("ValidationError", f"Invalid metrics list: the metric {qid} must "
+                            "have exactly one of MetricStat and Expression.")
+                    if ms is not None:
+                        nstat += 1
+                        if not ms["Metric"].get("Namespace") or \
+                                not ms["Metric"].get("MetricName"):
+                            bad("ValidationError", f"Invalid metrics list: the metric {qid} "
+                                "needs a Namespace and a MetricName.")
+                        if ms["Period"] not in (10, 20, 30) and ms["Period"] % 60:
+                            bad("ValidationError",
+                                "Period must be 10, 20, 30 or a multiple of 60")
+                        if ms["Stat"] not in STATISTICS and \
+                                not EXTENDED_STAT_RE.match(ms["Stat"]):
+                            bad("InvalidParameterValue", f"The value {ms['Stat']} for "
+                                "parameter Stat is not supported.")
+                        self._alarm_check_dims(ms["Metric"].get("Dimensions"), bad)
+                        periods.add(ms["Period"])
+                    if q.get("Period") is not None:
+                        periods.add(q["Period"])
+                    if q.get("ReturnData", True):   # absent ReturnData counts as true
+                        returning.append(q)
+                if nstat > 10:
+                    bad("ValidationError", "Metrics list must not contain more than 10 "
+                        "metrics with MetricStat.")
+                if len(periods) > 1:
+                    bad("ValidationError", "All metrics in the metrics list must have the "
+                        "same period.")
+                period = next(iter(periods), None)
+                tmid = p.get("ThresholdMetricId")
+                if len(returning) != (2 if tmid else 1):
+                    bad("ValidationError", "Exactly two elements of the metrics list should "
+                        "return data." if tmid else "Exactly one element of the metrics list "
+                        "should return data.")
+                if tmid and [q["Id"] for q in metrics if q.get("Expression") is not None]\
+                        .count(tmid) != 1:
+                    bad("ValidationError", "Metrics list must contain exactly one metric "
+                        "matching the ThresholdMetricId parameter")
+            if p.get("ThresholdMetricId") is not None:
+                if single:
+                    bad("InvalidParameterCombination",
+                        "ThresholdMetricId can only be used with the Metrics parameter.")
+                if p.get("Threshold") is not None:
+                    bad("InvalidParameterCombination",
+                        "Threshold should not be set if ThresholdMetricId is set.")
+                if op not in BAND_OPERATORS:
+                    bad("ValidationError", f"ComparisonOperator {op} cannot be used with "
+                        "ThresholdMetricId; use one of " + ", ".join(BAND_OPERATORS) + ".")
+            else:
+                if op in BAND_OPERATORS:
+                    bad("ValidationError",
+                        f"ComparisonOperator {op} can only be used with ThresholdMetricId.")
+                if p.get("Threshold") is None:
+                    bad("MissingParameter", "The parameter Threshold is required for an "
+                        "alarm with a static threshold.")
+            dta = p.get("DatapointsToAlarm")
+            if dta is not None and dta > ev:
+                bad("ValidationError",
+                    "DatapointsToAlarm must be less than or equal to EvaluationPeriods")
+            if period:
+                total, limit = period * ev, 86400 if period < 3600 else 604800
+                if total > limit:
+                    bad("ValidationError", f"The evaluation period of the alarm (Period x "
+                        f"EvaluationPeriods = {total} seconds) can't be more than {limit} "
+                        "seconds" + (" for a period of less than one hour"
+                                     if period < 3600 else "") + ".")
+            tmd = p.get("TreatMissingData")
+            if tmd is not None and tmd not in TREAT_MISSING_DATA:
+                bad("InvalidParameterValue", f"The value {tmd} for parameter "
+                    "TreatMissingData is not valid. Valid values: "
+                    + ", ".join(TREAT_MISSING_DATA) + ".")
+            elsc = p.get("EvaluateLowSampleCountPercentile")
+            if elsc is not None:
+                if elsc not in LOW_SAMPLE_COUNT:
+                    bad("InvalidParameterValue", f"The value {elsc} for parameter "
+                        "EvaluateLowSampleCountPercentile is not valid. Valid values: "
+                        "evaluate, ignore.")
+                shown = [q for q in metrics or [] if q.get("ReturnData", True)]
+                if not (p.get("ExtendedStatistic") is not None
+                        or (len(shown) == 1 and shown[0].get("MetricStat") is not None
+                            and shown[0]["MetricStat"]["Stat"] not in STATISTICS)):
+                    bad("InvalidParameterCombination", "EvaluateLowSampleCountPercentile "
+                        "can only be used with a percentile (ExtendedStatistic).")
+            for k in ALARM_ACTION_LISTS:
+                for a in p.get(k) or []:
+                    m = ACTION_ARN_RE.match(a)
+                    if not m:
+                        bad("ValidationError", f"Invalid {k} value: {a} is not an ARN.")
+                    if m.group(2) and m.group(2) != self.region:
+                        bad("ValidationError", f"Invalid region {m.group(2)} specified. "
+                            f"Only {self.region} is supported.")
+            self._alarm_check_tags(p.get("Tags") or [], bad)
+
+        cfg = {"AlarmName": name}
+        if p.get("AlarmDescription") is not None:
+            cfg["AlarmDescription"] = p["AlarmDescription"]
+        cfg["ActionsEnabled"] = p.get("ActionsEnabled", True)
+        for k in ALARM_ACTION_LISTS:
+            cfg[k] = list(p.get(k) or [])
+        dims = [{"Name": d["Name"], "Value": d["Value"]} for d in p.get("Dimensions") or []]
+        if single:
+            cfg.update(MetricName=p["MetricName"], Namespace=p.get("Namespace"),
+                       Dimensions=dims, Period=p.get("Period"))
+            for k in ("Statistic", "ExtendedStatistic", "Unit"):
+                if p.get(k) is not None:
+                    cfg[k] = p[k]
+        else:
+            cfg["Dimensions"] = dims   # [] for metric-math alarms, as AWS shows them
+        cfg["EvaluationPeriods"] = ev
+        for k in ("DatapointsToAlarm", "Threshold", "TreatMissingData",
+                  "EvaluateLowSampleCountPercentile", "ThresholdMetricId"):
+            if p.get(k) is not None:
+                cfg[k] = p[k]
+        if "Threshold" in cfg:
+            cfg["Threshold"] = float(cfg["Threshold"])
+        cfg["ComparisonOperator"] = op
+        if metrics:
+            cfg["Metrics"] = [self._alarm_query_out(q) for q in metrics]
+        return cfg
+
+    @staticmethod
+    def _alarm_query_out(q: dict) -> dict:
+        """A MetricDataQuery as DescribeAlarms returns it (ReturnData always present)."""
+        out = {"Id": q["Id"]}
+        ms = q.get("MetricStat")
+        if ms is not None:
+            m = ms["Metric"]
+            out["MetricStat"] = {"Metric": {"Namespace": m.get("Namespace"),
+                                            "MetricName": m.get("MetricName"),
+                                            "Dimensions": [{"Name": d["Name"],
+                                                            "Value": d["Value"]}
+                                                           for d in m.get("Dimensions") or []]},
+                                 "Period": ms["Period"], "Stat": ms["Stat"]}
+            if ms.get("Unit") is not None:
+                out["MetricStat"]["Unit"] = ms["Unit"]
+        for k in ("Expression", "Label"):
+            if q.get(k) is not None:
+                out[k] = q[k]
+        out["ReturnData"] = q.get("ReturnData", True)
+        for k in ("Period", "AccountId"):
+            if q.get(k) is not None:
+                out[k] = q[k]
+        return out
+
+    @staticmethod
+    def _alarm_check_dims(dims, bad) -> None:
+        names = [d["Name"] for d in dims or []]
+        for n in names:
+            if names.count(n) > 1:
+                bad("InvalidParameterValue", f"The dimension {n} is specified more than once.")
+
+    @staticmethod
+    def _alarm_check_tags(tags: list, bad) -> None:
+        if len(tags) > 50:
+            bad("InvalidParameterValue", f"{len(tags)} tags given: a resource can have at "
+                "most 50 tags.")
+        keys = [t["Key"] for t in tags]
+        for k in keys:
+            if keys.count(k) > 1:
+                bad("InvalidParameterValue", f"Duplicate tag key: {k}")
+            if k.lower().startswith("aws:"):
+                bad("InvalidParameterValue", "Tag keys starting with 'aws:' are reserved for "
+                    "AWS use.")
+
+    def _alarm_op_DescribeAlarms(self, p: dict, json_api: bool) -> dict:
+        def bad(qcode, msg):
+            raise self._alarm_error(qcode, msg, json_api)
+
+        names, prefix, types = p.get("AlarmNames"), p.get("AlarmNamePrefix"), \
+            p.get("AlarmTypes")
+        children, parents = p.get("ChildrenOfAlarmName"), p.get("ParentsOfAlarmName")
+        state, aprefix, maxr = p.get("StateValue"), p.get("ActionPrefix"), \
+            p.get("MaxRecords")
+        c = _Constraints()
+        c.length(names, "alarmNames", 0, 100)
+        for i, n in enumerate(names or [], 1):
+            c.length(n, f"alarmNames.{i}.member", 1, 255)
+        c.length(prefix, "alarmNamePrefix", 1, 255)
+        for i, t in enumerate(types or [], 1):
+            c.enum(t, f"alarmTypes.{i}.member", ALARM_TYPES)
+        c.length(children, "childrenOfAlarmName", 1, 255)
+        c.length(parents, "parentsOfAlarmName", 1, 255)
+        c.enum(state, "stateValue", STATE_VALUES)
+        c.length(aprefix, "actionPrefix", 1, 1024)
+        c.value(maxr, "maxRecords", 1, 100)
+        c.check(self, json_api)
+        if names is not None and prefix is not None:
+            bad("InvalidParameterCombination",
+                "AlarmNames and AlarmNamePrefix cannot be specified together.")
+        if (children or parents) and any(x is not None for x in
+                                         (names, prefix, state, aprefix)):
+            bad("InvalidParameterCombination", "ChildrenOfAlarmName and ParentsOfAlarmName "
+                "can only be combined with AlarmTypes, MaxRecords and NextToken.")
+        query = hashlib.sha256(json.dumps(
+            [sorted(names) if names is not None else None, prefix, sorted(types or []),
+             children, parents, state, aprefix]).encode()).hexdigest()[:16]
+        after = None
+        if p.get("NextToken") is not None:
+            try:
+                t = json.loads(base64.urlsafe_b64decode(p["NextToken"].encode()).decode())
+                after, tq = t["after"], t["query"]
+            except (ValueError, KeyError, TypeError):
+                bad("InvalidNextToken", "The service couldn't process the NextToken.")
+            if tq != query:
+                bad("InvalidNextToken", "The NextToken belongs to a request with other "
+                    "filters.")
+        metric = (types is None or "MetricAlarm" in types) and not children and not parents
+        wanted = set(names) if names is not None else None
+        with self._lock:
+            sel = sorted(n for n, a in self.alarms.items() if metric
+                         and (after is None or n > after)
+                         and (wanted is None or n in wanted)
+                         and (prefix is None or n.startswith(prefix))
+                         and (state is None or a["StateValue"] == state)
+                         and (aprefix is None or any(x.startswith(aprefix) for k in
+                                                     ALARM_ACTION_LISTS for x in a[k])))
+            size = min(maxr or 50, max(1, int(self.alarm_page_size)))
+            page = sel[:size]
+            alarms = json.loads(json.dumps([self.alarms[n] for n in page]))
+        out = {"MetricAlarms": alarms, "CompositeAlarms": []}
+        if len(sel) > size:
+            out["NextToken"] = base64.urlsafe_b64encode(json.dumps(
+                {"after": page[-1], "query": query}).encode()).decode()
+        return out
+
+    def _alarm_op_DeleteAlarms(self, p: dict, json_api: bool):
+        names = p.get("AlarmNames")
+        c = _Constraints()
+        if c.required(names, "alarmNames"):
+            c.length(names, "alarmNames", 0, 100)
+            for i, n in enumerate(names, 1):
+                c.length(n, f"alarmNames.{i}.member", 1, 255)
+        c.check(self, json_api)
+        with self._lock:
+            missing = [n for n in names if n not in self.alarms]
+            for n in names:   # the names that exist are deleted even if others do not
+                if self.alarms.pop(n, None) is not None:
+                    self.tags.pop(self.alarm_arn(n), None)
+        if missing and self.delete_alarms_not_found:
+            raise self._alarm_error("ResourceNotFound", "The following alarms were not "
+                                    "found: " + ", ".join(missing), json_api)
+        return None
+
+    def _alarm_tag_target(self, p: dict, json_api: bool, c: "_Constraints") -> str:
+        arn = p.get("ResourceARN")
+        if c.required(arn, "resourceARN"):
+            c.length(arn, "resourceARN", 1, 1024)
+        c.check(self, json_api)
+        if not ACTION_ARN_RE.match(arn):
+            raise self._alarm_error("InvalidParameterValue", f"Invalid ARN: {arn}", json_api)
+        m = ALARM_ARN_RE.match(arn)
+        with self._lock:
+            found = m and m.group(1) == self.region and m.group(2) == self.account_id \
+                and m.group(3) in self.alarms
+        if not found:
+            raise self._alarm_error("ResourceNotFoundException",
+                                    f"Resource {arn} does not exist.", json_api)
+        return arn
+
+    def _alarm_op_ListTagsForResource(self, p: dict, json_api: bool) -> dict:
+        arn = self._alarm_tag_target(p, json_api, _Constraints())
+        with self._lock:
+            tags = list(self.tags.get(arn, {}).items())
+        # AWS promises no order: answer newest first, so clients must not rely on one.
+        return {"Tags": [{"Key": k, "Value": v} for k, v in reversed(tags)]}
+
+    def _alarm_op_TagResource(self, p: dict, json_api: bool) -> dict:
+        c = _Constraints()
+        c.required(p.get("Tags"), "tags")
+        c.tags(p.get("Tags"), "tags")
+        arn = self._alarm_tag_target(p, json_api, c)
+
+        def bad(qcode, msg):
+            raise self._alarm_error(qcode, msg, json_api)
+        self._alarm_check_tags(p["Tags"], bad)
+        with self._lock:
+            merged = dict(self.tags.get(arn, {}))
+            merged.update({t["Key"]: t["Value"] for t in p["Tags"]})
+            if len(merged) > 50:
+                bad("InvalidParameterValue", f"The resource would have {len(merged)} tags: "
+                    "a resource can have at most 50 tags.")
+            self.tags[arn] = merged
+        return {}
+
+    def _alarm_op_UntagResource(self, p: dict, json_api: bool) -> dict:
+        c = _Constraints()
+        if c.required(p.get("TagKeys"), "tagKeys"):
+            for i, k in enumerate(p["TagKeys"], 1):
+                c.length(k, f"tagKeys.{i}.member", 1, 128)
+        arn = self._alarm_tag_target(p, json_api, c)
+        with self._lock:
+            for k in p["TagKeys"]:
+                self.tags.get(arn, {}).pop(k, None)
+        return {}
+
     # ----- STS
     def assume_role(self, f: dict) -> dict:
         def bad(member, value, constraint):
@@ -799,6 +1411,203 @@ class FakeAWS:
             if c is None or to_epoch(c["Expiration"]) - self.now() < 900:
                 c = self._imds_creds = self.issue_session(self.imds_lifetime)
             return c
+
+
+# --------------------------------------------------------------------------- alarm wire helpers
+
+def _camel(member: str) -> str:
+    """Coral's member path spelling: first letter lower-cased ("OKActions" -> "oKActions")."""
+    return member[:1].lower() + member[1:]
+
+
+class _Constraints:
+    """Collects model-constraint violations the way Coral reports them:
+    "2 validation errors detected: Value '0' at 'evaluationPeriods' failed to satisfy
+    constraint: Member must have value greater than or equal to 1; Value null at ..."."""
+
+    def __init__(self):
+        self.errors: list = []
+
+    def add(self, value, path, constraint):
+        if value is None:
+            shown = "null"
+        elif isinstance(value, list):
+            shown = "'[" + ", ".join(str(v) for v in value) + "]'"
+        else:
+            shown = f"'{value}'"
+        self.errors.append(f"Value {shown} at '{path}' failed to satisfy constraint: "
+                           f"{constraint}")
+
+    def required(self, value, path) -> bool:
+        if value is None:
+            self.add(None, path, "Member must not be null")
+            return False
+        return True
+
+    def length(self, value, path, lo, hi):
+        if value is None:
+            return
+        if len(value) < lo:
+            self.add(value, path, f"Member must have length greater than or equal to {lo}")
+        elif hi is not None and len(value) > hi:
+            self.add(value, path, f"Member must have length less than or equal to {hi}")
+
+    def value(self, v, path, lo, hi=None):
+        if v is None:
+            return
+        if v < lo:
+            self.add(v, path, f"Member must have value greater than or equal to {lo}")
+        elif hi is not None and v > hi:
+            self.add(v, path, f"Member must have value less than or equal to {hi}")
+
+    def enum(self, v, path, values):
+        if v is not None and v not in values:
+            self.add(v, path, "Member must satisfy enum value set: [" + ", ".join(values) + "]")
+
+    def namespace(self, v, path):
+        self.length(v, path, 1, 255)
+        if v and v.startswith(":"):
+            self.add(v, path, "Member must satisfy regular expression pattern: [^:].*")
+
+    def dimensions(self, dims, path):
+        if dims is None:
+            return
+        self.length(dims, path, 0, 30)
+        for i, d in enumerate(dims, 1):
+            if self.required(d.get("Name"), f"{path}.{i}.member.name"):
+                self.length(d["Name"], f"{path}.{i}.member.name", 1, 255)
+            if self.required(d.get("Value"), f"{path}.{i}.member.value"):
+                self.length(d["Value"], f"{path}.{i}.member.value", 1, 1024)
+
+    def tags(self, tags, path):
+        for i, t in enumerate(tags or [], 1):
+            if self.required(t.get("Key"), f"{path}.{i}.member.key"):
+                self.length(t["Key"], f"{path}.{i}.member.key", 1, 128)
+            if self.required(t.get("Value"), f"{path}.{i}.member.value"):
+                self.length(t["Value"], f"{path}.{i}.member.value", 0, 256)
+
+    def check(self, fake, json_api):
+        if self.errors:
+            n = len(self.errors)
+            raise fake._alarm_error("ValidationError", f"{n} validation error"
+                                    f"{'s' if n > 1 else ''} detected: " + "; ".join(self.errors),
+                                    json_api)
+
+
+def _alarm_json_input(v, shape, path=""):
+    """Type-check a decoded JSON 1.0 input against an ALARM_INPUT_SHAPES shape.  null members
+    are dropped, unknown members ignored; a wrong type is a SerializationException."""
+    def fail(what):
+        raise _Reply("SerializationException",
+                     f"Malformed input: {path or 'the body'} must be {what}", 400)
+    if isinstance(shape, dict):
+        if not isinstance(v, dict):
+            fail("an object")
+        return {k: _alarm_json_input(x, shape[k], f"{path}.{k}" if path else k)
+                for k, x in v.items() if k in shape and x is not None}
+    if isinstance(shape, list):
+        if not isinstance(v, list):
+            fail("an array")
+        return [_alarm_json_input(x, shape[0], f"{path}[{i}]") for i, x in enumerate(v)]
+    if shape == "s" and isinstance(v, str):
+        return v
+    if shape == "b" and isinstance(v, bool):
+        return v
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        if shape == "d" and math.isfinite(v):
+            return float(v)
+        if shape == "i" and float(v).is_integer():
+            return int(v)
+    fail({"s": "a string", "b": "a boolean", "d": "a number", "i": "an integer"}[shape])
+
+
+def _alarm_query_input(form: dict, shape: dict, prefix: str = "") -> dict:
+    """Decode an AWS Query form (Name.member.N, dotted structures, "Name=" = empty list)
+    into the JSON-style input object for `shape`."""
+    def scalar(v, t, key):
+        try:
+            if t == "i":
+                return int(v)
+            if t == "d":
+                return float(v)
+            if t == "b":
+                if v.lower() not in ("true", "false"):
+                    raise ValueError
+                return v.lower() == "true"
+            return v
+        except ValueError:
+            kind = {"i": "integer", "d": "double", "b": "boolean"}[t]
+            raise _Reply("InvalidParameterValue",
+                         f"Invalid value '{v}' for parameter {key}: not a valid {kind}.", 400)
+
+    out = {}
+    for name, sub in shape.items():
+        key = prefix + name
+        if isinstance(sub, list):
+            items, i = [], 1
+            while True:
+                mk = f"{key}.member.{i}"
+                if isinstance(sub[0], dict):
+                    if not any(k.startswith(mk + ".") for k in form):
+                        break
+                    items.append(_alarm_query_input(form, sub[0], mk + "."))
+                elif mk in form:
+                    items.append(scalar(form[mk], sub[0], mk))
+                else:
+                    break
+                i += 1
+            if items or key in form:
+                out[name] = items
+        elif isinstance(sub, dict):
+            if any(k.startswith(key + ".") for k in form):
+                out[name] = _alarm_query_input(form, sub, key + ".")
+        elif key in form:
+            out[name] = scalar(form[key], sub, key)
+    return out
+
+
+def _iso8601_ms(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + \
+        f".{int(round((epoch % 1) * 1000)) % 1000:03d}Z"
+
+
+def _alarm_xml(v, key: str = "") -> str:
+    if isinstance(v, dict):
+        return "".join(f"<{k}>{_alarm_xml(x, k)}</{k}>" for k, x in v.items())
+    if isinstance(v, list):
+        return "".join(f"<member>{_alarm_xml(x, key)}</member>" for x in v)
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if key.endswith("Timestamp"):
+        return _iso8601_ms(v)
+    if isinstance(v, float):
+        return _fmt_num(v)
+    return xml_escape(str(v))
+
+
+def _alarm_xml_reply(op: str, out: Optional[dict]) -> str:
+    result = "" if out is None else f"  <{op}Result>{_alarm_xml(out)}</{op}Result>\n"
+    return (f'<{op}Response xmlns="{CW_XMLNS}">\n{result}'
+            f'  <ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata>\n'
+            f'</{op}Response>\n')
+
+
+def _alarm_json_reply(out: Optional[dict], mode: str) -> str:
+    """JSON 1.0 output; timestamps are epoch seconds in fake.json_timestamps style."""
+    def ints(v, key=""):
+        if isinstance(v, dict):
+            return {k: ints(x, k) for k, x in v.items()}
+        if isinstance(v, list):
+            return [ints(x) for x in v]
+        return int(v) if key.endswith("Timestamp") else v
+    body = json.dumps(ints(out or {}) if mode == "int" else (out or {}))
+    if mode == "sci":  # Java/Coral prints doubles like 1.7956008001E9
+        def sci(m):
+            whole, _, frac = repr(float(m.group(2))).partition(".")
+            digits = (whole + frac).rstrip("0") or "0"
+            return f'"{m.group(1)}": {digits[0]}.{digits[1:] or "0"}E{len(whole) - 1}'
+        body = re.sub(r'"(\w*Timestamp)": (\d+(?:\.\d+)?)', sci, body)
+    return body
 
 
 class _Server(http.server.ThreadingHTTPServer):
@@ -1037,6 +1846,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if not req.headers.get("content-type", "").startswith("application/x-amz-json-1.0"):
             raise _Reply("SerializationException",
                          "Content-Type must be application/x-amz-json-1.0", 400)
+        if req.op in ALARM_OPS:
+            body, ctype = self.fake.alarm_api(req, json_api=True)
+            return self._send(200, body, ctype, req=req)
         if req.op != "GetMetricStatistics":
             raise _Reply("UnknownOperationException", f"{req.op} is not implemented by the fake",
                          400)
@@ -1083,6 +1895,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if f.get("Version") != CW_VERSION:
             raise _Reply("InvalidAction", f"Could not find operation {req.op} for version "
                          f"{f.get('Version')}", 400)
+        if req.op in ALARM_OPS:
+            body, ctype = self.fake.alarm_api(req, json_api=False)
+            return self._send(200, body, ctype, req=req)
         if req.op != "GetMetricStatistics":
             raise _Reply("InvalidAction", f"Could not find operation {req.op} for version "
                          f"{CW_VERSION}", 400)
@@ -1284,6 +2099,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 with fake._lock:
                     out = [r.to_dict() for r in fake.requests]
                 return self._send(200, json.dumps(out), "application/json")
+            if path == "/_fake/alarms" and self.command == "GET":   # {alarms, tags}
+                with fake._lock:
+                    out = {"alarms": fake.alarms, "tags": fake.tags}
+                    return self._send(200, json.dumps(out), "application/json")
             if self.command != "POST":
                 raise ValueError("use POST")
             if path == "/_fake/metrics":      # [{namespace, metric, dimensions, timestamp, value}]
@@ -1300,9 +2119,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                              data.get("expires"), data.get("invalid", False))
             elif path == "/_fake/config":      # {clock_offset?, default_value?, ...}
                 for k in ("clock_offset", "default_value", "sts_lifetime", "imds_role",
-                          "json_timestamps"):
+                          "json_timestamps", "alarm_page_size", "enforce_tps", "account_id",
+                          "max_alarms", "delete_alarms_not_found"):
                     if k in data:
                         setattr(fake, k, data[k])
+            elif path == "/_fake/alarms":      # [{name, tags?, state?, <PutMetricAlarm members>}]
+                for a in data:
+                    a = dict(a)
+                    fake.put_alarm_direct(a.pop("name"), tags=a.pop("tags", None),
+                                          state=a.pop("state", None), **a)
             elif path == "/_fake/streams":     # [name | {name, status?, mode?}]
                 for s in data:
                     s = {"name": s} if isinstance(s, str) else s
