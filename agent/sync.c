@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,18 @@ str_member(const json_t *o, const char *key)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* snprintf for text that is only shown: a cut-short line is still
+ * a line, so truncation is not an error here. */
+static void SW_PRINTF(3, 4)
+fmt_text(char *out, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    (void)vsnprintf(out, n, fmt, ap);
+    va_end(ap);
+}
+
 /* Code points in the UTF-8 string S: tag limits count characters. */
 static size_t
 utf8_count(const char *s)
@@ -95,7 +108,7 @@ expression_id(const struct sw_rule *r, char out[16])
     for (int k = 1; k < 1000; k++) {
         int used = 0;
 
-        (void)snprintf(out, 16, "e%d", k);
+        fmt_text(out, 16, "e%d", k);
         for (size_t i = 0; i < r->nmetrics && !used; i++)
             used = r->metrics[i].id && strcmp(r->metrics[i].id, out) == 0;
         if (!used)
@@ -159,7 +172,7 @@ actions_json(const struct sw_conf *c, const struct sw_rule *r,
             if (n->type == SW_NOTIFIER_SNS && n->topic_arn) {
                 arn = n->topic_arn;
             } else {
-                (void)snprintf(what, sizeof(what), "%s (%s)", n->name,
+                fmt_text(what, sizeof(what), "%s (%s)", n->name,
                                sw_conf_notifier_type_name(n->type));
                 if (local_only && !strv_has(local_only, what) &&
                     sw_strv_push(local_only, what) < 0) {
@@ -843,7 +856,7 @@ diff_value(struct sw_strv *lines, const char *path, const json_t *d,
     json_object_foreach((json_t *)d, key, v) {
         char sub[512];
 
-        (void)snprintf(sub, sizeof(sub), "%s.%s", path, key);
+        fmt_text(sub, sizeof(sub), "%s.%s", path, key);
         r = diff_value(lines, sub, v, json_object_get(a, key));
         if (r < 0)
             return r;
@@ -854,7 +867,7 @@ diff_value(struct sw_strv *lines, const char *path, const json_t *d,
 
         if (json_object_get(d, key))
             continue;
-        (void)snprintf(sub, sizeof(sub), "%s.%s", path, key);
+        fmt_text(sub, sizeof(sub), "%s.%s", path, key);
         r = diff_value(lines, sub, NULL, v);
         if (r < 0)
             return r;
@@ -889,7 +902,7 @@ sw_sync_diff(const json_t *desired, const json_t *actual,
 
                 if (json_equal((json_t *)v, (json_t *)av))
                     continue;
-                (void)snprintf(path, sizeof(path), "Tags.%s", key);
+                fmt_text(path, sizeof(path), "Tags.%s", key);
                 r = av ? diff_line(lines, path, v, av)
                        : diff_line(lines, path, v, NULL);
                 if (r < 0)
@@ -905,7 +918,7 @@ sw_sync_diff(const json_t *desired, const json_t *actual,
             for (size_t e = 0; e < json_array_size(d); e++) {
                 char path[64];
 
-                (void)snprintf(path, sizeof(path), "Metrics[%zu]", e);
+                fmt_text(path, sizeof(path), "Metrics[%zu]", e);
                 r = diff_value(lines, path, json_array_get(d, e),
                                json_array_get(a, e));
                 if (r < 0)
@@ -993,7 +1006,7 @@ add_conflict(struct sw_sync_plan *p, const char *name, const json_t *tags,
         if (!esc)
             return SW_ENOMEM;
     }
-    (void)snprintf(line, sizeof(line),
+    fmt_text(line, sizeof(line),
                    "%s: exists in CloudWatch %s%s%s, not %s=\"%s\"; left "
                    "alone",
                    name, who ? "with tag " SW_SYNC_OWNER_TAG "=" : "",
@@ -1513,7 +1526,7 @@ read_actual(struct run *x, int prune)
         if (r < 0) {
             char what[400];
 
-            (void)snprintf(what, sizeof(what),
+            fmt_text(what, sizeof(what),
                            "ListTagsForResource for alarm '%s'", n);
             aws_failed(x, what, &e, r);
             goto out;
@@ -1619,7 +1632,7 @@ apply_plan(struct run *x)
             json_decref(in);
         }
         if (r < 0) {
-            (void)snprintf(what, sizeof(what), "PutMetricAlarm '%s'",
+            fmt_text(what, sizeof(what), "PutMetricAlarm '%s'",
                            c->name);
             goto failed;
         }
@@ -1631,7 +1644,7 @@ apply_plan(struct run *x)
                     : SW_ENOMEM;
             json_decref(tags);
             if (r < 0) {
-                (void)snprintf(what, sizeof(what), "TagResource '%s'",
+                fmt_text(what, sizeof(what), "TagResource '%s'",
                                c->name);
                 goto failed;
             }
@@ -1661,7 +1674,7 @@ apply_plan(struct run *x)
         if (r < 0) {
             char what[64];
 
-            (void)snprintf(what, sizeof(what), "DeleteAlarms (%zu alarms)", n);
+            fmt_text(what, sizeof(what), "DeleteAlarms (%zu alarms)", n);
             aws_failed(x, what, &e, r);
             report_stop(x, done, start);
             return r;

@@ -901,15 +901,15 @@ refused(struct sw_aws_error *err, const char *op, const char *why)
 {
     /* Refused before sending: botocore calls this a parameter validation
      * error, so the code says the same. */
-    snprintf(err->code, sizeof(err->code), "ParamValidation");
-    snprintf(err->message, sizeof(err->message), "%s request: %s", op, why);
+    sw_strlcpy(err->code, "ParamValidation", sizeof(err->code));
+    sw_err_set(err->message, sizeof(err->message), "%s request: %s", op, why);
 }
 
 static void
 malformed(struct sw_aws_error *err, const char *op, const char *why)
 {
-    snprintf(err->code, sizeof(err->code), "MalformedReply");
-    snprintf(err->message, sizeof(err->message), "%s reply: %s", op, why);
+    sw_strlcpy(err->code, "MalformedReply", sizeof(err->code));
+    sw_err_set(err->message, sizeof(err->message), "%s reply: %s", op, why);
 }
 
 static int
@@ -931,8 +931,8 @@ limited_call(struct sw_aws *a, struct sw_cwa_limiter *l, enum sw_cwa_op op,
     int r = sw_cwa_limiter_wait(l, op);
 
     if (r < 0) {
-        snprintf(err->code, sizeof(err->code), "Canceled");
-        snprintf(err->message, sizeof(err->message),
+        sw_strlcpy(err->code, "Canceled", sizeof(err->code));
+        sw_err_set(err->message, sizeof(err->message),
                  "%s: stopped before sending", name);
         err->attempts = *attempts;
         return r;
@@ -973,8 +973,8 @@ sw_cwa_describe_alarms(struct sw_aws *a, struct sw_cwa_limiter *l,
     }
     for (;;) {
         if (pages >= SW_CWA_MAX_PAGES) {
-            snprintf(err->code, sizeof(err->code), "TooManyAlarms");
-            snprintf(err->message, sizeof(err->message),
+            sw_strlcpy(err->code, "TooManyAlarms", sizeof(err->code));
+            sw_err_set(err->message, sizeof(err->message),
                      "DescribeAlarms: still more alarms after %d pages",
                      SW_CWA_MAX_PAGES);
             r = SW_ETOOBIG;
@@ -996,15 +996,14 @@ sw_cwa_describe_alarms(struct sw_aws *a, struct sw_cwa_limiter *l,
         r = sw_cwa_describe_alarms_parse(reply.data, reply.len, &page, &next,
                                          why, sizeof(why));
         if (r < 0) {
-            char msg[300];
-
-            snprintf(msg, sizeof(msg), "(page %d): %s", pages, why);
-            malformed(err, "DescribeAlarms", msg);
+            sw_strlcpy(err->code, "MalformedReply", sizeof(err->code));
+            sw_err_set(err->message, sizeof(err->message),
+                       "DescribeAlarms reply (page %d): %s", pages, why);
             goto out;
         }
         if (json_array_size(acc) + json_array_size(page) > SW_CWA_MAX_ALARMS) {
-            snprintf(err->code, sizeof(err->code), "TooManyAlarms");
-            snprintf(err->message, sizeof(err->message),
+            sw_strlcpy(err->code, "TooManyAlarms", sizeof(err->code));
+            sw_err_set(err->message, sizeof(err->message),
                      "DescribeAlarms: more than %d alarms", SW_CWA_MAX_ALARMS);
             r = SW_ETOOBIG;
             goto out;
@@ -1022,8 +1021,8 @@ sw_cwa_describe_alarms(struct sw_aws *a, struct sw_cwa_limiter *l,
             break;
         /* The same token again would page forever. */
         if (token && strcmp(token, next) == 0) {
-            snprintf(err->code, sizeof(err->code), "MalformedReply");
-            snprintf(err->message, sizeof(err->message),
+            sw_strlcpy(err->code, "MalformedReply", sizeof(err->code));
+            sw_err_set(err->message, sizeof(err->message),
                      "DescribeAlarms reply (page %d): the same NextToken "
                      "as the page before",
                      pages);

@@ -357,7 +357,7 @@ class FakeAWS:
         self.kinesis_page_size = 2       # most names per ListStreams page (AWS: 100)
         self._topics: dict[str, dict] = {}  # SNS topic ARN -> {content_based_dedup}
         self.sns_messages: list[dict] = []  # every accepted Publish, duplicates marked
-        self.alarms: dict[str, dict] = {}  # CloudWatch alarm name -> alarm as DescribeAlarms shows it
+        self.alarms: dict[str, dict] = {}  # alarm name -> the alarm as DescribeAlarms shows it
         self.tags: dict[str, dict] = {}    # resource (alarm) ARN -> {tag key: value}
         self.account_id = "123456789012"   # the account in alarm ARNs
         self.alarm_page_size = 3           # most alarms per DescribeAlarms page (AWS: MaxRecords)
@@ -1567,8 +1567,8 @@ def _alarm_query_input(form: dict, shape: dict, prefix: str = "") -> dict:
 
 
 def _iso8601_ms(epoch: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + \
-        f".{int(round((epoch % 1) * 1000)) % 1000:03d}Z"
+    secs, ms = divmod(int(round(epoch * 1000)), 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{ms:03d}Z"
 
 
 def _alarm_xml(v, key: str = "") -> str:
@@ -2101,8 +2101,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 return self._send(200, json.dumps(out), "application/json")
             if path == "/_fake/alarms" and self.command == "GET":   # {alarms, tags}
                 with fake._lock:
-                    out = {"alarms": fake.alarms, "tags": fake.tags}
-                    return self._send(200, json.dumps(out), "application/json")
+                    out = json.dumps({"alarms": fake.alarms, "tags": fake.tags})
+                return self._send(200, out, "application/json")
             if self.command != "POST":
                 raise ValueError("use POST")
             if path == "/_fake/metrics":      # [{namespace, metric, dimensions, timestamp, value}]

@@ -104,7 +104,7 @@ def make_client(fake, protocol, json_model_dir=None, attempts=1):
     return session.create_client(
         "cloudwatch", region_name=fake.region, endpoint_url=fake.url,
         aws_access_key_id=fake.DEFAULT_AKID, aws_secret_access_key=fake.DEFAULT_SECRET,
-        config=Config(retries={"mode": "standard", "max_attempts": attempts},
+        config=Config(retries={"mode": "standard", "total_max_attempts": attempts},
                       parameter_validation=False))
 
 
@@ -251,7 +251,8 @@ def test_anomaly_band_alarm_round_trip(cw, fake):
     (a,) = cw.describe_alarms()["MetricAlarms"]
     assert a["ThresholdMetricId"] == "ad1" and "Threshold" not in a
     e = error_of(cw.put_metric_alarm, **dict(p, ThresholdMetricId="m1"))
-    check_error(e, "ValidationError", fragment="matching the ThresholdMetricId", protocol=cw.protocol)
+    check_error(e, "ValidationError", fragment="matching the ThresholdMetricId",
+                protocol=cw.protocol)
 
 
 def test_percentile_alarm_with_low_sample_count(cw, fake):
