@@ -32,6 +32,7 @@
 #include "agent/runtime.h"
 #include "agent/sdnotify.h"
 #include "agent/state.h"
+#include "agent/sync.h"
 #include "agent/status.h"
 #include "lib/buf.h"
 #include "lib/clock.h"
@@ -99,6 +100,12 @@ usage(FILE *f)
         "  notify-test NAME [--state ALARM|OK|INSUFFICIENT_DATA]\n"
         "                      send a sample notification through one "
         "notifier\n"
+        "  plan [--prune] [--detailed-exitcode]\n"
+        "                      what sync would change in CloudWatch, field "
+        "by field\n"
+        "  sync [--prune] [--yes]\n"
+        "                      apply the plan: PutMetricAlarm, TagResource,\n"
+        "                      DeleteAlarms (--prune, owned alarms only)\n"
         "\n"
         "options:\n"
         "  -c, --config FILE   configuration file (default $STREAMWATCH_CONFIG"
@@ -570,12 +577,16 @@ main(int argc, char **argv)
         {"dry-run", no_argument, NULL, 'd'},
         {"json", no_argument, NULL, 'j'},
         {"state", required_argument, NULL, 's'},
+        {"prune", no_argument, NULL, 'P'},
+        {"yes", no_argument, NULL, 'y'},
+        {"detailed-exitcode", no_argument, NULL, 'D'},
         {NULL, 0, NULL, 0},
     };
     const char *cmd = NULL;
     int verbose = 0, quiet = 0, once = 0, dry_run = 0, json = 0;
     int have_now = 0, c, rc;
     const char *test_state = NULL, *arg = NULL;
+    int prune = 0, yes = 0, detailed = 0;
     time_t now_arg = 0;
     struct sigaction sa;
     const char *env;
@@ -613,6 +624,9 @@ main(int argc, char **argv)
         case 'd': dry_run = 1; break;
         case 'j': json = 1; break;
         case 's': test_state = optarg; break;
+        case 'P': prune = 1; break;
+        case 'y': yes = 1; break;
+        case 'D': detailed = 1; break;
         case 'n':
             if (sw_time_parse_rfc3339(optarg, &now_arg) < 0) {
                 fprintf(stderr,
@@ -657,6 +671,18 @@ main(int argc, char **argv)
         fprintf(stderr, "streamwatch: --json belongs to 'status'\n");
         return 1;
     }
+    if (prune && strcmp(cmd, "plan") != 0 && strcmp(cmd, "sync") != 0) {
+        fprintf(stderr, "streamwatch: --prune belongs to 'plan' and 'sync'\n");
+        return 1;
+    }
+    if (yes && strcmp(cmd, "sync") != 0) {
+        fprintf(stderr, "streamwatch: --yes belongs to 'sync'\n");
+        return 1;
+    }
+    if (detailed && strcmp(cmd, "plan") != 0) {
+        fprintf(stderr, "streamwatch: --detailed-exitcode belongs to 'plan'\n");
+        return 1;
+    }
     if (test_state && strcmp(cmd, "notify-test") != 0) {
         fprintf(stderr, "streamwatch: --state belongs to 'notify-test'\n");
         return 1;
@@ -689,8 +715,10 @@ main(int argc, char **argv)
         rc = cmd_status(json);
     } else if (strcmp(cmd, "notify-test") == 0) {
         rc = cmd_notify_test(arg, test_state ? test_state : "ALARM");
-    } else if (strcmp(cmd, "plan") == 0 || strcmp(cmd, "sync") == 0 ||
-               strcmp(cmd, "backtest") == 0) {
+    } else if (strcmp(cmd, "plan") == 0 || strcmp(cmd, "sync") == 0) {
+        rc = sw_sync_command(agent.conf_path, strcmp(cmd, "sync") == 0, prune,
+                             yes, detailed, &stop_flag);
+    } else if (strcmp(cmd, "backtest") == 0) {
         fprintf(stderr, "streamwatch: '%s' is not available in this version\n",
                 cmd);
         rc = 1;

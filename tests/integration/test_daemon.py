@@ -198,7 +198,9 @@ def test_usage_errors(sw):
                        (["frobnicate"], "unknown command"),
                        (["run", "--bogus"], "unknown option"),
                        (["run", "--once", "--now", "yesterday"], "RFC 3339"),
-                       (["plan"], "not available in this version")):
+                       (["backtest"], "not available in this version"),
+                       (["check", "--prune"], "belongs to"),
+                       (["notify-test"], "needs a notifier name")):
         r = sw.run("-c", sw.conf, *args)
         assert r.rc == 1, (args, r)
         assert word in r.stderr, (args, r.stderr)

@@ -129,17 +129,9 @@ def test_client_parses_reply_with_newer_members(fake):
         assert r["StreamSummaries"][0]["StreamCreationTimestamp"].year >= 2024
 
 
-def test_client_next_token_when_modelled(fake):
-    k = kinesis(fake)
-    if "NextToken" not in k.meta.service_model.operation_model("ListStreams") \
-            .input_shape.members:
-        pytest.skip("this botocore models ListStreams without NextToken")
-    for n in ("a", "b", "c"):
-        fake.add_stream(n)
-    r1 = k.list_streams()
-    r2 = k.list_streams(NextToken=r1["NextToken"])
-    assert r1["StreamNames"] + r2["StreamNames"] == ["a", "b", "c"]
-    assert r2["HasMoreStreams"] is False
+# NextToken paging is exercised end to end by the agent itself
+# (test_agent_features.py: three ListStreams pages); Debian's botocore 1.29
+# does not model NextToken for ListStreams, so it is not driven from here.
 
 
 def test_limit_exclusive_start_and_page_size(fake):
