@@ -306,6 +306,10 @@ sw_runtime_new(const char *path, volatile int *cancel, struct sw_runtime **out)
         if (r < 0)
             goto out;
     }
+    if (rt->conf->agent.failure_actions.n)
+        sw_log_warn("agent.failure_actions: notifying that the watcher is "
+                    "blind is not implemented in this version; fetch "
+                    "failures are logged and shown by `streamwatch status`");
     rt->msg.account_id = rt->account_id[0] ? rt->account_id : NULL;
     rt->msg.arns = rt->arns;
     rt->msg.narns = rt->narns;

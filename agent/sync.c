@@ -59,8 +59,7 @@ str_member(const json_t *o, const char *key)
 
 /* snprintf for text that is only shown: a cut-short line is still
  * a line, so truncation is not an error here. */
-static void SW_PRINTF(3, 4)
-fmt_text(char *out, size_t n, const char *fmt, ...)
+static void SW_PRINTF(3, 4) fmt_text(char *out, size_t n, const char *fmt, ...)
 {
     va_list ap;
 
@@ -144,8 +143,8 @@ dims_json(const struct sw_dimension *d, size_t n, int *failed)
  * list it once); other notifiers stay local. */
 static int
 actions_json(const struct sw_conf *c, const struct sw_rule *r,
-             const struct sw_strv *sv, json_t **out,
-             struct sw_strv *local_only, char *err, size_t errlen)
+             const struct sw_strv *sv, json_t **out, struct sw_strv *local_only,
+             char *err, size_t errlen)
 {
     json_t *arr = json_array();
     int failed = 0;
@@ -164,8 +163,10 @@ actions_json(const struct sw_conf *c, const struct sw_rule *r,
             char what[300];
 
             if (!n) {
-                sw_err_set(err, errlen, "alarm '%s': action '%s' names no "
-                           "notifier", r->name, sv->v[i]);
+                sw_err_set(err, errlen,
+                           "alarm '%s': action '%s' names no "
+                           "notifier",
+                           r->name, sv->v[i]);
                 json_decref(arr);
                 return SW_EINVAL;
             }
@@ -173,7 +174,7 @@ actions_json(const struct sw_conf *c, const struct sw_rule *r,
                 arn = n->topic_arn;
             } else {
                 fmt_text(what, sizeof(what), "%s (%s)", n->name,
-                               sw_conf_notifier_type_name(n->type));
+                         sw_conf_notifier_type_name(n->type));
                 if (local_only && !strv_has(local_only, what) &&
                     sw_strv_push(local_only, what) < 0) {
                     json_decref(arr);
@@ -219,11 +220,9 @@ metrics_json(const struct sw_rule *r, int *failed)
         }
         /* MetricDataQuery and MetricStat members in the model's order. */
         set(metric, "Namespace",
-            json_string(m->namespace_ ? m->namespace_ : r->namespace_),
-            failed);
+            json_string(m->namespace_ ? m->namespace_ : r->namespace_), failed);
         set(metric, "MetricName", json_string(m->metric), failed);
-        set(metric, "Dimensions", dims_json(m->dims, m->ndims, failed),
-            failed);
+        set(metric, "Dimensions", dims_json(m->dims, m->ndims, failed), failed);
         set(ms, "Metric", metric, failed);
         set(ms, "Period", json_integer(r->period_s), failed);
         set(ms, "Stat", json_string(m->stat), failed);
@@ -321,8 +320,10 @@ sw_sync_alarm_input(const struct sw_conf *c, const struct sw_rule *r,
         return SW_EINVAL;
     }
     if (!is_math(r) && (!r->metric || !r->stat)) {
-        sw_err_set(err, errlen, "alarm '%s': neither a metric nor metric "
-                   "math", r->name);
+        sw_err_set(err, errlen,
+                   "alarm '%s': neither a metric nor metric "
+                   "math",
+                   r->name);
         return SW_EINVAL;
     }
     o = json_object();
@@ -343,8 +344,8 @@ sw_sync_alarm_input(const struct sw_conf *c, const struct sw_rule *r,
         set(o, "MetricName", json_string(r->metric), &failed);
         set(o, "Namespace", json_string(r->namespace_), &failed);
         /* pNN is an ExtendedStatistic; the two are exclusive. */
-        set(o, sw_stat_is_percentile(r->stat) ? "ExtendedStatistic"
-                                              : "Statistic",
+        set(o,
+            sw_stat_is_percentile(r->stat) ? "ExtendedStatistic" : "Statistic",
             json_string(r->stat), &failed);
         set(o, "Dimensions", dims_json(r->dims, r->ndims, &failed), &failed);
         set(o, "Period", json_integer(r->period_s), &failed);
@@ -352,8 +353,7 @@ sw_sync_alarm_input(const struct sw_conf *c, const struct sw_rule *r,
             set(o, "Unit", json_string(r->unit), &failed);
     }
     set(o, "EvaluationPeriods", json_integer(r->evaluation_periods), &failed);
-    set(o, "DatapointsToAlarm", json_integer(r->datapoints_to_alarm),
-        &failed);
+    set(o, "DatapointsToAlarm", json_integer(r->datapoints_to_alarm), &failed);
     set(o, "Threshold", json_real(r->threshold), &failed);
     set(o, "ComparisonOperator", json_string(sw_cmp_name(r->cmp)), &failed);
     set(o, "TreatMissingData", json_string(sw_tmd_name(r->tmd)), &failed);
@@ -361,8 +361,7 @@ sw_sync_alarm_input(const struct sw_conf *c, const struct sw_rule *r,
      * (ExtendedStatistic).  For metric math it stays a local setting. */
     if (!is_math(r) && sw_stat_is_percentile(r->stat))
         set(o, "EvaluateLowSampleCountPercentile",
-            json_string(r->low_sample_ignore ? "ignore" : "evaluate"),
-            &failed);
+            json_string(r->low_sample_ignore ? "ignore" : "evaluate"), &failed);
     if (is_math(r))
         set(o, "Metrics", metrics_json(r, &failed), &failed);
     if (failed)
@@ -510,8 +509,7 @@ is_str(const json_t *v)
 static int
 is_dim(const json_t *v)
 {
-    return json_is_object(v) && str_member(v, "Name") &&
-           str_member(v, "Value");
+    return json_is_object(v) && str_member(v, "Name") && str_member(v, "Value");
 }
 
 static json_t *
@@ -523,7 +521,8 @@ norm_dims(const json_t *v)
     /* Only Name and Value take part: a dimension has nothing else. */
     if (!out || !json_is_array(out))
         return out;
-    json_array_foreach(out, i, d) {
+    json_array_foreach(out, i, d)
+    {
         if (is_dim(d)) {
             json_t *n = json_pack("{sOsO}", "Name", json_object_get(d, "Name"),
                                   "Value", json_object_get(d, "Value"));
@@ -570,8 +569,7 @@ norm_metric_stat(const json_t *ms, int *failed)
     metric = json_object_get(ms, "Metric");
     if (json_is_object(metric)) {
         set(m, "Namespace",
-            copy_or(json_object_get(metric, "Namespace"), json_null()),
-            failed);
+            copy_or(json_object_get(metric, "Namespace"), json_null()), failed);
         set(m, "MetricName",
             copy_or(json_object_get(metric, "MetricName"), json_null()),
             failed);
@@ -600,7 +598,8 @@ norm_metrics(const json_t *v, int *failed)
     out = json_array();
     if (!out)
         return NULL;
-    json_array_foreach(v, i, e) {
+    json_array_foreach(v, i, e)
+    {
         json_t *o;
         const json_t *rd;
 
@@ -615,8 +614,7 @@ norm_metrics(const json_t *v, int *failed)
         }
         set(o, "Id", copy_or(json_object_get(e, "Id"), json_null()), failed);
         set(o, "MetricStat",
-            norm_metric_stat(json_object_get(e, "MetricStat"), failed),
-            failed);
+            norm_metric_stat(json_object_get(e, "MetricStat"), failed), failed);
         set(o, "Expression",
             copy_or(json_object_get(e, "Expression"), json_null()), failed);
         set(o, "Label", copy_or(json_object_get(e, "Label"), json_null()),
@@ -648,7 +646,8 @@ norm_tags(const json_t *v)
     if (!json_is_array(v))
         return json_deep_copy(v);
     out = json_object();
-    json_array_foreach(v, i, t) {
+    json_array_foreach(v, i, t)
+    {
         const char *k = str_member(t, "Key");
         const json_t *val = json_object_get(t, "Value");
 
@@ -679,9 +678,8 @@ sw_sync_normalize(const json_t *alarm, const json_t *tags, json_t **out)
         return SW_ENOMEM;
     metrics = json_object_get(alarm, "Metrics");
     math = json_is_array(metrics) && json_array_size(metrics) > 0;
-    set(o, "AlarmName", copy_or(json_object_get(alarm, "AlarmName"),
-                                json_null()),
-        &failed);
+    set(o, "AlarmName",
+        copy_or(json_object_get(alarm, "AlarmName"), json_null()), &failed);
     set(o, "AlarmDescription",
         copy_or(json_object_get(alarm, "AlarmDescription"), json_string("")),
         &failed);
@@ -689,16 +687,16 @@ sw_sync_normalize(const json_t *alarm, const json_t *tags, json_t **out)
         copy_or(json_object_get(alarm, "ActionsEnabled"), json_true()),
         &failed);
     set(o, "OKActions",
-        sorted_copy(json_object_get(alarm, "OKActions"), is_str,
-                    cmp_json_str, 1),
+        sorted_copy(json_object_get(alarm, "OKActions"), is_str, cmp_json_str,
+                    1),
         &failed);
     set(o, "AlarmActions",
         sorted_copy(json_object_get(alarm, "AlarmActions"), is_str,
                     cmp_json_str, 1),
         &failed);
     set(o, "InsufficientDataActions",
-        sorted_copy(json_object_get(alarm, "InsufficientDataActions"),
-                    is_str, cmp_json_str, 1),
+        sorted_copy(json_object_get(alarm, "InsufficientDataActions"), is_str,
+                    cmp_json_str, 1),
         &failed);
     /* Metric math excludes the single-metric members: whatever a reply
      * says about them for a math alarm is not configuration. */
@@ -715,17 +713,14 @@ sw_sync_normalize(const json_t *alarm, const json_t *tags, json_t **out)
             copy_or(json_object_get(alarm, "MetricName"), json_null()),
             &failed);
         set(o, "Namespace",
-            copy_or(json_object_get(alarm, "Namespace"), json_null()),
-            &failed);
+            copy_or(json_object_get(alarm, "Namespace"), json_null()), &failed);
         set(o, "Statistic",
-            copy_or(json_object_get(alarm, "Statistic"), json_null()),
-            &failed);
+            copy_or(json_object_get(alarm, "Statistic"), json_null()), &failed);
         ext = json_object_get(alarm, "ExtendedStatistic");
         set(o, "ExtendedStatistic", copy_or(ext, json_null()), &failed);
         set(o, "Dimensions", norm_dims(json_object_get(alarm, "Dimensions")),
             &failed);
-        set(o, "Period", as_integer(json_object_get(alarm, "Period")),
-            &failed);
+        set(o, "Period", as_integer(json_object_get(alarm, "Period")), &failed);
         set(o, "Unit", copy_or(json_object_get(alarm, "Unit"), json_null()),
             &failed);
         /* A percentile (or other extended) statistic: the low-sample
@@ -739,8 +734,7 @@ sw_sync_normalize(const json_t *alarm, const json_t *tags, json_t **out)
     if (!v || json_is_null(v))
         v = json_object_get(alarm, "EvaluationPeriods");
     set(o, "DatapointsToAlarm", as_integer(v), &failed);
-    set(o, "Threshold", as_real(json_object_get(alarm, "Threshold")),
-        &failed);
+    set(o, "Threshold", as_real(json_object_get(alarm, "Threshold")), &failed);
     set(o, "ComparisonOperator",
         copy_or(json_object_get(alarm, "ComparisonOperator"), json_null()),
         &failed);
@@ -754,8 +748,8 @@ sw_sync_normalize(const json_t *alarm, const json_t *tags, json_t **out)
         set(o, "EvaluateLowSampleCountPercentile", json_string("evaluate"),
             &failed);
     else
-        set(o, "EvaluateLowSampleCountPercentile",
-            copy_or(v, json_string("")), &failed);
+        set(o, "EvaluateLowSampleCountPercentile", copy_or(v, json_string("")),
+            &failed);
     set(o, "Metrics", math ? norm_metrics(metrics, &failed) : json_array(),
         &failed);
     set(o, "ThresholdMetricId",
@@ -786,8 +780,8 @@ fmt_value(const json_t *v, struct sw_buf *b)
 
     if (!v)
         return sw_buf_adds(b, "null");
-    if (json_is_real(v) && sw_format_double(num, sizeof(num),
-                                            json_real_value(v)) >= 0)
+    if (json_is_real(v) &&
+        sw_format_double(num, sizeof(num), json_real_value(v)) >= 0)
         return sw_buf_adds(b, num);
     s = json_dumps(v, DUMP_FLAGS);
     if (!s)
@@ -853,7 +847,8 @@ diff_value(struct sw_strv *lines, const char *path, const json_t *d,
         return 0;
     if (!json_is_object(d) || !json_is_object(a))
         return diff_line(lines, path, d, a);
-    json_object_foreach((json_t *)d, key, v) {
+    json_object_foreach((json_t *)d, key, v)
+    {
         char sub[512];
 
         fmt_text(sub, sizeof(sub), "%s.%s", path, key);
@@ -862,7 +857,8 @@ diff_value(struct sw_strv *lines, const char *path, const json_t *d,
             return r;
         n += r;
     }
-    json_object_foreach((json_t *)a, key, v) {
+    json_object_foreach((json_t *)a, key, v)
+    {
         char sub[512];
 
         if (json_object_get(d, key))
@@ -877,8 +873,8 @@ diff_value(struct sw_strv *lines, const char *path, const json_t *d,
 }
 
 int
-sw_sync_diff(const json_t *desired, const json_t *actual,
-             struct sw_strv *lines, int *tags_differ)
+sw_sync_diff(const json_t *desired, const json_t *actual, struct sw_strv *lines,
+             int *tags_differ)
 {
     int n = 0, r;
 
@@ -896,7 +892,8 @@ sw_sync_diff(const json_t *desired, const json_t *actual,
             /* Only the tags we set; unknown tags cannot be compared. */
             if (!json_is_object(d) || !json_is_object(a))
                 continue;
-            json_object_foreach((json_t *)d, key, v) {
+            json_object_foreach((json_t *)d, key, v)
+            {
                 const json_t *av = json_object_get(a, key);
                 char path[300];
 
@@ -913,8 +910,8 @@ sw_sync_diff(const json_t *desired, const json_t *actual,
             }
             continue;
         }
-        if (strcmp(k, "Metrics") == 0 && json_is_array(d) &&
-            json_is_array(a) && json_array_size(d) == json_array_size(a)) {
+        if (strcmp(k, "Metrics") == 0 && json_is_array(d) && json_is_array(a) &&
+            json_array_size(d) == json_array_size(a)) {
             for (size_t e = 0; e < json_array_size(d); e++) {
                 char path[64];
 
@@ -968,8 +965,7 @@ cmp_cstr(const void *a, const void *b)
 }
 
 static struct sw_sync_change *
-add_change(struct sw_sync_plan *p, enum sw_sync_action action,
-           const char *name)
+add_change(struct sw_sync_plan *p, enum sw_sync_action action, const char *name)
 {
     struct sw_sync_change *v, *c;
 
@@ -992,9 +988,8 @@ static int
 add_conflict(struct sw_sync_plan *p, const char *name, const json_t *tags,
              const char *owner)
 {
-    const char *who = json_is_object(tags)
-                          ? str_member(tags, SW_SYNC_OWNER_TAG)
-                          : NULL;
+    const char *who =
+        json_is_object(tags) ? str_member(tags, SW_SYNC_OWNER_TAG) : NULL;
     char *esc = NULL, line[1024];
     int r;
 
@@ -1007,12 +1002,11 @@ add_conflict(struct sw_sync_plan *p, const char *name, const json_t *tags,
             return SW_ENOMEM;
     }
     fmt_text(line, sizeof(line),
-                   "%s: exists in CloudWatch %s%s%s, not %s=\"%s\"; left "
-                   "alone",
-                   name, who ? "with tag " SW_SYNC_OWNER_TAG "=" : "",
-                   who ? esc : "",
-                   who ? "" : "without the tag " SW_SYNC_OWNER_TAG,
-                   SW_SYNC_OWNER_TAG, owner);
+             "%s: exists in CloudWatch %s%s%s, not %s=\"%s\"; left "
+             "alone",
+             name, who ? "with tag " SW_SYNC_OWNER_TAG "=" : "", who ? esc : "",
+             who ? "" : "without the tag " SW_SYNC_OWNER_TAG, SW_SYNC_OWNER_TAG,
+             owner);
     free(esc);
     r = sw_strv_push(&p->conflicts, line);
     return r;
@@ -1021,8 +1015,8 @@ add_conflict(struct sw_sync_plan *p, const char *name, const json_t *tags,
 static int
 is_owned(const json_t *tags, const char *owner)
 {
-    const char *v = json_is_object(tags) ? str_member(tags, SW_SYNC_OWNER_TAG)
-                                         : NULL;
+    const char *v =
+        json_is_object(tags) ? str_member(tags, SW_SYNC_OWNER_TAG) : NULL;
 
     return v && strcmp(v, owner) == 0;
 }
@@ -1035,6 +1029,52 @@ strip_tags(const json_t *input)
     if (o)
         (void)json_object_del(o, "Tags");
     return o;
+}
+
+/* A wanted alarm that exists: a conflict when it is not ours, else an
+ * update when it differs. */
+static int
+plan_existing(struct sw_sync_plan *p, const char *name, const json_t *d,
+              const json_t *a, const json_t *tags, const char *owner)
+{
+    const char *arn = str_member(a, "AlarmArn");
+    const json_t *t = arn ? json_object_get(tags, arn) : NULL;
+    struct sw_strv lines = {NULL, 0};
+    json_t *nd = NULL, *na = NULL;
+    struct sw_sync_change *c;
+    int r, td = 0;
+
+    if (!is_owned(t, owner))
+        return add_conflict(p, name, t, owner);
+    r = sw_sync_normalize(d, NULL, &nd);
+    if (r == 0)
+        r = sw_sync_normalize(a, t, &na);
+    if (r == 0)
+        r = sw_sync_diff(nd, na, &lines, &td);
+    if (r <= 0)
+        goto out;
+    r = SW_ENOMEM;
+    c = add_change(p, SW_SYNC_UPDATE, name);
+    if (!c)
+        goto out;
+    c->diff = lines;
+    memset(&lines, 0, sizeof(lines));
+    c->arn = sw_strdup(arn);
+    c->input = json_deep_copy(d);
+    if (!c->arn || !c->input)
+        goto out;
+    c->tag = td;
+    /* Only tag lines: TagResource alone, no PutMetricAlarm. */
+    for (size_t l = 0; l < c->diff.n; l++)
+        if (strncmp(c->diff.v[l] + 2, "Tags.", 5) != 0)
+            c->put = 1;
+    p->nupdate++;
+    r = 0;
+out:
+    sw_strv_release(&lines);
+    json_decref(nd);
+    json_decref(na);
+    return r;
 }
 
 int
@@ -1080,85 +1120,33 @@ sw_sync_plan_compute(const json_t *desired, const json_t *actual,
     }
     qsort(names, k, sizeof(*names), cmp_cstr);
 
-    /* creates first, then updates, then deletes: the order they are
-     * printed and applied in */
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < k; i++) {
-            const json_t *d = json_object_get(want, names[i]);
-            const json_t *a = json_object_get(by_name, names[i]);
-            const json_t *t;
-            json_t *nd_ = NULL, *na_ = NULL;
-            struct sw_sync_change *c;
-            int td = 0, nl;
+    /* Creates first, then updates, then deletes, each in name order: the
+     * order they are printed and applied in. */
+    for (size_t i = 0; i < k; i++) {
+        struct sw_sync_change *c;
 
-            if (pass == 0) {
-                if (a)
-                    continue;
-                c = add_change(&p, SW_SYNC_CREATE, names[i]);
-                if (!c)
-                    goto out;
-                c->input = json_deep_copy(d);
-                if (!c->input)
-                    goto out;
-                p.ncreate++;
-                continue;
-            }
-            if (!a)
-                continue;
-            t = json_object_get(tags, str_member(a, "AlarmArn")
-                                          ? str_member(a, "AlarmArn")
-                                          : "");
-            if (!is_owned(t, owner)) {
-                r = add_conflict(&p, names[i], t, owner);
-                if (r < 0)
-                    goto out;
-                r = SW_ENOMEM;
-                continue;
-            }
-            r = sw_sync_normalize(d, NULL, &nd_);
-            if (r == 0)
-                r = sw_sync_normalize(a, t, &na_);
-            if (r < 0) {
-                json_decref(nd_);
-                goto out;
-            }
-            c = NULL;
-            {
-                struct sw_strv lines = {NULL, 0};
-
-                nl = sw_sync_diff(nd_, na_, &lines, &td);
-                json_decref(nd_);
-                json_decref(na_);
-                if (nl < 0) {
-                    sw_strv_release(&lines);
-                    r = nl;
-                    goto out;
-                }
-                if (nl == 0) {
-                    sw_strv_release(&lines);
-                    continue;
-                }
-                c = add_change(&p, SW_SYNC_UPDATE, names[i]);
-                if (!c) {
-                    sw_strv_release(&lines);
-                    r = SW_ENOMEM;
-                    goto out;
-                }
-                c->diff = lines;
-            }
-            r = SW_ENOMEM;
-            c->arn = sw_strdup(str_member(a, "AlarmArn"));
-            c->input = json_deep_copy(d);
-            if (!c->arn || !c->input)
-                goto out;
-            c->tag = td;
-            /* Only tag lines: TagResource alone, no PutMetricAlarm. */
-            for (size_t l = 0; l < c->diff.n; l++)
-                if (strncmp(c->diff.v[l] + 2, "Tags.", 5) != 0)
-                    c->put = 1;
-            p.nupdate++;
-        }
+        if (json_object_get(by_name, names[i]) ||
+            (i > 0 && strcmp(names[i - 1], names[i]) == 0))
+            continue;
+        c = add_change(&p, SW_SYNC_CREATE, names[i]);
+        if (!c)
+            goto out;
+        c->input = json_deep_copy(json_object_get(want, names[i]));
+        if (!c->input)
+            goto out;
+        p.ncreate++;
     }
+    for (size_t i = 0; i < k; i++) {
+        const json_t *a = json_object_get(by_name, names[i]);
+
+        if (!a || (i > 0 && strcmp(names[i - 1], names[i]) == 0))
+            continue;
+        r = plan_existing(&p, names[i], json_object_get(want, names[i]), a,
+                          tags, owner);
+        if (r < 0)
+            goto out;
+    }
+    r = SW_ENOMEM;
     if (prune) {
         size_t m = 0;
 
@@ -1176,9 +1164,12 @@ sw_sync_plan_compute(const json_t *desired, const json_t *actual,
         qsort(names, m, sizeof(*names), cmp_cstr);
         for (size_t i = 0; i < m; i++) {
             const json_t *a = json_object_get(by_name, names[i]);
-            struct sw_sync_change *c = add_change(&p, SW_SYNC_DELETE,
-                                                  names[i]);
+            struct sw_sync_change *c;
 
+            /* A name a sloppy endpoint listed twice is deleted once. */
+            if (i > 0 && strcmp(names[i - 1], names[i]) == 0)
+                continue;
+            c = add_change(&p, SW_SYNC_DELETE, names[i]);
             if (!c)
                 goto out;
             c->arn = sw_strdup(str_member(a, "AlarmArn"));
@@ -1213,7 +1204,8 @@ sw_sync_plan_format(const struct sw_sync_plan *p,
             const json_t *v;
 
             r = sw_buf_addf(out, "+ create %s\n", c->name);
-            json_object_foreach((json_t *)c->input, key, v) {
+            json_object_foreach((json_t *)c->input, key, v)
+            {
                 if (r < 0)
                     break;
                 if (strcmp(key, "AlarmName") == 0)
@@ -1296,12 +1288,12 @@ run_release(struct run *x)
 }
 
 static void
-aws_failed(const struct run *x, const char *what,
-           const struct sw_aws_error *e, int r)
+aws_failed(const struct run *x, const char *what, const struct sw_aws_error *e,
+           int r)
 {
     fprintf(stderr, "streamwatch: %s: %s failed: %s%s%s", x->cmd, what,
-            e->code[0] ? e->code : sw_strerror(r),
-            e->message[0] ? ": " : "", e->message);
+            e->code[0] ? e->code : sw_strerror(r), e->message[0] ? ": " : "",
+            e->message);
     if (e->attempts > 1)
         fprintf(stderr, " (%d attempts)", e->attempts);
     fputc('\n', stderr);
@@ -1353,8 +1345,7 @@ add_desired(struct run *x, const struct sw_rule *r)
     char err[512];
     int rc;
 
-    rc = sw_sync_alarm_input(x->conf, r, &in, &x->local_only, err,
-                             sizeof(err));
+    rc = sw_sync_alarm_input(x->conf, r, &in, &x->local_only, err, sizeof(err));
     if (rc < 0) {
         fprintf(stderr, "streamwatch: %s: %s\n", x->cmd,
                 err[0] ? err : sw_strerror(rc));
@@ -1362,6 +1353,18 @@ add_desired(struct run *x, const struct sw_rule *r)
     }
     if (json_array_append_new(x->desired, in) < 0)
         return SW_ENOMEM;
+    return 0;
+}
+
+static int
+any_synced(const struct sw_conf *c)
+{
+    for (size_t i = 0; i < c->nrules; i++)
+        if (c->rules[i]->sync)
+            return 1;
+    for (size_t i = 0; i < c->ntemplates; i++)
+        if (c->templates[i] && c->templates[i]->sync)
+            return 1;
     return 0;
 }
 
@@ -1483,7 +1486,8 @@ read_actual(struct run *x, int prune)
         r = SW_ENOMEM;
         goto out;
     }
-    json_array_foreach(x->desired, i, a) {
+    json_array_foreach(x->desired, i, a)
+    {
         const char *n = str_member(a, "AlarmName");
 
         if (n && json_object_set_new(want, n, json_true()) < 0) {
@@ -1491,21 +1495,23 @@ read_actual(struct run *x, int prune)
             goto out;
         }
     }
-    json_array_foreach(x->actual, i, a) {
+    json_array_foreach(x->actual, i, a)
+    {
         const char *n = str_member(a, "AlarmName");
 
         if (prune || (n && json_object_get(want, n)))
             ncand++;
     }
     if (ncand > 10)
-        sw_log_info("%s: reading the tags of %zu alarms (about %ld s at "
-                    "the ListTagsForResource rate limit)",
-                    x->cmd, ncand,
-                    (long)(ncand *
-                           sw_cwa_limiter_interval_ms(&x->lim,
-                                                      SW_CWA_LIST_TAGS) /
-                           1000));
-    json_array_foreach(x->actual, i, a) {
+        sw_log_info(
+            "%s: reading the tags of %zu alarms (about %ld s at "
+            "the ListTagsForResource rate limit)",
+            x->cmd, ncand,
+            (long)(ncand *
+                   sw_cwa_limiter_interval_ms(&x->lim, SW_CWA_LIST_TAGS) /
+                   1000));
+    json_array_foreach(x->actual, i, a)
+    {
         const char *n = str_member(a, "AlarmName");
         const char *arn = str_member(a, "AlarmArn");
         json_t *t = NULL;
@@ -1526,8 +1532,8 @@ read_actual(struct run *x, int prune)
         if (r < 0) {
             char what[400];
 
-            fmt_text(what, sizeof(what),
-                           "ListTagsForResource for alarm '%s'", n);
+            fmt_text(what, sizeof(what), "ListTagsForResource for alarm '%s'",
+                     n);
             aws_failed(x, what, &e, r);
             goto out;
         }
@@ -1599,10 +1605,10 @@ report_stop(const struct run *x, size_t done, size_t first_not)
             "applied:\n",
             x->cmd, done, p->nchanges);
     for (size_t i = first_not; i < p->nchanges; i++)
-        fprintf(stderr, "  %s %s\n", verb(&p->changes[i]),
-                p->changes[i].name);
-    fprintf(stderr, "streamwatch: %s: run it again to converge: the plan is "
-                    "computed afresh from CloudWatch\n",
+        fprintf(stderr, "  %s %s\n", verb(&p->changes[i]), p->changes[i].name);
+    fprintf(stderr,
+            "streamwatch: %s: run it again to converge: the plan is "
+            "computed afresh from CloudWatch\n",
             x->cmd);
 }
 
@@ -1632,8 +1638,7 @@ apply_plan(struct run *x)
             json_decref(in);
         }
         if (r < 0) {
-            fmt_text(what, sizeof(what), "PutMetricAlarm '%s'",
-                           c->name);
+            fmt_text(what, sizeof(what), "PutMetricAlarm '%s'", c->name);
             goto failed;
         }
         if (c->action == SW_SYNC_UPDATE && c->tag) {
@@ -1644,8 +1649,7 @@ apply_plan(struct run *x)
                     : SW_ENOMEM;
             json_decref(tags);
             if (r < 0) {
-                fmt_text(what, sizeof(what), "TagResource '%s'",
-                               c->name);
+                fmt_text(what, sizeof(what), "TagResource '%s'", c->name);
                 goto failed;
             }
         }
@@ -1685,8 +1689,8 @@ apply_plan(struct run *x)
         deleted += n;
         done += n;
     }
-    printf("Apply complete: %zu created, %zu updated, %zu deleted.\n",
-           created, updated, deleted);
+    printf("Apply complete: %zu created, %zu updated, %zu deleted.\n", created,
+           updated, deleted);
     return 0;
 }
 
@@ -1713,8 +1717,10 @@ sw_sync_command(const char *conf_path, int apply, int prune, int yes,
     r = load_conf(&x, conf_path);
     if (r < 0)
         goto out;
-    if (!x.conf->nrules && !x.conf->ntemplates && !prune) {
-        printf("No rules in %s.\nNo changes.\n", conf_path);
+    if (!any_synced(x.conf) && !prune) {
+        /* Nothing to create or update, and deletes need --prune: no
+         * reason to ask AWS anything (nor to need credentials). */
+        printf("No rule has sync = true.\nNo changes.\n");
         rc = 0;
         goto out;
     }
@@ -1724,16 +1730,17 @@ sw_sync_command(const char *conf_path, int apply, int prune, int yes,
     r = build_desired(&x);
     if (r < 0)
         goto out;
-    if (json_array_size(x.desired) == 0 && !prune) {
-        /* Nothing to create or update, and deletes need --prune: no
-         * reason to ask CloudWatch anything. */
-        printf("No rule has sync = true.\nNo changes.\n");
-        rc = 0;
-        goto out;
-    }
     r = read_actual(&x, prune);
     if (r < 0)
         goto out;
+    printf("%zu alarm%s with sync = true; CloudWatch in %s has %zu "
+           "alarm%s%s%s%s.\n\n",
+           json_array_size(x.desired),
+           json_array_size(x.desired) == 1 ? "" : "s", sw_aws_region(x.aws),
+           json_array_size(x.actual), json_array_size(x.actual) == 1 ? "" : "s",
+           x.conf->sync.name_prefix ? " named '" : "",
+           x.conf->sync.name_prefix ? x.conf->sync.name_prefix : "",
+           x.conf->sync.name_prefix ? "*'" : "");
     r = sw_sync_plan_compute(x.desired, x.actual, x.tags, x.conf->sync.owner,
                              prune, &x.plan);
     if (r < 0)
@@ -1760,7 +1767,8 @@ sw_sync_command(const char *conf_path, int apply, int prune, int yes,
     if (x.plan.conflicts.n) {
         fprintf(stderr,
                 "streamwatch: sync: %zu alarm%s of the config left alone: "
-                "the name belongs to an alarm without our owner tag\n",
+                "the name belongs to an alarm that is not ours (see "
+                "Conflicts)\n",
                 x.plan.conflicts.n, x.plan.conflicts.n == 1 ? "" : "s");
         goto out;
     }

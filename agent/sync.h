@@ -134,10 +134,10 @@ enum sw_sync_action {
 struct sw_sync_change {
     enum sw_sync_action action;
     char *name;
-    char *arn;          /* UPDATE, DELETE: the alarm's ARN */
-    json_t *input;      /* CREATE, UPDATE: the PutMetricAlarm input */
-    int put;            /* UPDATE: the configuration differs */
-    int tag;            /* UPDATE: a tag differs: TagResource */
+    char *arn;           /* UPDATE, DELETE: the alarm's ARN */
+    json_t *input;       /* CREATE, UPDATE: the PutMetricAlarm input */
+    int put;             /* UPDATE: the configuration differs */
+    int tag;             /* UPDATE: a tag differs: TagResource */
     struct sw_strv diff; /* UPDATE: sw_sync_diff() lines */
 };
 

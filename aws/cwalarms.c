@@ -30,9 +30,17 @@ void
 sw_cwa_bucket_init(struct sw_cwa_bucket *b, double rate_per_s, double burst)
 {
     b->rate_per_s = rate_per_s > 0 ? rate_per_s : 1;
+    b->max_rate_per_s = b->rate_per_s;
     b->burst = burst >= 1 ? burst : 1;
     b->tokens = b->burst;
     b->last_ms = -1;
+}
+
+void
+sw_cwa_bucket_idle(struct sw_cwa_bucket *b, sw_mono_ms now_ms)
+{
+    if (b->last_ms < 0 || now_ms > b->last_ms)
+        b->last_ms = now_ms;
 }
 
 long
@@ -78,6 +86,28 @@ sw_cwa_limiter_init(struct sw_cwa_limiter *l)
      * exactly what a per-second quota counts. */
     for (int i = 0; i < SW_CWA_NOPS; i++)
         sw_cwa_bucket_init(&l->bucket[i], op_tps[i] * SW_CWA_TPS_SHARE, 1);
+}
+
+void
+sw_cwa_limiter_done(struct sw_cwa_limiter *l, enum sw_cwa_op op, int slowed)
+{
+    struct sw_cwa_bucket *b;
+
+    if (!l || (int)op < 0 || op >= SW_CWA_NOPS)
+        return;
+    b = &l->bucket[op];
+    sw_cwa_bucket_idle(b, l->now ? l->now(l->arg) : sw_mono_now());
+    /* Multiplicative decrease, additive increase: the quota is shared,
+     * and whoever else uses it is not going to slow down for us. */
+    if (slowed) {
+        b->rate_per_s /= 2;
+        if (b->rate_per_s < SW_CWA_MIN_TPS)
+            b->rate_per_s = SW_CWA_MIN_TPS;
+    } else if (b->rate_per_s < b->max_rate_per_s) {
+        b->rate_per_s += b->max_rate_per_s / 10;
+        if (b->rate_per_s > b->max_rate_per_s)
+            b->rate_per_s = b->max_rate_per_s;
+    }
 }
 
 long
@@ -504,7 +534,8 @@ sw_cwa_tag_resource_request(const char *arn, const json_t *tags,
         sw_err_set(err, errlen, "Tags must hold 1-%d tags", SW_CWA_MAX_TAGS);
         return SW_EINVAL;
     }
-    json_object_foreach((json_t *)tags, key, v) {
+    json_object_foreach((json_t *)tags, key, v)
+    {
         size_t vlen;
         const char *s = whole_string(v, &vlen);
 
@@ -530,7 +561,8 @@ sw_cwa_tag_resource_request(const char *arn, const json_t *tags,
         json_decref(arr);
         goto out;
     }
-    json_object_foreach((json_t *)tags, key, v) {
+    json_object_foreach((json_t *)tags, key, v)
+    {
         json_t *t = json_object();
 
         if (!t) {
@@ -671,8 +703,8 @@ check_member(const json_t *v, enum mtype t, const char *name, size_t i,
         break;
     }
     if (want) {
-        sw_err_set(err, errlen, "MetricAlarms entry %zu: '%s' is %s, not %s",
-                   i, name, type_name(v), want);
+        sw_err_set(err, errlen, "MetricAlarms entry %zu: '%s' is %s, not %s", i,
+                   name, type_name(v), want);
         return SW_EPARSE;
     }
     return 0;
@@ -696,7 +728,8 @@ check_alarm(json_t *a, size_t i, char *err, size_t errlen)
         const char *key, *gone = NULL;
         json_t *v;
 
-        json_object_foreach(a, key, v) {
+        json_object_foreach(a, key, v)
+        {
             if (json_is_null(v)) {
                 gone = key;
                 break;
@@ -760,7 +793,8 @@ sw_cwa_describe_alarms_parse(const char *json, size_t len, json_t **alarms,
             goto out;
         }
         if (json_array_size(list) > SW_CWA_MAX_ALARMS) {
-            sw_err_set(err, errlen, "'MetricAlarms' has %zu entries, more "
+            sw_err_set(err, errlen,
+                       "'MetricAlarms' has %zu entries, more "
                        "than %d",
                        json_array_size(list), SW_CWA_MAX_ALARMS);
             goto out;
@@ -859,7 +893,8 @@ sw_cwa_list_tags_parse(const char *json, size_t len, json_t **out, char *err,
             size_t klen, vlen;
 
             if (!json_is_object(t)) {
-                sw_err_set(err, errlen, "'Tags' entry %zu is %s, not an "
+                sw_err_set(err, errlen,
+                           "'Tags' entry %zu is %s, not an "
                            "object",
                            i, type_name(t));
                 goto out;
@@ -873,8 +908,8 @@ sw_cwa_list_tags_parse(const char *json, size_t len, json_t **out, char *err,
             v = json_object_get(t, "Value");
             s = whole_string(v, &vlen);
             if (!s || utf8_chars(s, vlen) > TAG_VALUE_MAX) {
-                sw_err_set(err, errlen,
-                           "'Tags' entry %zu has no valid 'Value'", i);
+                sw_err_set(err, errlen, "'Tags' entry %zu has no valid 'Value'",
+                           i);
                 goto out;
             }
             if (json_object_set(tags, k, (json_t *)v) < 0) {
@@ -928,20 +963,31 @@ limited_call(struct sw_aws *a, struct sw_cwa_limiter *l, enum sw_cwa_op op,
              const char *name, const struct sw_buf *body, struct sw_buf *reply,
              struct sw_aws_error *err, int *attempts)
 {
-    int r = sw_cwa_limiter_wait(l, op);
+    int r, sent;
 
-    if (r < 0) {
-        sw_strlcpy(err->code, "Canceled", sizeof(err->code));
-        sw_err_set(err->message, sizeof(err->message),
-                 "%s: stopped before sending", name);
+    for (int round = 0;; round++) {
+        r = sw_cwa_limiter_wait(l, op);
+        if (r < 0) {
+            sw_strlcpy(err->code, "Canceled", sizeof(err->code));
+            sw_err_set(err->message, sizeof(err->message),
+                       "%s: stopped before sending", name);
+            err->attempts = *attempts;
+            return r;
+        }
+        sw_buf_reset(reply);
+        r = sw_aws_call(a, SW_SVC_MONITORING, SW_PROTO_JSON10, name, body->data,
+                        body->len, reply, err);
+        sent = err->attempts;
+        *attempts += sent;
         err->attempts = *attempts;
-        return r;
+        sw_cwa_limiter_done(l, op, r == SW_ETHROTTLED || sent > 1);
+        if (r != SW_ETHROTTLED || !l || round >= SW_CWA_THROTTLE_ROUNDS)
+            return r;
+        /* Someone else is using the account's quota: slower, again. */
+        sw_log_info("cwalarms: %s throttled after %d attempts; trying again "
+                    "at %.2f calls a second",
+                    name, *attempts, l->bucket[op].rate_per_s);
     }
-    r = sw_aws_call(a, SW_SVC_MONITORING, SW_PROTO_JSON10, name, body->data,
-                    body->len, reply, err);
-    *attempts += err->attempts;
-    err->attempts = *attempts;
-    return r;
 }
 
 int
@@ -975,8 +1021,8 @@ sw_cwa_describe_alarms(struct sw_aws *a, struct sw_cwa_limiter *l,
         if (pages >= SW_CWA_MAX_PAGES) {
             sw_strlcpy(err->code, "TooManyAlarms", sizeof(err->code));
             sw_err_set(err->message, sizeof(err->message),
-                     "DescribeAlarms: still more alarms after %d pages",
-                     SW_CWA_MAX_PAGES);
+                       "DescribeAlarms: still more alarms after %d pages",
+                       SW_CWA_MAX_PAGES);
             r = SW_ETOOBIG;
             goto out;
         }
@@ -989,8 +1035,8 @@ sw_cwa_describe_alarms(struct sw_aws *a, struct sw_cwa_limiter *l,
             goto out;
         }
         pages++;
-        r = limited_call(a, l, SW_CWA_DESCRIBE, "DescribeAlarms", &body,
-                         &reply, err, &attempts);
+        r = limited_call(a, l, SW_CWA_DESCRIBE, "DescribeAlarms", &body, &reply,
+                         err, &attempts);
         if (r < 0)
             goto out;
         r = sw_cwa_describe_alarms_parse(reply.data, reply.len, &page, &next,
@@ -1004,7 +1050,8 @@ sw_cwa_describe_alarms(struct sw_aws *a, struct sw_cwa_limiter *l,
         if (json_array_size(acc) + json_array_size(page) > SW_CWA_MAX_ALARMS) {
             sw_strlcpy(err->code, "TooManyAlarms", sizeof(err->code));
             sw_err_set(err->message, sizeof(err->message),
-                     "DescribeAlarms: more than %d alarms", SW_CWA_MAX_ALARMS);
+                       "DescribeAlarms: more than %d alarms",
+                       SW_CWA_MAX_ALARMS);
             r = SW_ETOOBIG;
             goto out;
         }
@@ -1015,17 +1062,16 @@ sw_cwa_describe_alarms(struct sw_aws *a, struct sw_cwa_limiter *l,
         json_decref(page);
         page = NULL;
         sw_log_debug("cwalarms: DescribeAlarms page %d: %zu alarms so far%s",
-                     pages, json_array_size(acc),
-                     next ? ", more to come" : "");
+                     pages, json_array_size(acc), next ? ", more to come" : "");
         if (!next)
             break;
         /* The same token again would page forever. */
         if (token && strcmp(token, next) == 0) {
             sw_strlcpy(err->code, "MalformedReply", sizeof(err->code));
             sw_err_set(err->message, sizeof(err->message),
-                     "DescribeAlarms reply (page %d): the same NextToken "
-                     "as the page before",
-                     pages);
+                       "DescribeAlarms reply (page %d): the same NextToken "
+                       "as the page before",
+                       pages);
             r = SW_EPARSE;
             goto out;
         }
@@ -1089,8 +1135,7 @@ out:
  * TagResource answer an empty object, or nothing at all). */
 static int
 send_only(struct sw_aws *a, struct sw_cwa_limiter *l, enum sw_cwa_op op,
-          const char *name, const struct sw_buf *body,
-          struct sw_aws_error *err)
+          const char *name, const struct sw_buf *body, struct sw_aws_error *err)
 {
     struct sw_buf reply;
     int r, attempts = 0;
@@ -1153,9 +1198,8 @@ sw_cwa_delete_alarms(struct sw_aws *a, struct sw_cwa_limiter *l,
 }
 
 int
-sw_cwa_tag_resource(struct sw_aws *a, struct sw_cwa_limiter *l,
-                    const char *arn, const json_t *tags,
-                    struct sw_aws_error *err)
+sw_cwa_tag_resource(struct sw_aws *a, struct sw_cwa_limiter *l, const char *arn,
+                    const json_t *tags, struct sw_aws_error *err)
 {
     struct sw_buf body;
     char why[256];

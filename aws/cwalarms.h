@@ -14,15 +14,23 @@
  * The alarm APIs have small per-account quotas (section 2.4: PutMetricAlarm
  * and DeleteAlarms 3 calls a second, DescribeAlarms 9), shared with every
  * other tool in the account, so every network call here first waits on a
- * client-side rate limiter (struct sw_cwa_limiter): the client's retries
- * absorb a throttle, the limiter keeps us from causing one.  Each
- * operation has its own token bucket, refilled at 90% of its quota and
- * holding one token: calls are spaced evenly, so no one-second window -
- * however AWS aligns it, and with a hundred milliseconds of network
- * jitter - sees more calls than the quota allows.  ListTagsForResource
- * and TagResource have no published quota (section 3.4, UNCONFIRMED) and
- * get the conservative 3 a second of the other write calls.  The limiter
- * reads the monotonic clock, never the wall clock.
+ * client-side rate limiter (struct sw_cwa_limiter): the limiter keeps us
+ * from causing a throttle, the client's retries absorb one that others
+ * caused.  Each operation has its own token bucket, refilled at 90% of
+ * its quota and holding one token, so calls are evenly spaced; and the
+ * time a call spends waiting for its reply earns no token, because the
+ * service may count the call at any moment until it answers: the spacing
+ * runs from the reply, and no one-second window, however AWS aligns it
+ * and however late it counts, sees more calls than the quota allows.
+ * The quotas are per account, shared with every other tool there: a call
+ * that needed retries halves its operation's rate (down to
+ * SW_CWA_MIN_TPS), each clean call wins a tenth of the default back, and
+ * a call still throttled after the client's retries is tried again, up
+ * to SW_CWA_THROTTLE_ROUNDS more times, at the lower rate.
+ * ListTagsForResource and TagResource have no published quota (section
+ * 3.4, UNCONFIRMED) and get the conservative 3 a second of the other
+ * write calls.  The limiter reads the monotonic clock, never the wall
+ * clock.
  *
  * Depends on lib/ and aws/client only.  Not thread-safe.
  */
@@ -49,7 +57,7 @@ struct sw_aws_error;
 #define SW_CWA_MAX_TAGS     50            /* tags per alarm */
 #define SW_CWA_TOKEN_MAX    65536         /* our cap on a NextToken */
 #define SW_CWA_NAME_MAX     255           /* AlarmName, AlarmNamePrefix */
-#define SW_CWA_ARN_MAX      1600          /* alarm ARN: "arn:..:alarm:" + name */
+#define SW_CWA_ARN_MAX      1600 /* alarm ARN: "arn:..:alarm:" + name */
 
 /* --- rate limiting --- */
 
@@ -64,16 +72,19 @@ enum sw_cwa_op {
 
 /* The quotas of aws-reference.md section 2.4 and the share of them the
  * limiter uses. */
-#define SW_CWA_TPS_DESCRIBE 9
-#define SW_CWA_TPS_PUT      3
-#define SW_CWA_TPS_DELETE   3
-#define SW_CWA_TPS_TAGS     3
-#define SW_CWA_TPS_SHARE    0.9
+#define SW_CWA_TPS_DESCRIBE    9
+#define SW_CWA_TPS_PUT         3
+#define SW_CWA_TPS_DELETE      3
+#define SW_CWA_TPS_TAGS        3
+#define SW_CWA_TPS_SHARE       0.9
+#define SW_CWA_MIN_TPS         0.25 /* the slowest a throttled operation goes */
+#define SW_CWA_THROTTLE_ROUNDS 2    /* extra tries after SW_ETHROTTLED */
 
 /* A token bucket: RATE_PER_S tokens a second, at most BURST held.  A
  * value type: the caller owns it (on the stack or in a limiter). */
 struct sw_cwa_bucket {
     double rate_per_s;
+    double max_rate_per_s; /* the rate sw_cwa_bucket_init() set */
     double burst;
     double tokens;
     sw_mono_ms last_ms; /* when tokens was last brought up to date; -1:
@@ -83,6 +94,10 @@ struct sw_cwa_bucket {
 /* sw_cwa_bucket_init - a full bucket.  RATE_PER_S > 0, BURST >= 1. */
 void sw_cwa_bucket_init(struct sw_cwa_bucket *b, double rate_per_s,
                         double burst);
+
+/* sw_cwa_bucket_idle - no token accrues before NOW_MS: called when a
+ * reply arrives, so the time spent waiting for it does not count. */
+void sw_cwa_bucket_idle(struct sw_cwa_bucket *b, sw_mono_ms now_ms);
 
 /* sw_cwa_bucket_take - take one token at monotonic time NOW_MS.  Returns
  * 0 when a token was taken (send now), else the milliseconds (> 0) until
@@ -114,6 +129,14 @@ void sw_cwa_limiter_init(struct sw_cwa_limiter *l);
  * a bad OP.  L NULL waits for nothing. */
 int sw_cwa_limiter_wait(struct sw_cwa_limiter *l, enum sw_cwa_op op);
 
+/* sw_cwa_limiter_done - OP's call has come back (at the limiter's clock):
+ * the spacing to the next call starts now.  SLOWED (the call needed
+ * retries, or failed throttled) halves OP's rate, down to SW_CWA_MIN_TPS;
+ * otherwise a tenth of the default rate is won back, up to the default.
+ * L NULL or a bad OP is ignored. */
+void sw_cwa_limiter_done(struct sw_cwa_limiter *l, enum sw_cwa_op op,
+                         int slowed);
+
 /* sw_cwa_limiter_interval_ms - the spacing of OP's calls in ms (for the
  * "about N seconds" estimates the sync prints). */
 long sw_cwa_limiter_interval_ms(const struct sw_cwa_limiter *l,
@@ -133,9 +156,11 @@ long sw_cwa_limiter_interval_ms(const struct sw_cwa_limiter *l,
  * whose name starts with PREFIX (NULL or "": all): DescribeAlarms with
  * MaxRecords 100, then NextToken until none comes back.
  * Returns 0 and *out: new JSON array (json_decref()) of the MetricAlarms
- * objects as parse_describe_alarms() checked them, in reply order;
+ * objects as sw_cwa_describe_alarms_parse() checked them, in reply order;
  * SW_ETOOBIG (code "TooManyAlarms") past SW_CWA_MAX_PAGES pages or
- * SW_CWA_MAX_ALARMS alarms, or a page that repeats the previous token. */
+ * SW_CWA_MAX_ALARMS alarms; SW_EPARSE (code "MalformedReply", the page
+ * number in the message) for a malformed page or one whose NextToken
+ * repeats the one it was asked with. */
 int sw_cwa_describe_alarms(struct sw_aws *a, struct sw_cwa_limiter *l,
                            const char *prefix, json_t **out,
                            struct sw_aws_error *err);
@@ -190,15 +215,13 @@ int sw_cwa_put_metric_alarm_request(const json_t *input, struct sw_buf *body,
 
 /* {"AlarmNames": [...]}; 1 to SW_CWA_DELETE_BATCH valid names. */
 int sw_cwa_delete_alarms_request(const char *const *names, size_t n,
-                                 struct sw_buf *body, char *err,
-                                 size_t errlen);
+                                 struct sw_buf *body, char *err, size_t errlen);
 
 /* {"ResourceARN": ARN, "Tags": [{"Key": k, "Value": v}, ...]} from the
  * object TAGS: 1 to 50 keys of 1-128 characters, string values of at
  * most 256. */
 int sw_cwa_tag_resource_request(const char *arn, const json_t *tags,
-                                struct sw_buf *body, char *err,
-                                size_t errlen);
+                                struct sw_buf *body, char *err, size_t errlen);
 
 /* sw_cwa_name_is_valid - 1 when S is a valid AlarmName: 1-255 bytes of
  * valid UTF-8 with no ASCII control character. */
@@ -228,9 +251,8 @@ int sw_cwa_arn_is_valid(const char *s);
  * one-line reason in ERR ("MetricAlarms entry 2: 'Period' is a string,
  * not a number", counting from 0), *alarms and *next_token NULL;
  * SW_ENOMEM. */
-int sw_cwa_describe_alarms_parse(const char *json, size_t len,
-                                 json_t **alarms, char **next_token,
-                                 char *err, size_t errlen);
+int sw_cwa_describe_alarms_parse(const char *json, size_t len, json_t **alarms,
+                                 char **next_token, char *err, size_t errlen);
 
 /* sw_cwa_list_tags_parse - a ListTagsForResource reply {"Tags": [{"Key":
  * k, "Value": v}, ...]} (Tags absent or null: none).  Keys must be

@@ -31,8 +31,7 @@ check_alarm(const json_t *a)
 
     if (!sw_cwa_name_is_valid(
             json_string_value(json_object_get(a, "AlarmName"))) ||
-        !sw_cwa_arn_is_valid(
-            json_string_value(json_object_get(a, "AlarmArn"))))
+        !sw_cwa_arn_is_valid(json_string_value(json_object_get(a, "AlarmArn"))))
         abort();
     r = sw_sync_normalize(a, NULL, &n1);
     if (r == SW_ENOMEM)
@@ -69,8 +68,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     json_decref(tags);
 
-    r = sw_cwa_describe_alarms_parse((const char *)data, size, &alarms,
-                                     &token, err, sizeof(err));
+    r = sw_cwa_describe_alarms_parse((const char *)data, size, &alarms, &token,
+                                     err, sizeof(err));
     if (r < 0) {
         if (r != SW_EPARSE && r != SW_ENOMEM)
             abort();
@@ -89,7 +88,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     owned = json_object();
     none = json_array();
-    json_array_foreach(alarms, i, a) {
+    json_array_foreach(alarms, i, a)
+    {
         check_alarm(a);
         if (owned)
             (void)json_object_set_new(
@@ -102,12 +102,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         r = sw_sync_plan_compute(none, alarms, owned, "fuzz", 1, &plan);
         if (r == 0 && seen) {
             /* One delete per name (a page may repeat one). */
-            json_array_foreach(alarms, i, a)
-                (void)json_object_set_new(
-                    seen, json_string_value(json_object_get(a, "AlarmName")),
-                    json_true());
+            json_array_foreach(alarms, i, a)(void) json_object_set_new(
+                seen, json_string_value(json_object_get(a, "AlarmName")),
+                json_true());
             distinct = json_object_size(seen);
-            if (plan.ndelete > distinct || plan.ncreate || plan.nupdate)
+            if (plan.ndelete != distinct || plan.ncreate || plan.nupdate)
                 abort();
         } else if (r < 0 && r != SW_ENOMEM) {
             abort();

@@ -229,13 +229,17 @@ cw_time_ms(time_t t, int ms, char out[SW_TIME_BUF])
 
     if (ms < 0 || ms > 999)
         ms = 0;
-    if (!gmtime_r(&t, &tm)) {
+    char date[24];
+
+    if (!gmtime_r(&t, &tm) ||
+        strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
         out[0] = '\0';
         return out;
     }
-    (void)snprintf(out, SW_TIME_BUF, "%04d-%02d-%02dT%02d:%02d:%02d.%03d+0000",
-                   tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                   tm.tm_min, tm.tm_sec, ms);
+    /* The bounded date and a remainder of 1000 keep the whole text within
+     * SW_TIME_BUF, as the compiler can see. */
+    (void)snprintf(out, SW_TIME_BUF, "%s.%03u+0000", date,
+                   (unsigned)ms % 1000u);
     return out;
 }
 

@@ -170,6 +170,45 @@ test_limiter_cancel(void **state)
     assert_int_equal(sw_cwa_limiter_wait(&l, SW_CWA_TAG), SW_ECANCELED);
 }
 
+static void
+test_limiter_done(void **state)
+{
+    struct sw_cwa_limiter l;
+    struct fake_clock fc = {1000, 0, 0, NULL, 0};
+
+    (void)state;
+    sw_cwa_limiter_init(&l);
+    l.now = fc_now;
+    l.sleep = fc_sleep;
+    l.arg = &fc;
+    assert_int_equal(sw_cwa_limiter_wait(&l, SW_CWA_PUT), 0);
+    /* The reply takes 500 ms: the spacing to the next call runs from it,
+     * since the service may have counted the call as late as that. */
+    fc.now += 500;
+    sw_cwa_limiter_done(&l, SW_CWA_PUT, 0);
+    assert_int_equal(sw_cwa_limiter_wait(&l, SW_CWA_PUT), 0);
+    assert_true(fc.slept >= 370 && fc.slept <= 371);
+
+    /* Retries halve the rate, down to the floor... */
+    sw_cwa_limiter_done(&l, SW_CWA_PUT, 1);
+    assert_int_equal(sw_cwa_limiter_interval_ms(&l, SW_CWA_PUT), 741);
+    for (int i = 0; i < 10; i++)
+        sw_cwa_limiter_done(&l, SW_CWA_PUT, 1);
+    assert_int_equal(sw_cwa_limiter_interval_ms(&l, SW_CWA_PUT),
+                     (long)(1000 / SW_CWA_MIN_TPS));
+    /* ...other operations keep theirs... */
+    assert_int_equal(sw_cwa_limiter_interval_ms(&l, SW_CWA_DELETE), 371);
+    /* ...and clean calls win it back a tenth at a time, no further. */
+    for (int i = 0; i < 9; i++)
+        sw_cwa_limiter_done(&l, SW_CWA_PUT, 0);
+    assert_true(sw_cwa_limiter_interval_ms(&l, SW_CWA_PUT) > 371);
+    sw_cwa_limiter_done(&l, SW_CWA_PUT, 0);
+    sw_cwa_limiter_done(&l, SW_CWA_PUT, 0);
+    assert_int_equal(sw_cwa_limiter_interval_ms(&l, SW_CWA_PUT), 371);
+    sw_cwa_limiter_done(NULL, SW_CWA_PUT, 1);
+    sw_cwa_limiter_done(&l, SW_CWA_NOPS, 1);
+}
+
 /* ------------------------------------------------------------------ */
 /* request bodies                                                      */
 
@@ -186,8 +225,8 @@ test_describe_request(void **state)
         0);
     assert_string_equal(sw_buf_str(&b), "{\"MaxRecords\":100}");
     sw_buf_reset(&b);
-    assert_int_equal(sw_cwa_describe_alarms_request("kds-", 100, "tok/+=\"",
-                                                    &b, err, sizeof(err)),
+    assert_int_equal(sw_cwa_describe_alarms_request("kds-", 100, "tok/+=\"", &b,
+                                                    err, sizeof(err)),
                      0);
     assert_string_equal(sw_buf_str(&b),
                         "{\"AlarmNamePrefix\":\"kds-\",\"NextToken\":"
@@ -233,10 +272,9 @@ test_describe_request(void **state)
     /* Over the cap: an error, and the buffer as it was. */
     sw_buf_init(&b, 8);
     assert_int_equal(sw_buf_adds(&b, "ab"), 0);
-    assert_int_equal(
-        sw_cwa_describe_alarms_request("long-prefix", 100, NULL, &b, err,
-                                       sizeof(err)),
-        SW_ETOOBIG);
+    assert_int_equal(sw_cwa_describe_alarms_request("long-prefix", 100, NULL,
+                                                    &b, err, sizeof(err)),
+                     SW_ETOOBIG);
     assert_string_equal(sw_buf_str(&b), "ab");
     sw_buf_release(&b);
 }
@@ -253,9 +291,9 @@ test_names(void **state)
     assert_false(sw_cwa_name_is_valid(NULL));
     assert_false(sw_cwa_name_is_valid("a\tb"));
     assert_false(sw_cwa_name_is_valid("a\x7f"));
-    assert_false(sw_cwa_name_is_valid("\xc0\xaf"));      /* overlong */
-    assert_false(sw_cwa_name_is_valid("\xed\xa0\x80"));  /* surrogate */
-    assert_false(sw_cwa_name_is_valid("\xe3\x81"));      /* cut short */
+    assert_false(sw_cwa_name_is_valid("\xc0\xaf"));     /* overlong */
+    assert_false(sw_cwa_name_is_valid("\xed\xa0\x80")); /* surrogate */
+    assert_false(sw_cwa_name_is_valid("\xe3\x81"));     /* cut short */
     memset(name, 'a', sizeof(name));
     name[255] = '\0';
     assert_true(sw_cwa_name_is_valid(name));
@@ -293,16 +331,14 @@ test_other_requests(void **state)
         names[i] = i % 2 ? "odd" : "even";
     assert_int_equal(
         sw_cwa_delete_alarms_request(names, 2, &b, err, sizeof(err)), 0);
-    assert_string_equal(sw_buf_str(&b),
-                        "{\"AlarmNames\":[\"even\",\"odd\"]}");
+    assert_string_equal(sw_buf_str(&b), "{\"AlarmNames\":[\"even\",\"odd\"]}");
     sw_buf_reset(&b);
     assert_int_equal(sw_cwa_delete_alarms_request(names, SW_CWA_DELETE_BATCH,
                                                   &b, err, sizeof(err)),
                      0);
     sw_buf_reset(&b);
-    assert_int_equal(sw_cwa_delete_alarms_request(names,
-                                                  SW_CWA_DELETE_BATCH + 1, &b,
-                                                  err, sizeof(err)),
+    assert_int_equal(sw_cwa_delete_alarms_request(
+                         names, SW_CWA_DELETE_BATCH + 1, &b, err, sizeof(err)),
                      SW_EINVAL);
     assert_non_null(strstr(err, "1-100"));
     assert_int_equal(
@@ -351,9 +387,9 @@ test_other_requests(void **state)
         assert_non_null(desc);
         memset(desc, 'd', big);
         desc[big] = '\0';
-        assert_int_equal(json_object_set_new(input, "AlarmDescription",
-                                             json_string(desc)),
-                         0);
+        assert_int_equal(
+            json_object_set_new(input, "AlarmDescription", json_string(desc)),
+            0);
         free(desc);
         assert_int_equal(sw_buf_adds(&b, "keep"), 0);
         assert_int_equal(
@@ -371,8 +407,7 @@ test_other_requests(void **state)
     assert_non_null(strstr(err, "AlarmName"));
     json_decref(input);
     assert_int_equal(
-        sw_cwa_put_metric_alarm_request(NULL, &b, err, sizeof(err)),
-        SW_EINVAL);
+        sw_cwa_put_metric_alarm_request(NULL, &b, err, sizeof(err)), SW_EINVAL);
     sw_buf_release(&b);
 }
 
@@ -539,8 +574,9 @@ test_parse_tags(void **state)
         sw_buf_init(&b, sizeof(json));
         assert_int_equal(sw_buf_adds(&b, "{\"Tags\":["), 0);
         for (int i = 0; i <= SW_CWA_MAX_TAGS; i++)
-            assert_int_equal(sw_buf_addf(&b, "%s{\"Key\":\"k%d\",\"Value\":"
-                                             "\"v\"}",
+            assert_int_equal(sw_buf_addf(&b,
+                                         "%s{\"Key\":\"k%d\",\"Value\":"
+                                         "\"v\"}",
                                          i ? "," : "", i),
                              0);
         assert_int_equal(sw_buf_adds(&b, "]}"), 0);
@@ -746,12 +782,12 @@ test_describe_pages(void **state)
 
     (void)state;
     script[0] = reply("200 OK", "",
-                      "{\"MetricAlarms\":[" ALARM_JSON("kds-a") ","
-                      ALARM_JSON("kds-b") "],\"CompositeAlarms\":[],"
-                      "\"NextToken\":\"p/2=\"}");
-    script[1] = reply("200 OK", "",
-                      "{\"MetricAlarms\":[" ALARM_JSON("kds-c")
-                      "],\"NextToken\":\"p3\"}");
+                      "{\"MetricAlarms\":[" ALARM_JSON("kds-a") "," ALARM_JSON(
+                          "kds-b") "],\"CompositeAlarms\":[],"
+                                   "\"NextToken\":\"p/2=\"}");
+    script[1] = reply(
+        "200 OK", "",
+        "{\"MetricAlarms\":[" ALARM_JSON("kds-c") "],\"NextToken\":\"p3\"}");
     script[2] = reply("200 OK", "", "{\"MetricAlarms\":[]}");
     server_start(&s, script, 3);
     a = client_for(&s, 1);
@@ -759,9 +795,9 @@ test_describe_pages(void **state)
     assert_int_equal(sw_cwa_describe_alarms(a, &l, "kds-", &out, &e), 0);
     assert_int_equal(e.attempts, 3);
     assert_int_equal(json_array_size(out), 3);
-    assert_string_equal(json_string_value(json_object_get(
-                            json_array_get(out, 2), "AlarmName")),
-                        "kds-c");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(out, 2), "AlarmName")),
+        "kds-c");
     /* Three pages at 9 TPS (90%): two waits of about 123.5 ms. */
     assert_true(fc.slept >= 246 && fc.slept <= 248);
     assert_int_equal(server_wait(&s), 0);
@@ -800,8 +836,10 @@ test_describe_errors(void **state)
 
     (void)state;
     /* The same token twice would page forever. */
-    script[0] = reply("200 OK", "", "{\"MetricAlarms\":[],\"NextToken\":\"t\"}");
-    script[1] = reply("200 OK", "", "{\"MetricAlarms\":[],\"NextToken\":\"t\"}");
+    script[0] =
+        reply("200 OK", "", "{\"MetricAlarms\":[],\"NextToken\":\"t\"}");
+    script[1] =
+        reply("200 OK", "", "{\"MetricAlarms\":[],\"NextToken\":\"t\"}");
     server_start(&s, script, 2);
     a = client_for(&s, 1);
     assert_int_equal(sw_cwa_describe_alarms(a, NULL, NULL, &out, &e),
@@ -832,8 +870,7 @@ test_describe_errors(void **state)
                       "InvalidNextToken\",\"message\":\"bad token\"}");
     server_start(&s, script, 1);
     a = client_for(&s, 1);
-    assert_int_equal(sw_cwa_describe_alarms(a, NULL, NULL, &out, &e),
-                     SW_EAWS);
+    assert_int_equal(sw_cwa_describe_alarms(a, NULL, NULL, &out, &e), SW_EAWS);
     assert_string_equal(e.code, "InvalidNextToken");
     assert_string_equal(e.message, "bad token");
     assert_int_equal(server_wait(&s), 0);
@@ -864,8 +901,8 @@ test_write_calls(void **state)
     server_start(&s, script, 4);
     a = client_for(&s, 1);
     fake_limiter(&l, &fc);
-    input = json_pack("{sssssi}", "AlarmName", "a", "MetricName", "m",
-                      "Period", 60);
+    input = json_pack("{sssssi}", "AlarmName", "a", "MetricName", "m", "Period",
+                      60);
     tags = json_pack("{ss}", "team", "data");
     assert_int_equal(sw_cwa_put_metric_alarm(a, &l, input, &e), 0);
     assert_int_equal(sw_cwa_delete_alarms(a, &l, names, 2, &e), 0);
@@ -901,6 +938,63 @@ test_write_calls(void **state)
     json_decref(tags);
     sw_aws_free(a);
     free_script(script, 4);
+}
+
+static void
+test_throttled_call_is_tried_again_slower(void **state)
+{
+    char *script[4];
+    struct server s;
+    struct sw_aws *a;
+    struct sw_aws_error e;
+    struct sw_cwa_limiter l;
+    struct fake_clock fc;
+    json_t *input = json_pack("{ss}", "AlarmName", "a");
+    static const char throttle[] = "{\"__type\":\"com.amazon.coral."
+                                   "availability#ThrottlingException\","
+                                   "\"message\":\"Rate exceeded\"}";
+
+    (void)state;
+    /* The client gives up after one attempt here; the limiter tries
+     * twice more, each time at half the rate. */
+    script[0] = reply("400 Bad Request", "", throttle);
+    script[1] = reply("400 Bad Request", "", throttle);
+    script[2] = reply("200 OK", "", "{}");
+    server_start(&s, script, 3);
+    a = client_for(&s, 1);
+    fake_limiter(&l, &fc);
+    assert_int_equal(sw_cwa_put_metric_alarm(a, &l, input, &e), 0);
+    assert_int_equal(e.attempts, 3);
+    /* 741 ms at 1.35 a second, then 1482 ms at 0.675 */
+    assert_true(fc.slept >= 741 + 1481 && fc.slept <= 741 + 1482 + 2);
+    assert_int_equal(server_wait(&s), 0);
+    assert_int_equal(count(server_log(&s), "PutMetricAlarm\r\n"), 3);
+    sw_aws_free(a);
+    free_script(script, 3);
+
+    /* Throttled every time: three rounds, then the error. */
+    for (int i = 0; i < 3; i++)
+        script[i] = reply("400 Bad Request", "", throttle);
+    server_start(&s, script, 3);
+    a = client_for(&s, 1);
+    fake_limiter(&l, &fc);
+    assert_int_equal(sw_cwa_put_metric_alarm(a, &l, input, &e), SW_ETHROTTLED);
+    assert_int_equal(e.attempts, 3);
+    assert_string_equal(e.code, "ThrottlingException");
+    assert_int_equal(server_wait(&s), 0);
+    sw_aws_free(a);
+    free_script(script, 3);
+
+    /* Without a limiter there is nobody to slow down: one round. */
+    script[0] = reply("400 Bad Request", "", throttle);
+    server_start(&s, script, 1);
+    a = client_for(&s, 1);
+    assert_int_equal(sw_cwa_put_metric_alarm(a, NULL, input, &e),
+                     SW_ETHROTTLED);
+    assert_int_equal(server_wait(&s), 0);
+    sw_aws_free(a);
+    free_script(script, 1);
+    json_decref(input);
 }
 
 static int
@@ -947,6 +1041,7 @@ main(void)
         cmocka_unit_test(test_bucket_burst),
         cmocka_unit_test(test_limiter_rates),
         cmocka_unit_test(test_limiter_cancel),
+        cmocka_unit_test(test_limiter_done),
         cmocka_unit_test(test_describe_request),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_other_requests),
@@ -956,6 +1051,7 @@ main(void)
         cmocka_unit_test(test_describe_pages),
         cmocka_unit_test(test_describe_errors),
         cmocka_unit_test(test_write_calls),
+        cmocka_unit_test(test_throttled_call_is_tried_again_slower),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -102,8 +102,7 @@ input_of(const char *name, struct sw_strv *local)
     char err[256];
 
     assert_int_equal(
-        sw_sync_alarm_input(conf, rule(name), &in, local, err, sizeof(err)),
-        0);
+        sw_sync_alarm_input(conf, rule(name), &in, local, err, sizeof(err)), 0);
     return in;
 }
 
@@ -351,8 +350,7 @@ test_diff_threshold(void **state)
     (void)state;
     in = input_of("sample-incoming-high", NULL);
     got = load(described_single);
-    assert_int_equal(
-        json_object_set_new(in, "Threshold", json_real(20.0)), 0);
+    assert_int_equal(json_object_set_new(in, "Threshold", json_real(20.0)), 0);
     assert_int_equal(diff_of(in, got, NULL, &lines, &td), 1);
     assert_string_equal(lines.v[0], "~ Threshold: 10.0 -> 20.0");
     /* Unknown tags (NULL) are not compared. */
@@ -361,11 +359,10 @@ test_diff_threshold(void **state)
 
     /* Added and removed lists and members, and changed enums. */
     assert_int_equal(json_object_set_new(in, "OKActions", json_array()), 0);
-    assert_int_equal(json_object_set_new(got, "AlarmActions", json_array()),
-                     0);
-    assert_int_equal(json_object_set_new(in, "TreatMissingData",
-                                         json_string("breaching")),
-                     0);
+    assert_int_equal(json_object_set_new(got, "AlarmActions", json_array()), 0);
+    assert_int_equal(
+        json_object_set_new(in, "TreatMissingData", json_string("breaching")),
+        0);
     assert_int_equal(json_object_del(in, "AlarmDescription"), 0);
     assert_int_equal(diff_of(in, got, NULL, &lines, NULL), 5);
     assert_string_equal(lines.v[0],
@@ -392,16 +389,16 @@ test_diff_math_and_tags(void **state)
     in = input_of("orders-behind", NULL);
     got = load(described_math);
     tags = load("{\"streamwatch:owner\":\"team-b\"}");
-    json_object_set_new(json_object_get(json_object_get(
-                            json_array_get(json_object_get(got, "Metrics"), 1),
+    json_object_set_new(
+        json_object_get(
+            json_object_get(json_array_get(json_object_get(got, "Metrics"), 1),
                             "MetricStat"),
-                                        "Metric"),
-                        "MetricName", json_string("GetRecords.Bytes"));
-    json_object_set_new(json_object_get(json_array_get(json_object_get(got,
-                                                                       "Metrics"),
-                                                       0),
-                                        "MetricStat"),
-                        "Stat", json_string("Average"));
+            "Metric"),
+        "MetricName", json_string("GetRecords.Bytes"));
+    json_object_set_new(
+        json_object_get(json_array_get(json_object_get(got, "Metrics"), 0),
+                        "MetricStat"),
+        "Stat", json_string("Average"));
     assert_int_equal(diff_of(in, got, tags, &lines, &td), 3);
     assert_string_equal(lines.v[0],
                         "~ Metrics[0].MetricStat.Stat: \"Average\" -> "
