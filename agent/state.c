@@ -15,6 +15,7 @@
 #include "lib/buf.h"
 #include "lib/clock.h"
 #include "lib/err.h"
+#include "lib/file.h"
 #include "lib/str.h"
 
 #define STATE_VERSION 1
@@ -681,43 +682,6 @@ dump_store(const struct sw_state_store *st)
     return text;
 }
 
-/* mkdir -p DIR with mode 0750 for the parts that are missing. */
-static int
-make_dirs(const char *dir)
-{
-    char path[4096];
-    size_t len = sw_strlcpy(path, dir, sizeof(path));
-
-    if (len >= sizeof(path))
-        return SW_EINVAL;
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0750) < 0 && errno != EEXIST)
-            return SW_EIO;
-        *p = '/';
-    }
-    if (mkdir(path, 0750) < 0 && errno != EEXIST)
-        return SW_EIO;
-    return 0;
-}
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return SW_EIO;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 int
 sw_state_save(const struct sw_state_store *st, const char *dir, char *err,
               size_t errlen)
@@ -750,7 +714,7 @@ sw_state_save(const struct sw_state_store *st, const char *dir, char *err,
         goto out;
     }
     r = SW_EIO;
-    if (make_dirs(dir) < 0) {
+    if (sw_file_mkdirs(dir, 0750) < 0) {
         oerrno = errno;
         failed_at = dir;
         goto out;
@@ -768,8 +732,8 @@ sw_state_save(const struct sw_state_store *st, const char *dir, char *err,
     }
     tmp_made = 1;
     /* The umask may have taken bits away; 0640 is what we promise. */
-    if (fchmod(fd, 0640) < 0 || write_all(fd, text, strlen(text)) < 0 ||
-        write_all(fd, "\n", 1) < 0 || fsync(fd) < 0) {
+    if (fchmod(fd, 0640) < 0 || sw_file_write_all(fd, text, strlen(text)) < 0 ||
+        sw_file_write_all(fd, "\n", 1) < 0 || fsync(fd) < 0) {
         oerrno = errno;
         goto out;
     }

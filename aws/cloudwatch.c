@@ -15,6 +15,7 @@
 #include "aws/client.h"
 #include "lib/buf.h"
 #include "lib/err.h"
+#include "lib/json_util.h"
 #include "lib/log.h"
 #include "lib/metric.h"
 
@@ -205,36 +206,11 @@ check_query(const struct sw_metric_query *q, char *err, size_t errlen)
     return 0;
 }
 
-struct dump_ctx {
-    struct sw_buf *b;
-    int r; /* why the dump stopped: SW_ETOOBIG or SW_ENOMEM */
-};
-
-static int
-dump_cb(const char *buf, size_t size, void *data)
-{
-    struct dump_ctx *d = data;
-
-    d->r = sw_buf_add(d->b, buf, size);
-    return d->r < 0 ? -1 : 0;
-}
-
-/* json_object_set_new() that remembers the first failure: the object
- * steals VALUE either way. */
-static void
-set_new(json_t *o, const char *key, json_t *value, int *failed)
-{
-    if (!value || json_object_set_new(o, key, value) < 0)
-        *failed = 1;
-}
-
 int
 sw_cw_gms_request(const struct sw_metric_query *q, struct sw_buf *body,
                   char *err, size_t errlen)
 {
     json_t *o = NULL, *dims = NULL, *stats = NULL;
-    struct dump_ctx dc = {body, 0};
-    size_t mark = body ? body->len : 0;
     int failed = 0, r;
 
     if (err && errlen)
@@ -252,8 +228,8 @@ sw_cw_gms_request(const struct sw_metric_query *q, struct sw_buf *body,
         goto out;
     /* Members in the model's order, as botocore sends them (section
      * 1.6); jansson keeps insertion order. */
-    set_new(o, "Namespace", json_string(q->namespace_), &failed);
-    set_new(o, "MetricName", json_string(q->metric), &failed);
+    sw_json_set_new(o, "Namespace", json_string(q->namespace_), &failed);
+    sw_json_set_new(o, "MetricName", json_string(q->metric), &failed);
     if (q->ndims) {
         dims = json_array();
         if (!dims)
@@ -265,36 +241,32 @@ sw_cw_gms_request(const struct sw_metric_query *q, struct sw_buf *body,
                 failed = 1;
                 break;
             }
-            set_new(d, "Name", json_string(q->dims[i].name), &failed);
-            set_new(d, "Value", json_string(q->dims[i].value), &failed);
+            sw_json_set_new(d, "Name", json_string(q->dims[i].name), &failed);
+            sw_json_set_new(d, "Value", json_string(q->dims[i].value), &failed);
         }
-        set_new(o, "Dimensions", dims, &failed);
+        sw_json_set_new(o, "Dimensions", dims, &failed);
         dims = NULL;
     }
-    set_new(o, "StartTime", json_integer((json_int_t)q->start), &failed);
-    set_new(o, "EndTime", json_integer((json_int_t)q->end), &failed);
-    set_new(o, "Period", json_integer(q->period_s), &failed);
+    sw_json_set_new(o, "StartTime", json_integer((json_int_t)q->start),
+                    &failed);
+    sw_json_set_new(o, "EndTime", json_integer((json_int_t)q->end), &failed);
+    sw_json_set_new(o, "Period", json_integer(q->period_s), &failed);
     stats = json_array();
     if (!stats || json_array_append_new(stats, json_string(q->stat)) < 0)
         failed = 1;
     /* Percentiles travel in ExtendedStatistics; the two lists are
      * mutually exclusive. */
-    set_new(
+    sw_json_set_new(
         o, sw_stat_is_percentile(q->stat) ? "ExtendedStatistics" : "Statistics",
         stats, &failed);
     stats = NULL;
     if (q->unit)
-        set_new(o, "Unit", json_string(q->unit), &failed);
+        sw_json_set_new(o, "Unit", json_string(q->unit), &failed);
     if (failed)
         goto out;
-    if (json_dump_callback(o, dump_cb, &dc,
-                           JSON_COMPACT | JSON_PRESERVE_ORDER) < 0) {
-        r = dc.r < 0 ? dc.r : SW_ENOMEM;
-        /* Leave BODY as it was, not with half a request in it. */
-        if (body->data) {
-            body->len = mark;
-            body->data[mark] = '\0';
-        }
+    /* On failure BODY is left as it was, not with half a request. */
+    r = sw_json_append(o, body);
+    if (r < 0) {
         if (r == SW_ETOOBIG)
             sw_err_set(err, errlen, "request body too large for its buffer");
         goto out;

@@ -16,6 +16,7 @@
 #include "lib/buf.h"
 #include "lib/clock.h"
 #include "lib/err.h"
+#include "lib/json_util.h"
 #include "lib/log.h"
 #include "lib/str.h"
 
@@ -277,29 +278,6 @@ type_name(const json_t *v)
 /* ------------------------------------------------------------------ */
 /* request bodies                                                      */
 
-struct dump_ctx {
-    struct sw_buf *b;
-    int r; /* why the dump stopped: SW_ETOOBIG or SW_ENOMEM */
-};
-
-static int
-dump_cb(const char *buf, size_t size, void *data)
-{
-    struct dump_ctx *d = data;
-
-    d->r = sw_buf_add(d->b, buf, size);
-    return d->r < 0 ? -1 : 0;
-}
-
-/* json_object_set_new() that remembers the first failure: the object
- * steals VALUE either way. */
-static void
-set_new(json_t *o, const char *key, json_t *value, int *failed)
-{
-    if (!value || json_object_set_new(o, key, value) < 0)
-        *failed = 1;
-}
-
 static void
 append_new(json_t *a, json_t *value, int *failed)
 {
@@ -311,20 +289,12 @@ append_new(json_t *a, json_t *value, int *failed)
 static int
 dump_body(const json_t *o, struct sw_buf *body, char *err, size_t errlen)
 {
-    struct dump_ctx dc = {body, 0};
-    size_t mark = body->len;
-    int r;
-
     /* Members in insertion order: the model's, as botocore sends them,
      * so a request reads the same in a capture as in the docs. */
-    if (json_dump_callback(o, dump_cb, &dc,
-                           JSON_COMPACT | JSON_PRESERVE_ORDER) == 0)
+    int r = sw_json_append(o, body);
+
+    if (r == 0)
         return 0;
-    r = dc.r < 0 ? dc.r : SW_ENOMEM;
-    if (body->data) {
-        body->len = mark;
-        body->data[mark] = '\0';
-    }
     sw_err_set(err, errlen, "%s",
                r == SW_ETOOBIG ? "request body too large for its buffer"
                                : "out of memory");
@@ -380,11 +350,11 @@ sw_cwa_describe_alarms_request(const char *prefix, int max_records,
      * ..., NextToken, MaxRecords.  AlarmTypes is left out: omitted, it
      * means metric alarms only, which is all we make. */
     if (prefix && *prefix)
-        set_new(o, "AlarmNamePrefix", json_string(prefix), &failed);
+        sw_json_set_new(o, "AlarmNamePrefix", json_string(prefix), &failed);
     if (token && *token)
-        set_new(o, "NextToken", json_string(token), &failed);
+        sw_json_set_new(o, "NextToken", json_string(token), &failed);
     if (max_records)
-        set_new(o, "MaxRecords", json_integer(max_records), &failed);
+        sw_json_set_new(o, "MaxRecords", json_integer(max_records), &failed);
     if (failed) {
         sw_err_set(err, errlen, "out of memory");
         r = SW_ENOMEM;
@@ -416,7 +386,7 @@ sw_cwa_list_tags_request(const char *arn, struct sw_buf *body, char *err,
         sw_err_set(err, errlen, "out of memory");
         return SW_ENOMEM;
     }
-    set_new(o, "ResourceARN", json_string(arn), &failed);
+    sw_json_set_new(o, "ResourceARN", json_string(arn), &failed);
     if (failed) {
         sw_err_set(err, errlen, "out of memory");
         r = SW_ENOMEM;
@@ -500,7 +470,7 @@ sw_cwa_delete_alarms_request(const char *const *names, size_t n,
     }
     for (size_t i = 0; i < n; i++)
         append_new(arr, json_string(names[i]), &failed);
-    set_new(o, "AlarmNames", arr, &failed);
+    sw_json_set_new(o, "AlarmNames", arr, &failed);
     if (failed)
         goto out;
     r = dump_body(o, body, err, errlen);
@@ -569,12 +539,12 @@ sw_cwa_tag_resource_request(const char *arn, const json_t *tags,
             failed = 1;
             break;
         }
-        set_new(t, "Key", json_string(key), &failed);
-        set_new(t, "Value", json_incref(v), &failed);
+        sw_json_set_new(t, "Key", json_string(key), &failed);
+        sw_json_set_new(t, "Value", json_incref(v), &failed);
         append_new(arr, t, &failed);
     }
-    set_new(o, "ResourceARN", json_string(arn), &failed);
-    set_new(o, "Tags", arr, &failed);
+    sw_json_set_new(o, "ResourceARN", json_string(arn), &failed);
+    sw_json_set_new(o, "Tags", arr, &failed);
     if (failed)
         goto out;
     r = dump_body(o, body, err, errlen);

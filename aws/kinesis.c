@@ -13,6 +13,7 @@
 #include "aws/client.h"
 #include "lib/buf.h"
 #include "lib/err.h"
+#include "lib/json_util.h"
 #include "lib/log.h"
 #include "lib/str.h"
 #include "rules/rule.h"
@@ -48,29 +49,6 @@ sw_kinesis_name_is_valid(const char *s)
 
 /* --- the request --- */
 
-struct dump_ctx {
-    struct sw_buf *b;
-    int r; /* why the dump stopped: SW_ETOOBIG or SW_ENOMEM */
-};
-
-static int
-dump_cb(const char *buf, size_t size, void *data)
-{
-    struct dump_ctx *d = data;
-
-    d->r = sw_buf_add(d->b, buf, size);
-    return d->r < 0 ? -1 : 0;
-}
-
-/* json_object_set_new() that remembers the first failure: the object
- * steals VALUE either way. */
-static void
-set_new(json_t *o, const char *key, json_t *value, int *failed)
-{
-    if (!value || json_object_set_new(o, key, value) < 0)
-        *failed = 1;
-}
-
 static int
 token_is_valid(const char *t, size_t n)
 {
@@ -83,8 +61,6 @@ sw_kinesis_list_streams_request(int limit, const char *exclusive_start,
                                 char *err, size_t errlen)
 {
     json_t *o = NULL;
-    struct dump_ctx dc = {body, 0};
-    size_t mark = body ? body->len : 0;
     int failed = 0, r = SW_EINVAL;
 
     if (err && errlen)
@@ -115,22 +91,17 @@ sw_kinesis_list_streams_request(int limit, const char *exclusive_start,
     /* Members in the model's order (Limit, ExclusiveStartStreamName,
      * NextToken), as botocore serialises them. */
     if (limit)
-        set_new(o, "Limit", json_integer(limit), &failed);
+        sw_json_set_new(o, "Limit", json_integer(limit), &failed);
     if (exclusive_start)
-        set_new(o, "ExclusiveStartStreamName", json_string(exclusive_start),
-                &failed);
+        sw_json_set_new(o, "ExclusiveStartStreamName",
+                        json_string(exclusive_start), &failed);
     if (next_token)
-        set_new(o, "NextToken", json_string(next_token), &failed);
+        sw_json_set_new(o, "NextToken", json_string(next_token), &failed);
     if (failed)
         goto out;
-    if (json_dump_callback(o, dump_cb, &dc,
-                           JSON_COMPACT | JSON_PRESERVE_ORDER) < 0) {
-        r = dc.r < 0 ? dc.r : SW_ENOMEM;
-        /* Leave BODY as it was, not with half a request in it. */
-        if (body->data) {
-            body->len = mark;
-            body->data[mark] = '\0';
-        }
+    /* On failure BODY is left as it was, not with half a request. */
+    r = sw_json_append(o, body);
+    if (r < 0) {
         if (r == SW_ETOOBIG)
             sw_err_set(err, errlen, "request body too large for its buffer");
         goto out;

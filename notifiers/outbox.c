@@ -18,6 +18,7 @@
 #include "lib/buf.h"
 #include "lib/clock.h"
 #include "lib/err.h"
+#include "lib/file.h"
 #include "lib/log.h"
 #include "lib/str.h"
 
@@ -280,43 +281,6 @@ out:
 
 /* ---- files ---- */
 
-/* mkdir -p DIR with mode 0750 for the parts that are missing. */
-static int
-make_dirs(const char *dir)
-{
-    char path[MAX_PATH];
-    size_t len = sw_strlcpy(path, dir, sizeof(path));
-
-    if (len >= sizeof(path))
-        return SW_EINVAL;
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0750) < 0 && errno != EEXIST)
-            return SW_EIO;
-        *p = '/';
-    }
-    if (mkdir(path, 0750) < 0 && errno != EEXIST)
-        return SW_EIO;
-    return 0;
-}
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return SW_EIO;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static int
 entry_names(const char *id, char *name, size_t namelen, char *tmp,
             size_t tmplen)
@@ -374,7 +338,8 @@ write_entry(struct sw_outbox *ob, const struct sw_outbox_entry *e, int create,
         goto out;
     }
     tmp_made = 1;
-    if (fchmod(fd, 0640) < 0 || write_all(fd, text, len) < 0 || fsync(fd) < 0) {
+    if (fchmod(fd, 0640) < 0 || sw_file_write_all(fd, text, len) < 0 ||
+        fsync(fd) < 0) {
         oerrno = errno;
         goto out;
     }
@@ -683,7 +648,7 @@ sw_outbox_open(const char *state_dir, unsigned flags, struct sw_outbox **out,
     ob->dirfd = -1;
     ob->flags = flags;
     r = SW_EIO;
-    if (!(flags & SW_OUTBOX_READONLY) && make_dirs(path) < 0) {
+    if (!(flags & SW_OUTBOX_READONLY) && sw_file_mkdirs(path, 0750) < 0) {
         sw_err_set(err, errlen, "outbox: %s: %s", path, strerror(errno));
         goto out;
     }
