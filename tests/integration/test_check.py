@@ -72,7 +72,8 @@ def test_check_passes_on_every_shipped_example(sw, conf):
 
 def test_demo_recording_replays_the_day(sw, tmp_path):
     """The shipped demo through the agent: the seed alarm fires in the
-    morning burst and the stalled consumer raises both consumer alarms."""
+    morning burst; the stalled consumer raises the write-vs-read metric-math
+    alarm and both consumer alarms."""
     demo = Path(__file__).resolve().parents[2] / "examples" / "demo"
     text = (demo / "demo.conf").read_text()
     text = text.replace('"/tmp/streamwatch-demo/state"', f'"{tmp_path / "demo-state"}"')
@@ -80,8 +81,8 @@ def test_demo_recording_replays_the_day(sw, tmp_path):
     conf = tmp_path / "demo.conf"
     conf.write_text(text)
     changes = []
-    for hhmm in ("00:01", "07:59", "08:01", "10:30", "10:31", "14:04", "14:05",
-                 "14:07", "15:31", "15:36"):
+    for hhmm in ("00:01", "07:59", "08:01", "10:30", "10:31", "14:02", "14:03",
+                 "14:04", "14:05", "14:07", "15:31", "15:33", "15:36"):
         r = sw.run("-c", conf, "run", "--once", "--now", f"2026-11-25T{hhmm}:00Z")
         assert r.rc == 0, r.stderr
         changes += [(hhmm, ev["AlarmName"], ev["NewStateValue"])
@@ -92,3 +93,9 @@ def test_demo_recording_replays_the_day(sw, tmp_path):
     assert ("14:07", "sample-iterator-age-high", "ALARM") in changes
     assert ("15:31", "sample-consumer-stalled", "OK") in changes
     assert ("15:36", "sample-iterator-age-high", "OK") in changes
+    # The write-vs-read metric-math alarm fires on the stalled consumer.
+    assert ("14:03", "sample-consumers-behind", "ALARM") in changes
+    assert ("15:33", "sample-consumers-behind", "OK") in changes
+    assert not [c for c in changes
+                if c[1] == "sample-consumers-behind" and c[0] < "14:00"
+                and c[2] == "ALARM"]
