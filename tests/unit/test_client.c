@@ -28,6 +28,7 @@
 #include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/log.h"
+#include "tests/unit/loopback.h"
 
 /* ------------------------------------------------------------------ */
 /* sw_aws_parse_error                                                  */
@@ -522,116 +523,6 @@ test_new_endpoints(void **state)
 /* ------------------------------------------------------------------ */
 /* The retry loop against a scripted loopback server                   */
 
-#define MAX_SCRIPT 8
-
-struct server {
-    pid_t pid;
-    int port;
-    char log[128]; /* every request received, appended raw */
-};
-
-/* Serve SCRIPT[0..n-1] to n consecutive connections (one request each;
- * "Connection: close" makes the client reconnect), logging requests.
- * A NULL entry closes the connection without answering. */
-static void
-server_start(struct server *s, const char *const *script, int n)
-{
-    struct sockaddr_in sa;
-    socklen_t sl = sizeof(sa);
-    int lfd, one = 1, fd;
-
-    lfd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(lfd >= 0);
-    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(listen(lfd, 8), 0);
-    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &sl), 0);
-    s->port = ntohs(sa.sin_port);
-    snprintf(s->log, sizeof(s->log), "%s/requests.log", tmpdir);
-    unlink(s->log);
-    fflush(NULL);
-    s->pid = fork();
-    assert_true(s->pid >= 0);
-    if (s->pid > 0) {
-        close(lfd);
-        return;
-    }
-    /* Child: no cmocka, no allocations, _exit at the end; the alarm ends
-     * it should a failed test never connect. */
-    alarm(30);
-    fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    for (int i = 0; i < n; i++) {
-        char req[65536];
-        size_t got = 0, need = 0;
-        int c = accept(lfd, NULL, NULL);
-
-        if (c < 0)
-            _exit(2);
-        for (;;) {
-            ssize_t k = read(c, req + got, sizeof(req) - 1 - got);
-            char *end, *cl;
-
-            if (k <= 0)
-                break;
-            got += (size_t)k;
-            req[got] = '\0';
-            end = strstr(req, "\r\n\r\n");
-            if (!end)
-                continue;
-            cl = strcasestr(req, "\r\nContent-Length:");
-            need = (size_t)(end + 4 - req) +
-                   (cl && cl < end ? strtoul(cl + 17, NULL, 10) : 0);
-            if (got >= need)
-                break;
-        }
-        if (fd >= 0) {
-            (void)!write(fd, req, got);
-            (void)!write(fd, "\n=====\n", 7);
-        }
-        if (script[i])
-            (void)!write(c, script[i], strlen(script[i]));
-        close(c);
-    }
-    _exit(0);
-}
-
-static int
-server_wait(struct server *s)
-{
-    int st = 0;
-
-    waitpid(s->pid, &st, 0);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static char *
-server_log(struct server *s)
-{
-    static char buf[262144];
-    FILE *f = fopen(s->log, "r");
-    size_t n;
-
-    buf[0] = '\0';
-    if (!f)
-        return buf;
-    n = fread(buf, 1, sizeof(buf) - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
-static int
-count(const char *hay, const char *needle)
-{
-    int n = 0;
-
-    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
-        n++;
-    return n;
-}
 
 static double
 zero_rand(void *arg)
@@ -672,7 +563,7 @@ build_replies(void)
 }
 
 static struct sw_aws *
-client_for(struct server *s, int max_attempts)
+client_for(struct sw_test_server *s, int max_attempts)
 {
     struct sw_aws_opts o;
     struct sw_aws *a = NULL;
@@ -694,14 +585,14 @@ static void
 test_call_retries_throttling(void **state)
 {
     const char *const script[] = {throttle_json, throttle_json, ok_json};
-    struct server s;
+    struct sw_test_server s;
     struct sw_aws *a;
     struct sw_aws_error e;
     struct sw_buf reply;
     const char *log;
 
     (void)state;
-    server_start(&s, script, 3);
+    sw_test_server_start(&s, tmpdir, script, 3);
     a = client_for(&s, 0);
     sw_buf_init(&reply, 1024);
     assert_int_equal(sw_aws_call(a, SW_SVC_MONITORING, SW_PROTO_JSON10,
@@ -709,26 +600,29 @@ test_call_retries_throttling(void **state)
                      0);
     assert_int_equal(e.attempts, 3);
     assert_string_equal(sw_buf_str(&reply), "{\"Datapoints\":[]");
-    assert_int_equal(server_wait(&s), 0);
-    log = server_log(&s);
-    assert_int_equal(count(log, "POST / HTTP/1.1\r\n"), 3);
+    assert_int_equal(sw_test_server_wait(&s), 0);
+    log = sw_test_server_log(&s);
+    assert_int_equal(sw_test_count(log, "POST / HTTP/1.1\r\n"), 3);
     /* What every request must carry. */
-    assert_int_equal(count(log, "\r\nHost: 127.0.0.1:"), 3);
-    assert_int_equal(count(log, "\r\nX-Amz-Target: GraniteServiceVersion"
-                                "20100801.GetMetricStatistics\r\n"),
+    assert_int_equal(sw_test_count(log, "\r\nHost: 127.0.0.1:"), 3);
+    assert_int_equal(sw_test_count(log,
+                                   "\r\nX-Amz-Target: GraniteServiceVersion"
+                                   "20100801.GetMetricStatistics\r\n"),
                      3);
-    assert_int_equal(count(log, "\r\nContent-Type: application/x-amz-json-1.0"
-                                "\r\n"),
-                     3);
-    assert_int_equal(count(log, "\r\nUser-Agent: streamwatch/"), 3);
+    assert_int_equal(
+        sw_test_count(log, "\r\nContent-Type: application/x-amz-json-1.0"
+                           "\r\n"),
+        3);
+    assert_int_equal(sw_test_count(log, "\r\nUser-Agent: streamwatch/"), 3);
     /* Signed for the configured region and CloudWatch's signing name, not
      * for anything derived from 127.0.0.1. */
-    assert_int_equal(count(log, "/ap-northeast-1/monitoring/aws4_request, "
-                                "SignedHeaders="),
+    assert_int_equal(sw_test_count(log,
+                                   "/ap-northeast-1/monitoring/aws4_request, "
+                                   "SignedHeaders="),
                      3);
-    assert_int_equal(count(log, "x-amz-target"), 3);
-    assert_int_equal(count(log, "\r\nExpect:"), 0);
-    assert_int_equal(count(log, "X-Amz-Security-Token"), 0);
+    assert_int_equal(sw_test_count(log, "x-amz-target"), 3);
+    assert_int_equal(sw_test_count(log, "\r\nExpect:"), 0);
+    assert_int_equal(sw_test_count(log, "X-Amz-Security-Token"), 0);
     sw_buf_release(&reply);
     sw_aws_free(a);
 }
@@ -737,13 +631,13 @@ static void
 test_call_throttled_out(void **state)
 {
     const char *const script[] = {throttle_json, throttle_json};
-    struct server s;
+    struct sw_test_server s;
     struct sw_aws *a;
     struct sw_aws_error e;
     struct sw_buf reply;
 
     (void)state;
-    server_start(&s, script, 2);
+    sw_test_server_start(&s, tmpdir, script, 2);
     a = client_for(&s, 2);
     sw_buf_init(&reply, 1024);
     assert_int_equal(sw_aws_call(a, SW_SVC_MONITORING, SW_PROTO_JSON10,
@@ -754,7 +648,7 @@ test_call_throttled_out(void **state)
     assert_string_equal(e.code, "Throttling");
     assert_string_equal(e.message, "Rate exceeded");
     assert_string_equal(e.request_id, "rid-throttle");
-    assert_int_equal(server_wait(&s), 0);
+    assert_int_equal(sw_test_server_wait(&s), 0);
     sw_buf_release(&reply);
     sw_aws_free(a);
 }
@@ -764,7 +658,7 @@ test_call_final_error(void **state)
 {
     static char bad[512];
     const char *const script[] = {bad};
-    struct server s;
+    struct sw_test_server s;
     struct sw_aws *a;
     struct sw_aws_error e;
     const char *log;
@@ -776,7 +670,7 @@ test_call_final_error(void **state)
             "Value</Code><Message>The parameter Period must be a multiple of "
             "60.</Message></Error><RequestId>rid-xml</RequestId>"
             "</ErrorResponse>");
-    server_start(&s, script, 1);
+    sw_test_server_start(&s, tmpdir, script, 1);
     a = client_for(&s, 0);
     assert_int_equal(sw_aws_call(a, SW_SVC_MONITORING, SW_PROTO_QUERY,
                                  "GetMetricStatistics", form, strlen(form),
@@ -785,8 +679,8 @@ test_call_final_error(void **state)
     assert_int_equal(e.attempts, 1);
     assert_string_equal(e.code, "InvalidParameterValue");
     assert_string_equal(e.request_id, "rid-xml");
-    assert_int_equal(server_wait(&s), 0);
-    log = server_log(&s);
+    assert_int_equal(sw_test_server_wait(&s), 0);
+    log = sw_test_server_log(&s);
     assert_non_null(strstr(log, "\r\nContent-Type: application/x-www-form-"
                                 "urlencoded; charset=utf-8\r\n"));
     assert_null(strstr(log, "X-Amz-Target"));
@@ -800,7 +694,7 @@ test_call_clock_skew(void **state)
 {
     static char skewed[512];
     const char *const script[] = {skewed, ok_json};
-    struct server s;
+    struct sw_test_server s;
     struct sw_aws *a;
     struct sw_aws_error e;
     time_t ahead = time(NULL) + 3600;
@@ -815,7 +709,7 @@ test_call_clock_skew(void **state)
     strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
     snprintf(hdr, sizeof(hdr), "Date: %s\r\n", date);
     mkreply(skewed, sizeof(skewed), "403 Forbidden", hdr, body);
-    server_start(&s, script, 2);
+    sw_test_server_start(&s, tmpdir, script, 2);
     a = client_for(&s, 1); /* even with a single attempt allowed */
     assert_int_equal(sw_aws_call(a, SW_SVC_MONITORING, SW_PROTO_JSON10,
                                  "GetMetricStatistics", "{}", 2, NULL, &e),
@@ -823,11 +717,11 @@ test_call_clock_skew(void **state)
     assert_int_equal(e.attempts, 2);
     assert_true(sw_aws_clock_offset(a) >= 3590 &&
                 sw_aws_clock_offset(a) <= 3610);
-    assert_int_equal(server_wait(&s), 0);
+    assert_int_equal(sw_test_server_wait(&s), 0);
     /* The retry was signed an hour ahead. */
-    log = server_log(&s);
+    log = sw_test_server_log(&s);
     strftime(amz, sizeof(amz), "X-Amz-Date: %Y%m%dT%H", &tm);
-    assert_int_equal(count(log, amz), 1);
+    assert_int_equal(sw_test_count(log, amz), 1);
     sw_aws_free(a);
 }
 
@@ -836,7 +730,7 @@ test_call_expired_token(void **state)
 {
     static char expired[512];
     const char *const script[] = {expired, expired};
-    struct server s;
+    struct sw_test_server s;
     struct sw_aws *a;
     struct sw_aws_error e;
 
@@ -844,7 +738,7 @@ test_call_expired_token(void **state)
     mkreply(expired, sizeof(expired), "403 Forbidden", "",
             "{\"__type\":\"ExpiredTokenException\",\"message\":\"The "
             "security token included in the request is expired\"}");
-    server_start(&s, script, 2);
+    sw_test_server_start(&s, tmpdir, script, 2);
     a = client_for(&s, 3);
     setenv("AWS_SESSION_TOKEN", "FwoGZXIvYXdzEXAMPLESESSIONTOKEN", 1);
     /* Refreshed once, then given up: never backed off. */
@@ -853,12 +747,14 @@ test_call_expired_token(void **state)
                      SW_EAUTH);
     assert_int_equal(e.attempts, 2);
     assert_string_equal(e.code, "ExpiredTokenException");
-    assert_int_equal(server_wait(&s), 0);
-    assert_int_equal(count(server_log(&s), "\r\nX-Amz-Security-Token: "
-                                           "FwoGZXIvYXdzEXAMPLESESSIONTOKEN"
-                                           "\r\n"),
+    assert_int_equal(sw_test_server_wait(&s), 0);
+    assert_int_equal(sw_test_count(sw_test_server_log(&s),
+                                   "\r\nX-Amz-Security-Token: "
+                                   "FwoGZXIvYXdzEXAMPLESESSIONTOKEN"
+                                   "\r\n"),
                      2);
-    assert_int_equal(count(server_log(&s), "x-amz-security-token"), 2);
+    assert_int_equal(
+        sw_test_count(sw_test_server_log(&s), "x-amz-security-token"), 2);
     unsetenv("AWS_SESSION_TOKEN");
     sw_aws_free(a);
 }
@@ -878,24 +774,24 @@ test_call_transport_and_cancel(void **state)
     const char *const script[] = {NULL, ok_json};
     const char *const one[] = {throttle_json};
     volatile int stop = 0;
-    struct server s;
+    struct sw_test_server s;
     struct sw_aws *a;
     struct sw_aws_error e;
     sw_mono_ms t0;
 
     (void)state;
     /* A connection closed without a reply is retried. */
-    server_start(&s, script, 2);
+    sw_test_server_start(&s, tmpdir, script, 2);
     a = client_for(&s, 0);
     assert_int_equal(sw_aws_call(a, SW_SVC_MONITORING, SW_PROTO_JSON10,
                                  "GetMetricStatistics", "{}", 2, NULL, &e),
                      0);
     assert_int_equal(e.attempts, 2);
-    assert_int_equal(server_wait(&s), 0);
+    assert_int_equal(sw_test_server_wait(&s), 0);
 
     /* The stop flag raised during the backoff sleep ends the call at
      * once, without the retry. */
-    server_start(&s, one, 1);
+    sw_test_server_start(&s, tmpdir, one, 1);
     sw_aws_free(a);
     a = client_for(&s, 0);
     sw_aws_set_cancel_flag(a, &stop);
@@ -907,7 +803,7 @@ test_call_transport_and_cancel(void **state)
     assert_true(sw_mono_now() - t0 < 400);
     assert_int_equal(e.attempts, 1);
     assert_string_equal(e.code, "Throttling");
-    assert_int_equal(server_wait(&s), 0);
+    assert_int_equal(sw_test_server_wait(&s), 0);
     /* With the flag up, a new call sends nothing. */
     assert_int_equal(sw_aws_call(a, SW_SVC_MONITORING, SW_PROTO_JSON10,
                                  "GetMetricStatistics", "{}", 2, NULL, &e),
@@ -915,13 +811,13 @@ test_call_transport_and_cancel(void **state)
     assert_int_equal(e.attempts, 0);
     /* Cleared, calls work again. */
     sw_aws_set_cancel_flag(a, NULL);
-    server_start(&s, script + 1, 1);
+    sw_test_server_start(&s, tmpdir, script + 1, 1);
     sw_aws_free(a);
     a = client_for(&s, 0);
     assert_int_equal(sw_aws_call(a, SW_SVC_MONITORING, SW_PROTO_JSON10,
                                  "GetMetricStatistics", "{}", 2, NULL, &e),
                      0);
-    assert_int_equal(server_wait(&s), 0);
+    assert_int_equal(sw_test_server_wait(&s), 0);
     sw_aws_free(a);
 }
 
@@ -929,12 +825,12 @@ static void
 test_call_bad_args(void **state)
 {
     const char *const script[] = {ok_json};
-    struct server s;
+    struct sw_test_server s;
     struct sw_aws *a;
     struct sw_aws_error e;
 
     (void)state;
-    server_start(&s, script, 1);
+    sw_test_server_start(&s, tmpdir, script, 1);
     a = client_for(&s, 0);
     assert_int_equal(sw_aws_call(a, SW_SVC_SNS, SW_PROTO_JSON10, "Publish",
                                  "{}", 2, NULL, &e),
@@ -956,10 +852,10 @@ test_call_bad_args(void **state)
     assert_int_equal(sw_aws_call(a, SW_SVC_KINESIS, SW_PROTO_JSON11,
                                  "ListStreams", "{}", 2, NULL, &e),
                      0);
-    assert_int_equal(server_wait(&s), 0);
-    assert_non_null(strstr(server_log(&s), "\r\nX-Amz-Target: Kinesis_"
-                                           "20131202.ListStreams\r\n"));
-    assert_non_null(strstr(server_log(&s), "/kinesis/aws4_request"));
+    assert_int_equal(sw_test_server_wait(&s), 0);
+    assert_non_null(strstr(sw_test_server_log(&s), "\r\nX-Amz-Target: Kinesis_"
+                                                   "20131202.ListStreams\r\n"));
+    assert_non_null(strstr(sw_test_server_log(&s), "/kinesis/aws4_request"));
     sw_aws_free(a);
 }
 
@@ -989,13 +885,13 @@ test_http_direct(void **state)
     struct sw_http *h = NULL;
     struct sw_http_resp resp;
     struct sw_http_req req;
-    struct server s;
+    struct sw_test_server s;
     char url[64], errlog[192];
     const char *log;
     int saved, fd;
 
     (void)state;
-    server_start(&s, script, 3);
+    sw_test_server_start(&s, tmpdir, script, 3);
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/latest/api/token", s.port);
     memset(&ho, 0, sizeof(ho));
     ho.max_body = 16;
@@ -1056,7 +952,7 @@ test_http_direct(void **state)
         assert_non_null(strstr(buf, "PUT http://127.0.0.1:"));
         assert_non_null(strstr(buf, "X-aws-ec2-metadata-token-ttl-seconds: "
                                     "21600"));
-        assert_int_equal(count(buf, "[redacted]"), 3);
+        assert_int_equal(sw_test_count(buf, "[redacted]"), 3);
         assert_null(strstr(buf, "SECRET"));
         assert_non_null(strstr(buf, "< 200 (2 bytes"));
     }
@@ -1073,8 +969,8 @@ test_http_direct(void **state)
     req.body_len = 2;
     assert_int_equal(sw_http_send(h, &req, &resp), 0);
     assert_int_equal(resp.status, 200);
-    assert_int_equal(server_wait(&s), 0);
-    log = server_log(&s);
+    assert_int_equal(sw_test_server_wait(&s), 0);
+    log = sw_test_server_log(&s);
     assert_non_null(strstr(log, "PUT /latest/api/token HTTP/1.1\r\n"));
     assert_non_null(strstr(log, "\r\nContent-Length: 0\r\n"));
     assert_non_null(strstr(log, "\r\nX-Empty:\r\n"));

@@ -28,6 +28,7 @@
 #include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/log.h"
+#include "tests/unit/loopback.h"
 
 /* ------------------------------------------------------------------ */
 /* the token bucket and the limiter                                    */
@@ -593,118 +594,6 @@ test_parse_tags(void **state)
 
 static char tmpdir[64];
 
-struct server {
-    pid_t pid;
-    int port;
-    char log[128];
-};
-
-/* Serve SCRIPT[0..n-1] to n consecutive connections (one request each,
- * "Connection: close"), appending every request to the log. */
-static void
-server_start(struct server *s, char *const *script, int n)
-{
-    struct sockaddr_in sa;
-    socklen_t sl = sizeof(sa);
-    int lfd, one = 1, fd;
-
-    lfd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(lfd >= 0);
-    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(listen(lfd, 8), 0);
-    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &sl), 0);
-    s->port = ntohs(sa.sin_port);
-    snprintf(s->log, sizeof(s->log), "%s/requests.log", tmpdir);
-    unlink(s->log);
-    fflush(NULL);
-    s->pid = fork();
-    assert_true(s->pid >= 0);
-    if (s->pid > 0) {
-        close(lfd);
-        return;
-    }
-    /* Child: no cmocka, no allocations, _exit at the end. */
-    alarm(60);
-    fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    for (int i = 0; i < n; i++) {
-        static char req[65536];
-        size_t got = 0, need = 0;
-        int c = accept(lfd, NULL, NULL);
-
-        if (c < 0)
-            _exit(2);
-        for (;;) {
-            ssize_t k = read(c, req + got, sizeof(req) - 1 - got);
-            char *end, *cl;
-
-            if (k <= 0)
-                break;
-            got += (size_t)k;
-            req[got] = '\0';
-            end = strstr(req, "\r\n\r\n");
-            if (!end)
-                continue;
-            cl = strcasestr(req, "\r\nContent-Length:");
-            need = (size_t)(end + 4 - req) +
-                   (cl && cl < end ? strtoul(cl + 17, NULL, 10) : 0);
-            if (got >= need)
-                break;
-        }
-        if (fd >= 0) {
-            (void)!write(fd, req, got);
-            (void)!write(fd, "\n=====\n", 7);
-        }
-        for (size_t off = 0, len = strlen(script[i]); off < len;) {
-            ssize_t w = write(c, script[i] + off, len - off);
-
-            if (w <= 0)
-                break;
-            off += (size_t)w;
-        }
-        close(c);
-    }
-    _exit(0);
-}
-
-static int
-server_wait(struct server *s)
-{
-    int st = 0;
-
-    waitpid(s->pid, &st, 0);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static char *
-server_log(struct server *s)
-{
-    static char buf[262144];
-    FILE *f = fopen(s->log, "r");
-    size_t n;
-
-    buf[0] = '\0';
-    if (!f)
-        return buf;
-    n = fread(buf, 1, sizeof(buf) - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
-static int
-count(const char *hay, const char *needle)
-{
-    int n = 0;
-
-    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
-        n++;
-    return n;
-}
-
 /* A whole HTTP reply (new, free()) with the right Content-Length. */
 static char *
 reply(const char *status, const char *extra_headers, const char *body)
@@ -737,7 +626,7 @@ zero_rand(void *arg)
 }
 
 static struct sw_aws *
-client_for(struct server *s, int max_attempts)
+client_for(struct sw_test_server *s, int max_attempts)
 {
     struct sw_aws_opts o;
     struct sw_aws *a = NULL;
@@ -772,7 +661,7 @@ static void
 test_describe_pages(void **state)
 {
     char *script[3];
-    struct server s;
+    struct sw_test_server s;
     struct sw_aws *a;
     struct sw_aws_error e;
     struct sw_cwa_limiter l;
@@ -789,7 +678,7 @@ test_describe_pages(void **state)
         "200 OK", "",
         "{\"MetricAlarms\":[" ALARM_JSON("kds-c") "],\"NextToken\":\"p3\"}");
     script[2] = reply("200 OK", "", "{\"MetricAlarms\":[]}");
-    server_start(&s, script, 3);
+    sw_test_server_start(&s, tmpdir, (const char *const *)script, 3);
     a = client_for(&s, 1);
     fake_limiter(&l, &fc);
     assert_int_equal(sw_cwa_describe_alarms(a, &l, "kds-", &out, &e), 0);
@@ -800,17 +689,19 @@ test_describe_pages(void **state)
         "kds-c");
     /* Three pages at 9 TPS (90%): two waits of about 123.5 ms. */
     assert_true(fc.slept >= 246 && fc.slept <= 248);
-    assert_int_equal(server_wait(&s), 0);
-    log = server_log(&s);
-    assert_int_equal(count(log, "POST / HTTP/1.1\r\n"), 3);
-    assert_int_equal(count(log, "\r\nX-Amz-Target: GraniteServiceVersion"
-                                "20100801.DescribeAlarms\r\n"),
+    assert_int_equal(sw_test_server_wait(&s), 0);
+    log = sw_test_server_log(&s);
+    assert_int_equal(sw_test_count(log, "POST / HTTP/1.1\r\n"), 3);
+    assert_int_equal(sw_test_count(log,
+                                   "\r\nX-Amz-Target: GraniteServiceVersion"
+                                   "20100801.DescribeAlarms\r\n"),
                      3);
-    assert_int_equal(count(log, "\r\nContent-Type: application/x-amz-json-1.0"
-                                "\r\n"),
-                     3);
-    assert_int_equal(count(log, "/ap-northeast-1/monitoring/aws4_request, "),
-                     3);
+    assert_int_equal(
+        sw_test_count(log, "\r\nContent-Type: application/x-amz-json-1.0"
+                           "\r\n"),
+        3);
+    assert_int_equal(
+        sw_test_count(log, "/ap-northeast-1/monitoring/aws4_request, "), 3);
     assert_non_null(strstr(log, "\r\n\r\n{\"AlarmNamePrefix\":\"kds-\","
                                 "\"MaxRecords\":100}\n====="));
     p2 = strstr(log, "{\"AlarmNamePrefix\":\"kds-\",\"NextToken\":\"p/2=\","
@@ -829,7 +720,7 @@ static void
 test_describe_errors(void **state)
 {
     char *script[2];
-    struct server s;
+    struct sw_test_server s;
     struct sw_aws *a;
     struct sw_aws_error e;
     json_t *out = (json_t *)1;
@@ -840,26 +731,26 @@ test_describe_errors(void **state)
         reply("200 OK", "", "{\"MetricAlarms\":[],\"NextToken\":\"t\"}");
     script[1] =
         reply("200 OK", "", "{\"MetricAlarms\":[],\"NextToken\":\"t\"}");
-    server_start(&s, script, 2);
+    sw_test_server_start(&s, tmpdir, (const char *const *)script, 2);
     a = client_for(&s, 1);
     assert_int_equal(sw_cwa_describe_alarms(a, NULL, NULL, &out, &e),
                      SW_EPARSE);
     assert_string_equal(e.code, "MalformedReply");
     assert_non_null(strstr(e.message, "page 2"));
     assert_null(out);
-    assert_int_equal(server_wait(&s), 0);
+    assert_int_equal(sw_test_server_wait(&s), 0);
     sw_aws_free(a);
     free_script(script, 2);
 
     /* A malformed page says which. */
     script[0] = reply("200 OK", "", "{\"MetricAlarms\":[{}]}");
-    server_start(&s, script, 1);
+    sw_test_server_start(&s, tmpdir, (const char *const *)script, 1);
     a = client_for(&s, 1);
     assert_int_equal(sw_cwa_describe_alarms(a, NULL, NULL, &out, &e),
                      SW_EPARSE);
     assert_non_null(strstr(e.message, "DescribeAlarms reply (page 1): "
                                       "MetricAlarms entry 0"));
-    assert_int_equal(server_wait(&s), 0);
+    assert_int_equal(sw_test_server_wait(&s), 0);
     sw_aws_free(a);
     free_script(script, 1);
 
@@ -868,12 +759,12 @@ test_describe_errors(void **state)
                       "x-amzn-query-error: InvalidNextToken;Sender\r\n",
                       "{\"__type\":\"com.amazonaws.cloudwatch#"
                       "InvalidNextToken\",\"message\":\"bad token\"}");
-    server_start(&s, script, 1);
+    sw_test_server_start(&s, tmpdir, (const char *const *)script, 1);
     a = client_for(&s, 1);
     assert_int_equal(sw_cwa_describe_alarms(a, NULL, NULL, &out, &e), SW_EAWS);
     assert_string_equal(e.code, "InvalidNextToken");
     assert_string_equal(e.message, "bad token");
-    assert_int_equal(server_wait(&s), 0);
+    assert_int_equal(sw_test_server_wait(&s), 0);
     sw_aws_free(a);
     free_script(script, 1);
 }
@@ -882,7 +773,7 @@ static void
 test_write_calls(void **state)
 {
     char *script[4];
-    struct server s;
+    struct sw_test_server s;
     struct sw_aws *a;
     struct sw_aws_error e;
     struct sw_cwa_limiter l;
@@ -898,7 +789,7 @@ test_write_calls(void **state)
     script[3] = reply("200 OK", "",
                       "{\"Tags\":[{\"Key\":\"streamwatch:owner\","
                       "\"Value\":\"sw\"}]}");
-    server_start(&s, script, 4);
+    sw_test_server_start(&s, tmpdir, (const char *const *)script, 4);
     a = client_for(&s, 1);
     fake_limiter(&l, &fc);
     input = json_pack("{sssssi}", "AlarmName", "a", "MetricName", "m", "Period",
@@ -912,8 +803,8 @@ test_write_calls(void **state)
         json_string_value(json_object_get(got, "streamwatch:owner")), "sw");
     /* Four operations, four buckets: nobody waited. */
     assert_int_equal(fc.slept, 0);
-    assert_int_equal(server_wait(&s), 0);
-    log = server_log(&s);
+    assert_int_equal(sw_test_server_wait(&s), 0);
+    log = sw_test_server_log(&s);
     assert_non_null(strstr(log, "X-Amz-Target: GraniteServiceVersion20100801."
                                 "PutMetricAlarm\r\n"));
     assert_non_null(strstr(log, "\r\n\r\n{\"AlarmName\":\"a\",\"MetricName\":"
@@ -944,7 +835,7 @@ static void
 test_throttled_call_is_tried_again_slower(void **state)
 {
     char *script[4];
-    struct server s;
+    struct sw_test_server s;
     struct sw_aws *a;
     struct sw_aws_error e;
     struct sw_cwa_limiter l;
@@ -960,38 +851,39 @@ test_throttled_call_is_tried_again_slower(void **state)
     script[0] = reply("400 Bad Request", "", throttle);
     script[1] = reply("400 Bad Request", "", throttle);
     script[2] = reply("200 OK", "", "{}");
-    server_start(&s, script, 3);
+    sw_test_server_start(&s, tmpdir, (const char *const *)script, 3);
     a = client_for(&s, 1);
     fake_limiter(&l, &fc);
     assert_int_equal(sw_cwa_put_metric_alarm(a, &l, input, &e), 0);
     assert_int_equal(e.attempts, 3);
     /* 741 ms at 1.35 a second, then 1482 ms at 0.675 */
     assert_true(fc.slept >= 741 + 1481 && fc.slept <= 741 + 1482 + 2);
-    assert_int_equal(server_wait(&s), 0);
-    assert_int_equal(count(server_log(&s), "PutMetricAlarm\r\n"), 3);
+    assert_int_equal(sw_test_server_wait(&s), 0);
+    assert_int_equal(
+        sw_test_count(sw_test_server_log(&s), "PutMetricAlarm\r\n"), 3);
     sw_aws_free(a);
     free_script(script, 3);
 
     /* Throttled every time: three rounds, then the error. */
     for (int i = 0; i < 3; i++)
         script[i] = reply("400 Bad Request", "", throttle);
-    server_start(&s, script, 3);
+    sw_test_server_start(&s, tmpdir, (const char *const *)script, 3);
     a = client_for(&s, 1);
     fake_limiter(&l, &fc);
     assert_int_equal(sw_cwa_put_metric_alarm(a, &l, input, &e), SW_ETHROTTLED);
     assert_int_equal(e.attempts, 3);
     assert_string_equal(e.code, "ThrottlingException");
-    assert_int_equal(server_wait(&s), 0);
+    assert_int_equal(sw_test_server_wait(&s), 0);
     sw_aws_free(a);
     free_script(script, 3);
 
     /* Without a limiter there is nobody to slow down: one round. */
     script[0] = reply("400 Bad Request", "", throttle);
-    server_start(&s, script, 1);
+    sw_test_server_start(&s, tmpdir, (const char *const *)script, 1);
     a = client_for(&s, 1);
     assert_int_equal(sw_cwa_put_metric_alarm(a, NULL, input, &e),
                      SW_ETHROTTLED);
-    assert_int_equal(server_wait(&s), 0);
+    assert_int_equal(sw_test_server_wait(&s), 0);
     sw_aws_free(a);
     free_script(script, 1);
     json_decref(input);

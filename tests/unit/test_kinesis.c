@@ -27,6 +27,7 @@
 #include "lib/err.h"
 #include "lib/log.h"
 #include "rules/rule.h"
+#include "tests/unit/loopback.h"
 
 /* ------------------------------------------------------------------ */
 /* names and requests                                                  */
@@ -305,118 +306,6 @@ test_parse_long_names(void **state)
 
 static char tmpdir[64];
 
-struct server {
-    pid_t pid;
-    int port;
-    char log[128];
-};
-
-/* Serve SCRIPT[0..n-1] to n consecutive connections (one request each,
- * "Connection: close"), appending every request to the log. */
-static void
-server_start(struct server *s, char *const *script, int n)
-{
-    struct sockaddr_in sa;
-    socklen_t sl = sizeof(sa);
-    int lfd, one = 1, fd;
-
-    lfd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(lfd >= 0);
-    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(listen(lfd, 8), 0);
-    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &sl), 0);
-    s->port = ntohs(sa.sin_port);
-    snprintf(s->log, sizeof(s->log), "%s/requests.log", tmpdir);
-    unlink(s->log);
-    fflush(NULL);
-    s->pid = fork();
-    assert_true(s->pid >= 0);
-    if (s->pid > 0) {
-        close(lfd);
-        return;
-    }
-    /* Child: no cmocka, no allocations, _exit at the end. */
-    alarm(60);
-    fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    for (int i = 0; i < n; i++) {
-        static char req[65536];
-        size_t got = 0, need = 0;
-        int c = accept(lfd, NULL, NULL);
-
-        if (c < 0)
-            _exit(2);
-        for (;;) {
-            ssize_t k = read(c, req + got, sizeof(req) - 1 - got);
-            char *end, *cl;
-
-            if (k <= 0)
-                break;
-            got += (size_t)k;
-            req[got] = '\0';
-            end = strstr(req, "\r\n\r\n");
-            if (!end)
-                continue;
-            cl = strcasestr(req, "\r\nContent-Length:");
-            need = (size_t)(end + 4 - req) +
-                   (cl && cl < end ? strtoul(cl + 17, NULL, 10) : 0);
-            if (got >= need)
-                break;
-        }
-        if (fd >= 0) {
-            (void)!write(fd, req, got);
-            (void)!write(fd, "\n=====\n", 7);
-        }
-        for (size_t off = 0, len = strlen(script[i]); off < len;) {
-            ssize_t w = write(c, script[i] + off, len - off);
-
-            if (w <= 0)
-                break;
-            off += (size_t)w;
-        }
-        close(c);
-    }
-    _exit(0);
-}
-
-static int
-server_wait(struct server *s)
-{
-    int st = 0;
-
-    waitpid(s->pid, &st, 0);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static char *
-server_log(struct server *s)
-{
-    static char buf[262144];
-    FILE *f = fopen(s->log, "r");
-    size_t n;
-
-    buf[0] = '\0';
-    if (!f)
-        return buf;
-    n = fread(buf, 1, sizeof(buf) - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
-static int
-count(const char *hay, const char *needle)
-{
-    int n = 0;
-
-    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
-        n++;
-    return n;
-}
-
 /* A whole HTTP reply (new, free()) with the right Content-Length. */
 static char *
 reply(const char *status, const char *body)
@@ -449,7 +338,7 @@ zero_rand(void *arg)
 }
 
 static struct sw_aws *
-client_for(struct server *s, int max_attempts)
+client_for(struct sw_test_server *s, int max_attempts)
 {
     struct sw_aws_opts o;
     struct sw_aws *a = NULL;
@@ -470,7 +359,7 @@ static void
 test_list_follows_next_token(void **state)
 {
     char *script[3];
-    struct server s;
+    struct sw_test_server s;
     struct sw_aws *a;
     struct sw_aws_error e;
     struct sw_strv out = {NULL, 0};
@@ -488,7 +377,7 @@ test_list_follows_next_token(void **state)
                         "\"StreamStatus\":\"DELETING\"}]}");
     script[2] = reply("200 OK", "{\"StreamNames\":[\"zeta\"],"
                                 "\"HasMoreStreams\":false}");
-    server_start(&s, script, 3);
+    sw_test_server_start(&s, tmpdir, (const char *const *)script, 3);
     a = client_for(&s, 1);
     assert_int_equal(sw_kinesis_list_streams(a, &out, &e), 0);
     assert_int_equal(e.attempts, 3);
@@ -497,16 +386,18 @@ test_list_follows_next_token(void **state)
     assert_string_equal(out.v[1], "clicks-2");
     assert_string_equal(out.v[2], "orders");
     assert_string_equal(out.v[3], "zeta");
-    assert_int_equal(server_wait(&s), 0);
-    log = server_log(&s);
-    assert_int_equal(count(log, "POST / HTTP/1.1\r\n"), 3);
-    assert_int_equal(count(log, "\r\nX-Amz-Target: Kinesis_20131202."
-                                "ListStreams\r\n"),
+    assert_int_equal(sw_test_server_wait(&s), 0);
+    log = sw_test_server_log(&s);
+    assert_int_equal(sw_test_count(log, "POST / HTTP/1.1\r\n"), 3);
+    assert_int_equal(sw_test_count(log, "\r\nX-Amz-Target: Kinesis_20131202."
+                                        "ListStreams\r\n"),
                      3);
-    assert_int_equal(count(log, "\r\nContent-Type: application/x-amz-json-1.1"
-                                "\r\n"),
-                     3);
-    assert_int_equal(count(log, "/ap-northeast-1/kinesis/aws4_request, "), 3);
+    assert_int_equal(
+        sw_test_count(log, "\r\nContent-Type: application/x-amz-json-1.1"
+                           "\r\n"),
+        3);
+    assert_int_equal(
+        sw_test_count(log, "/ap-northeast-1/kinesis/aws4_request, "), 3);
     /* The first page asks for the most; later ones carry the token (and
      * not the start name: one way of paging at a time). */
     assert_non_null(strstr(log, "\r\n\r\n{\"Limit\":100}\n====="));
@@ -515,7 +406,7 @@ test_list_follows_next_token(void **state)
     assert_non_null(p2);
     assert_non_null(p3);
     assert_true(p2 < p3);
-    assert_int_equal(count(log, "ExclusiveStartStreamName"), 0);
+    assert_int_equal(sw_test_count(log, "ExclusiveStartStreamName"), 0);
     sw_strv_release(&out);
     sw_aws_free(a);
     free_script(script, 3);
@@ -525,7 +416,7 @@ static void
 test_list_exclusive_start(void **state)
 {
     char *script[2];
-    struct server s;
+    struct sw_test_server s;
     struct sw_aws *a;
     struct sw_aws_error e;
     struct sw_strv out = {NULL, 0};
@@ -537,13 +428,13 @@ test_list_exclusive_start(void **state)
                                 "\"HasMoreStreams\":true}");
     script[1] =
         reply("200 OK", "{\"StreamNames\":[\"c\"],\"HasMoreStreams\":false}");
-    server_start(&s, script, 2);
+    sw_test_server_start(&s, tmpdir, (const char *const *)script, 2);
     a = client_for(&s, 1);
     assert_int_equal(sw_kinesis_list_streams(a, &out, &e), 0);
     assert_int_equal(out.n, 3);
     assert_string_equal(out.v[2], "c");
-    assert_int_equal(server_wait(&s), 0);
-    assert_non_null(strstr(server_log(&s),
+    assert_int_equal(sw_test_server_wait(&s), 0);
+    assert_non_null(strstr(sw_test_server_log(&s),
                            "\r\n\r\n{\"Limit\":100,"
                            "\"ExclusiveStartStreamName\":\"b\"}"));
     sw_strv_release(&out);
@@ -555,7 +446,7 @@ static void
 test_list_no_progress(void **state)
 {
     char *script[2];
-    struct server s;
+    struct sw_test_server s;
     struct sw_aws *a;
     struct sw_aws_error e;
     struct sw_strv out = {NULL, 0};
@@ -564,13 +455,13 @@ test_list_no_progress(void **state)
     /* More promised, nothing to continue from: stop at once rather
      * than ask the same question a hundred times. */
     script[0] = reply("200 OK", "{\"StreamNames\":[],\"HasMoreStreams\":true}");
-    server_start(&s, script, 1);
+    sw_test_server_start(&s, tmpdir, (const char *const *)script, 1);
     a = client_for(&s, 1);
     assert_int_equal(sw_kinesis_list_streams(a, &out, &e), SW_EPARSE);
     assert_string_equal(e.code, "MalformedReply");
     assert_non_null(strstr(e.message, "page 1"));
     assert_null(out.v);
-    assert_int_equal(server_wait(&s), 0);
+    assert_int_equal(sw_test_server_wait(&s), 0);
     sw_aws_free(a);
     free_script(script, 1);
 
@@ -579,11 +470,11 @@ test_list_no_progress(void **state)
                                 "\"HasMoreStreams\":true}");
     script[1] = reply("200 OK", "{\"StreamNames\":[\"a\"],"
                                 "\"HasMoreStreams\":true}");
-    server_start(&s, script, 2);
+    sw_test_server_start(&s, tmpdir, (const char *const *)script, 2);
     a = client_for(&s, 1);
     assert_int_equal(sw_kinesis_list_streams(a, &out, &e), SW_EPARSE);
     assert_non_null(strstr(e.message, "page 2"));
-    assert_int_equal(server_wait(&s), 0);
+    assert_int_equal(sw_test_server_wait(&s), 0);
     sw_aws_free(a);
     free_script(script, 2);
 }
@@ -592,7 +483,7 @@ static void
 test_list_malformed_page(void **state)
 {
     char *script[2];
-    struct server s;
+    struct sw_test_server s;
     struct sw_aws *a;
     struct sw_aws_error e;
     struct sw_strv out = {NULL, 0};
@@ -602,7 +493,7 @@ test_list_malformed_page(void **state)
                                 "\"HasMoreStreams\":true,\"NextToken\":\"x\"}");
     script[1] = reply("200 OK", "{\"StreamNames\":[\"../etc\"],"
                                 "\"HasMoreStreams\":false}");
-    server_start(&s, script, 2);
+    sw_test_server_start(&s, tmpdir, (const char *const *)script, 2);
     a = client_for(&s, 1);
     assert_int_equal(sw_kinesis_list_streams(a, &out, &e), SW_EPARSE);
     assert_string_equal(e.code, "MalformedReply");
@@ -612,7 +503,7 @@ test_list_malformed_page(void **state)
     assert_null(out.v);
     assert_int_equal(out.n, 0);
     assert_int_equal(e.attempts, 2);
-    assert_int_equal(server_wait(&s), 0);
+    assert_int_equal(sw_test_server_wait(&s), 0);
     sw_aws_free(a);
     free_script(script, 2);
 }
@@ -621,7 +512,7 @@ static void
 test_list_aws_error(void **state)
 {
     char *script[1];
-    struct server s;
+    struct sw_test_server s;
     struct sw_aws *a;
     struct sw_aws_error e;
     struct sw_strv out = {NULL, 0};
@@ -631,7 +522,7 @@ test_list_aws_error(void **state)
                       "{\"__type\":\"AccessDeniedException\",\"message\":"
                       "\"User is not authorized to perform: "
                       "kinesis:ListStreams\"}");
-    server_start(&s, script, 1);
+    sw_test_server_start(&s, tmpdir, (const char *const *)script, 1);
     a = client_for(&s, 3);
     assert_int_equal(sw_kinesis_list_streams(a, &out, &e), SW_EAWS);
     assert_string_equal(e.code, "AccessDeniedException");
@@ -639,7 +530,7 @@ test_list_aws_error(void **state)
     assert_int_equal(e.http_status, 400);
     assert_int_equal(e.attempts, 1);
     assert_null(out.v);
-    assert_int_equal(server_wait(&s), 0);
+    assert_int_equal(sw_test_server_wait(&s), 0);
     sw_aws_free(a);
     free_script(script, 1);
 }
@@ -648,7 +539,7 @@ static void
 test_list_expired_token(void **state)
 {
     char *script[5];
-    struct server s;
+    struct sw_test_server s;
     struct sw_aws *a;
     struct sw_aws_error e;
     struct sw_strv out = {NULL, 0};
@@ -666,15 +557,16 @@ test_list_expired_token(void **state)
                                 "\"HasMoreStreams\":true,\"NextToken\":\"u\"}");
     script[3] =
         reply("200 OK", "{\"StreamNames\":[\"b\"],\"HasMoreStreams\":false}");
-    server_start(&s, script, 4);
+    sw_test_server_start(&s, tmpdir, (const char *const *)script, 4);
     a = client_for(&s, 1);
     assert_int_equal(sw_kinesis_list_streams(a, &out, &e), 0);
     assert_int_equal(out.n, 2);
     assert_string_equal(out.v[0], "a");
     assert_string_equal(out.v[1], "b");
     assert_int_equal(e.attempts, 4);
-    assert_int_equal(server_wait(&s), 0);
-    assert_int_equal(count(server_log(&s), "\r\n\r\n{\"Limit\":100}\n"), 2);
+    assert_int_equal(sw_test_server_wait(&s), 0);
+    assert_int_equal(
+        sw_test_count(sw_test_server_log(&s), "\r\n\r\n{\"Limit\":100}\n"), 2);
     sw_strv_release(&out);
     sw_aws_free(a);
     free_script(script, 4);
@@ -686,12 +578,12 @@ test_list_expired_token(void **state)
     script[2] = reply("200 OK", "{\"StreamNames\":[\"a\"],"
                                 "\"HasMoreStreams\":true,\"NextToken\":\"t\"}");
     script[3] = reply("400 Bad Request", expired);
-    server_start(&s, script, 4);
+    sw_test_server_start(&s, tmpdir, (const char *const *)script, 4);
     a = client_for(&s, 1);
     assert_int_equal(sw_kinesis_list_streams(a, &out, &e), SW_EAWS);
     assert_string_equal(e.code, "ExpiredNextTokenException");
     assert_null(out.v);
-    assert_int_equal(server_wait(&s), 0);
+    assert_int_equal(sw_test_server_wait(&s), 0);
     sw_aws_free(a);
     free_script(script, 4);
 }
@@ -700,7 +592,7 @@ static void
 test_list_too_many(void **state)
 {
     char *script[2];
-    struct server s;
+    struct sw_test_server s;
     struct sw_aws *a;
     struct sw_aws_error e;
     struct sw_strv out = {NULL, 0};
@@ -718,12 +610,12 @@ test_list_too_many(void **state)
     script[0] = reply("200 OK", sw_buf_str(&b));
     script[1] =
         reply("200 OK", "{\"StreamNames\":[\"z\"],\"HasMoreStreams\":false}");
-    server_start(&s, script, 2);
+    sw_test_server_start(&s, tmpdir, (const char *const *)script, 2);
     a = client_for(&s, 1);
     assert_int_equal(sw_kinesis_list_streams(a, &out, &e), SW_ETOOBIG);
     assert_string_equal(e.code, "TooManyStreams");
     assert_null(out.v);
-    assert_int_equal(server_wait(&s), 0);
+    assert_int_equal(sw_test_server_wait(&s), 0);
     sw_aws_free(a);
     free_script(script, 2);
     sw_buf_release(&b);

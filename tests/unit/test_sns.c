@@ -34,6 +34,7 @@
 #include "notifiers/message.h"
 #include "notifiers/notifier.h"
 #include "notifiers/sns.h"
+#include "tests/unit/loopback.h"
 
 static char tmpdir[128];
 
@@ -468,101 +469,6 @@ test_reply_message_id(void **state)
 /* ------------------------------------------------------------------ */
 /* A scripted loopback server (one request per connection).            */
 
-struct server {
-    pid_t pid;
-    int port;
-    char log[192];
-};
-
-static void
-server_start(struct server *s, const char *const *script, int n)
-{
-    struct sockaddr_in sa;
-    socklen_t sl = sizeof(sa);
-    int lfd, one = 1, fd;
-
-    lfd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(lfd >= 0);
-    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(listen(lfd, 8), 0);
-    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &sl), 0);
-    s->port = ntohs(sa.sin_port);
-    snprintf(s->log, sizeof(s->log), "%s/requests.log", tmpdir);
-    unlink(s->log);
-    fflush(NULL);
-    s->pid = fork();
-    assert_true(s->pid >= 0);
-    if (s->pid > 0) {
-        close(lfd);
-        return;
-    }
-    /* Child: no cmocka, no allocations; the alarm ends it should a failed
-     * test never connect. */
-    alarm(30);
-    fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    for (int i = 0; i < n; i++) {
-        static char req[1 << 20];
-        size_t got = 0, need;
-        int c = accept(lfd, NULL, NULL);
-
-        if (c < 0)
-            _exit(2);
-        for (;;) {
-            ssize_t k = read(c, req + got, sizeof(req) - 1 - got);
-            char *end, *cl;
-
-            if (k <= 0)
-                break;
-            got += (size_t)k;
-            req[got] = '\0';
-            end = strstr(req, "\r\n\r\n");
-            if (!end)
-                continue;
-            cl = strcasestr(req, "\r\nContent-Length:");
-            need = (size_t)(end + 4 - req) +
-                   (cl && cl < end ? strtoul(cl + 17, NULL, 10) : 0);
-            if (got >= need)
-                break;
-        }
-        if (fd >= 0) {
-            (void)!write(fd, req, got);
-            (void)!write(fd, "\n=====\n", 7);
-        }
-        (void)!write(c, script[i], strlen(script[i]));
-        close(c);
-    }
-    _exit(0);
-}
-
-static void
-server_wait(struct server *s)
-{
-    int st = 0;
-
-    waitpid(s->pid, &st, 0);
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-}
-
-static char *
-server_log(struct server *s)
-{
-    static char buf[1 << 20];
-    FILE *f = fopen(s->log, "r");
-    size_t n;
-
-    buf[0] = '\0';
-    if (!f)
-        return buf;
-    n = fread(buf, 1, sizeof(buf) - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
 static const char *
 mkreply(char *buf, size_t n, const char *status, const char *headers,
         const char *body)
@@ -643,7 +549,7 @@ test_prepare_send(void **state)
     char ok[2048], url[64], err[512], date[SW_TIME_BUF], want[256];
     char hdr[128];
     const char *const script[] = {ok};
-    struct server s;
+    struct sw_test_server s;
     struct sw_aws *a;
     struct sw_notifier *n = NULL;
     json_t *rec = load_record();
@@ -656,16 +562,16 @@ test_prepare_send(void **state)
     strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
     snprintf(hdr, sizeof(hdr), "Date: %s\r\nContent-Type: text/xml\r\n", date);
     mkreply(ok, sizeof(ok), "200 OK", hdr, publish_ok);
-    server_start(&s, script, 1);
+    sw_test_server_start(&s, tmpdir, script, 1);
     snprintf(url, sizeof(url), "http://127.0.0.1:%d", s.port);
     a = client("ap-northeast-1", url);
     assert_int_equal(sw_notifier_sns_new("ops", a, TOPIC, &n, err, sizeof(err)),
                      0);
     assert_int_equal(deliver(n, rec, err, sizeof(err)), SW_DELIVERED);
-    server_wait(&s);
+    assert_int_equal(sw_test_server_wait(&s), 0);
     assert_int_equal(sw_aws_clock_offset(a), 0);
 
-    log = server_log(&s);
+    log = sw_test_server_log(&s);
     assert_true(strncmp(log, "POST / HTTP/1.1\r\n", 17) == 0);
     snprintf(want, sizeof(want), "\r\nHost: 127.0.0.1:%d\r\n", s.port);
     assert_non_null(strstr(log, want));
@@ -716,7 +622,7 @@ test_outcomes(void **state)
     };
     const char *script[10];
     char url[64], err[512], xml[512];
-    struct server s;
+    struct sw_test_server s;
     struct sw_aws *a;
     struct sw_notifier *n = NULL;
     json_t *rec = load_record();
@@ -729,7 +635,7 @@ test_outcomes(void **state)
             "Content-Type: text/xml\r\n",
             cases[i].code ? error_xml(xml, sizeof(xml), cases[i].code, "m")
                           : "<html>busy</html>");
-    server_start(&s, script, nc);
+    sw_test_server_start(&s, tmpdir, script, nc);
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/", s.port);
     a = client("ap-northeast-1", url);
     assert_int_equal(sw_notifier_sns_new("ops", a, TOPIC, &n, err, sizeof(err)),
@@ -741,7 +647,7 @@ test_outcomes(void **state)
         if (cases[i].code)
             assert_non_null(strstr(err, cases[i].code));
     }
-    server_wait(&s);
+    assert_int_equal(sw_test_server_wait(&s), 0);
     sw_notifier_free(n);
     sw_aws_free(a);
 
@@ -779,7 +685,7 @@ test_clock_skew(void **state)
     char reply[2048], url[64], err[512], hdr[128], date[SW_TIME_BUF];
     char xml[512];
     const char *const script[] = {reply};
-    struct server s;
+    struct sw_test_server s;
     struct sw_aws *a;
     struct sw_notifier *n = NULL;
     json_t *rec = load_record();
@@ -794,13 +700,13 @@ test_clock_skew(void **state)
             error_xml(xml, sizeof(xml), "SignatureDoesNotMatch",
                       "Signature expired: 20261125T100000Z is now earlier "
                       "than 20261125T101500Z (20261125T102000Z - 5 min.)"));
-    server_start(&s, script, 1);
+    sw_test_server_start(&s, tmpdir, script, 1);
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/", s.port);
     a = client("ap-northeast-1", url);
     assert_int_equal(sw_notifier_sns_new("ops", a, TOPIC, &n, err, sizeof(err)),
                      0);
     assert_int_equal(deliver(n, rec, err, sizeof(err)), SW_DELIVERY_RETRY);
-    server_wait(&s);
+    assert_int_equal(sw_test_server_wait(&s), 0);
     assert_non_null(strstr(err, "SignatureDoesNotMatch"));
     assert_in_range(sw_aws_clock_offset(a), 1190, 1210);
     sw_notifier_free(n);

@@ -31,6 +31,7 @@
 #include "notifiers/message.h"
 #include "notifiers/notifier.h"
 #include "notifiers/webhook.h"
+#include "tests/unit/loopback.h"
 
 static char tmpdir[128];
 
@@ -63,101 +64,6 @@ static const char record_text[] =
 
 /* ------------------------------------------------------------------ */
 /* A scripted loopback server (one request per connection).            */
-
-struct server {
-    pid_t pid;
-    int port;
-    char log[192];
-};
-
-static void
-server_start(struct server *s, const char *const *script, int n)
-{
-    struct sockaddr_in sa;
-    socklen_t sl = sizeof(sa);
-    int lfd, one = 1, fd;
-
-    lfd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(lfd >= 0);
-    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(listen(lfd, 8), 0);
-    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &sl), 0);
-    s->port = ntohs(sa.sin_port);
-    snprintf(s->log, sizeof(s->log), "%s/requests.log", tmpdir);
-    unlink(s->log);
-    fflush(NULL);
-    s->pid = fork();
-    assert_true(s->pid >= 0);
-    if (s->pid > 0) {
-        close(lfd);
-        return;
-    }
-    /* Child: no cmocka, no allocations; the alarm ends it should a failed
-     * test never connect. */
-    alarm(30);
-    fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    for (int i = 0; i < n; i++) {
-        static char req[1 << 20];
-        size_t got = 0, need;
-        int c = accept(lfd, NULL, NULL);
-
-        if (c < 0)
-            _exit(2);
-        for (;;) {
-            ssize_t k = read(c, req + got, sizeof(req) - 1 - got);
-            char *end, *cl;
-
-            if (k <= 0)
-                break;
-            got += (size_t)k;
-            req[got] = '\0';
-            end = strstr(req, "\r\n\r\n");
-            if (!end)
-                continue;
-            cl = strcasestr(req, "\r\nContent-Length:");
-            need = (size_t)(end + 4 - req) +
-                   (cl && cl < end ? strtoul(cl + 17, NULL, 10) : 0);
-            if (got >= need)
-                break;
-        }
-        if (fd >= 0) {
-            (void)!write(fd, req, got);
-            (void)!write(fd, "\n=====\n", 7);
-        }
-        (void)!write(c, script[i], strlen(script[i]));
-        close(c);
-    }
-    _exit(0);
-}
-
-static void
-server_wait(struct server *s)
-{
-    int st = 0;
-
-    waitpid(s->pid, &st, 0);
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-}
-
-static char *
-server_log(struct server *s)
-{
-    static char buf[1 << 20];
-    FILE *f = fopen(s->log, "r");
-    size_t n;
-
-    buf[0] = '\0';
-    if (!f)
-        return buf;
-    n = fread(buf, 1, sizeof(buf) - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
 
 static size_t
 write_cb(char *p, size_t size, size_t n, void *arg)
@@ -463,7 +369,7 @@ test_post_signed(void **state)
     struct sw_webhook_header h[] = {{"X-Api-Key", "k-123"}, {"X-Empty", ""}};
     struct sw_notifier_webhook_opts o;
     struct sw_notifier *n = NULL;
-    struct server s;
+    struct sw_test_server s;
     json_t *rec = load_record();
     char url[96], err[512], secret[192], token[192], v[256];
     char sig[SW_WEBHOOK_SIG_BUF], *want;
@@ -476,7 +382,7 @@ test_post_signed(void **state)
     snprintf(token, sizeof(token), "%s/hook.token", tmpdir);
     write_file(secret, "whsec-test-secret\n");
     write_file(token, "tok-abc.def\r\n");
-    server_start(&s, script, 1);
+    sw_test_server_start(&s, tmpdir, script, 1);
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/hook/x?y=1", s.port);
     memset(&o, 0, sizeof(o));
     o.url = url;
@@ -488,9 +394,9 @@ test_post_signed(void **state)
     assert_int_equal(sw_notifier_webhook_new("chat", &o, &n, err, sizeof(err)),
                      0);
     assert_int_equal(deliver(n, rec, err, sizeof(err)), SW_DELIVERED);
-    server_wait(&s);
+    assert_int_equal(sw_test_server_wait(&s), 0);
 
-    log = server_log(&s);
+    log = sw_test_server_log(&s);
     assert_true(strncmp(log, "POST /hook/x?y=1 HTTP/1.1\r\n", 27) == 0);
     assert_true(req_header(log, "Content-Type", v, sizeof(v)));
     assert_string_equal(v, "application/json");
@@ -536,22 +442,22 @@ test_post_plain(void **state)
     const char *const script[] = {http_ok};
     struct sw_notifier_webhook_opts o;
     struct sw_notifier *n = NULL;
-    struct server s;
+    struct sw_test_server s;
     json_t *rec = load_record();
     char url[96], err[512], *alarm;
     const char *log, *body;
     size_t alen;
 
     (void)state;
-    server_start(&s, script, 1);
+    sw_test_server_start(&s, tmpdir, script, 1);
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/", s.port);
     memset(&o, 0, sizeof(o));
     o.url = url;
     assert_int_equal(sw_notifier_webhook_new("chat", &o, &n, err, sizeof(err)),
                      0);
     assert_int_equal(deliver(n, rec, err, sizeof(err)), SW_DELIVERED);
-    server_wait(&s);
-    log = server_log(&s);
+    assert_int_equal(sw_test_server_wait(&s), 0);
+    log = sw_test_server_log(&s);
     assert_null(strcasestr(log, "\r\nAuthorization:"));
     assert_null(strcasestr(log, "\r\nX-Streamwatch-Signature:"));
     assert_null(strcasestr(log, "\r\nX-Streamwatch-Timestamp:"));
@@ -584,7 +490,7 @@ test_outcomes(void **state)
     const char *script[16];
     struct sw_notifier_webhook_opts o;
     struct sw_notifier *n = NULL;
-    struct server s;
+    struct sw_test_server s;
     json_t *rec = load_record();
     char url[96], err[512];
     int nc = (int)(sizeof(cases) / sizeof(cases[0]));
@@ -597,7 +503,7 @@ test_outcomes(void **state)
                  cases[i].status);
         script[i] = replies[i];
     }
-    server_start(&s, script, nc);
+    sw_test_server_start(&s, tmpdir, script, nc);
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/", s.port);
     memset(&o, 0, sizeof(o));
     o.url = url;
@@ -613,7 +519,7 @@ test_outcomes(void **state)
             assert_non_null(strstr(err, want));
         }
     }
-    server_wait(&s);
+    assert_int_equal(sw_test_server_wait(&s), 0);
     sw_notifier_free(n);
 
     /* Nobody listening. */
@@ -763,7 +669,7 @@ test_am_post(void **state)
     const char *script[4];
     struct sw_notifier_alertmanager_opts o;
     struct sw_notifier *n = NULL;
-    struct server s;
+    struct sw_test_server s;
     json_t *rec = load_record();
     char url[96], err[512], v[128], *expect;
     const char *log, *body;
@@ -780,7 +686,7 @@ test_am_post(void **state)
                  statuses[i], strlen(msg), msg);
         script[i] = replies[i];
     }
-    server_start(&s, script, 4);
+    sw_test_server_start(&s, tmpdir, script, 4);
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/", s.port);
     memset(&o, 0, sizeof(o));
     o.url = url;
@@ -791,8 +697,8 @@ test_am_post(void **state)
         assert_int_equal(deliver(n, rec, err, sizeof(err)), want[i]);
     }
     assert_non_null(strstr(err, "HTTP 404"));
-    server_wait(&s);
-    log = server_log(&s);
+    assert_int_equal(sw_test_server_wait(&s), 0);
+    log = sw_test_server_log(&s);
     assert_true(strncmp(log, "POST /api/v2/alerts HTTP/1.1\r\n", 30) == 0);
     assert_true(req_header(log, "Content-Type", v, sizeof(v)));
     assert_string_equal(v, "application/json");
