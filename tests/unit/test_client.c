@@ -523,7 +523,6 @@ test_new_endpoints(void **state)
 /* ------------------------------------------------------------------ */
 /* The retry loop against a scripted loopback server                   */
 
-
 static double
 zero_rand(void *arg)
 {
