@@ -586,6 +586,7 @@ sw_aws_set_cancel_flag(struct sw_aws *a, volatile int *flag)
 {
     a->cancel = flag;
     sw_http_set_cancel_flag(a->http, flag);
+    sw_creds_set_cancel_flag(a->creds, flag);
 }
 
 /* ---- one call ---- */

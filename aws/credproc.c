@@ -26,6 +26,9 @@
 
 extern char **environ;
 
+/* How often a waiting collect() looks at the cancel flag. */
+#define CANCEL_SLICE_MS 100
+
 /* --- shlex.split ------------------------------------------------------ */
 
 struct words {
@@ -496,8 +499,8 @@ out:
  * DEADLINE.  Returns 0 (ch->status set), SW_ETIMEDOUT or SW_EPROC (too
  * much output, I/O error); the child is reaped in every case. */
 static int
-collect(struct child *ch, sw_mono_ms deadline, const char *prog, char *err,
-        size_t errlen)
+collect(struct child *ch, sw_mono_ms deadline, const volatile int *cancel,
+        const char *prog, char *err, size_t errlen)
 {
     int r = SW_EPROC;
 
@@ -507,6 +510,8 @@ collect(struct child *ch, sw_mono_ms deadline, const char *prog, char *err,
         sw_mono_ms left = deadline - sw_mono_now();
         int pr;
 
+        if (cancel && *cancel)
+            goto canceled;
         if (left <= 0)
             goto timeout;
         if (ch->out_fd >= 0) {
@@ -519,7 +524,8 @@ collect(struct child *ch, sw_mono_ms deadline, const char *prog, char *err,
             pf[nf].events = POLLIN;
             nf++;
         }
-        pr = poll(pf, nf, left > 1000 ? 1000 : (int)left);
+        /* Short slices: a stop request is seen within CANCEL_SLICE_MS. */
+        pr = poll(pf, nf, left > CANCEL_SLICE_MS ? CANCEL_SLICE_MS : (int)left);
         if (pr < 0 && errno == EINTR)
             continue;
         if (pr < 0) {
@@ -550,11 +556,16 @@ collect(struct child *ch, sw_mono_ms deadline, const char *prog, char *err,
                     ch->out_fd = -1;
                 }
             } else {
-                n = read_some(ch->err_fd, ch->ebuf + ch->elen,
-                              SW_CREDPROC_MAX_STDERR - ch->elen);
-                if (n > 0)
-                    ch->elen += (size_t)n;
-                else if (n == 0 || n == -1) {
+                size_t room = SW_CREDPROC_MAX_STDERR - ch->elen;
+
+                /* Past the cap read_some() drains into a sink: only the
+                 * bytes that went into ebuf count, or the next read
+                 * would land past its end. */
+                n = read_some(ch->err_fd, ch->ebuf + ch->elen, room);
+                if (n > 0) {
+                    if (room)
+                        ch->elen += (size_t)n;
+                } else if (n == 0 || n == -1) {
                     close(ch->err_fd);
                     ch->err_fd = -1;
                 }
@@ -573,12 +584,18 @@ collect(struct child *ch, sw_mono_ms deadline, const char *prog, char *err,
             ch->pid = -1;
             return SW_EPROC;
         }
+        if (cancel && *cancel)
+            goto canceled;
         if (sw_mono_now() >= deadline)
             goto timeout;
         (void)poll(NULL, 0, 10);
     }
     ch->pid = -1;
     return 0;
+canceled:
+    r = SW_ECANCELED;
+    sw_err_set(err, errlen, "credential_process '%s' canceled", prog);
+    goto kill;
 timeout:
     r = SW_ETIMEDOUT;
     sw_err_set(err, errlen, "credential_process '%s' timed out", prog);
@@ -589,8 +606,9 @@ kill:
 }
 
 int
-sw_credproc_run(const char *cmdline, long timeout_ms, struct sw_creds *out,
-                char *err, size_t errlen)
+sw_credproc_run(const char *cmdline, long timeout_ms,
+                const volatile int *cancel, struct sw_creds *out, char *err,
+                size_t errlen)
 {
     struct child ch;
     char **argv = NULL;
@@ -629,7 +647,7 @@ sw_credproc_run(const char *cmdline, long timeout_ms, struct sw_creds *out,
     r = spawn_child(&ch, argv, err, errlen);
     if (r < 0)
         goto out;
-    r = collect(&ch, deadline, argv[0], err, errlen);
+    r = collect(&ch, deadline, cancel, argv[0], err, errlen);
     if (r == SW_ETIMEDOUT)
         sw_err_set(err, errlen,
                    "credential_process '%s' timed out after %ld ms", argv[0],

@@ -29,10 +29,14 @@
  * "process").  OUT is overwritten on success only.
  * Returns 0; SW_EINVAL (bad command line), SW_EPROC (could not start,
  * non-zero exit, killed, output too large), SW_ETIMEDOUT, SW_EPARSE (bad
- * JSON or fields), SW_ENOMEM.  ERR gets a one-line reason naming the
- * program (not its arguments) and, for a failed child, its stderr. */
-int sw_credproc_run(const char *cmdline, long timeout_ms, struct sw_creds *out,
-                    char *err, size_t errlen);
+ * JSON or fields), SW_ENOMEM, or SW_ECANCELED when *CANCEL (NULL: never)
+ * became non-zero: the child and its process group are killed within
+ * about 100 ms, so a SIGTERM never waits for a hanging helper.  ERR gets a
+ * one-line reason naming the program (not its arguments) and, for a failed
+ * child, its stderr. */
+int sw_credproc_run(const char *cmdline, long timeout_ms,
+                    const volatile int *cancel, struct sw_creds *out, char *err,
+                    size_t errlen);
 
 /* --- for tests (and aws/profile's section headers) --- */
 

@@ -38,6 +38,7 @@ struct sw_creds_provider {
     char *profile;      /* NULL: AWS_PROFILE, else "default" */
     struct sw_creds cur;
     int have;
+    volatile int *cancel; /* borrowed: the agent's stop flag, or NULL */
 };
 
 void
@@ -206,8 +207,8 @@ has_role(const struct sw_profile *prof)
  * from the credentials file, credential_process, static keys from the
  * config file (botocore's ProfileProviderBuilder order). */
 static int
-profile_chain(const struct sw_profile *prof, struct sw_creds *out, int *found,
-              char *err, size_t errlen)
+profile_chain(const struct sw_creds_provider *p, const struct sw_profile *prof,
+              struct sw_creds *out, int *found, char *err, size_t errlen)
 {
     const char *proc;
     char perr[768];
@@ -219,7 +220,7 @@ profile_chain(const struct sw_profile *prof, struct sw_creds *out, int *found,
     proc = sw_profile_get(prof, "credential_process");
     if (proc && *proc) {
         *found = 1;
-        r = sw_credproc_run(proc, 0, out, perr, sizeof(perr));
+        r = sw_credproc_run(proc, 0, p->cancel, out, perr, sizeof(perr));
         if (r < 0)
             sw_err_set(err, errlen, "profile '%s': %s", sw_profile_name(prof),
                        perr);
@@ -355,7 +356,7 @@ role_source(struct sw_creds_provider *p, const struct sw_profile *prof,
         /* botocore allows a role profile to name itself as the source
          * when it also holds static keys; anything else is a loop. */
         if (!strcmp(src, pname) && has_static(prof)) {
-            r = profile_chain(prof, out, &found, err, errlen);
+            r = profile_chain(p, prof, out, &found, err, errlen);
             return r;
         }
         visited_path(v, src, path, sizeof(path));
@@ -370,7 +371,7 @@ role_source(struct sw_creds_provider *p, const struct sw_profile *prof,
         goto out;
     }
     if (has_static(sp) || !has_role(sp)) {
-        r = profile_chain(sp, out, &found, err, errlen);
+        r = profile_chain(p, sp, out, &found, err, errlen);
         if (r == 0 && !found) {
             sw_err_set(err, errlen,
                        "profile '%s': source profile '%s' has no credentials",
@@ -472,7 +473,7 @@ resolve(struct sw_creds_provider *p, struct sw_creds *out, char *err,
         r = assume_role(p, prof, &v, out, err, errlen);
         goto out;
     }
-    r = profile_chain(prof, out, &found, err, errlen);
+    r = profile_chain(p, prof, out, &found, err, errlen);
     if (r < 0 || found)
         goto out;
     if (sw_profile_get(prof, "web_identity_token_file") ||
@@ -532,6 +533,13 @@ sw_creds_provider_free(struct sw_creds_provider *p)
     sw_creds_release(&p->cur);
     free(p->profile);
     free(p);
+}
+
+void
+sw_creds_set_cancel_flag(struct sw_creds_provider *p, volatile int *flag)
+{
+    if (p)
+        p->cancel = flag;
 }
 
 void

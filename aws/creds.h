@@ -69,5 +69,10 @@ int sw_creds_get(struct sw_creds_provider *p, time_t now,
 /* sw_creds_invalidate - forget cached credentials so the next get
  * refreshes (after an ExpiredToken reply). */
 void sw_creds_invalidate(struct sw_creds_provider *p);
+/* sw_creds_set_cancel_flag - while *FLAG (borrowed; NULL: none) is
+ * non-zero a running credential_process is killed at once and
+ * sw_creds_get() fails with SW_ECANCELED: a SIGTERM must not wait for a
+ * hanging helper. */
+void sw_creds_set_cancel_flag(struct sw_creds_provider *p, volatile int *flag);
 
 #endif

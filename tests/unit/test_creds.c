@@ -23,6 +23,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <signal.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "aws/credproc.h"
@@ -314,7 +316,7 @@ test_credproc_run(void **state)
            "\"$2\"\n");
     (void)snprintf(cmd, sizeof(cmd), "'%s/ok.sh' \"arg with space\" X1",
                    scriptdir);
-    if (sw_credproc_run(cmd, 10000, &c, err, sizeof(err)) != 0)
+    if (sw_credproc_run(cmd, 10000, NULL, &c, err, sizeof(err)) != 0)
         fail_msg("run: %s", err);
     assert_string_equal(c.akid, "AKIDPROCX1");
     assert_string_equal(c.secret.s, "proc-secret");
@@ -324,7 +326,7 @@ test_credproc_run(void **state)
 
     /* a wrong argument count shows the script's stderr */
     (void)snprintf(cmd, sizeof(cmd), "\"%s/ok.sh\" arg with space", scriptdir);
-    assert_int_equal(sw_credproc_run(cmd, 10000, &c, err, sizeof(err)),
+    assert_int_equal(sw_credproc_run(cmd, 10000, NULL, &c, err, sizeof(err)),
                      SW_EPROC);
     assert_non_null(strstr(err, "exited with status 3: want 2 args, got 3"));
     assert_string_equal(c.akid, "AKIDPROCX1");
@@ -333,7 +335,7 @@ test_credproc_run(void **state)
     script("fail.sh", "printf 'bad thing happened\\n\\tsecond line\\033[1m\\n'"
                       " >&2\necho '{\"not\": \"used\"}'\nexit 2\n");
     (void)snprintf(cmd, sizeof(cmd), "'%s/fail.sh'", scriptdir);
-    assert_int_equal(sw_credproc_run(cmd, 10000, &c, err, sizeof(err)),
+    assert_int_equal(sw_credproc_run(cmd, 10000, NULL, &c, err, sizeof(err)),
                      SW_EPROC);
     assert_non_null(strstr(err, "/fail.sh' exited with status 2: bad thing "
                                 "happened second line [1m"));
@@ -341,45 +343,46 @@ test_credproc_run(void **state)
     /* killed by a signal */
     script("kill.sh", "kill -9 $$\n");
     (void)snprintf(cmd, sizeof(cmd), "'%s/kill.sh'", scriptdir);
-    assert_int_equal(sw_credproc_run(cmd, 10000, &c, err, sizeof(err)),
+    assert_int_equal(sw_credproc_run(cmd, 10000, NULL, &c, err, sizeof(err)),
                      SW_EPROC);
     assert_non_null(strstr(err, "was killed by signal 9"));
 
     /* stdout that is not JSON */
     script("text.sh", "echo hello\n");
     (void)snprintf(cmd, sizeof(cmd), "'%s/text.sh'", scriptdir);
-    assert_int_equal(sw_credproc_run(cmd, 10000, &c, err, sizeof(err)),
+    assert_int_equal(sw_credproc_run(cmd, 10000, NULL, &c, err, sizeof(err)),
                      SW_EPARSE);
     assert_non_null(strstr(err, "not valid JSON"));
 
     /* more than 64 KiB of stdout */
     script("big.sh", "head -c 70000 /dev/zero | tr '\\000' a\n");
     (void)snprintf(cmd, sizeof(cmd), "'%s/big.sh'", scriptdir);
-    assert_int_equal(sw_credproc_run(cmd, 10000, &c, err, sizeof(err)),
+    assert_int_equal(sw_credproc_run(cmd, 10000, NULL, &c, err, sizeof(err)),
                      SW_EPROC);
     assert_non_null(strstr(err, "wrote more than 65536 bytes"));
 
     /* no such program, bad or empty command lines */
-    assert_int_equal(
-        sw_credproc_run("/nonexistent/helper --x", 10000, &c, err, sizeof(err)),
-        SW_EPROC);
+    assert_int_equal(sw_credproc_run("/nonexistent/helper --x", 10000, NULL, &c,
+                                     err, sizeof(err)),
+                     SW_EPROC);
     /* glibc reports the exec failure itself; under valgrind posix_spawn
      * falls back to fork and the child exits 127 instead */
     if (strcmp(err, "credential_process: cannot run '/nonexistent/helper': "
                     "No such file or directory") != 0)
         assert_string_equal(err, "credential_process '/nonexistent/helper' "
                                  "exited with status 127 (not found?)");
-    assert_int_equal(sw_credproc_run("   ", 0, &c, err, sizeof(err)),
+    assert_int_equal(sw_credproc_run("   ", 0, NULL, &c, err, sizeof(err)),
                      SW_EINVAL);
     assert_string_equal(err, "credential_process: empty command line");
-    assert_int_equal(sw_credproc_run("'/bin/true", 0, &c, err, sizeof(err)),
-                     SW_EINVAL);
+    assert_int_equal(
+        sw_credproc_run("'/bin/true", 0, NULL, &c, err, sizeof(err)),
+        SW_EINVAL);
     assert_string_equal(err, "credential_process: cannot split command "
                              "line: No closing quotation");
 
     /* found on PATH, like execvp */
-    assert_int_equal(sw_credproc_run("false", 10000, &c, err, sizeof(err)),
-                     SW_EPROC);
+    assert_int_equal(
+        sw_credproc_run("false", 10000, NULL, &c, err, sizeof(err)), SW_EPROC);
     assert_non_null(strstr(err, "'false' exited with status 1"));
     assert_string_equal(c.akid, "AKIDPROCX1");
     sw_creds_release(&c);
@@ -401,7 +404,7 @@ test_credproc_fds(void **state)
                      "echo '{\"Version\":1,\"AccessKeyId\":\"A\","
                      "\"SecretAccessKey\":\"s\"}'\n");
     (void)snprintf(cmd, sizeof(cmd), "'%s/fds.sh' %d", scriptdir, fd);
-    if (sw_credproc_run(cmd, 10000, &c, err, sizeof(err)) != 0)
+    if (sw_credproc_run(cmd, 10000, NULL, &c, err, sizeof(err)) != 0)
         fail_msg("run: %s", err);
     close(fd);
     sw_creds_release(&c);
@@ -441,7 +444,7 @@ test_credproc_timeout(void **state)
     script("slow.sh", "sleep 30 &\necho $! > \"$1\"\nwait\n");
     (void)snprintf(cmd, sizeof(cmd), "'%s/slow.sh' '%s'", scriptdir, pidfile);
     t0 = sw_mono_now();
-    assert_int_equal(sw_credproc_run(cmd, 500, &c, err, sizeof(err)),
+    assert_int_equal(sw_credproc_run(cmd, 500, NULL, &c, err, sizeof(err)),
                      SW_ETIMEDOUT);
     dt = sw_mono_now() - t0;
     assert_true(dt >= 400 && dt < 5000);
@@ -464,6 +467,97 @@ test_credproc_timeout(void **state)
         assert_true(pid <= 0 || gone);
         unlink(pidfile);
     }
+}
+
+/* Regression: a helper that writes more than the 4 KiB kept of its stderr
+ * (here 4,608 bytes and 1 MiB) must neither overrun the buffer (the
+ * drained bytes were counted as kept) nor fail when it succeeds. */
+static void
+test_credproc_stderr_flood(void **state)
+{
+    struct sw_creds c = {NULL, {NULL, 0}, {NULL, 0}, 0, NULL};
+    char cmd[PATH_MAX * 2], err[512];
+
+    (void)state;
+    script("noisy.sh", "head -c \"$1\" /dev/zero | tr '\\000' e >&2\n"
+                       "echo '{\"Version\":1,\"AccessKeyId\":\"AKIDNOISY\","
+                       "\"SecretAccessKey\":\"s\"}'\n"
+                       "exit \"$2\"\n");
+    (void)snprintf(cmd, sizeof(cmd), "'%s/noisy.sh' 4608 0", scriptdir);
+    if (sw_credproc_run(cmd, 10000, NULL, &c, err, sizeof(err)) != 0)
+        fail_msg("run: %s", err);
+    assert_string_equal(c.akid, "AKIDNOISY");
+    (void)snprintf(cmd, sizeof(cmd), "'%s/noisy.sh' 1048576 0", scriptdir);
+    if (sw_credproc_run(cmd, 10000, NULL, &c, err, sizeof(err)) != 0)
+        fail_msg("run: %s", err);
+    /* failing: the error quotes the start of stderr, never past the cap */
+    (void)snprintf(cmd, sizeof(cmd), "'%s/noisy.sh' 9000 4", scriptdir);
+    assert_int_equal(sw_credproc_run(cmd, 10000, NULL, &c, err, sizeof(err)),
+                     SW_EPROC);
+    assert_non_null(strstr(err, "exited with status 4: eeee"));
+    sw_creds_release(&c);
+}
+
+static volatile int cancel_flag;
+
+static void
+on_alarm(int sig)
+{
+    (void)sig;
+    cancel_flag = 1;
+}
+
+/* A stop request (the agent's SIGTERM flag) kills a hanging helper and
+ * its children at once instead of waiting out the 60 s timeout. */
+static void
+test_credproc_cancel(void **state)
+{
+    struct sw_creds c = {NULL, {NULL, 0}, {NULL, 0}, 0, NULL};
+    char cmd[PATH_MAX * 3], err[512], pidfile[PATH_MAX + 16], buf[32];
+    struct itimerval it;
+    struct sigaction sa;
+    sw_mono_ms t0, dt;
+    long pid = 0;
+    int gone = 0;
+    FILE *f;
+
+    (void)state;
+    (void)snprintf(pidfile, sizeof(pidfile), "%s/hang.pid", tmpdir);
+    script("hang.sh", "sleep 30 &\necho $! > \"$1\"\nwait\n");
+    (void)snprintf(cmd, sizeof(cmd), "'%s/hang.sh' '%s'", scriptdir, pidfile);
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_alarm;
+    sigemptyset(&sa.sa_mask);
+    assert_int_equal(sigaction(SIGALRM, &sa, NULL), 0);
+    memset(&it, 0, sizeof(it));
+    it.it_value.tv_usec = 300000;
+    cancel_flag = 0;
+    assert_int_equal(setitimer(ITIMER_REAL, &it, NULL), 0);
+    t0 = sw_mono_now();
+    assert_int_equal(
+        sw_credproc_run(cmd, 60000, &cancel_flag, &c, err, sizeof(err)),
+        SW_ECANCELED);
+    dt = sw_mono_now() - t0;
+    assert_true(dt >= 250 && dt < 2000);
+    assert_non_null(strstr(err, "/hang.sh' canceled"));
+    assert_null(c.akid);
+    f = fopen(pidfile, "r");
+    assert_non_null(f);
+    if (fgets(buf, sizeof(buf), f))
+        pid = strtol(buf, NULL, 10);
+    fclose(f);
+    for (int i = 0; pid > 0 && i < 200 && !gone; i++) {
+        gone = process_gone(pid);
+        if (!gone)
+            usleep(10000);
+    }
+    assert_true(pid > 0 && gone);
+    unlink(pidfile);
+    /* already set: nothing is left running, the helper never finishes */
+    assert_int_equal(
+        sw_credproc_run(cmd, 60000, &cancel_flag, &c, err, sizeof(err)),
+        SW_ECANCELED);
+    unlink(pidfile);
 }
 
 /* --- STS --------------------------------------------------------------- */
@@ -1236,6 +1330,8 @@ main(void)
         cmocka_unit_test_setup(test_credproc_run, setup),
         cmocka_unit_test_setup(test_credproc_fds, setup),
         cmocka_unit_test_setup(test_credproc_timeout, setup),
+        cmocka_unit_test_setup(test_credproc_stderr_flood, setup),
+        cmocka_unit_test_setup(test_credproc_cancel, setup),
         cmocka_unit_test_setup(test_sts_parse, setup),
         cmocka_unit_test_setup(test_sts_params, setup),
         cmocka_unit_test_setup(test_imds_parse, setup),
