@@ -184,6 +184,12 @@ eval_one(struct sw_cycle *c, const struct sw_rule *r, time_t now,
     sw_eval_window(r, now, &start, &end);
     r2 = sw_fetch_series(c->source, r, start, end, &pts, &n, &st->requests, err,
                          sizeof(err));
+    if (r2 == SW_ECANCELED) {
+        /* Stopped or reloading: the fetch was not answered, which says
+         * nothing about AWS; leave the alarm as it was. */
+        sw_log_debug("fetch: alarm '%s': canceled", r->name);
+        goto out;
+    }
     if (r2 < 0) {
         /* Not data: keep the state, remember and report the failure. */
         st->fetch_failures++;
@@ -231,10 +237,10 @@ sw_cycle_run(struct sw_cycle *c, time_t now, struct sw_cycle_stats *st)
     for (size_t i = 0; i < c->nrules; i++) {
         int r;
 
-        if (c->stop && *c->stop)
+        if ((c->stop && *c->stop) || (c->yield && *c->yield))
             return SW_ECANCELED;
         r = eval_one(c, c->rules[i], now, st);
-        if (r == SW_ENOMEM)
+        if (r == SW_ENOMEM || r == SW_ECANCELED)
             return r;
     }
     return 0;

@@ -47,7 +47,9 @@ struct sw_cycle {
     int dry_run;        /* print the records' log lines
                            to DRY_OUT instead */
     FILE *dry_out;
-    volatile int *stop; /* set by SIGTERM: finish quickly */
+    volatile int *stop;  /* set by SIGTERM: finish quickly */
+    volatile int *yield; /* set by SIGHUP: finish the request in flight,
+                            then return so the agent can reload */
 };
 
 struct sw_cycle_stats {
@@ -62,7 +64,10 @@ struct sw_cycle_stats {
 
 /* sw_cycle_run - evaluate every due alarm as of wall time NOW.
  * Returns 0 when the cycle ran (failures are counted in STATS, which is
- * zeroed first), SW_ENOMEM, or SW_ECANCELED when *stop was set. */
+ * zeroed first), SW_ENOMEM, or SW_ECANCELED when *stop or *yield was set:
+ * the alarm whose fetch was cut short keeps its state and records no
+ * fetch failure, and the alarms not reached stay due, so running the
+ * cycle again at the same NOW finishes it. */
 int sw_cycle_run(struct sw_cycle *c, time_t now, struct sw_cycle_stats *st);
 
 /* sw_cycle_find_notifier - the notifier called NAME in C, or NULL. */

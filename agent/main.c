@@ -5,10 +5,13 @@
  * while it works on state and sleeps in ppoll() with them unblocked, so no
  * wakeup is lost (the sshd.c pattern); while notifications are in flight
  * it runs the dispatcher in short slices instead, with the signals
- * unblocked, and the flags are looked at after each slice.  SIGHUP builds
- * a new runtime beside the running one and swaps it in only when it is
- * valid (nginx's fallback); SIGTERM/SIGINT finish the cycle, give
- * notifications in flight a few seconds, save state and exit 0.
+ * unblocked, and the flags are looked at after each slice.  SIGHUP lets
+ * the requests in flight finish, starts no other (no retry, no next
+ * alarm), then builds a new runtime beside the running one and swaps it
+ * in only when it is valid (nginx's fallback); the cycle it cut short is
+ * finished right after.  SIGTERM/SIGINT cancel the cycle at once (requests
+ * in flight, backoff sleeps, a credential_process), give notifications in
+ * flight a few seconds, save state and exit 0 within 5 s.
  */
 #include "config.h"
 
@@ -49,7 +52,10 @@
 /* How long `run --once` and a stopping agent wait for notifications in
  * flight; what is not delivered by then stays in the outbox. */
 #define ONCE_DELIVERY_MS 20000
-#define STOP_DELIVERY_MS 5000
+/* SIGTERM ends the agent within 5 s (systemd's patience is longer, but an
+ * operator's is not): the cycle and a credential_process are cut at once,
+ * then deliveries in flight get this long. */
+#define STOP_DELIVERY_MS 3000
 
 struct sw_agent {
     const char *conf_path;
@@ -61,8 +67,11 @@ struct sw_agent {
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reload_requested;
-static volatile int stop_flag; /* stop_requested, as the int the client,
-                                  the dispatcher and the cycle poll */
+static volatile int stop_flag;  /* stop_requested, as the int the client,
+                                   the dispatcher and the cycle poll */
+static volatile int yield_flag; /* reload_requested, as the int the cycle
+                                   and the client poll: finish the request
+                                   in flight, start nothing new */
 static struct sw_agent agent;
 
 static void
@@ -78,6 +87,7 @@ on_hup(int sig)
 {
     (void)sig;
     reload_requested = 1;
+    yield_flag = 1;
 }
 
 static void
@@ -239,6 +249,7 @@ run_cycle(time_t now, int dry_run, struct sw_cycle_stats *st)
     c.dry_run = dry_run;
     c.dry_out = stdout;
     c.stop = &stop_flag;
+    c.yield = &yield_flag;
     return sw_cycle_run(&c, now, st);
 }
 
@@ -268,9 +279,10 @@ reload(void)
 
     sw_sdnotify_send("RELOADING=1");
     sw_log_info("received SIGHUP, reloading '%s'", agent.conf_path);
-    if (sw_runtime_new(agent.conf_path, &stop_flag, &rt) < 0) {
+    if (sw_runtime_new(agent.conf_path, &stop_flag, &yield_flag, &rt) < 0) {
         sw_log_err("reload failed; still running the previous "
                    "configuration");
+
     } else if (strcmp(rt->conf->agent.state_dir,
                       agent.rt->conf->agent.state_dir) != 0) {
         /* Moving the state directory under a running agent would split an
@@ -347,7 +359,7 @@ cmd_run(int once, int dry_run, int have_now, time_t now_arg)
     char *pid_file = NULL; /* the one written at start, kept over reloads */
     int r, failed = 0;
 
-    if (sw_runtime_new(agent.conf_path, &stop_flag, &agent.rt) < 0)
+    if (sw_runtime_new(agent.conf_path, &stop_flag, &yield_flag, &agent.rt) < 0)
         return 1;
     if (load_state(agent.rt->conf->agent.state_dir, &agent.state) < 0)
         return 1;
@@ -405,7 +417,11 @@ cmd_run(int once, int dry_run, int have_now, time_t now_arg)
          * 10:06:00), the minutes at which CloudWatch evaluates. */
         wait_until((now / tick + 1) * tick, &block, &old);
         if (reload_requested) {
+            /* A cycle cut short by the reload ran its requests in flight
+             * to the end; the next one, right after, picks up the alarms
+             * it did not reach. */
             reload_requested = 0;
+            yield_flag = 0;
             reload();
         }
     }
@@ -504,7 +520,7 @@ cmd_notify_test(const char *name, const char *state_name)
                 state_name);
         return 1;
     }
-    if (sw_runtime_new(agent.conf_path, &stop_flag, &agent.rt) < 0)
+    if (sw_runtime_new(agent.conf_path, &stop_flag, NULL, &agent.rt) < 0)
         return 1;
     for (size_t i = 0; i < agent.rt->nnotifiers; i++)
         if (strcmp(agent.rt->notifiers[i]->name, name) == 0)

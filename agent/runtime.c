@@ -250,7 +250,8 @@ has_patterns(const struct sw_conf *c)
 }
 
 int
-sw_runtime_new(const char *path, volatile int *cancel, struct sw_runtime **out)
+sw_runtime_new(const char *path, volatile int *cancel, volatile int *yield,
+               struct sw_runtime **out)
 {
     struct sw_runtime *rt = calloc(1, sizeof(*rt));
     char err[512] = "";
@@ -280,6 +281,7 @@ sw_runtime_new(const char *path, volatile int *cancel, struct sw_runtime **out)
             goto out;
         }
         sw_aws_set_cancel_flag(rt->aws, cancel);
+        sw_aws_set_yield_flag(rt->aws, yield);
     }
     if (rt->conf->agent.recording) {
         r = sw_source_recording_new(rt->conf->agent.recording, &rt->source, err,

@@ -45,10 +45,11 @@ struct sw_runtime {
 
 /* sw_runtime_new - load and check the config at PATH (every problem
  * printed to stderr as FILE:LINE: message) and build its runtime.  CANCEL
- * (borrowed, may be NULL) is the stop flag the AWS client polls.
+ * and YIELD (borrowed, may be NULL) are the stop and reload flags the AWS
+ * client polls (sw_aws_set_cancel_flag, sw_aws_set_yield_flag).
  * Returns 0 and *out: new (sw_runtime_free()); SW_EPARSE (bad config),
  * or another SW_E* code after logging why. */
-int sw_runtime_new(const char *path, volatile int *cancel,
+int sw_runtime_new(const char *path, volatile int *cancel, volatile int *yield,
                    struct sw_runtime **out);
 void sw_runtime_free(struct sw_runtime *rt);
 

@@ -48,6 +48,7 @@ struct sw_aws {
     struct sw_retry_quota quota;
     int max_attempts;
     volatile int *cancel;      /* borrowed */
+    volatile int *yield;       /* borrowed: no new attempt while set */
     uint64_t rng;              /* xorshift64* state for backoff jitter */
     double (*rand_fn)(void *); /* tests: replaces rng */
     void *rand_arg;
@@ -589,6 +590,12 @@ sw_aws_set_cancel_flag(struct sw_aws *a, volatile int *flag)
     sw_creds_set_cancel_flag(a->creds, flag);
 }
 
+void
+sw_aws_set_yield_flag(struct sw_aws *a, volatile int *flag)
+{
+    a->yield = flag;
+}
+
 /* ---- one call ---- */
 
 static const char *
@@ -785,6 +792,15 @@ judge_reply(struct sw_aws *a, enum sw_aws_proto proto, int transport,
     return sw_retry_classify(&oc);
 }
 
+/* A stop cancels everything, the transfer in flight included; a yield
+ * (the agent's reload) lets the transfer in flight finish but starts no
+ * other attempt and no backoff sleep. */
+static int
+stopping(const struct sw_aws *a)
+{
+    return (a->cancel && *a->cancel) || (a->yield && *a->yield);
+}
+
 /* Sleep MS milliseconds in short slices, checking the cancel flag: the
  * agent blocks its signals outside ppoll, so a signal cannot be relied on
  * to interrupt nanosleep here.  Returns 0 or SW_ECANCELED. */
@@ -799,7 +815,7 @@ backoff_sleep(struct sw_aws *a, long ms)
 
         if (left <= 0)
             break;
-        if (a->cancel && *a->cancel)
+        if (stopping(a))
             return SW_ECANCELED;
         if (left > SLEEP_SLICE_MS)
             left = SLEEP_SLICE_MS;
@@ -808,7 +824,7 @@ backoff_sleep(struct sw_aws *a, long ms)
         /* EINTR: the loop recomputes what is left. */
         (void)nanosleep(&ts, NULL);
     }
-    return a->cancel && *a->cancel ? SW_ECANCELED : 0;
+    return stopping(a) ? SW_ECANCELED : 0;
 }
 
 static int
@@ -865,7 +881,7 @@ call(struct sw_aws *a, const struct sw_creds *fixed, enum sw_aws_service svc,
         int attempt, transport;
         long delay;
 
-        if (a->cancel && *a->cancel) {
+        if (stopping(a)) {
             sw_strlcpy(err->message, "canceled", sizeof(err->message));
             r = SW_ECANCELED;
             goto out;

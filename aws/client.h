@@ -124,6 +124,13 @@ long sw_aws_clock_offset(const struct sw_aws *a);
  * NULL first. */
 void sw_aws_set_cancel_flag(struct sw_aws *a, volatile int *flag);
 
+/* sw_aws_set_yield_flag - FLAG (borrowed, NULL: none) is the agent's
+ * reload flag.  While it is non-zero the transfer in flight is left to
+ * finish, but no further attempt (retry, backoff sleep, next call) starts:
+ * those end with SW_ECANCELED.  A reload then waits for one request at
+ * most, never for a cycle of timeouts and retries. */
+void sw_aws_set_yield_flag(struct sw_aws *a, volatile int *flag);
+
 /* sw_aws_parse_error - turn an error reply into ERR's http_status, code,
  * message and request_id (ERR->attempts is left alone).  Pure, for tests
  * and fuzzing.  PROTO is the protocol we spoke, but the body's first byte

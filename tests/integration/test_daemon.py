@@ -148,6 +148,67 @@ def test_sigterm_cancels_a_request_that_never_answers(sw, fake, daemon):
     assert time.monotonic() - t0 < 5, d.stderr()
     # The fetch never completed: that is no data, and no state change.
     assert sw.alarm()["state"] == "INSUFFICIENT_DATA"
+    # Nor a failure of AWS: the agent cut it short itself.
+    assert not sw.alarm().get("fetch_failures"), sw.alarm()
+    assert not sw.alarm().get("fetch_error"), sw.alarm()
+    assert "fetch: alarm" not in d.stderr()
+
+
+def test_sighup_waits_only_for_the_requests_in_flight(sw, fake, daemon):
+    """Five alarms whose requests hang for the whole request_timeout: a reload
+    lets the one in flight time out, then reloads at once, not after the
+    cycle's five alarms times three attempts."""
+    names = [f"hang-{i}" for i in range(5)]
+    sw.write_config(agent={"interval": 10}, aws={"request_timeout": 5},
+                    rules=[sw.rule(name=n, dimensions={"StreamName": n}) for n in names])
+    fake.fail_always("GetMetricStatistics", "hang")
+    d = daemon()
+    d.wait_message("READY=1")
+    d.wait_for(lambda: len(fake.requests_for("GetMetricStatistics")) >= 1,
+               "the first request to reach the fake", timeout=15)
+    t0 = time.monotonic()
+    os.kill(d.p.pid, signal.SIGHUP)
+    d.wait_message("RELOADING=1", timeout=20)
+    waited = time.monotonic() - t0
+    assert waited < 7.5, f"reload waited {waited:.1f} s\n{d.stderr()}"
+    d.wait_message("READY=1")
+    # No retry and no other alarm was started once the reload was asked for.
+    assert len(fake.requests_for("GetMetricStatistics")) <= 2, d.stderr()
+    os.kill(d.p.pid, signal.SIGTERM)
+    assert d.p.wait(timeout=10) == 0, d.stderr()
+
+
+def test_sigterm_kills_a_hanging_credential_process(sw, fake, daemon, tmp_path):
+    pidfile = tmp_path / "helper-child.pid"
+    helper = tmp_path / "hang-helper.sh"
+    helper.write_text(f"#!/bin/sh\nsleep 60 &\necho $! > {pidfile}\nwait\n")
+    helper.chmod(0o755)
+    sw.clear_env_creds()
+    sw.write_aws_file("config", f"[default]\ncredential_process = {helper}\n")
+    sw.write_config(agent={"interval": 10})
+    d = daemon()
+    d.wait_message("READY=1")
+    d.wait_for(lambda: pidfile.exists() and pidfile.read_text().strip(),
+               "the credential_process to start", timeout=15)
+    child = int(pidfile.read_text())
+    t0 = time.monotonic()
+    os.kill(d.p.pid, signal.SIGTERM)
+    rc = d.p.wait(timeout=20)
+    took = time.monotonic() - t0
+    assert rc == 0, d.stderr()
+    assert took < 5, f"stop took {took:.1f} s\n{d.stderr()}"
+    # The helper's own child went with it (its process group was killed).
+    for _ in range(100):
+        try:
+            with open(f"/proc/{child}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    break
+        except FileNotFoundError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail(f"credential_process child {child} still runs")
+    assert not sw.alarm().get("fetch_failures"), sw.alarm()
 
 
 def test_status_text_and_json(sw, fake):
