@@ -506,7 +506,10 @@ finish(struct parser *p)
 {
     struct sw_recording *rec = p->rec;
 
-    qsort(rec->rows, rec->nrows, sizeof(*rec->rows), cmp_row);
+    /* A header-only file has no rows and rec->rows is NULL: qsort's
+     * arguments must be valid even for zero elements (C11 7.22.5). */
+    if (rec->nrows > 1)
+        qsort(rec->rows, rec->nrows, sizeof(*rec->rows), cmp_row);
     for (size_t i = 0; i < rec->nrows; i++) {
         struct row *rw = &rec->rows[i];
         struct series *s = &rec->series[rw->series];

@@ -237,6 +237,8 @@ sw_state_fetch_failed(struct sw_alarm_state *a, const char *msg, time_t when)
 
     if (r < 0)
         return r;
+    /* The message may quote a reply (a JSON parser's "near '...'"). */
+    sw_str_blank_ctl(a->fetch_error);
     if (a->fetch_failures < 1000000000)
         a->fetch_failures++;
     a->last_error_time = when;

@@ -13,6 +13,7 @@
 #include "lib/buf.h"
 #include "lib/clock.h"
 #include "lib/err.h"
+#include "lib/str.h"
 #include "notifiers/outbox.h"
 #include "rules/eval.h"
 #include "rules/rule.h"
@@ -104,25 +105,44 @@ alarm_json(const char *name, const struct sw_alarm_state *a, time_t next)
     return o;
 }
 
+/* shown - S as one line of a terminal: control characters (a newline or
+ * an escape sequence in an AWS error, a hand-edited state.json) blanked.
+ * Returns S itself when it is clean, else a copy kept in *TMP (free it). */
+static const char *
+shown(const char *s, char **tmp)
+{
+    *tmp = NULL;
+    if (!s || !sw_str_has_ctl(s, strlen(s)))
+        return s;
+    *tmp = sw_strdup(s);
+    return *tmp ? sw_str_blank_ctl(*tmp) : "(out of memory)";
+}
+
 static void
 alarm_text(FILE *out, const char *name, const struct sw_alarm_state *a,
            time_t next)
 {
     char b1[SW_TIME_BUF], b2[SW_TIME_BUF];
+    char *t1, *t2;
     struct sw_buf spark;
 
     sw_buf_init(&spark, 4096);
     if (a)
         sparkline(a, &spark);
-    fprintf(out, "%-40s %-17s since %s  %s\n", name,
+    fprintf(out, "%-40s %-17s since %s  %s\n", shown(name, &t1),
             sw_state_name(a ? a->state : SW_STATE_INSUFFICIENT_DATA),
             a ? sw_time_rfc3339(a->since, b1) : "-", sw_buf_str(&spark));
-    if (a && a->reason)
-        fprintf(out, "    %s\n", a->reason);
-    if (a && a->fetch_error)
+    free(t1);
+    if (a && a->reason) {
+        fprintf(out, "    %s\n", shown(a->reason, &t1));
+        free(t1);
+    }
+    if (a && a->fetch_error) {
         fprintf(out, "    fetch failing (%d in a row, last %s): %s\n",
                 a->fetch_failures, sw_time_rfc3339(a->last_error_time, b2),
-                a->fetch_error);
+                shown(a->fetch_error, &t2));
+        free(t2);
+    }
     if (next)
         fprintf(out, "    next evaluation %s\n", sw_time_rfc3339(next, b1));
     sw_buf_release(&spark);

@@ -105,6 +105,15 @@ sw_str_has_ctl(const char *s, size_t n)
     return 0;
 }
 
+char *
+sw_str_blank_ctl(char *s)
+{
+    for (char *p = s; p && *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+    return s;
+}
+
 int
 sw_format_double(char *out, size_t size, double v)
 {

@@ -38,6 +38,12 @@ char *sw_str_trim(char *s);
  * character (0x00-0x1f or 0x7f): such values may never reach a header. */
 int sw_str_has_ctl(const char *s, size_t n);
 
+/* sw_str_blank_ctl - replace every ASCII control character of the
+ * NUL-terminated S (tab, newline, ESC...) with a space, in place: text
+ * from outside (an AWS error, a parser's message quoting a reply) must not
+ * break a line of `status` or move a terminal's cursor.  Returns S. */
+char *sw_str_blank_ctl(char *s);
+
 /* sw_format_double - print a double as Java's Double.toString does, which
  * is what CloudWatch's reasons show: shortest round-trip digits, at least
  * one decimal ("10.0", "21.5", "99.7027322404378"), "1.0E7" style outside

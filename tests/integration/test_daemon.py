@@ -229,6 +229,31 @@ def test_status_text_and_json(sw, fake):
     assert ALARM in r.stdout and "ALARM" in r.stdout and "Threshold Crossed" in r.stdout
 
 
+def test_status_blanks_control_characters_from_outside(sw, fake):
+    """A reply that quotes raw newlines and an escape sequence into the fetch
+    error (found by fuzzing), or a hand-edited state.json, never breaks a
+    line of `status` or reaches the terminal as a control sequence."""
+    fake.fail_always("GetMetricStatistics", {
+        "status": 200, "headers": {"Content-Type": "application/x-amz-json-1.0"},
+        "body": '{"Label": "x", "Datapoints": [\n\x1b[2J\nFORGED LINE'})
+    r = sw.run_once(NOW)
+    assert r.rc == 1, sw.explain()
+    err = sw.alarm()["fetch_error"]
+    assert err and not any(ord(c) < 0x20 for c in err), repr(err)
+
+    st = sw.state()
+    st["alarms"][ALARM]["reason"] = "line one\nFORGED: second\x1b[31m"
+    (sw.state_dir / "state.json").write_text(json.dumps(st))
+    r = sw.run("-c", sw.conf, "status")
+    assert r.rc == 0, r.stderr
+    assert "\x1b" not in r.stdout
+    for ln in r.stdout.splitlines():
+        assert not ln.startswith("FORGED"), r.stdout
+    assert "line one FORGED: second [31m" in r.stdout
+    r = sw.run("-c", sw.conf, "status", "--json")
+    assert json.loads(r.stdout)["alarms"][0]["reason"].startswith("line one\nFORGED")
+
+
 def test_dry_run_prints_and_saves_nothing(sw, fake):
     put(fake, "2026-11-25T10:04:00Z", 12.0)
     r = sw.run("-c", sw.conf, "run", "--dry-run", "--now", NOW)

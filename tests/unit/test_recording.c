@@ -441,6 +441,43 @@ test_demo_recording(void **state)
     sw_recording_free(rec);
 }
 
+/* Regression (found by fuzzing): a header-only file has no rows, and the
+ * sort was called with a NULL array, which is undefined behaviour even for
+ * zero elements.  It parses, spans nothing and answers no datapoints. */
+static void
+test_header_only(void **state)
+{
+    static const char *const texts[] = {
+        HDR, "# comment\n" HDR "# trailing comment\n",
+        HDR TS ",AWS/Kinesis,IncomingRecords,StreamName=sample,5,1\n"};
+    struct sw_metric_query q = {
+        "AWS/Kinesis", "IncomingRecords", sample_dim, 1, "Sum", NULL, 60, T0,
+        T0 + 600};
+    struct sw_recording *rec;
+    struct sw_datapoint *p;
+    time_t first, last;
+    char err[256];
+    size_t n;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        rec = NULL;
+        if (sw_recording_parse_buf("t.csv", texts[i], strlen(texts[i]), &rec,
+                                   err, sizeof(err)) != 0)
+            fail_msg("case %zu: %s", i, err);
+        sw_recording_span(rec, &first, &last);
+        if (i < 2) {
+            assert_int_equal(first, 0);
+            assert_int_equal(last, 0);
+        }
+        assert_int_equal(sw_recording_fetch(rec, &q, &p, &n, err, sizeof(err)),
+                         0);
+        assert_int_equal(n, i < 2 ? 0 : 1);
+        free(p);
+        sw_recording_free(rec);
+    }
+}
+
 int
 main(void)
 {
@@ -452,6 +489,7 @@ main(void)
         cmocka_unit_test(test_fetch_errors),
         cmocka_unit_test(test_quoting),
         cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_header_only),
         cmocka_unit_test(test_source_from_file),
         cmocka_unit_test(test_demo_recording),
     };
