@@ -42,10 +42,14 @@ actions_for(const struct sw_rule *r, enum sw_state s)
 }
 
 /* Queue REC for the notifier called NAME (or, in a dry run, print what
- * the log notifier would write), and remember when A last notified it. */
+ * the log notifier would write), and remember that A last notified it for
+ * the period ending WINDOW_END: reminders are counted on the periods the
+ * agent evaluates, not on the second its cycle ran, so two agents of a
+ * high-availability pair remind in the same cycle with the same id. */
 static void
 enqueue(struct sw_cycle *c, struct sw_alarm_state *a, const char *name,
-        json_t *rec, time_t now, int repeat, struct sw_cycle_stats *st)
+        json_t *rec, time_t now, time_t window_end, int repeat,
+        struct sw_cycle_stats *st)
 {
     struct sw_notify_mark *m = NULL;
     char err[512];
@@ -76,14 +80,18 @@ enqueue(struct sw_cycle *c, struct sw_alarm_state *a, const char *name,
     }
     st->queued++;
     if (sw_state_mark(a, name, &m) == 0) {
-        m->last = now;
+        m->last = window_end;
         m->count = repeat;
     }
 }
 
+/* WINDOW_END: the end of the window this cycle evaluated, which names the
+ * notification in its dedup id (agents evaluating the same period at
+ * different seconds share it; a->since, the wall clock, they do not). */
 static json_t *
 make_record(struct sw_cycle *c, const struct sw_rule *r,
-            const struct sw_alarm_state *a, enum sw_state old, int repeat)
+            const struct sw_alarm_state *a, enum sw_state old, int repeat,
+            time_t window_end)
 {
     struct sw_alarm_event ev;
 
@@ -95,6 +103,7 @@ make_record(struct sw_cycle *c, const struct sw_rule *r,
     ev.reason = a->reason;
     ev.reason_data = a->reason_data;
     ev.state_change_time = a->since;
+    ev.window_end = window_end;
     ev.region = c->region;
     ev.repeat = repeat;
     ev.rule = r;
@@ -106,7 +115,7 @@ make_record(struct sw_cycle *c, const struct sw_rule *r,
 static void
 notify_change(struct sw_cycle *c, const struct sw_rule *r,
               struct sw_alarm_state *a, enum sw_state old, time_t now,
-              struct sw_cycle_stats *st)
+              time_t window_end, struct sw_cycle_stats *st)
 {
     const struct sw_strv *acts = actions_for(r, a->state);
     json_t *rec;
@@ -114,22 +123,24 @@ notify_change(struct sw_cycle *c, const struct sw_rule *r,
     sw_state_clear_marks(a);
     if (!r->actions_enabled || !acts || acts->n == 0)
         return;
-    rec = make_record(c, r, a, old, 0);
+    rec = make_record(c, r, a, old, 0, window_end);
     if (!rec) {
         sw_log_err("notify: alarm '%s': out of memory", r->name);
         st->notify_failures++;
         return;
     }
     for (size_t i = 0; i < acts->n; i++)
-        enqueue(c, a, acts->v[i], rec, now, 0, st);
+        enqueue(c, a, acts->v[i], rec, now, window_end, 0, st);
     json_decref(rec);
 }
 
 /* Still in ALARM: remind each alarm action whose repeat interval (the
- * rule's, else the notifier's) has passed since it last heard of it. */
+ * rule's, else the notifier's) has passed since it last heard of it.  The
+ * reminder is named by the period this cycle evaluated (WINDOW_END). */
 static void
 notify_repeats(struct sw_cycle *c, const struct sw_rule *r,
-               struct sw_alarm_state *a, time_t now, struct sw_cycle_stats *st)
+               struct sw_alarm_state *a, time_t now, time_t window_end,
+               struct sw_cycle_stats *st)
 {
     if (a->state != SW_STATE_ALARM || !r->actions_enabled)
         return;
@@ -144,17 +155,20 @@ notify_repeats(struct sw_cycle *c, const struct sw_rule *r,
             every = n->repeat_interval_s;
         if (every <= 0 || sw_state_mark(a, name, &m) < 0)
             continue;
-        /* State from before marks existed: count from the change. */
-        if (m->last == 0 || m->last > now)
+        /* State from before marks existed: count from the change.  A mark
+         * ahead of this period means the clock went back: count anew. */
+        if (m->last == 0)
             m->last = a->since;
-        if (now - m->last < every)
+        if (m->last > window_end)
+            m->last = window_end;
+        if (window_end - m->last < every)
             continue;
-        rec = make_record(c, r, a, SW_STATE_ALARM, m->count + 1);
+        rec = make_record(c, r, a, SW_STATE_ALARM, m->count + 1, window_end);
         if (!rec) {
             st->notify_failures++;
             continue;
         }
-        enqueue(c, a, name, rec, now, m->count + 1, st);
+        enqueue(c, a, name, rec, now, window_end, m->count + 1, st);
         json_decref(rec);
     }
 }
@@ -212,7 +226,7 @@ eval_one(struct sw_cycle *c, const struct sw_rule *r, time_t now,
     if (r2 < 0)
         goto out;
     if (!res.changed) {
-        notify_repeats(c, r, a, now, st);
+        notify_repeats(c, r, a, now, end, st);
         r2 = 0;
         goto out;
     }
@@ -222,7 +236,7 @@ eval_one(struct sw_cycle *c, const struct sw_rule *r, time_t now,
         goto out;
     sw_log_info("alarm '%s': %s -> %s: %s", r->name, sw_state_name(prev),
                 sw_state_name(res.state), res.reason);
-    notify_change(c, r, a, prev, now, st);
+    notify_change(c, r, a, prev, now, end, st);
     r2 = 0;
 out:
     sw_eval_result_release(&res);

@@ -41,7 +41,8 @@
  * and Alertmanager re-posts: reset on every state change. */
 struct sw_notify_mark {
     char *notifier;
-    time_t last; /* the last enqueued notification */
+    time_t last; /* the end of the evaluated period of the last
+                    notification enqueued (older files: its wall time) */
     int count;   /* reminders sent since the state change */
 };
 

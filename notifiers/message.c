@@ -690,6 +690,14 @@ sw_message_record(const struct sw_alarm_event *ev,
      * number them alike send one). */
     set(sw, "repeat", ev->repeat ? json_integer(ev->repeat) : json_false(),
         &failed);
+    /* The evaluated period, for sw_notifier_dedup_id(): StateChangeTime is
+     * the second this agent evaluated, which another agent does not share.
+     * Epoch seconds rather than a date text, so the id cannot change with
+     * a time format. */
+    set(sw, "window_end",
+        ev->window_end > 0 ? json_integer((json_int_t)ev->window_end)
+                           : json_null(),
+        &failed);
     set(sw, "labels", labels_json(r, &failed), &failed);
     set(sw, "namespace", jstr(namespace_), &failed);
     set(sw, "metric", jstr(metric), &failed);

@@ -6,9 +6,9 @@
  *
  *   { "alarm": { ...the CloudWatch alarm JSON exactly as CloudWatch
  *                publishes it to SNS (aws-reference.md section 5)... },
- *     "streamwatch": { "rule", "stream", "repeat", "labels", "namespace",
- *                      "metric", "state_reason_data", "console_url",
- *                      "region" } }
+ *     "streamwatch": { "rule", "stream", "repeat", "window_end", "labels",
+ *                      "namespace", "metric", "state_reason_data",
+ *                      "console_url", "region" } }
  *
  * sw_message_record() is the only function that looks at an event; the
  * renderers (SNS subject and message, e-mail text, Alertmanager alert and
@@ -116,7 +116,12 @@ struct sw_message_ctx {
  * the StreamName dimension, else null), repeat (false for a state change;
  * EV->repeat as a number for a reminder, so sw_notifier_dedup_id() tells
  * reminders apart: the agent should pass the reminder's number counted
- * from the state change, so two agents number it alike), labels (the rule's
+ * from the state change, so two agents number it alike), window_end
+ * (EV->window_end, the end of the evaluated window in epoch seconds, e.g.
+ * 1795601100 for 2026-11-25T10:05:00Z; null when EV->window_end <= 0.
+ * sw_notifier_dedup_id() hashes it instead of StateChangeTime, which is
+ * the wall-clock second of one agent's evaluation; records queued before
+ * this field existed lack it), labels (the rule's
  * labels as an object), namespace, metric (the expression for metric
  * math), state_reason_data (EV->reason_data parsed, null when absent or
  * not a JSON object), console_url (null outside the aws, aws-cn and

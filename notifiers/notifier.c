@@ -111,6 +111,7 @@ sw_notifier_dedup_id(const json_t *rec, char out[SW_DEDUP_ID_BUF])
 {
     const json_t *alarm = json_object_get(rec, "alarm");
     const json_t *sw = json_object_get(rec, "streamwatch");
+    const json_t *window = json_object_get(sw, "window_end");
     struct sw_buf b;
     int r;
 
@@ -121,7 +122,12 @@ sw_notifier_dedup_id(const json_t *rec, char out[SW_DEDUP_ID_BUF])
     r = add_field(&b, json_object_get(alarm, "AlarmName"));
     if (r == 0)
         r = add_field(&b, json_object_get(alarm, "NewStateValue"));
-    if (r == 0)
+    /* The evaluated period, which every agent shares; the wall-clock
+     * change time only for records that do not carry it (see the header),
+     * so their ids stay what they were when they were queued. */
+    if (r == 0 && json_is_integer(window) && json_integer_value(window) > 0)
+        r = add_field(&b, window);
+    else if (r == 0)
         r = add_field(&b, json_object_get(alarm, "StateChangeTime"));
     if (r == 0)
         r = add_field(&b, json_object_get(sw, "repeat"));

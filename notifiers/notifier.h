@@ -11,10 +11,10 @@
  *
  * The record is a JSON object built by notifiers/message from one alarm
  * event: {"alarm": {the CloudWatch alarm JSON, aws-reference.md section
- * 5}, "streamwatch": {"rule", "stream", "repeat", "labels", "namespace",
- * "metric", "state_reason_data", "console_url"}}.  It is stored in the
- * outbox as is, so everything a notifier renders must come from it (and
- * from the notifier's own settings), never from live agent state.
+ * 5}, "streamwatch": {"rule", "stream", "repeat", "window_end", "labels",
+ * "namespace", "metric", "state_reason_data", "console_url", "region"}}.  It is
+ * stored in the outbox as is, so everything a notifier renders must come from
+ * it (and from the notifier's own settings), never from live agent state.
  *
  * Each type provides a constructor (sw_notifier_<type>_new) taking plain
  * arguments or a small opts struct from its own header; agent/ wires the
@@ -86,9 +86,15 @@ struct sw_alarm_event {
     const char *description; /* AlarmDescription, NULL when none */
     enum sw_state old_state;
     enum sw_state new_state;
-    const char *reason;      /* NewStateReason */
-    const char *reason_data; /* StateReasonData JSON text, or NULL */
-    time_t state_change_time;
+    const char *reason;         /* NewStateReason */
+    const char *reason_data;    /* StateReasonData JSON text, or NULL */
+    time_t state_change_time;   /* wall clock: StateChangeTime */
+    time_t window_end;          /* the END of the evaluated window
+                                 * (sw_eval_window(), aligned to the period)
+                                 * of the cycle that sends this: the same in
+                                 * every agent evaluating that period, so it,
+                                 * not state_change_time, goes into the
+                                 * dedup id; 0: unknown (notify-test) */
     const char *region;         /* region code "ap-northeast-1", or NULL */
     const char *account_id;     /* AWSAccountId, NULL when unknown */
     int repeat;                 /* 0: a state change; N > 0: the Nth
@@ -128,15 +134,26 @@ const char *sw_notifier_alarm_name(const json_t *rec);
 
 /* sw_notifier_dedup_id - a stable id for the notification REC stands for:
  * lower-case hex SHA-256 over alarm.AlarmName, alarm.NewStateValue,
- * alarm.StateChangeTime and streamwatch.repeat (each NUL-terminated, a
- * missing field hashing as empty).  Two agents watching the same alarm
- * produce the same id for the same change, and a retry of one record
- * keeps it, so a receiver can drop duplicates: SNS FIFO passes it as
- * MessageDeduplicationId, the webhook as X-Streamwatch-Delivery.
- * streamwatch.repeat is hashed as its JSON text, so repeats are told
- * apart only when message builds it as something that changes (a count
- * or a time) rather than `true`.  Returns 0, or SW_EINVAL (REC has no
- * "alarm" object) or SW_ENOMEM. */
+ * streamwatch.window_end and streamwatch.repeat (each NUL-terminated, a
+ * missing field hashing as empty).  Nothing in it depends on the second at
+ * which an agent evaluated: two agents watching the same alarm, one
+ * evaluating at 10:05:05 and one at 10:05:41, both evaluate the period
+ * ending 10:05:00 and produce the same id, although their StateChangeTimes
+ * differ.  A retry of one record keeps it, so a receiver can drop
+ * duplicates: SNS FIFO passes it as MessageDeduplicationId, the webhook as
+ * X-Streamwatch-Delivery, e-mail in the Message-ID.
+ *
+ * A record without a positive integer window_end (queued by a version
+ * that did not write it, or from notify-test) hashes alarm.StateChangeTime
+ * in its place, which is exactly the id that version gave it: a retry
+ * after an upgrade still deduplicates against the attempts before it.
+ * window_end is hashed as decimal text and StateChangeTime as
+ * "2026-11-25T10:05:05.000+0000", so the two kinds never collide.
+ *
+ * streamwatch.repeat is hashed as its JSON text (false, or the reminder's
+ * number), so reminders are told apart from the change and from each
+ * other.  Returns 0, or SW_EINVAL (REC has no "alarm" object) or
+ * SW_ENOMEM. */
 int sw_notifier_dedup_id(const json_t *rec, char out[SW_DEDUP_ID_BUF]);
 
 #endif

@@ -33,7 +33,7 @@ import warnings
 
 import pytest
 
-from conftest import ALARM, NOW, put, ts
+from conftest import ALARM, NOW, Streamwatch, put, ts
 
 from aiosmtpd.smtp import SMTP, AuthResult
 
@@ -276,6 +276,31 @@ def test_delivers_over_starttls_with_auth(sw, fake, smtpd, certs):
     assert outbox(sw) == []
     # The log notifier saw the same transition.
     assert [n["NewStateValue"] for n in sw.notifications()] == ["ALARM"]
+
+
+def test_two_agents_same_message_id(sw, fake, smtpd, certs, tmp_path):
+    """High availability: two agents evaluating the same minute at 10:05:05 and at
+    10:05:41 send the same notification (the period ending 10:05:00), so their mails
+    carry one Message-ID (mail clients fold the copies), though Date and StateChangeTime
+    are each agent's own time."""
+    server = smtpd()
+    alarm_at_now(fake)
+    other_dir = tmp_path / "agent-b"
+    other_dir.mkdir()
+    other = Streamwatch(sw.bin, other_dir, fake)
+    other.env = dict(sw.env, HOME=str(other_dir))
+    write_mail_config(sw, server, certs)
+    write_mail_config(other, server, certs)
+    assert sw.run_once("2026-11-25T10:05:05Z").rc == 0, sw.explain()
+    assert other.run_once("2026-11-25T10:05:41Z").rc == 0, other.explain()
+    assert len(server.messages) == 2, sw.explain()
+    a, b = (parse(m) for m in server.messages)
+    dates = [email.utils.parsedate_to_datetime(m["Date"]).timestamp() for m in (a, b)]
+    assert dates == [ts("2026-11-25T10:05:05Z"), ts("2026-11-25T10:05:41Z")]
+    assert re.fullmatch(r"<[0-9a-f]{32}\.streamwatch@example\.com>", a["Message-ID"])
+    assert a["Message-ID"] == b["Message-ID"]
+    assert [n["StateChangeTime"] for n in sw.notifications() + other.notifications()] == \
+        ["2026-11-25T10:05:05.000+0000", "2026-11-25T10:05:41.000+0000"]
 
 
 def test_delivers_over_implicit_tls(sw, fake, smtpd, certs):

@@ -11,8 +11,9 @@ The agent contract these tests assume (PRODUCT.md §4, aws-reference.md §5/§6)
   CloudWatch alarm JSON (§5, field order), Subject `ALARM: "<name>" in Asia Pacific (Tokyo)`.
   AlarmActions / OKActions list the topic ARN of the SNS notifiers named in the rule.
 - FIFO topics (".fifo") get MessageGroupId = alarm name and MessageDeduplicationId derived
-  from alarm name, state and StateChangeTime: two agents publishing the same change send
-  one message (the fake drops the duplicate as SNS does).
+  from alarm name, state, the end of the evaluated window and the repeat number (not the
+  wall-clock StateChangeTime): two agents publishing the same change, even at different
+  seconds of the same minute, send one message (the fake drops the duplicate as SNS does).
 - A failed Publish that may succeed later (Throttled/429, 5xx) stays in the outbox with
   attempts, next_attempt (30 s backoff with jitter: at most 30 s later) and last_error; the
   next `run --once --now` at or after next_attempt sends it again.  A permanent failure
@@ -29,6 +30,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from conftest import ALARM, NOW, REASON_ALARM, Streamwatch, put, ts
+from test_notify_webhook import Receiver
 
 TOPIC = "arn:aws:sns:ap-northeast-1:123456789012:ops"
 FIFO = "arn:aws:sns:ap-northeast-1:123456789012:alarms.fifo"
@@ -192,6 +194,91 @@ def test_fifo_two_agents_one_message(sw, fake, tmp_path):
     assert len(fake.published(FIFO)) == 1
     assert [m["duplicate"] for m in fake.sns_messages] == [False, True]
     assert outbox(sw) == [] and outbox(other) == []
+
+
+def test_fifo_two_agents_different_seconds_one_message(sw, fake, tmp_path):
+    """High availability: two agents (own state_dirs, same config) evaluate the same
+    minute at 10:05:05 and at 10:05:41.  Their StateChangeTimes differ (the real time of
+    each evaluation), but the notification is the same: the ALARM of the period ending
+    10:05:00.  The FIFO topic delivers it once, and both webhook POSTs carry the same
+    X-Streamwatch-Delivery.  The same holds for the first repeat reminder, sent by both
+    in the cycle of 10:07 (every 120 s, counted from each agent's own change)."""
+    rcv = Receiver()
+    try:
+        fake.add_topic(FIFO)
+        other_dir = tmp_path / "agent-b"
+        other_dir.mkdir()
+        other = Streamwatch(sw.bin, other_dir, fake)
+        other.env = dict(sw.env, HOME=str(other_dir))
+        for a in (sw, other):
+            a.write_config(
+                notifiers=[{"name": "ops-topic", "type": "sns", "topic_arn": FIFO},
+                           {"name": "hook", "type": "webhook", "url": rcv.url}],
+                rules=[a.rule(alarm_actions=["ops-topic", "hook"], ok_actions=[],
+                              repeat_interval=120)])
+        for m in ("04", "05", "06"):
+            put(fake, f"2026-11-25T10:{m}:00Z", 12.0)
+        assert sw.run_once("2026-11-25T10:05:05Z").rc == 0, explain(sw, fake)
+        assert other.run_once("2026-11-25T10:05:41Z").rc == 0, explain(other, fake)
+        reqs = publish_requests(fake)
+        assert len(reqs) == 2, explain(sw, fake)
+        a, b = (q.form for q in reqs)
+        # The messages are honest about when each agent saw the change ...
+        assert json.loads(a["Message"])["StateChangeTime"] == "2026-11-25T10:05:05.000+0000"
+        assert json.loads(b["Message"])["StateChangeTime"] == "2026-11-25T10:05:41.000+0000"
+        # ... and the id names the notification, not the agent's second.
+        assert a["MessageDeduplicationId"] == b["MessageDeduplicationId"], explain(sw, fake)
+        [m] = fake.published(FIFO)
+        assert json.loads(m["message"])["NewStateValue"] == "ALARM"
+        assert [x["duplicate"] for x in fake.sns_messages] == [False, True]
+        assert len(rcv.requests) == 2, rcv.describe()
+        ids = [q["headers"].get("x-streamwatch-delivery") for q in rcv.requests]
+        assert ids[0] and ids[0] == ids[1], rcv.describe()
+        assert ids[0] == a["MessageDeduplicationId"]  # one id per notification
+
+        # The first reminder, from the cycle of 10:07 of each agent: one message.
+        assert sw.run_once("2026-11-25T10:07:05Z").rc == 0, explain(sw, fake)
+        assert other.run_once("2026-11-25T10:07:41Z").rc == 0, explain(other, fake)
+        reqs = publish_requests(fake)
+        assert len(reqs) == 4, explain(sw, fake)
+        c, d = (q.form for q in reqs[2:])
+        assert c["MessageDeduplicationId"] == d["MessageDeduplicationId"], explain(sw, fake)
+        assert c["MessageDeduplicationId"] != a["MessageDeduplicationId"]
+        assert len(fake.published(FIFO)) == 2, explain(sw, fake)
+        assert len(rcv.requests) == 4, rcv.describe()
+        ids = [q["headers"].get("x-streamwatch-delivery") for q in rcv.requests]
+        assert ids[2] == ids[3] and ids[2] != ids[0], rcv.describe()
+        assert outbox(sw) == [] and outbox(other) == []
+    finally:
+        rcv.stop()
+
+
+def test_fifo_two_agents_remind_in_the_same_cycle(sw, fake, tmp_path):
+    """Reminders are counted on evaluated periods, not on the second a cycle ran:
+    agent B saw the change one second later than A (10:05:01, as a daemon whose
+    cycle started late), yet with repeat_interval = 120 both remind in the cycle
+    of 10:07 and then 10:09, with the same ids, and the topic delivers each once."""
+    fake.add_topic(FIFO)
+    other_dir = tmp_path / "agent-b"
+    other_dir.mkdir()
+    other = Streamwatch(sw.bin, other_dir, fake)
+    other.env = dict(sw.env, HOME=str(other_dir))
+    for a in (sw, other):
+        a.write_config(notifiers=[{"name": "ops-topic", "type": "sns", "topic_arn": FIFO}],
+                       rules=[a.rule(alarm_actions=["ops-topic"], ok_actions=[],
+                                     repeat_interval=120)])
+    for m in range(4, 10):
+        put(fake, f"2026-11-25T10:{m:02d}:00Z", 12.0)
+    for minute, (sa, sb) in ((5, ("00", "01")), (6, ("00", "00")), (7, ("00", "00")),
+                             (8, ("00", "00")), (9, ("00", "00"))):
+        assert sw.run_once(f"2026-11-25T10:{minute:02d}:{sa}Z").rc == 0, explain(sw, fake)
+        assert other.run_once(f"2026-11-25T10:{minute:02d}:{sb}Z").rc == 0, \
+            explain(other, fake)
+    forms = [q.form for q in publish_requests(fake)]
+    assert len(forms) == 6, explain(sw, fake)  # change, 10:07, 10:09: twice each
+    for x, y in zip(forms[0::2], forms[1::2]):
+        assert x["MessageDeduplicationId"] == y["MessageDeduplicationId"], explain(sw, fake)
+    assert len(fake.published(FIFO)) == 3, explain(sw, fake)
 
 
 def test_throttled_then_delivered(sw, fake):

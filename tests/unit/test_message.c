@@ -26,6 +26,7 @@
 #include "rules/rule.h"
 
 #define T_CHANGE  1764151601 /* 2025-11-26T10:06:41Z */
+#define T_WINDOW  1764151560 /* 2025-11-26T10:06:00Z, its window end */
 #define T_UPDATED 1764151092 /* 2025-11-26T09:58:12Z */
 #define T_NOW     1764152400 /* 2025-11-26T10:20:00Z */
 
@@ -191,6 +192,7 @@ event_5_3(struct sw_alarm_event *ev, const struct sw_rule *r)
     ev->reason = reason_5_3;
     ev->reason_data = reason_data_5_3;
     ev->state_change_time = T_CHANGE;
+    ev->window_end = T_WINDOW;
     ev->region = "ap-northeast-1";
     ev->rule = r;
 }
@@ -374,6 +376,77 @@ test_round_trip(void **state)
     sw_rule_free(r);
 }
 
+/* The record carries the evaluated window's end, and the dedup id rests on
+ * it: two agents that evaluated the period ending 10:06:00 at 10:06:05 and
+ * at 10:06:41 queue records with different StateChangeTimes (each its own
+ * wall clock, as CloudWatch's format has it) but one id, also after the
+ * outbox stored and loaded them. */
+static void
+test_window_end(void **state)
+{
+    struct sw_rule *r = rule_5_3();
+    struct sw_alarm_event ev;
+    json_t *a, *b, *back;
+    char ida[SW_DEDUP_ID_BUF], idb[SW_DEDUP_ID_BUF], *stored;
+
+    (void)state;
+    event_5_3(&ev, r);
+    ev.state_change_time = T_WINDOW + 5;
+    a = sw_message_record(&ev, &ctx_5_3);
+    assert_non_null(a);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(a, "streamwatch"), "window_end")),
+                     T_WINDOW);
+    assert_string_equal(sw_message_alarm_str(a, "StateChangeTime"),
+                        "2025-11-26T10:06:05.000+0000");
+    ev.state_change_time = T_WINDOW + 41;
+    b = sw_message_record(&ev, &ctx_5_3);
+    assert_non_null(b);
+    assert_string_equal(sw_message_alarm_str(b, "StateChangeTime"),
+                        "2025-11-26T10:06:41.000+0000");
+    assert_int_equal(sw_notifier_dedup_id(a, ida), 0);
+    assert_int_equal(sw_notifier_dedup_id(b, idb), 0);
+    assert_string_equal(ida, idb);
+    stored = json_dumps(b, JSON_COMPACT); /* the outbox's way */
+    assert_non_null(stored);
+    back = json_loads(stored, 0, NULL);
+    assert_non_null(back);
+    assert_int_equal(sw_notifier_dedup_id(back, idb), 0);
+    assert_string_equal(ida, idb);
+    json_decref(back);
+    free(stored);
+    json_decref(b);
+
+    /* The next period, or the first reminder in this one: other ids. */
+    ev.window_end = T_WINDOW + 60;
+    b = sw_message_record(&ev, &ctx_5_3);
+    assert_non_null(b);
+    assert_int_equal(sw_notifier_dedup_id(b, idb), 0);
+    assert_string_not_equal(ida, idb);
+    json_decref(b);
+    ev.window_end = T_WINDOW;
+    ev.repeat = 1;
+    b = sw_message_record(&ev, &ctx_5_3);
+    assert_non_null(b);
+    assert_int_equal(sw_notifier_dedup_id(b, idb), 0);
+    assert_string_not_equal(ida, idb);
+    json_decref(b);
+
+    /* Unknown (notify-test): null, and the id falls back to the change
+     * time, so each sample is its own notification. */
+    ev.repeat = 0;
+    ev.window_end = 0;
+    b = sw_message_record(&ev, &ctx_5_3);
+    assert_non_null(b);
+    assert_true(json_is_null(
+        json_object_get(json_object_get(b, "streamwatch"), "window_end")));
+    assert_int_equal(sw_notifier_dedup_id(b, idb), 0);
+    assert_string_not_equal(ida, idb);
+    json_decref(b);
+    json_decref(a);
+    sw_rule_free(r);
+}
+
 static struct sw_rule *
 math_rule(void)
 {
@@ -437,6 +510,7 @@ test_metric_math(void **state)
         "{\"timestamp\":\"2025-11-26T09:55:00.000+0000\"},"
         "{\"timestamp\":\"2025-11-26T09:50:00.000+0000\",\"value\":6100.0}]}";
     ev.state_change_time = T_CHANGE;
+    ev.window_end = T_WINDOW - 60; /* 10:05:00, the period is 300 s */
     ev.region = "ap-northeast-1";
     ev.rule = r;
     rec = sw_message_record(&ev, &ctx_5_3);
@@ -942,6 +1016,7 @@ main(void)
         cmocka_unit_test(test_kinesis_matches_reference),
         cmocka_unit_test(test_kinesis_renderings),
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_window_end),
         cmocka_unit_test(test_metric_math),
         cmocka_unit_test(test_partitions),
         cmocka_unit_test(test_subject_states),

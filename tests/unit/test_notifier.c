@@ -264,6 +264,124 @@ test_dedup_id(void **state)
     json_decref(bad);
 }
 
+/* Two agents run for high availability evaluate the same minute at
+ * different seconds: their records differ in StateChangeTime (the wall
+ * clock) but name the same notification, the ALARM of the period ending
+ * 10:05:00, and must get one id. */
+#define WINDOW_1005 1795601100 /* 2026-11-25T10:05:00Z */
+
+static json_t *
+ha_record(const char *state, const char *change_time, json_int_t window_end,
+          int repeat)
+{
+    json_t *rec = seed_record("sample-incoming-high", state);
+    json_t *sw = json_object_get(rec, "streamwatch");
+
+    json_object_set_new(json_object_get(rec, "alarm"), "StateChangeTime",
+                        json_string(change_time));
+    json_object_set_new(sw, "repeat",
+                        repeat ? json_integer(repeat) : json_false());
+    json_object_set_new(sw, "window_end", json_integer(window_end));
+    return rec;
+}
+
+static void
+assert_ids(const json_t *a, const json_t *b, int same)
+{
+    char ida[SW_DEDUP_ID_BUF], idb[SW_DEDUP_ID_BUF];
+
+    assert_int_equal(sw_notifier_dedup_id(a, ida), 0);
+    assert_int_equal(sw_notifier_dedup_id(b, idb), 0);
+    if (same)
+        assert_string_equal(ida, idb);
+    else
+        assert_string_not_equal(ida, idb);
+}
+
+static void
+test_dedup_id_two_agents(void **state)
+{
+    static const char input[] = "sample-incoming-high\0ALARM\0"
+                                "1795601100\0false";
+    json_t *a =
+        ha_record("ALARM", "2026-11-25T10:05:05.000+0000", WINDOW_1005, 0);
+    json_t *b =
+        ha_record("ALARM", "2026-11-25T10:05:41.000+0000", WINDOW_1005, 0);
+    json_t *v;
+    char id[SW_DEDUP_ID_BUF], want[SW_DEDUP_ID_BUF];
+
+    (void)state;
+    /* 10:05:05 and 10:05:41, the same period: one notification. */
+    assert_ids(a, b, 1);
+
+    /* The documented input: the window end in place of the change time. */
+    assert_int_equal(sw_sha256_hex(input, sizeof(input), want), 0);
+    assert_int_equal(sw_notifier_dedup_id(a, id), 0);
+    assert_string_equal(id, want);
+
+    /* Another period, state or reminder: another notification. */
+    v = ha_record("ALARM", "2026-11-25T10:05:05.000+0000", WINDOW_1005 + 60, 0);
+    assert_ids(a, v, 0);
+    json_decref(v);
+    v = ha_record("OK", "2026-11-25T10:05:05.000+0000", WINDOW_1005, 0);
+    assert_ids(a, v, 0);
+    json_decref(v);
+    json_decref(b);
+    b = ha_record("ALARM", "2026-11-25T10:07:41.000+0000", WINDOW_1005 + 120,
+                  1);
+    v = ha_record("ALARM", "2026-11-25T10:07:05.000+0000", WINDOW_1005 + 120,
+                  1);
+    assert_ids(b, v, 1); /* the first reminder of both agents */
+    assert_ids(a, v, 0);
+    json_decref(v);
+    v = ha_record("ALARM", "2026-11-25T10:07:05.000+0000", WINDOW_1005 + 120,
+                  2);
+    assert_ids(b, v, 0);
+    json_decref(v);
+
+    json_decref(a);
+    json_decref(b);
+}
+
+/* A record queued by a version without window_end keeps the id that
+ * version gave it (StateChangeTime hashed), so a retry after an upgrade is
+ * still recognised; null or a mistyped window_end counts as missing. */
+static void
+test_dedup_id_old_record(void **state)
+{
+    static const char input[] = "sample-incoming-high\0ALARM\0"
+                                "2026-11-25T10:05:41.000+0000\0false";
+    json_t *old = seed_record("sample-incoming-high", "ALARM");
+    json_t *sw = json_object_get(old, "streamwatch");
+    json_t *other = seed_record("sample-incoming-high", "ALARM");
+    char id[SW_DEDUP_ID_BUF], want[SW_DEDUP_ID_BUF];
+
+    (void)state;
+    json_object_set_new(sw, "repeat", json_false());
+    assert_int_equal(sw_sha256_hex(input, sizeof(input), want), 0);
+    assert_int_equal(sw_notifier_dedup_id(old, id), 0);
+    assert_string_equal(id, want);
+    json_object_set_new(sw, "window_end", json_null());
+    assert_int_equal(sw_notifier_dedup_id(old, id), 0);
+    assert_string_equal(id, want);
+    json_object_set_new(sw, "window_end", json_string("1795601100"));
+    assert_int_equal(sw_notifier_dedup_id(old, id), 0);
+    assert_string_equal(id, want);
+    json_object_set_new(sw, "window_end", json_integer(0));
+    assert_int_equal(sw_notifier_dedup_id(old, id), 0);
+    assert_string_equal(id, want);
+
+    /* Stable: the same for every attempt, other change times differ. */
+    json_object_set_new(json_object_get(other, "streamwatch"), "repeat",
+                        json_false());
+    assert_ids(old, other, 1);
+    json_object_set_new(json_object_get(other, "alarm"), "StateChangeTime",
+                        json_string("2026-11-25T10:06:41.000+0000"));
+    assert_ids(old, other, 0);
+    json_decref(old);
+    json_decref(other);
+}
+
 int
 main(void)
 {
@@ -274,6 +392,8 @@ main(void)
         cmocka_unit_test(test_cw_statistic),
         cmocka_unit_test(test_alarm_name),
         cmocka_unit_test(test_dedup_id),
+        cmocka_unit_test(test_dedup_id_two_agents),
+        cmocka_unit_test(test_dedup_id_old_record),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
