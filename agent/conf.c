@@ -31,6 +31,8 @@
 #include "lib/err.h"
 #include "lib/metric.h"
 #include "lib/str.h"
+#include "notifiers/email.h"
+#include "notifiers/webhook.h"
 #include "rules/expr.h"
 #include "rules/rule.h"
 #include "rules/template.h"
@@ -780,13 +782,6 @@ valid_addr(const char *s)
     return at[1] != '.' && s[n - 1] != '.';
 }
 
-static int
-is_loopback(const char *host)
-{
-    return strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
-           strncmp(host, "127.", 4) == 0;
-}
-
 /* check_url - V is <scheme>://host[:port][/...] with a scheme from
  * SCHEMES, no spaces, control characters or credentials.  *scheme is the
  * index in SCHEMES, HOST receives the host, *path where the path starts.
@@ -870,6 +865,41 @@ check_url(struct scope *sc, const config_setting_t *s, const char *key,
 
 static const char *const http_schemes[] = {"http", "https", NULL};
 static const char *const smtp_schemes[] = {"smtp", "smtps", NULL};
+
+/* ---- secrets in clear ---- */
+
+/* get_allow_insecure - the group's allow_insecure into *out (0 when
+ * absent), its setting into *sp.  Returns 1 or 0 as get_bool(), -1 when
+ * it is not a boolean (reported; the caller then judges nothing, so one
+ * mistake gives one message). */
+static int
+get_allow_insecure(struct scope *sc, int *out, const config_setting_t **sp)
+{
+    *sp = get(sc, "allow_insecure");
+    *out = 0;
+    return get_bool(sc, "allow_insecure", out);
+}
+
+/* report_cleartext - R and WHY are what a cleartext check (see conf.h)
+ * said: a refusal is an error at AT, the setting that sends the secret;
+ * a pass that only allow_insecure = true made is a warning at SA, its
+ * setting, and so is allow_insecure = true where nothing needs it: left
+ * there, it would let a later http:// url through without a word. */
+static void
+report_cleartext(struct scope *sc, int r, const char *why,
+                 const config_setting_t *at, const config_setting_t *sa,
+                 int allow)
+{
+    if (r < 0)
+        serr(sc, at, "%s", why);
+    else if (r == 1)
+        swarn(sc, sa, "%s", why);
+    else if (allow)
+        swarn(sc, sa,
+              "'allow_insecure' is not needed: nothing secret crosses the "
+              "network in clear here; remove it so that a later change "
+              "that would is refused");
+}
 
 /* ---- action lists ---- */
 
@@ -965,13 +995,13 @@ static const char *const notifier_types[] = {"log",     "sns",          "email",
 static const char *const notifier_common_keys[] = {
     "name", "type", "repeat_interval", "max_age", NULL};
 
-static const char *const notifier_type_keys[NTYPES][8] = {
+static const char *const notifier_type_keys[NTYPES][10] = {
     [SW_NOTIFIER_LOG] = {"path", NULL},
     [SW_NOTIFIER_SNS] = {"topic_arn", NULL},
     [SW_NOTIFIER_EMAIL] = {"url", "tls", "username", "password_file", "from",
-                           "to", "ca_file", NULL},
+                           "to", "ca_file", "allow_insecure", NULL},
     [SW_NOTIFIER_WEBHOOK] = {"url", "format", "headers", "secret_file",
-                             "bearer_token_file", NULL},
+                             "bearer_token_file", "allow_insecure", NULL},
     [SW_NOTIFIER_ALERTMANAGER] = {"url", NULL},
 };
 
@@ -1111,10 +1141,10 @@ static void
 load_email(struct scope *sc, struct sw_notifier_conf *n)
 {
     static const char *const modes[] = {"starttls", "implicit", "none", NULL};
-    const config_setting_t *su, *st, *sn, *sp, *s, *e;
+    const config_setting_t *su, *st, *sn, *sp, *s, *e, *sa;
     const char *v, *path;
-    char host[256] = "";
-    int scheme = -1, have_user, have_pass;
+    char host[256] = "", why[512];
+    int scheme = -1, have_user, have_pass, allow;
 
     if (get_str(sc, "url", 1, &v, &su) == 1 &&
         check_url(sc, su, "url", v, smtp_schemes,
@@ -1147,13 +1177,18 @@ load_email(struct scope *sc, struct sw_notifier_conf *n)
         serr(sc, sn, "'username' needs 'password_file'");
     if (have_pass == 1 && have_user == 0)
         serr(sc, sp, "'password_file' needs 'username'");
-    /* SMTP AUTH without TLS puts the password on the wire; only a relay
-     * or a test stub on the same host makes that harmless. */
-    if (have_user == 1 && n->tls && strcmp(n->tls, "none") == 0 && n->url &&
-        !is_loopback(host))
-        serr(sc, sn,
-             "'username' with tls \"none\" would send the password "
-             "in clear; that is allowed only for a loopback host");
+    /* SMTP AUTH without TLS puts the password on the wire: the
+     * notifier's own judgement (email.h). */
+    if (get_allow_insecure(sc, &allow, &sa) >= 0 && n->url && n->tls) {
+        enum sw_email_tls tls;
+
+        if (sw_email_tls_parse(n->tls, &tls) == 0) {
+            int r = sw_email_cleartext_check(n->url, tls, have_user == 1, allow,
+                                             why, sizeof(why));
+            report_cleartext(sc, r, why, sn, sa, allow);
+            n->allow_insecure = allow;
+        }
+    }
     if (get_str(sc, "from", 1, &v, &s) == 1) {
         if (!valid_addr(v))
             serr(sc, s,
@@ -1193,11 +1228,12 @@ load_notifier(struct ctx *x, const config_setting_t *g, size_t idx)
     struct sw_notifier_conf *n, *nv;
     struct scope sc;
     const config_setting_t *s;
+    const config_setting_t *su = NULL, *sa;
     const char *v, *path;
     const char *allowed[24];
     size_t na = 0;
-    char host[256];
-    int type = -1, scheme;
+    char host[256], why[512];
+    int type = -1, scheme, allow;
 
     nv = realloc(c->notifiers, (c->nnotifiers + 1) * sizeof(*nv));
     if (!nv) {
@@ -1312,8 +1348,8 @@ load_notifier(struct ctx *x, const config_setting_t *g, size_t idx)
         break;
     case SW_NOTIFIER_EMAIL: load_email(&sc, n); break;
     case SW_NOTIFIER_WEBHOOK:
-        if (get_str(&sc, "url", 1, &v, &s) == 1 &&
-            check_url(&sc, s, "url", v, http_schemes,
+        if (get_str(&sc, "url", 1, &v, &su) == 1 &&
+            check_url(&sc, su, "url", v, http_schemes,
                       "use bearer_token_file or secret_file", &scheme, host,
                       sizeof(host), &path) == 0)
             n->url = copy_str(x, v);
@@ -1327,6 +1363,15 @@ load_notifier(struct ctx *x, const config_setting_t *g, size_t idx)
         load_headers(&sc, n);
         (void)get_path(&sc, "secret_file", 0, &n->secret_file);
         (void)get_path(&sc, "bearer_token_file", 0, &n->bearer_token_file);
+        /* A secret_file or bearer_token_file key that was refused still
+         * means to send a secret. */
+        if (get_allow_insecure(&sc, &allow, &sa) >= 0 && n->url) {
+            int r = sw_webhook_cleartext_check(
+                n->url, get(&sc, "bearer_token_file") != NULL,
+                get(&sc, "secret_file") != NULL, allow, why, sizeof(why));
+            report_cleartext(&sc, r, why, su, sa, allow);
+            n->allow_insecure = allow;
+        }
         break;
     case SW_NOTIFIER_ALERTMANAGER:
         if (get_str(&sc, "url", 1, &v, &s) == 1 &&
@@ -2298,14 +2343,15 @@ static void
 load_aws(struct ctx *x, const config_setting_t *g)
 {
     static const char *const keys[] = {
-        "region",          "profile",         "endpoint",     "ca_file",
-        "connect_timeout", "request_timeout", "max_attempts", NULL};
+        "region",       "profile",         "endpoint",
+        "ca_file",      "connect_timeout", "request_timeout",
+        "max_attempts", "allow_insecure",  NULL};
     struct sw_conf *c = x->c;
     struct scope sc;
-    const config_setting_t *s;
+    const config_setting_t *s, *se = NULL, *sa;
     const char *v, *path;
-    char host[256];
-    int scheme;
+    char host[256], why[512];
+    int scheme, allow;
 
     scope_init(&sc, x, g, "aws");
     check_keys(&sc, keys, NULL, NULL, NULL);
@@ -2322,11 +2368,20 @@ load_aws(struct ctx *x, const config_setting_t *g)
         else
             c->aws.profile = copy_str(x, v);
     }
-    if (get_str(&sc, "endpoint", 0, &v, &s) == 1 &&
-        check_url(&sc, s, "endpoint", v, http_schemes,
+    if (get_str(&sc, "endpoint", 0, &v, &se) == 1 &&
+        check_url(&sc, se, "endpoint", v, http_schemes,
                   "credentials come from the AWS credential chain", &scheme,
                   host, sizeof(host), &path) == 0)
         c->aws.endpoint = copy_str(x, v);
+    /* Every request to the endpoint carries a SigV4 signature and, with
+     * temporary credentials, the session token itself. */
+    if (get_allow_insecure(&sc, &allow, &sa) >= 0 && (!se || c->aws.endpoint)) {
+        int r = sw_url_cleartext_check("endpoint", c->aws.endpoint,
+                                       SW_CONF_AWS_CLEARTEXT_WHAT, allow, why,
+                                       sizeof(why));
+        report_cleartext(&sc, r, why, se, sa, allow);
+        c->aws.allow_insecure = allow;
+    }
     (void)get_path(&sc, "ca_file", 0, &c->aws.ca_file);
     (void)get_int(&sc, "connect_timeout", 0, 1, 300, &c->aws.connect_timeout_s,
                   NULL);

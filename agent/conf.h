@@ -13,6 +13,14 @@
  *    directory of the config file, because the agent may run from anywhere.
  *    The files are not opened here: `check` in CI runs without the agent's
  *    permissions.  Secrets are never accepted inline.
+ *  - no secret crosses the network in clear unless the file says so:
+ *    a webhook with bearer_token_file or secret_file over http://, e-mail
+ *    with a username and tls "none", and aws.endpoint over http:// are
+ *    errors unless the host is loopback (127.0.0.0/8, ::1, localhost) or
+ *    the group sets allow_insecure = true, which is then a warning.  The
+ *    judgement is the notifiers' own (sw_webhook_cleartext_check(),
+ *    sw_email_cleartext_check()) and lib/str.h sw_url_cleartext_check()
+ *    for aws, so `check` and the running agent cannot disagree.
  *  - an action (alarm_actions and friends) is the name of a notifier or,
  *    when it starts with "arn:", a raw SNS topic ARN that was validated.
  *  - @include paths are relative to the config file's directory (libconfig
@@ -27,7 +35,8 @@
  * again); and templates ('streams'), which never appear in rules
  * themselves: see rules, templates and sw_conf_instantiate() below.
  *
- * Depends on lib/ and rules/ only; no I/O beyond reading the file.
+ * Depends on lib/, rules/ and the pure checks of notifiers/webhook.h and
+ * notifiers/email.h; no I/O beyond reading the file.
  */
 #ifndef SW_AGENT_CONF_H
 #define SW_AGENT_CONF_H
@@ -41,6 +50,9 @@
 /* The most the main file may hold: a cap on what we read, far above any
  * real config. */
 #define SW_CONF_MAX_BYTES (1024 * 1024)
+/* What an http:// aws.endpoint would send in clear, for
+ * sw_url_cleartext_check() here and in the runtime's warning. */
+#define SW_CONF_AWS_CLEARTEXT_WHAT "the signed requests and the session token"
 
 enum sw_notifier_type {
     SW_NOTIFIER_LOG,
@@ -83,6 +95,8 @@ struct sw_notifier_conf {
     size_t nheaders;
     int repeat_interval_s; /* 0 = off */
     int max_age_s;         /* outbox expiry, default 86400 */
+    int allow_insecure;    /* email, webhook: secrets may cross the network
+                              in clear (see above); default 0 */
 };
 
 struct sw_conf {
@@ -96,6 +110,8 @@ struct sw_conf {
         int connect_timeout_s; /* default 5 */
         int request_timeout_s; /* default 30 */
         int max_attempts;      /* default 0 = AWS_MAX_ATTEMPTS, else 3 */
+        int allow_insecure;    /* endpoint may be http:// to a host that is
+                                  not loopback; default 0 */
     } aws;
     struct {
         int interval_s;      /* default 60 */

@@ -126,8 +126,8 @@ static int
 build_notifier(struct sw_runtime *rt, const struct sw_notifier_conf *nc)
 {
     struct sw_notifier *n = NULL;
-    char err[512] = "";
-    int r = SW_EINVAL;
+    char err[512] = "", why[512] = "";
+    int r = SW_EINVAL, insecure = 0;
 
     switch (nc->type) {
     case SW_NOTIFIER_LOG:
@@ -154,7 +154,11 @@ build_notifier(struct sw_runtime *rt, const struct sw_notifier_conf *nc)
         o.to = nc->to.v;
         o.nto = nc->to.n;
         o.ca_file = nc->ca_file;
+        o.allow_insecure = nc->allow_insecure;
         r = sw_notifier_email_new(nc->name, &o, &n, err, sizeof(err));
+        insecure =
+            sw_email_cleartext_check(nc->url, o.tls, nc->username != NULL,
+                                     nc->allow_insecure, why, sizeof(why)) == 1;
         break;
     }
     case SW_NOTIFIER_WEBHOOK: {
@@ -176,8 +180,13 @@ build_notifier(struct sw_runtime *rt, const struct sw_notifier_conf *nc)
         o.nheaders = nc->nheaders;
         o.bearer_token_file = nc->bearer_token_file;
         o.secret_file = nc->secret_file;
+        o.allow_insecure = nc->allow_insecure;
         r = sw_notifier_webhook_new(nc->name, &o, &n, err, sizeof(err));
         free(h);
+        insecure =
+            sw_webhook_cleartext_check(
+                nc->url, nc->bearer_token_file != NULL, nc->secret_file != NULL,
+                nc->allow_insecure, why, sizeof(why)) == 1;
         break;
     }
     case SW_NOTIFIER_ALERTMANAGER: {
@@ -193,6 +202,10 @@ build_notifier(struct sw_runtime *rt, const struct sw_notifier_conf *nc)
                    err[0] ? err : sw_strerror(r));
         return r;
     }
+    /* allow_insecure is the operator's call, made once in the file; the
+     * log says so at every start so that it is not forgotten there. */
+    if (insecure)
+        sw_log_warn("notifier '%s': %s", nc->name, why);
     n->max_age_s = nc->max_age_s;
     n->repeat_interval_s = nc->repeat_interval_s;
     if (nc->type == SW_NOTIFIER_ALERTMANAGER && !n->repeat_interval_s)
@@ -280,6 +293,11 @@ sw_runtime_new(const char *path, volatile int *cancel, volatile int *yield,
             sw_log_err("aws: %s", err[0] ? err : sw_strerror(r));
             goto out;
         }
+        /* As for the notifiers (build_notifier()): a warning each start. */
+        if (sw_url_cleartext_check(
+                "endpoint", o.endpoint, SW_CONF_AWS_CLEARTEXT_WHAT,
+                rt->conf->aws.allow_insecure, err, sizeof(err)) == 1)
+            sw_log_warn("aws: %s", err);
         sw_aws_set_cancel_flag(rt->aws, cancel);
         sw_aws_set_yield_flag(rt->aws, yield);
     }

@@ -5,11 +5,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/err.h"
+#include "lib/log.h"
 
 #define SECRET_FILE_MAX (64 * 1024)
 
@@ -73,16 +77,64 @@ sw_secret_copy(struct sw_secret *dst, const struct sw_secret *src)
     return sw_secret_set(dst, src->s, src->len);
 }
 
+/* warn_unprotected - the warnings of secret.h for PATH, open as FD with
+ * the status ST; VIA_LINK when PATH named a symbolic link. */
+static void
+warn_unprotected(const char *path, int fd, int via_link, const struct stat *st)
+{
+    uid_t euid = geteuid();
+
+    if (via_link) {
+        char proc[64], target[PATH_MAX];
+        ssize_t n;
+
+        /* Where the open descriptor leads, not a second readlink(PATH):
+         * the link may have changed since. */
+        (void)snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+        n = readlink(proc, target, sizeof(target) - 1);
+        if (n > 0) {
+            target[n] = '\0';
+            sw_log_warn("secret file '%s' is a symbolic link (to '%s'); "
+                        "name the file itself",
+                        path, target);
+        } else {
+            sw_log_warn("secret file '%s' is a symbolic link; name the file "
+                        "itself",
+                        path);
+        }
+    }
+    if (st->st_mode & (S_IRWXG | S_IRWXO))
+        sw_log_warn(
+            "secret file '%s' is %s by group or others (mode %04o); "
+            "chmod 600 it",
+            path, st->st_mode & (S_IRGRP | S_IROTH) ? "readable" : "accessible",
+            (unsigned)(st->st_mode & 07777));
+    if (st->st_uid != euid)
+        sw_log_warn("secret file '%s' is owned by uid %lu, not by the "
+                    "agent's uid %lu; chown it",
+                    path, (unsigned long)st->st_uid, (unsigned long)euid);
+}
+
 int
 sw_secret_read_file(struct sw_secret *sec, const char *path)
 {
+    struct stat st;
     char *data = NULL;
     size_t len = 0;
-    int fd, r = SW_EIO;
+    int fd, r = SW_EIO, via_link = 0;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NOFOLLOW fails with ELOOP on a symbolic link: note it and follow
+     * it after all (a warning, not a refusal). */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 && errno == ELOOP) {
+        via_link = 1;
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    }
     if (fd < 0)
         return errno == ENOENT ? SW_ENOENT : SW_EIO;
+    if (fstat(fd, &st) < 0)
+        goto out;
+    warn_unprotected(path, fd, via_link, &st);
     data = malloc(SECRET_FILE_MAX + 1);
     if (!data) {
         r = SW_ENOMEM;

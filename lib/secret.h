@@ -31,7 +31,19 @@ void sw_secret_release(struct sw_secret *sec);
 
 /* sw_secret_read_file - read a secret from PATH: the whole file, one
  * trailing newline (LF or CRLF) removed; at most 64 KiB.  Refuses empty
- * files.  Returns 0, SW_ENOENT, SW_EIO, SW_ETOOBIG or SW_EINVAL. */
+ * files.  Returns 0, SW_ENOENT, SW_EIO, SW_ETOOBIG or SW_EINVAL.
+ *
+ * The file is judged as ssh judges a private key, but with warnings
+ * (sw_log_warn, one line each, naming PATH) instead of a refusal, so a
+ * notification still goes out while the operator fixes the file:
+ *   - PATH is a symbolic link (whoever can change the link can swap the
+ *     secret); the warning also names the file it led to;
+ *   - group or others have any access to the file (mode & 077);
+ *   - the file belongs to another user than the effective uid.
+ * The checks are made on the descriptor that is read (open with
+ * O_NOFOLLOW, then fstat), never on a second lookup of PATH, so what was
+ * checked is what was read.  They run on every read, that is on every
+ * delivery attempt of the notifiers that read their secrets afresh. */
 int sw_secret_read_file(struct sw_secret *sec, const char *path);
 
 #endif

@@ -3,12 +3,15 @@
 
 #include "lib/str.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lib/err.h"
 
@@ -169,4 +172,103 @@ sw_format_double(char *out, size_t size, double v)
         return SW_ETOOBIG;
     memcpy(out, tmp, (size_t)n + 1);
     return n;
+}
+
+/* ---- URLs ---- */
+
+int
+sw_url_host(const char *url, char *host, size_t hostlen)
+{
+    const char *a, *end, *at, *he;
+
+    if (hostlen)
+        host[0] = '\0';
+    a = url ? strstr(url, "://") : NULL;
+    if (!a)
+        return SW_EINVAL;
+    a += 3;
+    end = a + strcspn(a, "/?#");
+    /* userinfo ends at the last '@' of the authority. */
+    for (at = end; at > a && at[-1] != '@'; at--)
+        ;
+    if (at > a)
+        a = at;
+    if (*a == '[') {
+        he = memchr(a, ']', (size_t)(end - a));
+        he = he ? he + 1 : end;
+    } else {
+        he = memchr(a, ':', (size_t)(end - a));
+        if (!he)
+            he = end;
+    }
+    if (he == a)
+        return SW_EINVAL;
+    if ((size_t)(he - a) >= hostlen)
+        return SW_ETOOBIG;
+    memcpy(host, a, (size_t)(he - a));
+    host[he - a] = '\0';
+    return 0;
+}
+
+int
+sw_host_is_loopback(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    char buf[INET6_ADDRSTRLEN];
+    size_t n;
+
+    if (!host)
+        return 0;
+    if (strcasecmp(host, "localhost") == 0)
+        return 1;
+    /* inet_pton takes only the dotted quad, so neither "127.1" nor
+     * "127.0.0.1.example.com" passes. */
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    n = strlen(host);
+    if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+        if (n - 2 >= sizeof(buf))
+            return 0;
+        memcpy(buf, host + 1, n - 2);
+        buf[n - 2] = '\0';
+        host = buf;
+    }
+    return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+int
+sw_url_is_loopback(const char *url)
+{
+    char host[256];
+
+    return sw_url_host(url, host, sizeof(host)) == 0 &&
+           sw_host_is_loopback(host);
+}
+
+int
+sw_url_cleartext_check(const char *key, const char *url, const char *what,
+                       int allow_insecure, char *err, size_t errlen)
+{
+    char host[256];
+
+    if (!url || strncasecmp(url, "http://", 7) != 0)
+        return 0;
+    /* A host too long to copy is no loopback literal either. */
+    if (sw_url_host(url, host, sizeof(host)) < 0)
+        (void)sw_strlcpy(host, "a long host name", sizeof(host));
+    else if (sw_host_is_loopback(host))
+        return 0;
+    if (allow_insecure) {
+        sw_err_set(err, errlen,
+                   "allow_insecure = true: sends %s in clear over http:// "
+                   "to %s",
+                   what, host);
+        return 1;
+    }
+    sw_err_set(err, errlen,
+               "'%s' is http:// to %s, not a loopback host: it would send %s "
+               "in clear; use https://, or allow_insecure = true",
+               key, host, what);
+    return SW_EINVAL;
 }

@@ -3,8 +3,6 @@
 
 #include "notifiers/email.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,15 +52,29 @@ sw_email_tls_parse(const char *s, enum sw_email_tls *out)
     return 0;
 }
 
-static int
-is_loopback(const char *host)
+int
+sw_email_cleartext_check(const char *url, enum sw_email_tls tls, int auth,
+                         int allow_insecure, char *err, size_t errlen)
 {
-    struct in_addr a;
+    char host[256];
 
-    /* An address literal, so "127.example.com" is not taken for one. */
-    if (inet_pton(AF_INET, host, &a) == 1)
-        return (ntohl(a.s_addr) >> 24) == 127;
-    return strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0;
+    if (!auth || tls != SW_EMAIL_TLS_NONE || sw_url_is_loopback(url))
+        return 0;
+    if (sw_url_host(url, host, sizeof(host)) < 0)
+        (void)sw_strlcpy(host, "a long host name", sizeof(host));
+    if (allow_insecure) {
+        sw_err_set(err, errlen,
+                   "allow_insecure = true: sends the SMTP password in clear "
+                   "(tls \"none\") to %s",
+                   host);
+        return 1;
+    }
+    sw_err_set(err, errlen,
+               "'username' with tls \"none\" would send the password in "
+               "clear to %s, not a loopback host; use tls \"starttls\" or "
+               "\"implicit\", or allow_insecure = true",
+               host);
+    return SW_EINVAL;
 }
 
 int
@@ -576,12 +588,14 @@ sw_notifier_email_new(const char *name, const struct sw_email_opts *o,
                    "be non-empty, without control characters");
         goto out;
     }
-    if (o->username && o->tls == SW_EMAIL_TLS_NONE && !is_loopback(host)) {
-        sw_err_set(err, errlen,
-                   "email: 'username' with tls \"none\" would send the "
-                   "password in clear; that is allowed only for a loopback "
-                   "host");
-        goto out;
+    {
+        char why[512];
+
+        if (sw_email_cleartext_check(o->url, o->tls, o->username != NULL,
+                                     o->allow_insecure, why, sizeof(why)) < 0) {
+            sw_err_set(err, errlen, "email: %s", why);
+            goto out;
+        }
     }
     if (!sw_mime_addr_valid(o->from)) {
         sw_err_set(err, errlen,

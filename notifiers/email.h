@@ -10,7 +10,9 @@
  *   tls = starttls  smtp:// URL, CURLUSESSL_ALL: no STARTTLS, no mail
  *   tls = implicit  smtps:// URL, TLS from the first byte (RFC 8314)
  *   tls = none      smtp:// URL in clear; with a username only for a
- *                   loopback host (agent/conf.c checks the same)
+ *                   loopback host, or with allow_insecure
+ *                   (sw_email_cleartext_check(), which agent/conf.c
+ *                   calls too)
  *
  * Certificates are always verified (peer and host name, TLS 1.2 or
  * later).  ca_file, when given, is the only bundle trusted (CURLOPT_CAINFO
@@ -90,16 +92,30 @@ struct sw_email_opts {
     char *const *to;           /* NTO addr-specs, 1..SW_MIME_MAX_RCPT */
     size_t nto;
     const char *ca_file; /* NULL: the system's CA store */
+    int allow_insecure;  /* the config's allow_insecure: AUTH may run with
+                            tls none to a host that is not loopback */
 };
 
 /* sw_email_tls_parse - "starttls", "implicit" or "none".
  * Returns 0 or SW_EINVAL. */
 int sw_email_tls_parse(const char *s, enum sw_email_tls *out);
 
+/* sw_email_cleartext_check - may SMTP AUTH (AUTH: a username is set) run
+ * over URL with TLS?  Only tls none puts the password on the wire in
+ * clear, and that is harmless only to a loopback host (lib/str.h
+ * sw_url_is_loopback(): a relay or a test stub on the same machine).
+ * Returns 0 (fine), 1 (in clear, allowed by ALLOW_INSECURE: ERR holds the
+ * warning to show) or SW_EINVAL (refused: ERR says why, starting with
+ * "'username'").  agent/conf.c, sw_notifier_email_new() and the
+ * runtime's start-up warning all ask here. */
+int sw_email_cleartext_check(const char *url, enum sw_email_tls tls, int auth,
+                             int allow_insecure, char *err, size_t errlen);
+
 /* sw_notifier_email_new - an email notifier called NAME.  Checks O: the
  * URL (smtp:// or smtps:// matching TLS, a host, no credentials, query or
  * fragment), username and password_file both or neither, a username over
- * tls none only to a loopback host, FROM and TO plain addresses, and a
+ * tls none only as sw_email_cleartext_check() allows, FROM and TO plain
+ * addresses, and a
  * libcurl with SMTP and TLS.  max_age_s and repeat_interval_s are left 0
  * for the caller to set.  Returns 0 and *out (new, free with
  * sw_notifier_free()), SW_EINVAL with ERR saying which setting is wrong,

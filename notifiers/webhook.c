@@ -93,6 +93,24 @@ sw_webhook_url_check(const char *url, char *err, size_t errlen)
     return 0;
 }
 
+int
+sw_webhook_cleartext_check(const char *url, int bearer, int signed_,
+                           int allow_insecure, char *err, size_t errlen)
+{
+    const char *what;
+
+    if (bearer && signed_)
+        what = "the bearer token and the requests signed with secret_file";
+    else if (bearer)
+        what = "the bearer token";
+    else if (signed_)
+        what = "the requests signed with secret_file";
+    else
+        return 0;
+    return sw_url_cleartext_check("url", url, what, allow_insecure, err,
+                                  errlen);
+}
+
 /* RFC 9110 section 5.6.2 tchar. */
 static int
 tchar(unsigned char c)
@@ -501,6 +519,13 @@ sw_notifier_webhook_new(const char *name,
         sw_err_set(err, errlen, "empty secret file name");
         return SW_EINVAL;
     }
+    /* The config was checked the same way; this keeps a caller that
+     * builds options by hand from sending a token in clear. */
+    r = sw_webhook_cleartext_check(o->url, o->bearer_token_file != NULL,
+                                   o->secret_file != NULL, o->allow_insecure,
+                                   err, errlen);
+    if (r < 0)
+        return r;
     wn = calloc(1, sizeof(*wn));
     if (!wn)
         goto nomem;

@@ -59,12 +59,15 @@ struct sw_notifier_webhook_opts {
     size_t nheaders;
     const char *bearer_token_file; /* NULL: no Authorization */
     const char *secret_file;       /* NULL: unsigned */
+    int allow_insecure; /* the config's allow_insecure: secrets may go
+                           over http:// to a host that is not loopback */
 };
 
 /* sw_notifier_webhook_new - a webhook notifier called NAME.  Everything in
  * O is copied; the files are not read yet (see above).
  * Returns 0 and *out (new, free with sw_notifier_free()); SW_EINVAL (bad
- * URL, format or header; ERR says which); SW_ENOMEM. */
+ * URL, format or header, or secrets that sw_webhook_cleartext_check()
+ * refuses; ERR says which); SW_ENOMEM. */
 int sw_notifier_webhook_new(const char *name,
                             const struct sw_notifier_webhook_opts *o,
                             struct sw_notifier **out, char *err, size_t errlen);
@@ -79,6 +82,19 @@ int sw_webhook_format_parse(const char *name, enum sw_webhook_format *out);
  * host and no whitespace or control characters, else SW_EINVAL with ERR
  * set. */
 int sw_webhook_url_check(const char *url, char *err, size_t errlen);
+
+/* sw_webhook_cleartext_check - may a webhook to URL carry its secrets?
+ * BEARER: a bearer_token_file (the token itself travels); SIGNED: a
+ * secret_file (the key does not travel, but the signed requests do, and
+ * anyone on the path can read them and replay them within the receiver's
+ * timestamp window).  Neither set: nothing secret, 0.  Else
+ * sw_url_cleartext_check() (lib/str.h) with the key "url": 0 for https://
+ * or a loopback host, 1 with a warning in ERR when only ALLOW_INSECURE
+ * lets it through, SW_EINVAL with the refusal in ERR.  agent/conf.c,
+ * sw_notifier_webhook_new() and the runtime's start-up warning all ask
+ * here. */
+int sw_webhook_cleartext_check(const char *url, int bearer, int signed_,
+                               int allow_insecure, char *err, size_t errlen);
 
 /* sw_webhook_header_check - 0 when NAME: VALUE may be sent as an extra
  * header: NAME an RFC 9110 token of at most 128 bytes and not one the

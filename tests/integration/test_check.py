@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import line_with
+
 
 def lineno(text: str, needle: str) -> int:
     """1-based number of the first line of text containing needle."""
@@ -99,3 +101,101 @@ def test_demo_recording_replays_the_day(sw, tmp_path):
     assert not [c for c in changes
                 if c[1] == "sample-consumers-behind" and c[0] < "14:00"
                 and c[2] == "ALARM"]
+
+
+# --------------------------------------------------------------------------- secrets in clear
+# A notifier or aws.endpoint that would put a secret on the wire in clear (http://, or
+# SMTP AUTH with tls "none", to a host that is not loopback) is refused by check, and so
+# by run, which loads the file the same way; allow_insecure = true lets it through with
+# a warning from check and one at every start.  192.0.2.0/24 is TEST-NET-1: never
+# contacted here, only named.
+
+TEST_NET = "192.0.2.1"
+
+
+def insecure_case(sw, tmp_path, case):
+    """(config kwargs, the needle of the refused setting's line)."""
+    secret = tmp_path / "secret"
+    secret.write_text("s3cr3t\n")
+    secret.chmod(0o600)
+    if case == "aws-endpoint":
+        return {"aws": {"endpoint": f"http://{TEST_NET}:4566"}}, "endpoint ="
+    if case == "webhook-bearer":
+        n = {"name": "hook", "type": "webhook", "url": f"http://{TEST_NET}/hook",
+             "bearer_token_file": str(secret)}
+        return {"notifiers": [n]}, "url ="
+    if case == "webhook-hmac":
+        n = {"name": "hook", "type": "webhook", "url": f"http://{TEST_NET}/hook",
+             "secret_file": str(secret)}
+        return {"notifiers": [n]}, "url ="
+    assert case == "smtp-auth"
+    n = {"name": "mail", "type": "email", "url": f"smtp://{TEST_NET}:25", "tls": "none",
+         "username": "alerts", "password_file": str(secret), "from": "sw@example.com",
+         "to": ["ops@example.com"]}
+    return {"notifiers": [n]}, "username ="
+
+
+INSECURE = ["aws-endpoint", "webhook-bearer", "webhook-hmac", "smtp-auth"]
+
+
+def write_insecure(sw, tmp_path, case, allow=None):
+    kw, needle = insecure_case(sw, tmp_path, case)
+    if allow is not None:
+        if "aws" in kw:
+            kw["aws"]["allow_insecure"] = allow
+        else:
+            kw["notifiers"][0]["allow_insecure"] = allow
+    if "notifiers" in kw:
+        kw["notifiers"].append({"name": "console", "type": "log", "path": str(sw.notify_path)})
+        kw["rules"] = [sw.rule(alarm_actions=["console", kw["notifiers"][0]["name"]])]
+    return sw.write_config(**kw).read_text(), needle
+
+
+@pytest.mark.parametrize("case", INSECURE)
+def test_check_refuses_secrets_in_clear(sw, fake, tmp_path, case):
+    text, needle = write_insecure(sw, tmp_path, case)
+    r = sw.check()
+    assert r.rc == 1, sw.explain()
+    assert has_location(r.stderr, sw.conf, lineno(text, needle)), r.stderr
+    assert "in clear" in r.stderr and "allow_insecure" in r.stderr, r.stderr
+    assert TEST_NET in r.stderr, r.stderr
+    assert "s3cr3t" not in r.stderr
+    # run loads the file the same way: nothing starts, nothing is sent.
+    r = sw.run_once("2026-11-25T10:05:00Z")
+    assert r.rc == 1, sw.explain()
+    assert "in clear" in r.stderr, r.stderr
+    assert fake.requests == []
+
+
+@pytest.mark.parametrize("case", INSECURE)
+def test_allow_insecure_is_accepted_with_a_warning(sw, fake, tmp_path, case):
+    write_insecure(sw, tmp_path, case, allow=True)
+    r = sw.check()
+    assert r.rc == 0, sw.explain()
+    assert "warning" in r.stdout and "allow_insecure = true" in r.stdout, r.stdout
+    # Every start says so again.  notify-test builds every notifier and the AWS client
+    # without touching the network, and delivers to the log notifier.
+    r = sw.run("-c", sw.conf, "notify-test", "console")
+    assert r.rc == 0, sw.explain()
+    warn = line_with(r.stderr, "warning", "allow_insecure = true", "in clear")
+    assert warn and TEST_NET in warn, r.stderr
+    assert ("aws:" if case == "aws-endpoint" else "notifier '") in warn, warn
+    assert "s3cr3t" not in r.stderr
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.3.4.5", "localhost", "[::1]"])
+def test_loopback_needs_no_allow_insecure(sw, fake, tmp_path, host):
+    secret = tmp_path / "secret"
+    secret.write_text("s3cr3t\n")
+    secret.chmod(0o600)
+    sw.write_config(
+        aws={"endpoint": f"http://{host}:4566"},
+        notifiers=[{"name": "hook", "type": "webhook", "url": f"http://{host}:9/hook",
+                    "bearer_token_file": str(secret), "secret_file": str(secret)},
+                   {"name": "mail", "type": "email", "url": f"smtp://{host}:9", "tls": "none",
+                    "username": "alerts", "password_file": str(secret),
+                    "from": "sw@example.com", "to": ["ops@example.com"]}],
+        rules=[sw.rule(alarm_actions=["hook", "mail"], ok_actions=["hook"])])
+    r = sw.check()
+    assert r.rc == 0, sw.explain()
+    assert "allow_insecure" not in r.stdout + r.stderr

@@ -111,8 +111,9 @@ def hook_config(sw, receiver, tmp_path, fmt="cloudwatch", signed=True, **extra):
     n = {"name": "hook", "type": "webhook", "url": receiver.url, "format": fmt,
          "headers": {"X-Team": "data"}}
     if signed:
-        (tmp_path / "hook.secret").write_text(SECRET + "\n")
-        (tmp_path / "hook.token").write_text(TOKEN + "\n")
+        for name, text in (("hook.secret", SECRET), ("hook.token", TOKEN)):
+            (tmp_path / name).write_text(text + "\n")
+            (tmp_path / name).chmod(0o600)  # as the README asks of secrets
         n.update(secret_file=str(tmp_path / "hook.secret"),
                  bearer_token_file=str(tmp_path / "hook.token"))
     n.update(extra)

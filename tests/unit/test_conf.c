@@ -793,6 +793,59 @@ test_warnings(void **state)
     sw_conf_free(c);
 }
 
+/* allow_insecure = true lets a secret cross the network in clear, and
+ * check says so each time; loopback hosts need nothing; an
+ * allow_insecure nothing needs is pointed out (it would let a later
+ * http:// url through unnoticed).  bad_insecure.conf has the refusals. */
+static void
+test_insecure(void **state)
+{
+    static const char *const want[] = {
+        "good_insecure.conf:11: warning: notifier 'lab-hook': allow_insecure "
+        "= true: sends the bearer token and the requests signed with "
+        "secret_file in clear over http:// to hooks.lab.internal",
+        "good_insecure.conf:16: warning: notifier 'lab-mail': allow_insecure "
+        "= true: sends the SMTP password in clear (tls \"none\") to "
+        "mail.lab.internal",
+        "good_insecure.conf:28: warning: notifier 'tls-hook': "
+        "'allow_insecure' is not needed: nothing secret crosses the network "
+        "in clear here; remove it so that a later change that would is "
+        "refused",
+        "good_insecure.conf:6: warning: aws: allow_insecure = true: sends the "
+        "signed requests and the session token in clear over http:// to "
+        "cloudwatch.lab.internal",
+    };
+    static const char *const plain[] = {"local-hook", "localhost-hook",
+                                        "v6-hook", "local-mail", "plain-hook"};
+    struct sw_conf *c = load_ok("good_insecure.conf");
+    struct sw_buf b;
+
+    (void)state;
+    assert_int_equal(c->aws.allow_insecure, 1);
+    assert_string_equal(c->aws.endpoint, "http://cloudwatch.lab.internal:4566");
+    assert_int_equal(sw_conf_notifier(c, "lab-hook")->allow_insecure, 1);
+    assert_int_equal(sw_conf_notifier(c, "lab-mail")->allow_insecure, 1);
+    assert_int_equal(sw_conf_notifier(c, "tls-hook")->allow_insecure, 1);
+    for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+        assert_int_equal(sw_conf_notifier(c, plain[i])->allow_insecure, 0);
+    if (c->warnings.n != sizeof(want) / sizeof(want[0]))
+        for (size_t i = 0; i < c->warnings.n; i++)
+            fprintf(stderr, "%s\n", c->warnings.v[i]);
+    assert_int_equal(c->warnings.n, sizeof(want) / sizeof(want[0]));
+    for (size_t i = 0; i < c->warnings.n; i++)
+        assert_string_equal(c->warnings.v[i], want[i]);
+    /* check prints them under the summary. */
+    sw_buf_init(&b, 64 * 1024);
+    assert_int_equal(sw_conf_summary(c, &b), 0);
+    assert_non_null(strstr(sw_buf_str(&b), want[0]));
+    sw_buf_release(&b);
+    sw_conf_free(c);
+
+    c = load_ok("good_defaults.conf");
+    assert_int_equal(c->aws.allow_insecure, 0);
+    sw_conf_free(c);
+}
+
 static void
 test_misc(void **state)
 {
@@ -810,6 +863,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_insecure),
         cmocka_unit_test(test_full),
         cmocka_unit_test(test_math),
         cmocka_unit_test(test_template),

@@ -797,9 +797,30 @@ test_new(void **state)
     o = good_opts();
     o.url = "smtp://relay.example.com:25";
     o.tls = SW_EMAIL_TLS_NONE;
-    expect_bad(&o, "in clear");
+    expect_bad(&o, "in clear to relay.example.com, not a loopback host");
+    o.allow_insecure = 1; /* the operator's call */
+    assert_int_equal(sw_notifier_email_new("m", &o, &n, err, sizeof(err)), 0);
+    sw_notifier_free(n);
+    o.allow_insecure = 0;
     o.url = "smtp://127.example.com:25";
     expect_bad(&o, "in clear");
+    o.url = "smtp://[::1]:25";
+    assert_int_equal(sw_notifier_email_new("m", &o, &n, err, sizeof(err)), 0);
+    sw_notifier_free(n);
+    assert_int_equal(sw_email_cleartext_check("smtp://relay.example.com",
+                                              SW_EMAIL_TLS_NONE, 1, 1, err,
+                                              sizeof(err)),
+                     1);
+    assert_string_equal(err, "allow_insecure = true: sends the SMTP password "
+                             "in clear (tls \"none\") to relay.example.com");
+    assert_int_equal(sw_email_cleartext_check("smtp://relay.example.com",
+                                              SW_EMAIL_TLS_STARTTLS, 1, 0, err,
+                                              sizeof(err)),
+                     0);
+    assert_int_equal(sw_email_cleartext_check("smtp://relay.example.com",
+                                              SW_EMAIL_TLS_NONE, 0, 0, err,
+                                              sizeof(err)),
+                     0); /* no AUTH, no password */
     o = good_opts();
     o.url = "smtps://mail.example.com";
     expect_bad(&o, "needs an smtp://");

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
@@ -211,6 +212,180 @@ test_secret(void **state)
     assert_int_equal(sw_secret_read_file(&s, path), SW_ENOENT);
 }
 
+/* Loopback is a literal 127.0.0.0/8, ::1 or "localhost", never a name
+ * that only starts like one. */
+static void
+test_url_loopback(void **state)
+{
+    static const char *const yes[] = {
+        "127.0.0.1", "127.255.0.9", "localhost",        "LocalHost",
+        "[::1]",     "::1",         "[0:0:0:0:0:0:0:1]"};
+    static const char *const no[] = {"128.0.0.1",
+                                     "10.0.0.7",
+                                     "127.1",
+                                     "127.0.0.1.example.com",
+                                     "127.",
+                                     "localhost.",
+                                     "localhost.example.com",
+                                     "[::2]",
+                                     "[::ffff:127.0.0.1]",
+                                     "[::1",
+                                     "",
+                                     "0.0.0.0",
+                                     "example.com"};
+    char host[16], err[256];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+        if (!sw_host_is_loopback(yes[i]))
+            fail_msg("'%s' is loopback", yes[i]);
+    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+        if (sw_host_is_loopback(no[i]))
+            fail_msg("'%s' is not loopback", no[i]);
+    assert_false(sw_host_is_loopback(NULL));
+
+    assert_int_equal(
+        sw_url_host("http://u:p@127.0.0.1:80/a@b?c#d", host, sizeof(host)), 0);
+    assert_string_equal(host, "127.0.0.1");
+    assert_int_equal(sw_url_host("smtp://[::1]:25", host, sizeof(host)), 0);
+    assert_string_equal(host, "[::1]");
+    assert_int_equal(sw_url_host("https://h.example", host, sizeof(host)), 0);
+    assert_string_equal(host, "h.example");
+    assert_int_equal(sw_url_host("http://:80/", host, sizeof(host)), SW_EINVAL);
+    assert_int_equal(sw_url_host("h.example", host, sizeof(host)), SW_EINVAL);
+    assert_int_equal(
+        sw_url_host("http://a-very-long-host.example/", host, sizeof(host)),
+        SW_ETOOBIG);
+
+    assert_true(sw_url_is_loopback("http://127.0.0.1:9/hook"));
+    assert_true(sw_url_is_loopback("smtp://localhost"));
+    assert_true(sw_url_is_loopback("http://[::1]:9093/"));
+    assert_false(sw_url_is_loopback("http://127.0.0.1.example.com/"));
+    /* The last '@' ends the userinfo, as in curl. */
+    assert_false(sw_url_is_loopback("http://127.0.0.1@evil.example/"));
+    assert_false(sw_url_is_loopback("http://127.0.0.1:1@evil.example/"));
+    assert_false(sw_url_is_loopback(NULL));
+
+    /* What may travel: https, loopback, and allowed http. */
+    assert_int_equal(sw_url_cleartext_check("url", "https://h.example/", "x", 0,
+                                            err, sizeof(err)),
+                     0);
+    assert_int_equal(sw_url_cleartext_check("url", "http://127.0.0.1:9/", "x",
+                                            0, err, sizeof(err)),
+                     0);
+    assert_int_equal(
+        sw_url_cleartext_check("url", NULL, "x", 1, err, sizeof(err)), 0);
+    assert_int_equal(sw_url_cleartext_check("url", "HTTP://h.example/t?k=v",
+                                            "the token", 0, err, sizeof(err)),
+                     SW_EINVAL);
+    assert_string_equal(err, "'url' is http:// to h.example, not a loopback "
+                             "host: it would send the token in clear; use "
+                             "https://, or allow_insecure = true");
+    assert_int_equal(sw_url_cleartext_check("url", "http://h.example:8/",
+                                            "the token", 1, err, sizeof(err)),
+                     1);
+    assert_string_equal(err, "allow_insecure = true: sends the token in "
+                             "clear over http:// to h.example");
+}
+
+/* Run sw_secret_read_file(PATH) with stderr caught in LOG; return what was
+ * logged (static). */
+static const char *
+read_logged(const char *path, const char *log, int *r)
+{
+    static char buf[4096];
+    struct sw_secret s = {0};
+    int saved, fd;
+    ssize_t n;
+
+    fflush(stderr);
+    saved = dup(2);
+    fd = open(log, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    assert_true(saved >= 0 && fd >= 0);
+    dup2(fd, 2);
+    *r = sw_secret_read_file(&s, path);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    n = pread(fd, buf, sizeof(buf) - 1, 0);
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    if (*r == 0)
+        assert_string_equal(s.s, "hunter2");
+    sw_secret_release(&s);
+    return buf;
+}
+
+/* Secret files are judged as ssh judges a private key, with a warning
+ * that names the file, on the descriptor that was read. */
+static void
+test_secret_file_checks(void **state)
+{
+    char dir[] = "/tmp/sw-secret-dir-XXXXXX";
+    char path[128], link[128], log[128], want[512];
+    const char *got;
+    int fd, r;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/token", dir);
+    snprintf(link, sizeof(link), "%s/link", dir);
+    snprintf(log, sizeof(log), "%s/stderr", dir);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "hunter2\n", 8), 8);
+    close(fd);
+
+    got = read_logged(path, log, &r);
+    assert_int_equal(r, 0);
+    assert_string_equal(got, "");
+
+    assert_int_equal(chmod(path, 0644), 0);
+    got = read_logged(path, log, &r);
+    assert_int_equal(r, 0); /* a warning, not a refusal */
+    snprintf(want, sizeof(want),
+             "warning: secret file '%s' is readable by group or others "
+             "(mode 0644); chmod 600 it\n",
+             path);
+    if (!strstr(got, want))
+        fail_msg("want '%s' in '%s'", want, got);
+    assert_null(strstr(got, "hunter2"));
+
+    assert_int_equal(chmod(path, 0620), 0);
+    got = read_logged(path, log, &r);
+    assert_non_null(strstr(got, "is accessible by group or others (mode "
+                                "0620)"));
+    assert_int_equal(chmod(path, 0600), 0);
+
+    assert_int_equal(symlink(path, link), 0);
+    got = read_logged(link, log, &r);
+    assert_int_equal(r, 0);
+    snprintf(want, sizeof(want),
+             "warning: secret file '%s' is a symbolic link (to '%s'); name "
+             "the file itself\n",
+             link, path);
+    if (!strstr(got, want))
+        fail_msg("want '%s' in '%s'", want, got);
+    assert_null(strstr(got, "mode")); /* the target is 0600 */
+
+    if (geteuid() == 0) {
+        assert_int_equal(chown(path, 65534, (gid_t)-1), 0);
+        got = read_logged(path, log, &r);
+        assert_int_equal(r, 0);
+        assert_non_null(strstr(got, "is owned by uid 65534, not by the "
+                                    "agent's uid 0; chown it"));
+    }
+
+    unlink(link);
+    assert_int_equal(symlink("/nonexistent/sw-secret", link), 0);
+    (void)read_logged(link, log, &r);
+    assert_int_equal(r, SW_ENOENT);
+    unlink(link);
+    unlink(path);
+    unlink(log);
+    rmdir(dir);
+}
+
 static void
 test_metric(void **state)
 {
@@ -253,6 +428,8 @@ main(void)
         cmocka_unit_test(test_format_double),
         cmocka_unit_test(test_time_formats),
         cmocka_unit_test(test_secret),
+        cmocka_unit_test(test_secret_file_checks),
+        cmocka_unit_test(test_url_loopback),
         cmocka_unit_test(test_metric),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -307,6 +307,62 @@ test_new_errors(void **state)
     assert_null(n);
     assert_int_equal(
         sw_notifier_webhook_new("chat", NULL, &n, err, sizeof(err)), SW_EINVAL);
+
+    /* Secrets over http:// only to loopback, or with allow_insecure: the
+     * same judgement as `check` (sw_webhook_cleartext_check()). */
+    o.nheaders = 0;
+    o.url = "http://hooks.example.com/x";
+    o.bearer_token_file = "/etc/streamwatch/hook.token";
+    assert_int_equal(sw_notifier_webhook_new("chat", &o, &n, err, sizeof(err)),
+                     SW_EINVAL);
+    assert_null(n);
+    assert_non_null(strstr(err, "would send the bearer token in clear"));
+    o.allow_insecure = 1;
+    assert_int_equal(sw_notifier_webhook_new("chat", &o, &n, err, sizeof(err)),
+                     0);
+    sw_notifier_free(n);
+    n = NULL;
+    o.allow_insecure = 0;
+    o.url = "http://[::1]:8080/x";
+    assert_int_equal(sw_notifier_webhook_new("chat", &o, &n, err, sizeof(err)),
+                     0);
+    sw_notifier_free(n);
+    n = NULL;
+    o.bearer_token_file = NULL;
+    o.url = "http://hooks.example.com/x";
+    assert_int_equal(sw_notifier_webhook_new("chat", &o, &n, err, sizeof(err)),
+                     0); /* nothing secret */
+    sw_notifier_free(n);
+}
+
+static void
+test_cleartext_check(void **state)
+{
+    char err[512];
+
+    (void)state;
+    assert_int_equal(sw_webhook_cleartext_check("http://h.example/", 0, 0, 0,
+                                                err, sizeof(err)),
+                     0);
+    assert_int_equal(sw_webhook_cleartext_check("https://h.example/", 1, 1, 0,
+                                                err, sizeof(err)),
+                     0);
+    assert_int_equal(sw_webhook_cleartext_check("http://127.0.0.1:9/", 1, 1, 0,
+                                                err, sizeof(err)),
+                     0);
+    assert_int_equal(sw_webhook_cleartext_check("http://h.example/", 0, 1, 0,
+                                                err, sizeof(err)),
+                     SW_EINVAL);
+    assert_string_equal(err, "'url' is http:// to h.example, not a loopback "
+                             "host: it would send the requests signed with "
+                             "secret_file in clear; use https://, or "
+                             "allow_insecure = true");
+    assert_int_equal(sw_webhook_cleartext_check("http://h.example/", 1, 1, 1,
+                                                err, sizeof(err)),
+                     1);
+    assert_string_equal(err, "allow_insecure = true: sends the bearer token "
+                             "and the requests signed with secret_file in "
+                             "clear over http:// to h.example");
 }
 
 static void
@@ -743,6 +799,7 @@ main(void)
         cmocka_unit_test(test_header_check),
         cmocka_unit_test(test_url_and_format),
         cmocka_unit_test(test_new_errors),
+        cmocka_unit_test(test_cleartext_check),
         cmocka_unit_test(test_body_formats),
         cmocka_unit_test(test_post_signed),
         cmocka_unit_test(test_post_plain),
