@@ -33,6 +33,7 @@
 #include "lib/str.h"
 #include "notifiers/email.h"
 #include "notifiers/webhook.h"
+#include "rules/eval.h"
 #include "rules/expr.h"
 #include "rules/rule.h"
 #include "rules/template.h"
@@ -3076,8 +3077,10 @@ int
 sw_conf_summary(const struct sw_conf *c, struct sw_buf *out)
 {
     size_t counts[NTYPES] = {0};
-    unsigned long long cycles, requests;
-    size_t per_cycle = 0;
+    unsigned long long requests = 0;
+    /* requests per evaluation at each cadence: 10 s, 60 s, hourly */
+    static const int cadences[] = {10, 60, 3600};
+    size_t per_cadence[3] = {0};
     char reqs[32];
     int r, first = 1, math = 0;
 
@@ -3122,26 +3125,45 @@ sw_conf_summary(const struct sw_conf *c, struct sw_buf *out)
             r = sw_buf_addf(out, " at %s", c->aws.endpoint);
         if (r < 0)
             goto out;
-        /* One GetMetricStatistics call per metric per cycle: one for a
-         * plain alarm, one per metric for metric math.  The price is
-         * aws-reference.md section 2.5 (us-east-1). */
+        /* One GetMetricStatistics call per metric each time an alarm is
+         * evaluated: one for a plain alarm, one per metric for metric
+         * math.  Each alarm is evaluated at its own cadence (rules/eval:
+         * every minute, every 10 s for high-resolution periods, hourly
+         * past a day), whatever agent.interval says, so that is what is
+         * priced.  The price is CloudWatch's (Amazon CloudWatch pricing,
+         * us-east-1). */
         for (size_t i = 0; i < c->nrules; i++) {
-            per_cycle += requests_of(c->rules[i]);
+            int cad = sw_eval_cadence_s(c->rules[i]);
+            size_t k = cad <= 10 ? 0 : cad < 3600 ? 1 : 2;
+
+            per_cadence[k] += requests_of(c->rules[i]);
             math |= c->rules[i]->nmetrics > 0;
         }
-        cycles = (unsigned long long)(MONTH_S / (c->agent.interval_s > 0
-                                                     ? c->agent.interval_s
-                                                     : 60));
-        requests = cycles * per_cycle;
+        r = sw_buf_adds(out, "\n  API requests:");
+        first = 1;
+        for (size_t k = 0; r == 0 && k < 3; k++) {
+            if (!per_cadence[k])
+                continue;
+            requests += (unsigned long long)per_cadence[k] *
+                        (unsigned long long)(MONTH_S / cadences[k]);
+            r = sw_buf_addf(out, "%s %zu GetMetricStatistics %s",
+                            first ? "" : " +", per_cadence[k],
+                            k == 0   ? "every 10 s"
+                            : k == 1 ? "every 60 s"
+                                     : "every hour");
+            first = 0;
+        }
+        if (r == 0 && first)
+            r = sw_buf_adds(out, " 0 GetMetricStatistics");
         fmt_count(reqs, sizeof(reqs), requests);
-        r = sw_buf_addf(out,
-                        "\n  API requests: %zu GetMetricStatistics per "
-                        "%d s cycle%s = %s per 30-day month, about $%.2f "
-                        "at $0.01 per 1,000 requests (first 1,000,000 a "
-                        "month are free)\n",
-                        per_cycle, c->agent.interval_s,
-                        math ? " (one per metric of a metric-math alarm)" : "",
-                        reqs, (double)requests / 100000.0);
+        if (r == 0)
+            r = sw_buf_addf(out,
+                            "%s = %s per 30-day month, about $%.2f at $0.01 "
+                            "per 1,000 requests (first 1,000,000 a month are "
+                            "free)\n",
+                            math ? " (one per metric of a metric-math alarm)"
+                                 : "",
+                            reqs, (double)requests / 100000.0);
     }
     for (size_t i = 0; r == 0 && i < c->nrules; i++)
         r = add_alarm(out, c->rules[i]);

@@ -452,8 +452,8 @@ test_summary_templates(void **state)
                               "templates at run time)\n"));
     /* 1 + 3 + 3 + 1 + 1 + 1 + 1: a metric-math alarm fetches each
      * metric. */
-    assert_non_null(strstr(s, "  API requests: 11 GetMetricStatistics per "
-                              "60 s cycle (one per metric of a metric-math "
+    assert_non_null(strstr(s, "  API requests: 11 GetMetricStatistics every "
+                              "60 s (one per metric of a metric-math "
                               "alarm) = 475,200 per 30-day month"));
     assert_non_null(strstr(
         s, "  alarm 'kds-orders-behind' (from template "
@@ -579,6 +579,28 @@ test_empty(void **state)
     sw_conf_free(c);
 }
 
+/* Regression: the price followed agent.interval (300 s here), but alarms
+ * are polled at their own cadence, so it was about 5x too low. */
+static void
+test_summary_cadence(void **state)
+{
+    struct sw_conf *c = load_ok("good_cadence.conf");
+    struct sw_buf b;
+
+    (void)state;
+    sw_buf_init(&b, 64 * 1024);
+    assert_int_equal(sw_conf_summary(c, &b), 0);
+    /* 1 x 259,200 + 2 x 43,200 + 1 x 720 */
+    assert_non_null(strstr(sw_buf_str(&b),
+                           "  API requests: 1 GetMetricStatistics every 10 s "
+                           "+ 2 GetMetricStatistics every 60 s + 1 "
+                           "GetMetricStatistics every hour = 346,320 per "
+                           "30-day month, about $3.46 at $0.01 per 1,000 "
+                           "requests (first 1,000,000 a month are free)\n"));
+    sw_buf_release(&b);
+    sw_conf_free(c);
+}
+
 static void
 test_summary(void **state)
 {
@@ -587,7 +609,7 @@ test_summary(void **state)
         "  rules: 2 (2 alarms)\n"
         "  notifiers: 3 (log 1, sns 1, email 1)\n"
         "  source: CloudWatch in ap-northeast-1\n"
-        "  API requests: 2 GetMetricStatistics per 60 s cycle = 86,400 per "
+        "  API requests: 2 GetMetricStatistics every 60 s = 86,400 per "
         "30-day month, about $0.86 at $0.01 per 1,000 requests (first "
         "1,000,000 a month are free)\n"
         "  alarm 'sample-incoming-high': Sum of AWS/Kinesis IncomingRecords "
@@ -873,6 +895,7 @@ main(void)
         cmocka_unit_test(test_include),
         cmocka_unit_test(test_empty),
         cmocka_unit_test(test_summary),
+        cmocka_unit_test(test_summary_cadence),
         cmocka_unit_test(test_summary_recording),
         cmocka_unit_test(test_unreadable),
         cmocka_unit_test(test_too_big),
