@@ -72,7 +72,14 @@ enqueue(struct sw_cycle *c, struct sw_alarm_state *a, const char *name,
         return;
     }
     r = sw_outbox_add(c->outbox, name, rec, now, NULL, err, sizeof(err));
-    if (r < 0) {
+    if (r == SW_EIO) {
+        /* Queued in memory all the same (outbox.h): delivered as usual,
+         * written when the disk allows, and the agent says so. */
+        sw_log_err("notify: alarm '%s': %s; keeping the notification for "
+                   "'%s' in memory and retrying the write every cycle",
+                   a->name, err, name);
+        st->unsaved++;
+    } else if (r < 0) {
         sw_log_err("notify: alarm '%s': cannot queue for '%s': %s", a->name,
                    name, err[0] ? err : sw_strerror(r));
         st->notify_failures++;

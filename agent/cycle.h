@@ -60,6 +60,8 @@ struct sw_cycle_stats {
     int transitions;     /* state changes */
     int queued;          /* notifications put into the outbox */
     int notify_failures; /* notifications that could not be queued */
+    int unsaved;         /* queued, but only in memory: the outbox file
+                            could not be written */
 };
 
 /* sw_cycle_run - evaluate every due alarm as of wall time NOW.

@@ -4,14 +4,19 @@
 
 #include "agent/discover.h"
 
+#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "aws/client.h"
 #include "aws/kinesis.h"
+#include "lib/buf.h"
 #include "lib/clock.h"
 #include "lib/err.h"
+#include "lib/file.h"
+#include "lib/json_util.h"
 #include "lib/log.h"
 #include "lib/metric.h"
 #include "lib/str.h"
@@ -25,14 +30,19 @@
 #define DIM_VALUE_MAX   1024
 #define LABEL_VALUE_MAX 1024
 
+#define FILE_VERSION 1
+
 struct sw_discover {
     struct sw_aws *aws; /* borrowed */
     int interval_s;
     struct sw_strv streams; /* the last good listing */
     int have_list;
-    time_t fetched_at; /* wall time of the last success, 0: none */
-    time_t next_at;    /* the next refresh is due at this time */
-    time_t tried_at;   /* wall time of the last attempt */
+    struct sw_strv gone; /* what the last call's listing lost */
+    char *dir;           /* sw_discover_persist(), or NULL */
+    int unsaved;         /* a listing not written to DIR yet */
+    time_t fetched_at;   /* wall time of the last success, 0: none */
+    time_t next_at;      /* the next refresh is due at this time */
+    time_t tried_at;     /* wall time of the last attempt */
     int tried;
     int last_r; /* SW_E* of the last failed refresh */
     char last_error[640];
@@ -70,6 +80,8 @@ sw_discover_free(struct sw_discover *d)
     if (!d)
         return;
     sw_strv_release(&d->streams);
+    sw_strv_release(&d->gone);
+    free(d->dir);
     free(d);
 }
 
@@ -98,6 +110,12 @@ const char *
 sw_discover_last_error(const struct sw_discover *d)
 {
     return d ? d->last_error : "";
+}
+
+const struct sw_strv *
+sw_discover_gone(const struct sw_discover *d)
+{
+    return &d->gone;
 }
 
 static int
@@ -148,17 +166,24 @@ sort_unique(struct sw_strv *sv)
     sv->n = k;
 }
 
-/* How many of A (sorted) are not in B (sorted). */
-static size_t
-count_missing(const struct sw_strv *a, const struct sw_strv *b)
+/* How many of A (sorted) are not in B (sorted); with OUT non-NULL, also
+ * copies of them pushed there.  Returns 0, or SW_ENOMEM when OUT misses
+ * some (*N still counts them all). */
+static int
+missing(const struct sw_strv *a, const struct sw_strv *b, size_t *n,
+        struct sw_strv *out)
 {
-    size_t i = 0, j = 0, n = 0;
+    size_t i = 0, j = 0;
+    int r = 0;
 
+    *n = 0;
     while (i < a->n) {
         int c = j < b->n ? strcmp(a->v[i], b->v[j]) : -1;
 
         if (c < 0) {
-            n++;
+            if (out && sw_strv_push(out, a->v[i]) < 0)
+                r = SW_ENOMEM;
+            (*n)++;
             i++;
         } else if (c > 0) {
             j++;
@@ -167,7 +192,7 @@ count_missing(const struct sw_strv *a, const struct sw_strv *b)
             j++;
         }
     }
-    return n;
+    return r;
 }
 
 int
@@ -187,6 +212,7 @@ sw_discover_streams(struct sw_discover *d, time_t now,
     *out = NULL;
     if (!d)
         return SW_EINVAL;
+    sw_strv_release(&d->gone);
     /* A clock stepped back would otherwise hold the list (or the wait
      * for a retry) for as long as the step. */
     if (!(d->tried && now < d->tried_at) && now < d->next_at) {
@@ -232,9 +258,14 @@ sw_discover_streams(struct sw_discover *d, time_t now,
     if (!d->have_list) {
         sw_log_info("discover: %zu streams", fresh.n);
     } else {
-        size_t added = count_missing(&fresh, &d->streams);
-        size_t gone = count_missing(&d->streams, &fresh);
+        size_t added, gone;
 
+        /* Out of memory, the lost streams go unnamed (their alarms still
+         * go; the caller just cannot say which): rather that than keep
+         * alarms of streams that no longer exist. */
+        if (missing(&d->streams, &fresh, &gone, &d->gone) < 0)
+            sw_strv_release(&d->gone);
+        (void)missing(&fresh, &d->streams, &added, NULL);
         if (added || gone)
             sw_log_info("discover: %zu streams (%zu new, %zu gone)", fresh.n,
                         added, gone);
@@ -244,11 +275,163 @@ sw_discover_streams(struct sw_discover *d, time_t now,
     sw_strv_release(&d->streams);
     d->streams = fresh;
     d->have_list = 1;
+    d->unsaved = 1;
     d->fetched_at = now;
     d->next_at = now + d->interval_s;
     d->last_error[0] = '\0';
     *out = &d->streams;
     return 0;
+}
+
+/* --- the file in state_dir --- */
+
+static int
+file_path(const char *dir, char *out, size_t size)
+{
+    int n = snprintf(out, size, "%s/%s", dir, SW_DISCOVER_FILE);
+
+    return n < 0 || (size_t)n >= size ? SW_EINVAL : 0;
+}
+
+/* The document of discover.h, into SV (sorted) and *FETCHED_AT. */
+static int
+parse_file(const struct sw_buf *b, struct sw_strv *sv, time_t *fetched_at,
+           const char **why)
+{
+    json_error_t jerr;
+    json_t *root, *ver, *at, *list, *v;
+    size_t i;
+    int r = SW_EPARSE;
+
+    *why = "not JSON";
+    root = json_loadb(b->data ? b->data : "", b->len, JSON_REJECT_DUPLICATES,
+                      &jerr);
+    if (!root)
+        return SW_EPARSE;
+    *why = "not {\"version\": 1, \"fetched_at\": TIME, \"streams\": [NAME...]}";
+    ver = json_object_get(root, "version");
+    at = json_object_get(root, "fetched_at");
+    list = json_object_get(root, "streams");
+    if (!json_is_object(root) || json_object_size(root) != 3 ||
+        !json_is_integer(ver) || json_integer_value(ver) != FILE_VERSION ||
+        !json_is_string(at) ||
+        sw_time_parse_rfc3339(json_string_value(at), fetched_at) < 0 ||
+        *fetched_at <= 0 || !json_is_array(list))
+        goto out;
+    json_array_foreach(list, i, v)
+    {
+        /* The names become alarm names and dimension values. */
+        if (!json_is_string(v) || sw_stream_check(json_string_value(v), 0)) {
+            *why = "an entry of \"streams\" is not a stream name";
+            goto out;
+        }
+        if (sw_strv_push(sv, json_string_value(v)) < 0) {
+            r = SW_ENOMEM;
+            goto out;
+        }
+    }
+    sort_unique(sv);
+    r = 0;
+out:
+    json_decref(root);
+    return r;
+}
+
+int
+sw_discover_persist(struct sw_discover *d, const char *dir, char *err,
+                    size_t errlen)
+{
+    struct sw_strv sv = {NULL, 0};
+    struct sw_buf b;
+    char path[4096];
+    const char *why = "";
+    time_t at = 0;
+    int r;
+
+    if (err && errlen)
+        err[0] = '\0';
+    if (!d || !dir)
+        return SW_EINVAL;
+    sw_buf_init(&b, SW_DISCOVER_MAX_BYTES);
+    r = SW_ENOMEM;
+    free(d->dir);
+    d->dir = sw_strdup(dir);
+    if (!d->dir)
+        goto out;
+    r = file_path(dir, path, sizeof(path));
+    if (r < 0) {
+        sw_err_set(err, errlen, "%s: path too long", dir);
+        goto out;
+    }
+    r = sw_file_read(path, &b, err, errlen);
+    if (r == SW_ENOENT) {
+        r = 0; /* never listed with this state_dir */
+        goto out;
+    }
+    if (r == SW_ETOOBIG)
+        r = SW_EPARSE;
+    if (r < 0)
+        goto out;
+    r = parse_file(&b, &sv, &at, &why);
+    if (r == SW_EPARSE)
+        sw_err_set(err, errlen, "%s: %s", path, why);
+    if (r < 0)
+        goto out;
+    /* The fallback only: next_at stays 0, so the first call lists. */
+    sw_strv_release(&d->streams);
+    d->streams = sv;
+    sv.v = NULL;
+    sv.n = 0;
+    d->have_list = 1;
+    d->fetched_at = at;
+    d->unsaved = 0;
+out:
+    sw_strv_release(&sv);
+    sw_buf_release(&b);
+    return r;
+}
+
+int
+sw_discover_save(struct sw_discover *d, char *err, size_t errlen)
+{
+    json_t *root = NULL, *list = NULL;
+    char when[SW_TIME_BUF];
+    char *text = NULL;
+    int r = 0, failed = 0;
+
+    if (err && errlen)
+        err[0] = '\0';
+    if (!d || !d->dir || !d->unsaved || !d->have_list)
+        return 0;
+    r = SW_ENOMEM;
+    root = json_object();
+    list = json_array();
+    if (!root || !list)
+        goto out;
+    for (size_t i = 0; !failed && i < d->streams.n; i++)
+        if (json_array_append_new(list, json_string(d->streams.v[i])) < 0)
+            failed = 1;
+    sw_json_set_new(root, "version", json_integer(FILE_VERSION), &failed);
+    sw_json_set_new(root, "fetched_at",
+                    json_string(sw_time_rfc3339(d->fetched_at, when)), &failed);
+    sw_json_set_new(root, "streams", list, &failed);
+    list = NULL;
+    if (failed)
+        goto out;
+    text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (!text)
+        goto out;
+    r = sw_file_replace(d->dir, SW_DISCOVER_FILE, text, 0640, err, errlen);
+    if (r == 0)
+        d->unsaved = 0;
+out:
+    if (r == SW_ENOMEM)
+        sw_err_set(err, errlen, "%s/%s: out of memory", d->dir,
+                   SW_DISCOVER_FILE);
+    free(text);
+    json_decref(list);
+    json_decref(root);
+    return r;
 }
 
 /* --- expansion --- */

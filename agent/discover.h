@@ -7,7 +7,18 @@
  * second per account, shared with every other tool there, and streams
  * come and go rarely.  When a refresh fails the previous list stays in
  * use, so a throttled or unreachable Kinesis API never makes alarms
- * disappear; the next attempt comes after at most 60 s.
+ * disappear; the next attempt comes after at most 60 s.  Only a listing
+ * that succeeds and lacks a stream drops that stream's alarms.
+ *
+ * The agent keeps the last good list in state_dir/streams.json
+ * (sw_discover_persist(), sw_discover_save()) so that the same holds
+ * across a restart, a `run --once` or a reload during an outage: without
+ * it the alarms of every discovered stream would leave state.json and
+ * fire again, as new alarms, when Kinesis answers.  The file is only the
+ * fallback: a new cache still lists at its first sw_discover_streams().
+ *
+ *   {"version": 1, "fetched_at": "2026-11-25T10:05:00Z",
+ *    "streams": ["clicks-eu", "clicks-us"]}
  *
  * sw_discover_expand() turns the list into alarms.  It is pure (no I/O,
  * no clock) and uses rules/template for matching and instantiation.
@@ -31,6 +42,9 @@ struct sw_aws_error;
 #define SW_DISCOVER_MIN_INTERVAL_S     10
 #define SW_DISCOVER_MAX_INTERVAL_S     86400
 #define SW_DISCOVER_RETRY_S            60 /* after a failed refresh */
+#define SW_DISCOVER_FILE               "streams.json"
+/* 100,000 names of up to 128 bytes, quoted and indented. */
+#define SW_DISCOVER_MAX_BYTES (16u * 1024 * 1024)
 
 struct sw_discover;
 
@@ -52,7 +66,8 @@ void sw_discover_free(struct sw_discover *d);
  * when shorter) after a failure, at once after sw_discover_invalidate(),
  * and whenever NOW is earlier than the last attempt (the wall clock was
  * stepped back).  A successful refresh that changes the list is logged
- * at info level ("discover: 12 streams (2 new, 1 gone)").
+ * at info level ("discover: 12 streams (2 new, 1 gone)"); the streams
+ * it lost are in sw_discover_gone(), and sw_discover_save() writes it.
  * Returns 0 and *out: borrowed, valid until the next call or
  * sw_discover_free().  On failure returns the SW_E* code of
  * sw_kinesis_list_streams() (SW_EAWS, SW_ETHROTTLED, SW_EAUTH, SW_EHTTP,
@@ -65,6 +80,34 @@ void sw_discover_free(struct sw_discover *d);
  * ERR; nothing is logged here on failure. */
 int sw_discover_streams(struct sw_discover *d, time_t now,
                         const struct sw_strv **out, char *err, size_t errlen);
+
+/* sw_discover_persist - keep D's list in DIR/SW_DISCOVER_FILE (DIR is
+ * copied): load the file now, when there is one, as the list to fall back
+ * on (with the time it was fetched), and let sw_discover_save() write
+ * there.  Loading does not delay the first refresh.
+ * Returns 0 (also when there is no file yet); SW_EINVAL (D or DIR NULL);
+ * SW_ENOMEM; or, with ERR one line naming the file, SW_EPARSE (not the
+ * shape above, a name that is not a stream name, larger than
+ * SW_DISCOVER_MAX_BYTES) or SW_EIO: D then has no list to fall back on,
+ * but DIR is kept, so the next save replaces the file. */
+int sw_discover_persist(struct sw_discover *d, const char *dir, char *err,
+                        size_t errlen);
+
+/* sw_discover_save - write the list to the file of sw_discover_persist()
+ * after a successful listing not saved yet: atomically, fsync'd, mode
+ * 0640 (lib/file's sw_file_replace(), as state.json).  Returns 0 (also
+ * when there is nothing to write, or no sw_discover_persist()); SW_ENOMEM;
+ * SW_EINVAL or SW_EIO with ERR naming the path: the list stays unsaved and
+ * the next call tries again. */
+int sw_discover_save(struct sw_discover *d, char *err, size_t errlen);
+
+/* sw_discover_gone - the streams of the previous list (listed earlier, or
+ * loaded by sw_discover_persist()) that the last sw_discover_streams()
+ * call's listing lacked: their alarms are to go.  Empty when that call
+ * used the cached list, failed, or lost nothing.
+ * Returns: borrowed, sorted, valid until the next sw_discover_streams()
+ * or sw_discover_free(). */
+const struct sw_strv *sw_discover_gone(const struct sw_discover *d);
 
 /* sw_discover_invalidate - make the next sw_discover_streams() refresh
  * (after a reload: new patterns may want streams the list is about to

@@ -40,6 +40,7 @@
 #include "lib/buf.h"
 #include "lib/clock.h"
 #include "lib/err.h"
+#include "lib/file.h"
 #include "lib/log.h"
 #include "lib/str.h"
 #include "notifiers/dispatch.h"
@@ -142,14 +143,15 @@ agent_release(void)
     agent.state = NULL;
 }
 
-/* A state.json that cannot be read is set aside, never overwritten: the
- * agent keeps watching from a fresh store and the old file stays for a
- * person to look at. */
+/* A state.json that cannot be read is set aside, never overwritten, for a
+ * person to look at.  The agent goes on from state.json.prev, the state
+ * before the last save, so alarms keep their states and nothing already
+ * sent is sent again; only without a readable one does it start afresh. */
 static int
 load_state(const char *dir, struct sw_state_store **out)
 {
-    char err[512], from[PATH_MAX], to[PATH_MAX], ts[SW_TIME_BUF];
-    int r = sw_state_load(dir, out, err, sizeof(err));
+    char err[512], perr[512], from[PATH_MAX], to[PATH_MAX], ts[SW_TIME_BUF];
+    int r = sw_state_load(dir, out, err, sizeof(err)), p;
 
     if (r != SW_EPARSE)
         goto out;
@@ -164,8 +166,23 @@ load_state(const char *dir, struct sw_state_store **out)
         sw_log_errno("state: %s; cannot move it aside to '%s'", err, to);
         return SW_EIO;
     }
-    sw_log_err("state: %s; moved it to '%s' and started with fresh state", err,
-               to);
+    p = sw_state_load_file(dir, SW_STATE_PREV_FILE, out, perr, sizeof(perr));
+    if (p == 0) {
+        sw_log_err("state: %s; moved it to '%s' and went on from the "
+                   "previous good state, %s/%s",
+                   err, to, dir, SW_STATE_PREV_FILE);
+        return 0;
+    }
+    if (p == SW_ENOMEM)
+        return p;
+    if (p == SW_ENOENT)
+        sw_log_err("state: %s; moved it to '%s' and started with fresh "
+                   "state (no previous state file)",
+                   err, to);
+    else
+        sw_log_err("state: %s; moved it to '%s' and started with fresh "
+                   "state: the previous one is unreadable too: %s",
+                   err, to, perr);
     *out = sw_state_new();
     return *out ? 0 : SW_ENOMEM;
 out:
@@ -183,18 +200,62 @@ save_state(void)
     int r;
 
     /* Alarms that left the configuration leave the state too, as
-     * DeleteAlarms would; discovered alarms stay while their stream does. */
-    keep = calloc(rt->nrules ? rt->nrules : 1, sizeof(*keep));
-    if (!keep)
-        return SW_ENOMEM;
-    for (size_t i = 0; i < rt->nrules; i++)
-        keep[i] = rt->rules[i]->name;
-    sw_state_prune(agent.state, keep, rt->nrules);
-    free(keep);
+     * DeleteAlarms would; discovered alarms stay while their stream does.
+     * Without any stream list (Kinesis failing on the very first run) the
+     * discovered alarms are unknown, not gone: prune nothing. */
+    if (!rt->no_stream_list) {
+        keep = calloc(rt->nrules ? rt->nrules : 1, sizeof(*keep));
+        if (!keep)
+            return SW_ENOMEM;
+        for (size_t i = 0; i < rt->nrules; i++)
+            keep[i] = rt->rules[i]->name;
+        sw_state_prune(agent.state, keep, rt->nrules);
+        free(keep);
+    }
     r = sw_state_save(agent.state, rt->conf->agent.state_dir, err, sizeof(err));
     if (r < 0)
         sw_log_err("state: %s", err);
     return r;
+}
+
+/* Notifications whose outbox file could not be written stay in memory
+ * (notifiers/outbox.h); try to write them again, and say so while they
+ * are not on disk.  Returns how many are still only in memory. */
+static size_t
+flush_outbox(void)
+{
+    char err[512] = "";
+    int left;
+
+    if (!agent.outbox)
+        return 0;
+    left = sw_outbox_flush(agent.outbox, err, sizeof(err));
+    if (left > 0)
+        sw_log_err("outbox: %d notification%s only in memory, not on disk: "
+                   "%s; retrying every cycle",
+                   left, left == 1 ? "" : "s", err[0] ? err : "write failed");
+    return (size_t)(left > 0 ? left : 0);
+}
+
+/* The agent refuses to start on a state directory it cannot write: the
+ * first alarm would otherwise find out, and its notification with it. */
+static int
+check_writable(void)
+{
+    const char *dirs[2];
+    char err[512];
+
+    dirs[0] = agent.rt->conf->agent.state_dir;
+    dirs[1] = sw_outbox_dir(agent.outbox);
+    for (size_t i = 0; i < 2; i++) {
+        if (sw_file_check_writable(dirs[i], err, sizeof(err)) < 0) {
+            sw_log_err("%s is not writable (%s); refusing to start: state "
+                       "and notifications could not be kept",
+                       dirs[i], err);
+            return SW_EIO;
+        }
+    }
+    return 0;
 }
 
 static int
@@ -207,7 +268,9 @@ open_delivery(void)
     r = sw_outbox_open(agent.rt->conf->agent.state_dir, 0, &agent.outbox, err,
                        sizeof(err));
     if (r < 0) {
-        sw_log_err("outbox: %s", err[0] ? err : sw_strerror(r));
+        /* ERR names the outbox path and says why. */
+        sw_log_err("%s; refusing to start: notifications could not be kept",
+                   err[0] ? err : sw_strerror(r));
         return r;
     }
     /* Each notifier sets its own CA file: one bundle for every transfer
@@ -230,7 +293,7 @@ run_cycle(time_t now, int dry_run, struct sw_cycle_stats *st)
     struct sw_cycle c;
     int r;
 
-    r = sw_runtime_rules(agent.rt, now);
+    r = sw_runtime_rules(agent.rt, now, !dry_run);
     if (r < 0)
         return r;
     memset(&c, 0, sizeof(c));
@@ -357,13 +420,14 @@ cmd_run(int once, int dry_run, int have_now, time_t now_arg)
     struct sw_cycle_stats st;
     sigset_t block, old;
     char *pid_file = NULL; /* the one written at start, kept over reloads */
+    size_t lost;
     int r, failed = 0;
 
     if (sw_runtime_new(agent.conf_path, &stop_flag, &yield_flag, &agent.rt) < 0)
         return 1;
     if (load_state(agent.rt->conf->agent.state_dir, &agent.state) < 0)
         return 1;
-    if (!dry_run && open_delivery() < 0)
+    if (!dry_run && (open_delivery() < 0 || check_writable() < 0))
         return 1;
 
     if (once || dry_run) {
@@ -383,8 +447,16 @@ cmd_run(int once, int dry_run, int have_now, time_t now_arg)
         /* What is due now, including retries from earlier runs whose
          * time has come on this run's clock. */
         deliver_until_idle(now, ONCE_DELIVERY_MS);
-        if (st.fetch_failures || st.notify_failures)
+        if (st.fetch_failures || st.notify_failures || st.unsaved ||
+            agent.rt->discover_failed)
             failed = 1;
+        if (flush_outbox() > 0) {
+            /* Neither delivered nor on disk: this process is their only
+             * copy, and it is about to exit. */
+            sw_log_err("outbox: notifications that could neither be "
+                       "delivered nor written are lost");
+            failed = 1;
+        }
         return failed;
     }
 
@@ -412,7 +484,9 @@ cmd_run(int once, int dry_run, int have_now, time_t now_arg)
         sigprocmask(SIG_BLOCK, &block, NULL);
         if (r == SW_ENOMEM)
             sw_log_err("cycle: out of memory");
-        (void)save_state(); /* logged; the next cycle tries again */
+        /* Both log their failures; the next cycle tries again. */
+        (void)flush_outbox();
+        (void)save_state();
         /* Cycles land on tick boundaries of the wall clock (10:05:00,
          * 10:06:00), the minutes at which CloudWatch evaluates. */
         wait_until((now / tick + 1) * tick, &block, &old);
@@ -432,11 +506,20 @@ cmd_run(int once, int dry_run, int have_now, time_t now_arg)
     sw_dispatch_run(agent.dispatch, time(NULL),
                     sw_dispatch_in_flight(agent.dispatch) ? STOP_DELIVERY_MS
                                                           : 0);
-    (void)save_state();
-    sw_log_info("received stop signal, state saved, exiting");
+    r = save_state();
+    lost = flush_outbox();
     if (pid_file)
         (void)unlink(pid_file);
     free(pid_file);
+    /* Never claim "saved" when it was not: the exit status tells a
+     * supervisor that something was lost. */
+    if (r < 0 || lost) {
+        sw_log_err("received stop signal; exiting with %s%s%s not saved",
+                   r < 0 ? "the alarm state" : "", r < 0 && lost ? " and " : "",
+                   lost ? "notifications" : "");
+        return 1;
+    }
+    sw_log_info("received stop signal, state saved, exiting");
     return 0;
 }
 

@@ -325,6 +325,14 @@ sw_runtime_new(const char *path, volatile int *cancel, volatile int *yield,
         r = sw_discover_new(rt->aws, 0, &rt->discover);
         if (r < 0)
             goto out;
+        /* The last good stream list, for when Kinesis fails. */
+        r = sw_discover_persist(rt->discover, rt->conf->agent.state_dir, err,
+                                sizeof(err));
+        if (r == SW_ENOMEM)
+            goto out;
+        if (r < 0)
+            sw_log_err("discover: %s; not used, the next listing replaces it",
+                       err[0] ? err : sw_strerror(r));
     }
     if (rt->conf->agent.failure_actions.n)
         sw_log_warn("agent.failure_actions: notifying that the watcher is "
@@ -337,7 +345,7 @@ sw_runtime_new(const char *path, volatile int *cancel, volatile int *yield,
      * changed, the closest thing to PutMetricAlarm's time. */
     if (stat(path, &sb) == 0)
         rt->msg.config_updated = sb.st_mtime;
-    r = sw_runtime_rules(rt, 0);
+    r = sw_runtime_rules(rt, 0, 0);
     if (r < 0)
         goto out;
     *out = rt;
@@ -365,8 +373,55 @@ sw_runtime_free(struct sw_runtime *rt)
     free(rt);
 }
 
+/* Most alarms named one by one when streams go; then a count. */
+#define DROPPED_NAMED 20
+
+/* Say which alarms go because the last listing lacks their streams (DYN:
+ * the alarms it gives): save_state() drops their state too, as
+ * DeleteAlarms would, and an alarm must not vanish without a word. */
+static void
+log_dropped(const struct sw_runtime *rt, struct sw_rule *const *dyn,
+            size_t ndyn)
+{
+    const struct sw_strv *gone = sw_discover_gone(rt->discover);
+    const struct sw_conf *c = rt->conf;
+    struct sw_rule **old = NULL;
+    const char **names;
+    size_t nold = 0;
+    int r = SW_ENOMEM;
+
+    if (!gone->n)
+        return;
+    /* The config's alarms and the ones still there are not dropped. */
+    names = calloc(c->nrules + ndyn + 1, sizeof(*names));
+    if (!names)
+        goto out;
+    for (size_t i = 0; i < c->nrules; i++)
+        names[i] = c->rules[i]->name;
+    for (size_t i = 0; i < ndyn; i++)
+        names[c->nrules + i] = dyn[i]->name;
+    r = sw_discover_expand((const struct sw_rule *const *)c->templates,
+                           c->ntemplates, gone, names, c->nrules + ndyn, &old,
+                           &nold);
+    for (size_t i = 0; i < nold && i < DROPPED_NAMED; i++)
+        sw_log_warn("discover: stream '%s' is no longer listed; dropping "
+                    "alarm '%s' and its state",
+                    old[i]->stream, old[i]->name);
+    if (nold > DROPPED_NAMED)
+        sw_log_warn("discover: %zu more alarms dropped: their streams are no "
+                    "longer listed",
+                    nold - DROPPED_NAMED);
+out:
+    if (r < 0)
+        sw_log_warn("discover: %zu streams no longer listed; their alarms "
+                    "are dropped (%s naming them)",
+                    gone->n, sw_strerror(r));
+    sw_discover_rules_free(old, nold);
+    free(names);
+}
+
 int
-sw_runtime_rules(struct sw_runtime *rt, time_t now)
+sw_runtime_rules(struct sw_runtime *rt, time_t now, int save)
 {
     const struct sw_conf *c = rt->conf;
     struct sw_rule **dyn = NULL;
@@ -375,6 +430,8 @@ sw_runtime_rules(struct sw_runtime *rt, time_t now)
     size_t ndyn = 0;
     int r;
 
+    rt->discover_failed = 0;
+    rt->no_stream_list = 0;
     /* Before the first cycle (NOW 0) and without pattern templates the
      * alarms are the config's. */
     if (rt->discover && now > 0) {
@@ -382,8 +439,10 @@ sw_runtime_rules(struct sw_runtime *rt, time_t now)
         char err[640];
 
         r = sw_discover_streams(rt->discover, now, &streams, err, sizeof(err));
-        if (r < 0)
-            sw_log_warn("%s", err);
+        if (r < 0) {
+            sw_log_warn("%s", err[0] ? err : sw_strerror(r));
+            rt->discover_failed = 1;
+        }
         if (streams) {
             names = calloc(c->nrules ? c->nrules : 1, sizeof(*names));
             if (!names)
@@ -400,13 +459,19 @@ sw_runtime_rules(struct sw_runtime *rt, time_t now)
                 sw_log_warn("discover: %d alarm%s left out: a name or "
                             "dimension would exceed CloudWatch's limits",
                             r, r == 1 ? "" : "s");
+            log_dropped(rt, dyn, ndyn);
         } else {
-            /* No list yet: keep the alarms discovered before, if any. */
+            /* No list yet: keep the alarms discovered before, if any, and
+             * tell save_state not to prune what it cannot judge. */
+            rt->no_stream_list = 1;
             dyn = rt->dynamic;
             ndyn = rt->ndynamic;
             rt->dynamic = NULL;
             rt->ndynamic = 0;
         }
+        /* Logged, not fatal: the list in memory is good for this run. */
+        if (save && sw_discover_save(rt->discover, err, sizeof(err)) < 0)
+            sw_log_err("discover: cannot save the stream list: %s", err);
     }
     all = calloc(c->nrules + ndyn + 1, sizeof(*all));
     if (!all) {

@@ -41,6 +41,13 @@ struct sw_runtime {
     size_t nrules;
     struct sw_rule **dynamic;
     size_t ndynamic;
+    /* the last sw_runtime_rules() could not list the streams and used the
+       last good list, or none (`run --once` exits 1, as for a failed fetch) */
+    int discover_failed;
+    /* ... and had no list at all (the first run after an upgrade, before
+       streams.json exists): which alarms exist is unknown, so the state of
+       none may be dropped */
+    int no_stream_list;
 };
 
 /* sw_runtime_new - load and check the config at PATH (every problem
@@ -55,9 +62,14 @@ void sw_runtime_free(struct sw_runtime *rt);
 
 /* sw_runtime_rules - refresh RT->rules for a cycle at NOW: the config's
  * alarms plus, for pattern templates, one per matching stream from the
- * (cached) Kinesis stream list.  A discovery failure keeps the previous
- * list and is logged.  Returns 0 or SW_ENOMEM. */
-int sw_runtime_rules(struct sw_runtime *rt, time_t now);
+ * (cached) Kinesis stream list.  A discovery failure keeps the last good
+ * list, from memory or from state_dir/streams.json (agent/discover), and
+ * is logged and noted in RT->discover_failed.  A successful listing that
+ * lacks a stream drops the stream's alarms and logs them.  With SAVE (not
+ * for --dry-run, which saves nothing) a new listing is written to
+ * state_dir/streams.json; a failure to write it is logged.
+ * Returns 0 or SW_ENOMEM. */
+int sw_runtime_rules(struct sw_runtime *rt, time_t now, int save);
 
 /* sw_runtime_tick_s - how often the loop wakes to evaluate: the config's
  * interval, or 10 s when an alarm has a 10, 20 or 30 s period. */

@@ -3,23 +3,19 @@
 
 #include "agent/state.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "lib/buf.h"
 #include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/file.h"
+#include "lib/log.h"
 #include "lib/str.h"
 
 #define STATE_VERSION 1
-#define TMP_NAME      ".state.json.tmp"
 
 void
 sw_state_clear_marks(struct sw_alarm_state *a)
@@ -263,58 +259,6 @@ join_path(char *out, size_t size, const char *dir, const char *name)
     return n < 0 || (size_t)n >= size ? SW_EINVAL : 0;
 }
 
-/* Read the whole file at PATH into B (capped). */
-static int
-read_file(const char *path, struct sw_buf *b, char *err, size_t errlen)
-{
-    char chunk[65536];
-    struct stat sb;
-    int fd, r = SW_EIO;
-
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-        if (errno == ENOENT || errno == ENOTDIR)
-            return SW_ENOENT;
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return SW_EIO;
-    }
-    if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-        snprintf(err, errlen, "%s: not a regular file", path);
-        goto out;
-    }
-    if ((unsigned long long)sb.st_size > SW_STATE_MAX_BYTES) {
-        snprintf(err, errlen, "%s: larger than %u bytes", path,
-                 SW_STATE_MAX_BYTES);
-        r = SW_EPARSE;
-        goto out;
-    }
-    for (;;) {
-        ssize_t got = read(fd, chunk, sizeof(chunk));
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0) {
-            snprintf(err, errlen, "%s: %s", path, strerror(errno));
-            goto out;
-        }
-        if (got == 0)
-            break;
-        r = sw_buf_add(b, chunk, (size_t)got);
-        if (r == SW_ETOOBIG) {
-            snprintf(err, errlen, "%s: larger than %u bytes", path,
-                     SW_STATE_MAX_BYTES);
-            r = SW_EPARSE;
-            goto out;
-        }
-        if (r < 0)
-            goto out;
-        r = SW_EIO;
-    }
-    r = 0;
-out:
-    close(fd);
-    return r;
-}
-
 /* Time fields: an RFC 3339 string, or null when NULLABLE. */
 static int
 get_time(json_t *v, int nullable, time_t *out)
@@ -550,6 +494,20 @@ int
 sw_state_load(const char *dir, struct sw_state_store **out, char *err,
               size_t errlen)
 {
+    int r = sw_state_load_file(dir, SW_STATE_FILE, out, err, errlen);
+
+    if (r == SW_ENOENT) {
+        /* first run: nothing saved yet */
+        *out = sw_state_new();
+        r = *out ? 0 : SW_ENOMEM;
+    }
+    return r;
+}
+
+int
+sw_state_load_file(const char *dir, const char *name,
+                   struct sw_state_store **out, char *err, size_t errlen)
+{
     char path[4096];
     struct sw_state_store *st = NULL;
     struct sw_buf b;
@@ -559,7 +517,7 @@ sw_state_load(const char *dir, struct sw_state_store **out, char *err,
     if (errlen)
         err[0] = '\0';
     sw_buf_init(&b, SW_STATE_MAX_BYTES);
-    r = join_path(path, sizeof(path), dir, SW_STATE_FILE);
+    r = join_path(path, sizeof(path), dir, name);
     if (r < 0) {
         snprintf(err, errlen, "%s: state directory path too long", dir);
         goto out;
@@ -568,17 +526,16 @@ sw_state_load(const char *dir, struct sw_state_store **out, char *err,
     st = sw_state_new();
     if (!st)
         goto out;
-    r = read_file(path, &b, err, errlen);
-    if (r == SW_ENOENT) {
-        r = 0; /* first run: nothing saved yet */
-        goto done;
-    }
+    r = sw_file_read(path, &b, err, errlen);
+    if (r == SW_ENOENT)
+        goto out;
+    if (r == SW_ETOOBIG)
+        r = SW_EPARSE; /* the caller sets it aside like a broken one */
     if (r < 0)
         goto out;
     r = parse_doc(path, &b, st, err, errlen);
     if (r < 0)
         goto out;
-done:
     *out = st;
     st = NULL;
 out:
@@ -688,15 +645,13 @@ int
 sw_state_save(const struct sw_state_store *st, const char *dir, char *err,
               size_t errlen)
 {
-    char path[4096], tmp[4096];
+    char path[4096], kerr[512];
     char *text = NULL;
-    int fd = -1, dfd = -1, r, oerrno = 0, tmp_made = 0;
-    const char *failed_at = tmp;
+    int r;
 
     if (errlen)
         err[0] = '\0';
-    if (join_path(path, sizeof(path), dir, SW_STATE_FILE) < 0 ||
-        join_path(tmp, sizeof(tmp), dir, TMP_NAME) < 0) {
+    if (join_path(path, sizeof(path), dir, SW_STATE_FILE) < 0) {
         snprintf(err, errlen, "%s: state directory path too long", dir);
         return SW_EINVAL;
     }
@@ -715,61 +670,13 @@ sw_state_save(const struct sw_state_store *st, const char *dir, char *err,
         r = SW_ETOOBIG;
         goto out;
     }
-    r = SW_EIO;
-    if (sw_file_mkdirs(dir, 0750) < 0) {
-        oerrno = errno;
-        failed_at = dir;
-        goto out;
-    }
-    /* O_EXCL: never write through a file or link someone else put there.
-     * A leftover from a crash is ours (one agent per state_dir): remove it
-     * once and retry. */
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
-    if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-                  0640);
-    if (fd < 0) {
-        oerrno = errno;
-        goto out;
-    }
-    tmp_made = 1;
-    /* The umask may have taken bits away; 0640 is what we promise. */
-    if (fchmod(fd, 0640) < 0 || sw_file_write_all(fd, text, strlen(text)) < 0 ||
-        sw_file_write_all(fd, "\n", 1) < 0 || fsync(fd) < 0) {
-        oerrno = errno;
-        goto out;
-    }
-    r = close(fd);
-    fd = -1;
-    if (r < 0) {
-        oerrno = errno;
-        r = SW_EIO;
-        goto out;
-    }
-    r = SW_EIO;
-    if (rename(tmp, path) < 0) {
-        oerrno = errno;
-        failed_at = path;
-        goto out;
-    }
-    tmp_made = 0;
-    /* The rename is durable only once the directory entry is on disk. */
-    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || fsync(dfd) < 0) {
-        oerrno = errno;
-        failed_at = dir;
-        goto out;
-    }
-    r = 0;
+    /* The file being replaced was written (or read back) whole by this
+     * agent: keep it as the known-good fallback for the next start. */
+    if (sw_file_keep(dir, SW_STATE_FILE, SW_STATE_PREV_FILE, kerr,
+                     sizeof(kerr)) == SW_EIO)
+        sw_log_warn("state: cannot keep the previous state file: %s", kerr);
+    r = sw_file_replace(dir, SW_STATE_FILE, text, 0640, err, errlen);
 out:
-    if (r == SW_EIO)
-        snprintf(err, errlen, "%s: %s", failed_at, strerror(oerrno));
-    if (fd >= 0)
-        close(fd);
-    if (dfd >= 0)
-        close(dfd);
-    if (tmp_made)
-        unlink(tmp);
     free(text);
     return r;
 }

@@ -32,6 +32,9 @@
 #include "rules/rule.h"
 
 #define SW_STATE_FILE "state.json"
+/* The state.json before the last save: known good, for when state.json
+ * cannot be read (a disk error, a hand edit gone wrong). */
+#define SW_STATE_PREV_FILE "state.json.prev"
 /* About 5 KB an alarm with 60 values: room for some 50,000 alarms. */
 #define SW_STATE_MAX_BYTES      (256u * 1024 * 1024)
 #define SW_STATE_MAX_VALUES     60 /* datapoints kept per alarm */
@@ -83,9 +86,15 @@ void sw_state_free(struct sw_state_store *st);
 int sw_state_load(const char *dir, struct sw_state_store **out, char *err,
                   size_t errlen);
 
+/* sw_state_load_file - as sw_state_load(), from DIR/NAME (such as
+ * SW_STATE_PREV_FILE), except that a missing file is SW_ENOENT. */
+int sw_state_load_file(const char *dir, const char *name,
+                       struct sw_state_store **out, char *err, size_t errlen);
+
 /* sw_state_save - write ST to DIR/state.json atomically with mode 0640,
- * creating DIR (0750) when missing.  Returns 0, SW_EIO (ERR names the path
- * and errno) or SW_ENOMEM. */
+ * creating DIR (0750) when missing.  The state.json it replaces is kept as
+ * DIR/state.json.prev (a hard link; a failure to keep it is only logged).
+ * Returns 0, SW_EIO (ERR names the path and errno) or SW_ENOMEM. */
 int sw_state_save(const struct sw_state_store *st, const char *dir, char *err,
                   size_t errlen);
 

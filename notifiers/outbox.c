@@ -36,6 +36,7 @@ struct sw_outbox {
     struct sw_outbox_entry **v; /* sorted by id */
     size_t n, alloc;
     int64_t last_ns; /* the ids' real-time part, forced to increase */
+    unsigned long write_failures; /* entry writes that failed, ever */
 };
 
 /* ---- entries ---- */
@@ -789,8 +790,15 @@ sw_outbox_add(struct sw_outbox *ob, const char *notifier, json_t *rec,
     }
     if (r == SW_EEXIST)
         sw_err_set(err, errlen, "outbox: no free entry name");
-    if (r < 0)
+    if (r == SW_EIO) {
+        /* A full or read-only state_dir: the notification must not be
+         * lost with the file.  Keep it in memory, deliverable at once, and
+         * let sw_outbox_flush() write it when the disk allows. */
+        ob->write_failures++;
+        e->unsaved = 1;
+    } else if (r < 0) {
         goto out;
+    }
     insert(ob, e);
     if (out)
         *out = e;
@@ -799,6 +807,64 @@ out:
     json_decref(probe);
     sw_outbox_entry_free(e);
     return r;
+}
+
+/* (Re)write E's file: rename over its old version, or, for an entry
+ * only in memory, link it in as a new one.  Counts failures. */
+static int
+save_entry(struct sw_outbox *ob, struct sw_outbox_entry *e, char *err,
+           size_t errlen)
+{
+    int r = write_entry(ob, e, !!e->unsaved, err, errlen);
+
+    if (r == 0)
+        e->unsaved = 0;
+    else if (r == SW_EIO)
+        ob->write_failures++;
+    return r;
+}
+
+int
+sw_outbox_flush(struct sw_outbox *ob, char *err, size_t errlen)
+{
+    size_t left = 0;
+    int r;
+
+    if (errlen)
+        err[0] = '\0';
+    if ((ob->flags & SW_OUTBOX_READONLY) || ob->dirfd < 0)
+        return 0;
+    for (size_t i = 0; i < ob->n; i++) {
+        struct sw_outbox_entry *e = ob->v[i];
+
+        if (!e->unsaved)
+            continue;
+        r = save_entry(ob, e, err, errlen);
+        if (r == SW_EIO || r == SW_ENOMEM) {
+            /* The disk is still full: the rest would fail alike. */
+            left = sw_outbox_unsaved(ob);
+            break;
+        }
+        if (r < 0)
+            left++;
+    }
+    return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+size_t
+sw_outbox_unsaved(const struct sw_outbox *ob)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < ob->n; i++)
+        n += ob->v[i]->unsaved ? 1 : 0;
+    return n;
+}
+
+unsigned long
+sw_outbox_write_failures(const struct sw_outbox *ob)
+{
+    return ob->write_failures;
 }
 
 int
@@ -827,7 +893,7 @@ sw_outbox_mark_failed(struct sw_outbox *ob, struct sw_outbox_entry *e,
     e->last_attempt = now < 0 ? 0 : now;
     free(e->last_error);
     e->last_error = copy;
-    return write_entry(ob, e, 0, err, errlen);
+    return save_entry(ob, e, err, errlen);
 }
 
 int
@@ -843,7 +909,9 @@ sw_outbox_remove(struct sw_outbox *ob, struct sw_outbox_entry *e)
         ;
     if (i == ob->n)
         return SW_EINVAL;
-    if (entry_names(e->id, name, sizeof(name), tmp, sizeof(tmp)) < 0) {
+    if (e->unsaved) {
+        /* Only in memory: no file to remove. */
+    } else if (entry_names(e->id, name, sizeof(name), tmp, sizeof(tmp)) < 0) {
         r = SW_EINTERNAL;
     } else if (unlinkat(ob->dirfd, name, 0) < 0 && errno != ENOENT) {
         sw_log_errno("outbox: %s/%s: cannot remove; it will be sent again "

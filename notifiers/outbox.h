@@ -62,6 +62,9 @@ struct sw_outbox_entry {
     json_t *record;      /* the record; shared, never modified */
     int busy;            /* set by the dispatcher while a transfer for it
                             runs: sw_outbox_expire() skips it */
+    int unsaved;         /* only in memory: its file could not be written
+                            (sw_outbox_add's SW_EIO); sw_outbox_flush()
+                            tries again */
 };
 
 struct sw_outbox;
@@ -87,13 +90,30 @@ const char *sw_outbox_dir(const struct sw_outbox *ob);
  * directory too) when this returns 0.  REC is borrowed: the outbox takes
  * its own reference, so one record can be added for several notifiers and
  * then released by the caller; nobody may modify it afterwards.
+ * When the file cannot be written (a full or read-only state_dir) the
+ * entry is queued all the same, in memory only (unsaved = 1), so it is
+ * delivered and sw_outbox_flush() can write it later: SW_EIO is returned
+ * with *out set and ERR saying why.
  * Returns 0 and *out (NULL ok): borrowed, valid until the entry is removed
- * or sw_outbox_free(); SW_EINVAL (not an object, empty notifier name, a
- * read-only outbox), SW_ETOOBIG (entry over SW_OUTBOX_MAX_ENTRY_BYTES),
- * SW_EIO (ERR says why) or SW_ENOMEM. */
+ * or sw_outbox_free(); SW_EIO as above; SW_EINVAL (not an object, empty
+ * notifier name, a read-only outbox), SW_ETOOBIG (entry over
+ * SW_OUTBOX_MAX_ENTRY_BYTES) or SW_ENOMEM, with nothing queued. */
 int sw_outbox_add(struct sw_outbox *ob, const char *notifier, json_t *rec,
                   time_t now, struct sw_outbox_entry **out, char *err,
                   size_t errlen);
+
+/* sw_outbox_flush - write the files of the entries kept only in memory,
+ * oldest first, stopping at the first that fails again (ERR says why).
+ * The agent calls it every cycle.  Returns how many are still only in
+ * memory (0: everything is on disk). */
+int sw_outbox_flush(struct sw_outbox *ob, char *err, size_t errlen);
+
+/* sw_outbox_unsaved - how many entries are only in memory. */
+size_t sw_outbox_unsaved(const struct sw_outbox *ob);
+
+/* sw_outbox_write_failures - how many entry writes (new, retried or
+ * rewritten after a failed attempt) failed since the outbox was opened. */
+unsigned long sw_outbox_write_failures(const struct sw_outbox *ob);
 
 /* sw_outbox_len - how many entries are pending. */
 size_t sw_outbox_len(const struct sw_outbox *ob);

@@ -277,6 +277,43 @@ def test_corrupt_state_is_set_aside_not_overwritten(sw, fake):
     assert sw.alarm()["state"] == "ALARM"
 
 
+def test_corrupt_state_falls_back_to_the_previous_good_state(sw, fake):
+    """Regression: a corrupt state.json made every alarm start afresh, so every
+    ALARM was sent again.  The state before the last save is kept as
+    state.json.prev, and the agent goes on from it."""
+    for m in ("04", "05", "06"):
+        put(fake, f"2026-11-25T10:{m}:00Z", 12.0)
+    assert sw.run_once(NOW).rc == 0, sw.explain()
+    assert not (sw.state_dir / "state.json.prev").exists()  # nothing replaced yet
+    assert sw.run_once("2026-11-25T10:06:00Z").rc == 0, sw.explain()
+    prev = sw.state_dir / "state.json.prev"
+    assert json.loads(prev.read_text())["alarms"][ALARM]["state"] == "ALARM"
+    assert oct(prev.stat().st_mode & 0o777) == "0o640"
+    assert [n["NewStateValue"] for n in sw.notifications()] == ["ALARM"]
+
+    (sw.state_dir / "state.json").write_text('{"version": 1, "alarms": {"x": [')
+    r = sw.run_once("2026-11-25T10:07:00Z")
+    assert r.rc == 0, sw.explain()
+    assert "went on from the previous good state" in r.stderr, r.stderr
+    a = sw.alarm()
+    assert a["state"] == "ALARM" and a["since"] == NOW, a
+    # Nothing sent twice: the alarm was already in ALARM.
+    assert [n["NewStateValue"] for n in sw.notifications()] == ["ALARM"]
+    kept = [p for p in os.listdir(sw.state_dir) if p.startswith("state.json.corrupt-")]
+    assert len(kept) == 1
+
+
+def test_corrupt_state_and_previous_start_afresh(sw, fake):
+    put(fake, "2026-11-25T10:04:00Z", 12.0)
+    sw.state_dir.mkdir()
+    (sw.state_dir / "state.json").write_text("{")
+    (sw.state_dir / "state.json.prev").write_text("[]")
+    r = sw.run_once(NOW)
+    assert r.rc == 0, sw.explain()
+    assert "started with fresh state: the previous one is unreadable too" in r.stderr
+    assert sw.alarm()["state"] == "ALARM"
+
+
 def test_usage_errors(sw):
     sw.write_config()
     for args, word in ((["run", "--now", NOW], "--now needs --once"),

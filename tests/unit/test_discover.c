@@ -1,7 +1,8 @@
 /* tests/unit/test_discover.c - agent/discover: the stream-list cache
  * (refresh interval, keeping the previous list on failure, retry spacing,
- * invalidation, a clock stepped back) with a scripted lister, and the
- * pure expansion of pattern templates into alarms. */
+ * invalidation, a clock stepped back) with a scripted lister, the list
+ * kept in state_dir/streams.json across restarts, and the pure expansion
+ * of pattern templates into alarms. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -14,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "agent/discover.h"
 #include "aws/client.h"
@@ -239,6 +242,220 @@ test_invalidate_and_clock_step(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* the list kept in state_dir                                          */
+
+static char tmpdir[256];
+
+static int
+setup_dir(void **state)
+{
+    const char *base = getenv("TMPDIR");
+
+    (void)state;
+    snprintf(tmpdir, sizeof(tmpdir), "%s/sw_discover_XXXXXX",
+             base && *base ? base : "/tmp");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int
+teardown_dir(void **state)
+{
+    char cmd[512];
+
+    (void)state;
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void
+write_list_file(const char *text)
+{
+    char path[512];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", tmpdir, SW_DISCOVER_FILE);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void
+read_list_file(char *out, size_t size)
+{
+    char path[512];
+    size_t n;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", tmpdir, SW_DISCOVER_FILE);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    n = fread(out, 1, size - 1, f);
+    out[n] = '\0';
+    fclose(f);
+}
+
+/* A restart during an outage: the new cache falls back on the list the
+ * previous process saved, not on nothing. */
+static void
+test_persist_restart_keeps_list(void **state)
+{
+    struct script s = {0, 0, {"b", "a", NULL}};
+    struct sw_discover *d = new_discover(&s, 0);
+    const struct sw_strv *l = NULL;
+    char err[512], text[512], path[512];
+    struct stat sb;
+    time_t t0 = 1795601100; /* 2026-11-25T10:05:00Z */
+
+    (void)state;
+    assert_int_equal(sw_discover_persist(d, tmpdir, err, sizeof(err)), 0);
+    assert_int_equal(sw_discover_fetched_at(d), 0);
+    /* Nothing listed yet: nothing to write. */
+    assert_int_equal(sw_discover_save(d, err, sizeof(err)), 0);
+    snprintf(path, sizeof(path), "%s/%s", tmpdir, SW_DISCOVER_FILE);
+    assert_int_not_equal(stat(path, &sb), 0);
+    assert_int_equal(sw_discover_streams(d, t0, &l, err, sizeof(err)), 0);
+    assert_int_equal(sw_discover_save(d, err, sizeof(err)), 0);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 07777, 0640);
+    read_list_file(text, sizeof(text));
+    assert_string_equal(text,
+                        "{\n  \"version\": 1,\n"
+                        "  \"fetched_at\": \"2026-11-25T10:05:00Z\",\n"
+                        "  \"streams\": [\n    \"a\",\n    \"b\"\n  ]\n}\n");
+    sw_discover_free(d);
+
+    /* The next process: Kinesis fails from its first call. */
+    s.calls = 0;
+    s.fail = SW_EAUTH;
+    d = new_discover(&s, 0);
+    assert_int_equal(sw_discover_persist(d, tmpdir, err, sizeof(err)), 0);
+    assert_int_equal(sw_discover_fetched_at(d), t0);
+    assert_int_equal(sw_discover_streams(d, t0 + 60, &l, err, sizeof(err)),
+                     SW_EAUTH);
+    /* The saved list does not stand in for a listing: one was tried. */
+    assert_int_equal(s.calls, 1);
+    assert_non_null(l);
+    assert_int_equal(l->n, 2);
+    assert_string_equal(l->v[0], "a");
+    assert_string_equal(l->v[1], "b");
+    assert_non_null(strstr(err, "; keeping the previous list of 2 streams "
+                                "from 2026-11-25T10:05:00Z"));
+    assert_int_equal(sw_discover_gone(d)->n, 0);
+    /* A failure writes nothing. */
+    assert_int_equal(sw_discover_save(d, err, sizeof(err)), 0);
+    read_list_file(text, sizeof(text));
+    assert_non_null(strstr(text, "10:05:00Z"));
+    sw_discover_free(d);
+}
+
+/* Only a successful listing drops streams, and says which, once. */
+static void
+test_persist_gone(void **state)
+{
+    struct script s = {0, 0, {"b", "c", NULL}};
+    struct sw_discover *d = new_discover(&s, 0);
+    const struct sw_strv *l = NULL;
+    char err[512], text[512];
+    time_t t0 = 1795601100;
+
+    (void)state;
+    write_list_file("{\"version\": 1, \"fetched_at\": \"2026-11-25T10:00:00Z\","
+                    " \"streams\": [\"b\", \"a\", \"b\"]}");
+    assert_int_equal(sw_discover_persist(d, tmpdir, err, sizeof(err)), 0);
+    assert_int_equal(sw_discover_streams(d, t0, &l, err, sizeof(err)), 0);
+    assert_int_equal(l->n, 2);
+    assert_int_equal(sw_discover_gone(d)->n, 1);
+    assert_string_equal(sw_discover_gone(d)->v[0], "a");
+    /* The cached list the next time: nothing lost again. */
+    assert_int_equal(sw_discover_streams(d, t0 + 1, &l, err, sizeof(err)), 0);
+    assert_int_equal(sw_discover_gone(d)->n, 0);
+    assert_int_equal(sw_discover_save(d, err, sizeof(err)), 0);
+    read_list_file(text, sizeof(text));
+    assert_null(strstr(text, "\"a\""));
+    assert_non_null(strstr(text, "\"c\""));
+    /* A failed refresh loses nothing. */
+    s.fail = SW_EHTTP;
+    assert_int_equal(sw_discover_streams(d, t0 + 300, &l, err, sizeof(err)),
+                     SW_EHTTP);
+    assert_int_equal(l->n, 2);
+    assert_int_equal(sw_discover_gone(d)->n, 0);
+    sw_discover_free(d);
+}
+
+static void
+test_persist_bad_files(void **state)
+{
+    static const char *const bad[] = {
+        "{not json",
+        "[]",
+        "{}",
+        "{\"version\": 2, \"fetched_at\": \"2026-11-25T10:00:00Z\", "
+        "\"streams\": []}",
+        "{\"version\": 1, \"fetched_at\": \"yesterday\", \"streams\": []}",
+        "{\"version\": 1, \"fetched_at\": \"2026-11-25T10:00:00Z\", "
+        "\"streams\": \"a\"}",
+        "{\"version\": 1, \"fetched_at\": \"2026-11-25T10:00:00Z\", "
+        "\"streams\": [\"a b\"]}",
+        "{\"version\": 1, \"fetched_at\": \"2026-11-25T10:00:00Z\", "
+        "\"streams\": [\"clicks-*\"]}",
+        "{\"version\": 1, \"fetched_at\": \"2026-11-25T10:00:00Z\", "
+        "\"streams\": [], \"more\": 1}",
+    };
+    struct script s = {0, SW_EAUTH, {NULL}};
+    struct sw_discover *d;
+    const struct sw_strv *l;
+    char err[512], path[512];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        d = new_discover(&s, 0);
+        write_list_file(bad[i]);
+        assert_int_equal(sw_discover_persist(d, tmpdir, err, sizeof(err)),
+                         SW_EPARSE);
+        assert_non_null(strstr(err, SW_DISCOVER_FILE));
+        /* Nothing to fall back on. */
+        assert_int_equal(
+            sw_discover_streams(d, 1795601100, &l, err, sizeof(err)), SW_EAUTH);
+        assert_null(l);
+        sw_discover_free(d);
+    }
+    /* The next good listing replaces the file. */
+    s.fail = 0;
+    s.names[0] = "a";
+    d = new_discover(&s, 0);
+    assert_int_equal(sw_discover_persist(d, tmpdir, err, sizeof(err)),
+                     SW_EPARSE);
+    assert_int_equal(sw_discover_streams(d, 1795601100, &l, err, sizeof(err)),
+                     0);
+    assert_int_equal(sw_discover_save(d, err, sizeof(err)), 0);
+    sw_discover_free(d);
+    d = new_discover(&s, 0);
+    assert_int_equal(sw_discover_persist(d, tmpdir, err, sizeof(err)), 0);
+    assert_int_equal(sw_discover_fetched_at(d), 1795601100);
+    sw_discover_free(d);
+    /* Not a regular file. */
+    snprintf(path, sizeof(path), "%s/%s", tmpdir, SW_DISCOVER_FILE);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(mkdir(path, 0700), 0);
+    d = new_discover(&s, 0);
+    assert_int_equal(sw_discover_persist(d, tmpdir, err, sizeof(err)), SW_EIO);
+    assert_non_null(strstr(err, "not a regular file"));
+    /* ...which a save cannot replace: logged by the caller, tried again. */
+    assert_int_equal(sw_discover_streams(d, 1795601100, &l, err, sizeof(err)),
+                     0);
+    assert_int_equal(sw_discover_save(d, err, sizeof(err)), SW_EIO);
+    assert_non_null(strstr(err, SW_DISCOVER_FILE));
+    assert_int_equal(rmdir(path), 0);
+    assert_int_equal(sw_discover_save(d, err, sizeof(err)), 0);
+    assert_int_equal(sw_discover_persist(NULL, tmpdir, err, sizeof(err)),
+                     SW_EINVAL);
+    assert_int_equal(sw_discover_persist(d, NULL, err, sizeof(err)), SW_EINVAL);
+    assert_int_equal(sw_discover_save(NULL, err, sizeof(err)), 0);
+    sw_discover_free(d);
+}
+
+/* ------------------------------------------------------------------ */
 /* expansion                                                           */
 
 static struct sw_rule *template(const char *name, const char *const *streams)
@@ -445,6 +662,12 @@ main(void)
         cmocka_unit_test(test_failure_without_list),
         cmocka_unit_test(test_retry_capped_by_interval),
         cmocka_unit_test(test_invalidate_and_clock_step),
+        cmocka_unit_test_setup_teardown(test_persist_restart_keeps_list,
+                                        setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_persist_gone, setup_dir,
+                                        teardown_dir),
+        cmocka_unit_test_setup_teardown(test_persist_bad_files, setup_dir,
+                                        teardown_dir),
         cmocka_unit_test(test_expand),
         cmocka_unit_test(test_expand_duplicates_and_limits),
         cmocka_unit_test(test_expand_empty_and_args),

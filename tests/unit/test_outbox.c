@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -503,6 +505,76 @@ test_parse(void **state)
     assert_true(sw_outbox_id_ok("Az09_-"));
 }
 
+/* fsize_limit - cap the size of files this process writes (EFBIG past
+ * it), as a full disk would refuse them; RLIM_INFINITY lifts it. */
+static void
+fsize_limit(rlim_t bytes)
+{
+    struct rlimit rl;
+
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &rl), 0);
+    rl.rlim_cur = bytes == RLIM_INFINITY ? rl.rlim_max : bytes;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+}
+
+/* Regression: a write that failed (full or read-only state_dir) dropped the
+ * notification.  It is now kept in memory, deliverable, and written by
+ * sw_outbox_flush() once the disk takes it. */
+static void
+test_unsaved_kept_in_memory(void **state)
+{
+    struct fixture *f = *state;
+    struct sw_outbox *ob = NULL;
+    struct sw_outbox_entry *e = NULL, *gone = NULL;
+    json_t *rec = record("kept");
+    char err[512];
+
+    (void)state;
+    signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(sw_outbox_open(f->dir, 0, &ob, err, sizeof(err)), 0);
+    fsize_limit(64);
+    assert_int_equal(sw_outbox_add(ob, "hook", rec, T0, &e, err, sizeof(err)),
+                     SW_EIO);
+    assert_non_null(strstr(err, "outbox: "));
+    assert_non_null(e);
+    assert_true(e->unsaved);
+    assert_int_equal(sw_outbox_len(ob), 1);
+    assert_ptr_equal(sw_outbox_first(ob, "hook"), e);
+    assert_int_equal(sw_outbox_add(ob, "log", rec, T0, &gone, err, sizeof(err)),
+                     SW_EIO);
+    assert_int_equal(sw_outbox_unsaved(ob), 2);
+    assert_int_equal(count_files(f->outbox), 0);
+    /* Still full: flush says how many are left, and counts the failure. */
+    assert_int_equal(sw_outbox_flush(ob, err, sizeof(err)), 2);
+    assert_true(sw_outbox_write_failures(ob) >= 3);
+    /* Delivered from memory: nothing to unlink, no error. */
+    assert_int_equal(sw_outbox_remove(ob, gone), 0);
+    assert_int_equal(sw_outbox_unsaved(ob), 1);
+    /* A failed attempt rewrites nothing while full, but keeps the schedule. */
+    assert_int_equal(sw_outbox_mark_failed(ob, e, T0 + 1, T0 + 31, "refused",
+                                           err, sizeof(err)),
+                     SW_EIO);
+    assert_int_equal(e->attempts, 1);
+    assert_true(e->unsaved);
+    /* Space again: the next flush writes it, and a restart finds it. */
+    fsize_limit(RLIM_INFINITY);
+    assert_int_equal(sw_outbox_flush(ob, err, sizeof(err)), 0);
+    assert_false(e->unsaved);
+    assert_int_equal(count_files(f->outbox), 1);
+    sw_outbox_free(ob);
+    ob = NULL;
+    assert_int_equal(sw_outbox_open(f->dir, 0, &ob, err, sizeof(err)), 0);
+    assert_int_equal(sw_outbox_len(ob), 1);
+    e = sw_outbox_get(ob, 0);
+    assert_string_equal(e->notifier, "hook");
+    assert_int_equal(e->attempts, 1);
+    assert_int_equal(e->next_attempt, T0 + 31);
+    assert_false(e->unsaved);
+    sw_outbox_free(ob);
+    json_decref(rec);
+    signal(SIGXFSZ, SIG_DFL);
+}
+
 int
 main(void)
 {
@@ -513,6 +585,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_expire, setup, teardown),
         cmocka_unit_test_setup_teardown(test_add_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unsaved_kept_in_memory, setup,
+                                        teardown),
         cmocka_unit_test(test_parse),
     };
 

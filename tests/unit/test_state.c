@@ -174,7 +174,9 @@ test_round_trip(void **state)
     write_text(".state.json.tmp", "junk");
     assert_int_equal(sw_state_save(back, tmpdir, err, sizeof(err)), 0);
     list_dir(names, sizeof(names));
-    assert_string_equal(names, "state.json ");
+    /* readdir's order: the two names, and no temporary file */
+    if (strcmp(names, "state.json state.json.prev ") != 0)
+        assert_string_equal(names, "state.json.prev state.json ");
     sw_state_free(back);
     sw_state_free(st);
 }
@@ -206,6 +208,38 @@ struct bad_case {
     const char *text;
     const char *msg; /* expected substring of the error */
 };
+
+/* Each save keeps the file it replaces as state.json.prev, the fallback
+ * the agent loads when state.json is corrupt. */
+static void
+test_previous_kept(void **state)
+{
+    struct sw_state_store *st = sw_state_new(), *back = NULL;
+    struct sw_alarm_state *a = NULL;
+    char err[256];
+
+    (void)state;
+    assert_int_equal(
+        sw_state_load_file(tmpdir, SW_STATE_PREV_FILE, &back, err, sizeof(err)),
+        SW_ENOENT);
+    assert_int_equal(sw_state_ensure(st, "first", T0, &a), 0);
+    assert_int_equal(sw_state_save(st, tmpdir, err, sizeof(err)), 0);
+    assert_int_equal(
+        sw_state_load_file(tmpdir, SW_STATE_PREV_FILE, &back, err, sizeof(err)),
+        SW_ENOENT);
+    assert_int_equal(sw_state_ensure(st, "second", T0 + 60, &a), 0);
+    assert_int_equal(sw_state_save(st, tmpdir, err, sizeof(err)), 0);
+    assert_int_equal(
+        sw_state_load_file(tmpdir, SW_STATE_PREV_FILE, &back, err, sizeof(err)),
+        0);
+    assert_int_equal(back->n, 1);
+    assert_non_null(sw_state_get(back, "first"));
+    sw_state_free(back);
+    assert_int_equal(sw_state_load(tmpdir, &back, err, sizeof(err)), 0);
+    assert_int_equal(back->n, 2);
+    sw_state_free(back);
+    sw_state_free(st);
+}
 
 static void
 test_corrupt_files(void **state)
@@ -389,6 +423,7 @@ main(void)
         cmocka_unit_test_setup_teardown(
             test_save_creates_dir_and_reports_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_previous_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_oversize_and_not_a_file, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_optional_fields, setup, teardown),
