@@ -100,12 +100,28 @@ out:
     return r;
 }
 
+/* A new or renamed name is durable only once its directory is on disk.
+ * Returns 0, or -1 with errno set. */
+static int
+fsync_dir(const char *dir)
+{
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r, e;
+
+    if (dfd < 0)
+        return -1;
+    r = fsync(dfd);
+    e = errno;
+    close(dfd);
+    errno = e;
+    return r;
+}
+
 int
 sw_file_replace(const char *dir, const char *name, const char *text,
                 mode_t mode, char *err, size_t errlen)
 {
     char path[4096], tmp[4096];
-    int fd = -1, dfd = -1, r = SW_EIO, oerrno = 0, tmp_made = 0, n, m;
+    int fd = -1, r = SW_EIO, oerrno = 0, tmp_made = 0, n, m;
     const char *failed_at = tmp;
 
     n = snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -150,9 +166,7 @@ sw_file_replace(const char *dir, const char *name, const char *text,
         goto out;
     }
     tmp_made = 0;
-    /* The rename is durable only once the directory entry is on disk. */
-    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || fsync(dfd) < 0) {
+    if (fsync_dir(dir) < 0) {
         oerrno = errno;
         failed_at = dir;
         goto out;
@@ -163,8 +177,6 @@ out:
         snprintf(err, errlen, "%s: %s", failed_at, strerror(oerrno));
     if (fd >= 0)
         close(fd);
-    if (dfd >= 0)
-        close(dfd);
     if (tmp_made)
         unlink(tmp);
     return r;
@@ -176,7 +188,7 @@ sw_file_keep(const char *dir, const char *name, const char *keep, char *err,
 {
     char path[4096], dst[4096], tmp[4096];
     const char *failed_at = tmp;
-    int dfd = -1, r = SW_EIO, oerrno = 0, n, m, k;
+    int r = SW_EIO, oerrno = 0, n, m, k;
 
     n = snprintf(path, sizeof(path), "%s/%s", dir, name);
     m = snprintf(dst, sizeof(dst), "%s/%s", dir, keep);
@@ -203,8 +215,7 @@ sw_file_keep(const char *dir, const char *name, const char *keep, char *err,
         (void)unlink(tmp);
         goto out;
     }
-    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || fsync(dfd) < 0) {
+    if (fsync_dir(dir) < 0) {
         oerrno = errno;
         failed_at = dir;
         goto out;
@@ -213,8 +224,6 @@ sw_file_keep(const char *dir, const char *name, const char *keep, char *err,
 out:
     if (r < 0)
         snprintf(err, errlen, "%s: %s", failed_at, strerror(oerrno));
-    if (dfd >= 0)
-        close(dfd);
     return r;
 }
 
