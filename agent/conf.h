@@ -1,11 +1,18 @@
 /* agent/conf.h - loads and checks the configuration file.
  *
- * The config is libconfig syntax (PRODUCT.md section 2).  sw_conf_load()
- * reads it, checks every key for type, range and meaning, and returns a
- * struct sw_conf made only of our own copied types: this module is the one
- * place that includes <libconfig.h>, and no config_setting_t escapes it.
- * Every problem is reported as "FILE:LINE: message", and checking goes on
- * after the first one so that `streamwatch check` shows them all at once.
+ * The config is libconfig syntax; examples/ has working files and README.md
+ * the keys.  sw_conf_load() reads it, checks every key for type, range and
+ * meaning, and returns a struct sw_conf made only of our own copied types:
+ * the loader (agent/conf*.c) is the one place that includes <libconfig.h>,
+ * and no config_setting_t escapes it.  Every problem is reported as
+ * "FILE:LINE: message", and checking goes on after the first one so that
+ * `streamwatch check` shows them all at once.
+ *
+ * Every key is one row of the schema (agent/conf_schema.c): its type,
+ * range or choices, default, the field below that holds it and what it
+ * means.  The rows drive unknown-key detection, the type and range
+ * messages, the defaults and the release of what was loaded.  A new plain
+ * key is a field here and a row there.
  *
  * Conventions of the loaded struct:
  *  - every path (the *_file keys, state_dir, recording, pid_file, a log
@@ -13,6 +20,12 @@
  *    directory of the config file, because the agent may run from anywhere.
  *    The files are not opened here: `check` in CI runs without the agent's
  *    permissions.  Secrets are never accepted inline.
+ *  - a setting that a notifier or aws/ judges when the agent starts is
+ *    judged here by the same pure function (sw_sns_arn_check(),
+ *    sw_email_url_check(), sw_webhook_header_check(), sw_region_valid(),
+ *    sw_endpoint_check_url() ...), so `check` cannot pass a file that
+ *    `run` refuses.  SNS topic ARNs must be in aws.region when the file
+ *    sets it, as the running agent requires.
  *  - no secret crosses the network in clear unless the file says so:
  *    a webhook with bearer_token_file or secret_file over http://, e-mail
  *    with a username and tls "none", and aws.endpoint over http:// are
@@ -28,15 +41,16 @@
  *  - libconfig 1.5 silently wraps integers beyond 32 bits, so the main file
  *    is scanned first and such literals are errors ("write 5000000000.0").
  *
- * Rules come in three shapes (PRODUCT.md section 2): a single metric
- * (rule->metric, ->stat, ->namespace_ set); metric math (rule->metrics[]
- * and ->expression set, the rule-level metric fields NULL; the expression
- * was parsed with sw_expr_parse() against the metric ids, so it parses
- * again); and templates ('streams'), which never appear in rules
- * themselves: see rules, templates and sw_conf_instantiate() below.
+ * Rules come in three shapes: a single metric (rule->metric, ->stat,
+ * ->namespace_ set); metric math (rule->metrics[] and ->expression set,
+ * the rule-level metric fields NULL; the expression was parsed with
+ * sw_expr_parse() against the metric ids, so it parses again); and
+ * templates ('streams'), which never appear in rules themselves: see
+ * rules, templates and sw_conf_instantiate() below.
  *
- * Depends on lib/, rules/ and the pure checks of notifiers/webhook.h and
- * notifiers/email.h; no I/O beyond reading the file.
+ * Depends on lib/, rules/, aws/endpoint.h and the pure checks of
+ * notifiers/ (sns, email, mime, webhook, alertmanager); no I/O beyond
+ * reading the file.
  */
 #ifndef SW_AGENT_CONF_H
 #define SW_AGENT_CONF_H
@@ -87,44 +101,43 @@ struct sw_notifier_conf {
                                      "alertmanager" | "slack" */
     char *secret_file;            /* webhook: HMAC key for the signature */
     char *bearer_token_file;      /* webhook: "Authorization: Bearer <file>" */
-    struct sw_header_kv *headers; /* webhook: extra headers; names are
-                                     RFC 9110 tokens, values printable, no
-                                     CR/LF; never Authorization, Host,
-                                     Content-Type/-Length,
-                                     Transfer-Encoding, X-Streamwatch-* */
+    struct sw_header_kv *headers; /* webhook: extra headers, as
+                                     sw_webhook_header_check() allows;
+                                     never Authorization */
     size_t nheaders;
     int repeat_interval_s; /* 0 = off */
-    int max_age_s;         /* outbox expiry, default 86400 */
+    int max_age_s;         /* outbox expiry */
     int allow_insecure;    /* email, webhook: secrets may cross the network
-                              in clear (see above); default 0 */
+                              in clear (see above) */
 };
 
+/* The aws, agent and sync fields are the rows of their sections in
+ * agent/conf_schema.c, which give each one's range and default. */
 struct sw_conf {
     char *path; /* the file loaded, as given */
     struct {
-        char *region;          /* NULL: AWS_REGION, AWS_DEFAULT_REGION or
-                                  the profile's region */
-        char *profile;         /* NULL: AWS_PROFILE, else "default" */
-        char *endpoint;        /* http(s) URL, or NULL */
-        char *ca_file;         /* NULL: AWS_CA_BUNDLE or the system store */
-        int connect_timeout_s; /* default 5 */
-        int request_timeout_s; /* default 30 */
-        int max_attempts;      /* default 0 = AWS_MAX_ATTEMPTS, else 3 */
-        int allow_insecure;    /* endpoint may be http:// to a host that is
-                                  not loopback; default 0 */
+        char *region;   /* NULL: AWS_REGION, AWS_DEFAULT_REGION or
+                           the profile's region */
+        char *profile;  /* NULL: AWS_PROFILE, else "default" */
+        char *endpoint; /* http(s) URL, or NULL */
+        char *ca_file;  /* NULL: AWS_CA_BUNDLE or the system store */
+        int connect_timeout_s;
+        int request_timeout_s;
+        int max_attempts;   /* 0: AWS_MAX_ATTEMPTS, else 3 */
+        int allow_insecure; /* endpoint may be http:// to a host that is
+                               not loopback */
     } aws;
     struct {
-        int interval_s;      /* default 60 */
-        char *state_dir;     /* default "/var/lib/streamwatch" */
-        char *recording;     /* a recorded CSV metrics file used instead of
-                                CloudWatch, or NULL */
-        char *pid_file;      /* or NULL */
-        int failure_after_s; /* default 600 */
+        int interval_s;
+        char *state_dir;
+        char *recording; /* a recorded CSV metrics file used instead of
+                            CloudWatch, or NULL */
+        char *pid_file;  /* or NULL */
+        int failure_after_s;
         struct sw_strv failure_actions; /* notifier names */
     } agent;
     struct {
-        char *owner;       /* the streamwatch:owner tag, default
-                              "streamwatch" */
+        char *owner;       /* the streamwatch:owner tag */
         char *name_prefix; /* NULL, or every synced rule's name starts
                               with it */
     } sync;

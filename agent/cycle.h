@@ -19,6 +19,7 @@
 #ifndef SW_AGENT_CYCLE_H
 #define SW_AGENT_CYCLE_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <time.h>
@@ -47,9 +48,10 @@ struct sw_cycle {
     int dry_run;        /* print the records' log lines
                            to DRY_OUT instead */
     FILE *dry_out;
-    volatile int *stop;  /* set by SIGTERM: finish quickly */
-    volatile int *yield; /* set by SIGHUP: finish the request in flight,
-                            then return so the agent can reload */
+    volatile sig_atomic_t *stop;  /* set by SIGTERM: finish quickly */
+    volatile sig_atomic_t *yield; /* set by SIGHUP: finish the request in
+                                     flight, then return so the agent can
+                                     reload */
 };
 
 struct sw_cycle_stats {

@@ -20,10 +20,11 @@
 #include "lib/log.h"
 #include "lib/metric.h"
 #include "lib/str.h"
+#include "lib/strv.h"
 #include "rules/rule.h"
 #include "rules/template.h"
 
-/* CloudWatch PutMetricAlarm limits (aws-reference.md section 3.1) that a
+/* CloudWatch PutMetricAlarm limits (docs/aws-wire.md section 8) that a
  * substituted stream name can push a value over. */
 #define ALARM_NAME_MAX  255
 #define DESCRIPTION_MAX 1024
@@ -146,26 +147,6 @@ cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* sw_kinesis_list_streams() sorts already; a test's lister may not, and
- * count_missing() needs it. */
-static void
-sort_unique(struct sw_strv *sv)
-{
-    size_t k = 0;
-
-    if (sv->n < 2)
-        return;
-    qsort(sv->v, sv->n, sizeof(*sv->v), cmp_str);
-    for (size_t i = 0; i < sv->n; i++) {
-        if (k && !strcmp(sv->v[k - 1], sv->v[i])) {
-            free(sv->v[i]);
-            continue;
-        }
-        sv->v[k++] = sv->v[i];
-    }
-    sv->n = k;
-}
-
 /* How many of A (sorted) are not in B (sorted); with OUT non-NULL, also
  * copies of them pushed there.  Returns 0, or SW_ENOMEM when OUT misses
  * some (*N still counts them all). */
@@ -254,7 +235,9 @@ sw_discover_streams(struct sw_discover *d, time_t now,
         *out = d->have_list ? &d->streams : NULL;
         return r;
     }
-    sort_unique(&fresh);
+    /* sw_kinesis_list_streams() sorts already; a test's lister may not,
+     * and missing() needs it. */
+    sw_strv_sort_unique(&fresh);
     if (!d->have_list) {
         sw_log_info("discover: %zu streams", fresh.n);
     } else {
@@ -330,7 +313,7 @@ parse_file(const struct sw_buf *b, struct sw_strv *sv, time_t *fetched_at,
             goto out;
         }
     }
-    sort_unique(sv);
+    sw_strv_sort_unique(sv);
     r = 0;
 out:
     json_decref(root);

@@ -66,13 +66,11 @@ struct sw_agent {
     struct sw_dispatch *dispatch;
 };
 
+/* Written by the handlers, polled by the cycle, the AWS client and the
+ * dispatcher (C guarantees only sig_atomic_t here).  A reload finishes
+ * the request in flight and starts nothing new. */
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reload_requested;
-static volatile int stop_flag;  /* stop_requested, as the int the client,
-                                   the dispatcher and the cycle poll */
-static volatile int yield_flag; /* reload_requested, as the int the cycle
-                                   and the client poll: finish the request
-                                   in flight, start nothing new */
 static struct sw_agent agent;
 
 static void
@@ -80,7 +78,6 @@ on_stop(int sig)
 {
     (void)sig;
     stop_requested = 1;
-    stop_flag = 1;
 }
 
 static void
@@ -88,7 +85,6 @@ on_hup(int sig)
 {
     (void)sig;
     reload_requested = 1;
-    yield_flag = 1;
 }
 
 static void
@@ -283,7 +279,7 @@ open_delivery(void)
         sw_log_err("dispatch: %s", sw_strerror(r));
         return r;
     }
-    sw_dispatch_set_cancel_flag(agent.dispatch, &stop_flag);
+    sw_dispatch_set_cancel_flag(agent.dispatch, &stop_requested);
     return 0;
 }
 
@@ -311,8 +307,8 @@ run_cycle(time_t now, int dry_run, struct sw_cycle_stats *st)
                              : agent.rt->conf->aws.region;
     c.dry_run = dry_run;
     c.dry_out = stdout;
-    c.stop = &stop_flag;
-    c.yield = &yield_flag;
+    c.stop = &stop_requested;
+    c.yield = &reload_requested;
     return sw_cycle_run(&c, now, st);
 }
 
@@ -342,7 +338,8 @@ reload(void)
 
     sw_sdnotify_send("RELOADING=1");
     sw_log_info("received SIGHUP, reloading '%s'", agent.conf_path);
-    if (sw_runtime_new(agent.conf_path, &stop_flag, &yield_flag, &rt) < 0) {
+    if (sw_runtime_new(agent.conf_path, &stop_requested, &reload_requested,
+                       &rt) < 0) {
         sw_log_err("reload failed; still running the previous "
                    "configuration");
 
@@ -423,7 +420,8 @@ cmd_run(int once, int dry_run, int have_now, time_t now_arg)
     size_t lost;
     int r, failed = 0;
 
-    if (sw_runtime_new(agent.conf_path, &stop_flag, &yield_flag, &agent.rt) < 0)
+    if (sw_runtime_new(agent.conf_path, &stop_requested, &reload_requested,
+                       &agent.rt) < 0)
         return 1;
     if (load_state(agent.rt->conf->agent.state_dir, &agent.state) < 0)
         return 1;
@@ -495,7 +493,6 @@ cmd_run(int once, int dry_run, int have_now, time_t now_arg)
              * to the end; the next one, right after, picks up the alarms
              * it did not reach. */
             reload_requested = 0;
-            yield_flag = 0;
             reload();
         }
     }
@@ -603,7 +600,7 @@ cmd_notify_test(const char *name, const char *state_name)
                 state_name);
         return 1;
     }
-    if (sw_runtime_new(agent.conf_path, &stop_flag, NULL, &agent.rt) < 0)
+    if (sw_runtime_new(agent.conf_path, &stop_requested, NULL, &agent.rt) < 0)
         return 1;
     for (size_t i = 0; i < agent.rt->nnotifiers; i++)
         if (strcmp(agent.rt->notifiers[i]->name, name) == 0)
@@ -642,8 +639,8 @@ cmd_notify_test(const char *name, const char *state_name)
     rec = sw_message_record(&ev, &agent.rt->msg);
     if (!rec)
         goto out;
-    r = sw_dispatch_deliver_now(NULL, n, rec, now, ONCE_DELIVERY_MS, &stop_flag,
-                                err, sizeof(err));
+    r = sw_dispatch_deliver_now(NULL, n, rec, now, ONCE_DELIVERY_MS,
+                                &stop_requested, err, sizeof(err));
     if (r == SW_DELIVERED) {
         printf("notify-test: '%s' (%s): delivered\n", name,
                sw_notifier_type(n));
@@ -816,7 +813,7 @@ main(int argc, char **argv)
         rc = cmd_notify_test(arg, test_state ? test_state : "ALARM");
     } else if (strcmp(cmd, "plan") == 0 || strcmp(cmd, "sync") == 0) {
         rc = sw_sync_command(agent.conf_path, strcmp(cmd, "sync") == 0, prune,
-                             yes, detailed, &stop_flag);
+                             yes, detailed, &stop_requested);
     } else if (strcmp(cmd, "backtest") == 0) {
         fprintf(stderr, "streamwatch: '%s' is not available in this version\n",
                 cmd);

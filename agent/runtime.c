@@ -263,8 +263,8 @@ has_patterns(const struct sw_conf *c)
 }
 
 int
-sw_runtime_new(const char *path, volatile int *cancel, volatile int *yield,
-               struct sw_runtime **out)
+sw_runtime_new(const char *path, volatile sig_atomic_t *cancel,
+               volatile sig_atomic_t *yield, struct sw_runtime **out)
 {
     struct sw_runtime *rt = calloc(1, sizeof(*rt));
     char err[512] = "";

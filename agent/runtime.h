@@ -12,6 +12,7 @@
 #ifndef SW_AGENT_RUNTIME_H
 #define SW_AGENT_RUNTIME_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -56,8 +57,8 @@ struct sw_runtime {
  * client polls (sw_aws_set_cancel_flag, sw_aws_set_yield_flag).
  * Returns 0 and *out: new (sw_runtime_free()); SW_EPARSE (bad config),
  * or another SW_E* code after logging why. */
-int sw_runtime_new(const char *path, volatile int *cancel, volatile int *yield,
-                   struct sw_runtime **out);
+int sw_runtime_new(const char *path, volatile sig_atomic_t *cancel,
+                   volatile sig_atomic_t *yield, struct sw_runtime **out);
 void sw_runtime_free(struct sw_runtime *rt);
 
 /* sw_runtime_rules - refresh RT->rules for a cycle at NOW: the config's

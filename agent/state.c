@@ -12,6 +12,7 @@
 #include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/file.h"
+#include "lib/json_util.h"
 #include "lib/log.h"
 #include "lib/str.h"
 
@@ -556,14 +557,6 @@ time_or_null(time_t t)
     return t ? json_string(sw_time_rfc3339(t, buf)) : json_null();
 }
 
-/* json_object_set_new that remembers a failure instead of losing it. */
-static void
-set(json_t *obj, const char *key, json_t *v, int *failed)
-{
-    if (!v || json_object_set_new(obj, key, v) < 0)
-        *failed = 1;
-}
-
 static json_t *
 alarm_to_json(const struct sw_alarm_state *a)
 {
@@ -587,29 +580,36 @@ alarm_to_json(const struct sw_alarm_state *a)
         if (pair && json_array_append_new(values, pair) < 0)
             failed = 1;
     }
-    set(obj, "state", json_string(sw_state_name(a->state)), &failed);
-    set(obj, "since", json_string(sw_time_rfc3339(a->since, buf)), &failed);
-    set(obj, "reason", json_string(a->reason ? a->reason : ""), &failed);
-    set(obj, "reason_data", rd ? rd : json_null(), &failed);
-    set(obj, "last_evaluated", time_or_null(a->last_evaluated), &failed);
-    set(obj, "values", values, &failed);
+    sw_json_set_new(obj, "state", json_string(sw_state_name(a->state)),
+                    &failed);
+    sw_json_set_new(obj, "since", json_string(sw_time_rfc3339(a->since, buf)),
+                    &failed);
+    sw_json_set_new(obj, "reason", json_string(a->reason ? a->reason : ""),
+                    &failed);
+    sw_json_set_new(obj, "reason_data", rd ? rd : json_null(), &failed);
+    sw_json_set_new(obj, "last_evaluated", time_or_null(a->last_evaluated),
+                    &failed);
+    sw_json_set_new(obj, "values", values, &failed);
     values = NULL;
-    set(obj, "fetch_error",
-        a->fetch_error ? json_string(a->fetch_error) : json_null(), &failed);
-    set(obj, "fetch_failures", json_integer(a->fetch_failures), &failed);
-    set(obj, "last_fetch_error_time", time_or_null(a->last_error_time),
-        &failed);
+    sw_json_set_new(obj, "fetch_error",
+                    a->fetch_error ? json_string(a->fetch_error) : json_null(),
+                    &failed);
+    sw_json_set_new(obj, "fetch_failures", json_integer(a->fetch_failures),
+                    &failed);
+    sw_json_set_new(obj, "last_fetch_error_time",
+                    time_or_null(a->last_error_time), &failed);
     if (a->nmarks) {
         json_t *marks = json_object();
 
         for (size_t i = 0; marks && i < a->nmarks; i++) {
             const struct sw_notify_mark *m = &a->marks[i];
-            set(marks, m->notifier,
-                json_pack("{s:s, s:i}", "last", sw_time_rfc3339(m->last, buf),
-                          "count", m->count),
-                &failed);
+            sw_json_set_new(marks, m->notifier,
+                            json_pack("{s:s, s:i}", "last",
+                                      sw_time_rfc3339(m->last, buf), "count",
+                                      m->count),
+                            &failed);
         }
-        set(obj, "notified", marks, &failed);
+        sw_json_set_new(obj, "notified", marks, &failed);
     }
 out:
     json_decref(values);
@@ -628,10 +628,11 @@ dump_store(const struct sw_state_store *st)
     int failed = !root || !alarms;
 
     for (size_t i = 0; !failed && i < st->n; i++)
-        set(alarms, st->alarms[i]->name, alarm_to_json(st->alarms[i]), &failed);
+        sw_json_set_new(alarms, st->alarms[i]->name,
+                        alarm_to_json(st->alarms[i]), &failed);
     if (!failed) {
-        set(root, "version", json_integer(STATE_VERSION), &failed);
-        set(root, "alarms", alarms, &failed);
+        sw_json_set_new(root, "version", json_integer(STATE_VERSION), &failed);
+        sw_json_set_new(root, "alarms", alarms, &failed);
         alarms = NULL;
     }
     if (!failed)

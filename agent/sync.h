@@ -1,9 +1,10 @@
 /* agent/sync.h - `streamwatch plan` and `streamwatch sync`: the config's
- * rules as real CloudWatch alarms (PRODUCT.md section 5).
+ * rules as real CloudWatch alarms.
  *
  * Desired state: every alarm of a rule with `sync = true` (pattern
  * templates expanded with Kinesis ListStreams, as the agent does) mapped
- * to a PutMetricAlarm input (aws-reference.md section 3.1).  SNS
+ * to a PutMetricAlarm input (rules/cwrender renders the alarm the way
+ * the SNS Trigger shows it, in the PutMetricAlarm form).  SNS
  * notifiers become their topic ARNs and raw SNS ARNs stay as they are;
  * other notifier types have no CloudWatch equivalent and are listed as
  * local-only.  The rule's labels become tags, and every alarm carries
@@ -42,11 +43,15 @@
  * create an alarm of a wanted name; PutMetricAlarm would then overwrite
  * it.  The window is the few seconds of the run.
  *
- * Depends on lib/, rules/, aws/ and agent/conf, agent/discover.
+ * The work is split by concern into agent/sync_input.c, sync_diff.c,
+ * sync_apply.c and sync.c (the command); agent/sync_priv.h says which
+ * does what.  Depends on lib/, rules/, aws/ and agent/conf,
+ * agent/discover.
  */
 #ifndef SW_AGENT_SYNC_H
 #define SW_AGENT_SYNC_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -72,22 +77,23 @@ struct sw_conf;
  * (bad config, AWS failure, refused or declined confirmation, a conflict
  * left in place by sync, a failure part-way through the apply). */
 int sw_sync_command(const char *conf_path, int apply, int prune, int yes,
-                    int detailed_exitcode, volatile int *cancel);
+                    int detailed_exitcode, volatile sig_atomic_t *cancel);
 
 /* --- for tests --- */
 
 /* sw_sync_alarm_input - the PutMetricAlarm input for the alarm R of the
  * config C, in the model's member order: AlarmName, AlarmDescription
  * (when set), ActionsEnabled, OKActions, AlarmActions,
- * InsufficientDataActions (always, maybe empty), then MetricName,
- * Namespace, Statistic or ExtendedStatistic, Dimensions, Period, Unit
- * (when set) for a single metric, EvaluationPeriods, DatapointsToAlarm,
- * Threshold, ComparisonOperator, TreatMissingData,
- * EvaluateLowSampleCountPercentile (percentile statistics only), Metrics
- * for metric math (each metric a MetricStat with ReturnData false, then
- * the expression as "e1" or the first free "eN" with Label = the
- * expression and ReturnData true, the shape notifiers/message uses for
- * Trigger.Metrics), and Tags (the labels, then SW_SYNC_OWNER_TAG).
+ * InsufficientDataActions (always, maybe empty), then
+ * sw_cwrender_alarm() in the API form (MetricName, Namespace, Statistic
+ * or ExtendedStatistic, Dimensions, Period, Unit (when set) for a single
+ * metric, EvaluationPeriods, DatapointsToAlarm, Threshold,
+ * ComparisonOperator, TreatMissingData, EvaluateLowSampleCountPercentile
+ * (percentile statistics only), Metrics for metric math: each metric a
+ * MetricStat with ReturnData false, then the expression as "e1" or the
+ * first free "eN" with Label = the expression and ReturnData true, as in
+ * the SNS message's Trigger.Metrics), and Tags (the labels, then
+ * SW_SYNC_OWNER_TAG).
  * Actions that name a notifier of another type than sns are left out
  * and, when LOCAL_ONLY is not NULL, "NAME (TYPE)" is added to it unless
  * already there.
@@ -102,7 +108,7 @@ int sw_sync_alarm_input(const struct sw_conf *c, const struct sw_rule *r,
 /* sw_sync_normalize - ALARM (a PutMetricAlarm input or a DescribeAlarms
  * MetricAlarm, borrowed) in the canonical form the diff compares: an
  * object with AlarmName and every compared member (the list in
- * sync.c), absent ones at their defaults, numbers as integers (Period,
+ * sync_diff.c), absent ones at their defaults, numbers as integers (Period,
  * EvaluationPeriods, DatapointsToAlarm) or reals (Threshold), sorted
  * Dimensions and action lists, Metrics entries completed.  Tags come
  * from TAGS (an object Key -> Value, borrowed) when not NULL, else from

@@ -15,12 +15,14 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "aws/credentials.h"
 #include "aws/creds.h"
 #include "aws/endpoint.h"
 #include "aws/http.h"
 #include "aws/profile.h"
 #include "aws/retry.h"
 #include "aws/sigv4.h"
+#include "aws/sts.h"
 #include "aws/xml.h"
 #include "lib/clock.h"
 #include "lib/err.h"
@@ -47,10 +49,10 @@ struct sw_aws {
     time_t (*wall)(void); /* NULL: time() */
     struct sw_retry_quota quota;
     int max_attempts;
-    volatile int *cancel;      /* borrowed */
-    volatile int *yield;       /* borrowed: no new attempt while set */
-    uint64_t rng;              /* xorshift64* state for backoff jitter */
-    double (*rand_fn)(void *); /* tests: replaces rng */
+    volatile sig_atomic_t *cancel; /* borrowed */
+    volatile sig_atomic_t *yield;  /* borrowed: no new attempt while set */
+    uint64_t rng;                  /* xorshift64* state for backoff jitter */
+    double (*rand_fn)(void *);     /* tests: replaces rng */
     void *rand_arg;
 };
 
@@ -384,6 +386,8 @@ rand01(struct sw_aws *a)
     return (double)((x * 0x2545f4914f6cdd1dull) >> 11) * 0x1.0p-53;
 }
 
+static sw_creds_assume_fn assume_role;
+
 static int
 setup_endpoint(struct sw_aws *a, enum sw_aws_service svc,
                const struct sw_endpoint_src *src, char *err, size_t errlen)
@@ -514,7 +518,7 @@ sw_aws_new(const struct sw_aws_opts *o, struct sw_aws **out, char *err,
                                   : "cannot create HTTP handle");
         goto out;
     }
-    r = sw_creds_provider_new(a, o->profile, &a->creds);
+    r = sw_creds_provider_new(o->profile, assume_role, a, &a->creds);
     if (r < 0) {
         sw_err_set(err, errlen, "cannot create the credential chain: %s",
                    sw_strerror(r));
@@ -536,8 +540,8 @@ sw_aws_free(struct sw_aws *a)
 {
     if (!a)
         return;
-    /* The provider may hold a pointer back to us (STS calls): it goes
-     * first. */
+    /* The provider holds a pointer back to us (its AssumeRole callback):
+     * it goes first. */
     sw_creds_provider_free(a->creds);
     sw_http_free(a->http);
     free(a);
@@ -583,7 +587,7 @@ sw_aws_clock_offset(const struct sw_aws *a)
 }
 
 void
-sw_aws_set_cancel_flag(struct sw_aws *a, volatile int *flag)
+sw_aws_set_cancel_flag(struct sw_aws *a, volatile sig_atomic_t *flag)
 {
     a->cancel = flag;
     sw_http_set_cancel_flag(a->http, flag);
@@ -591,7 +595,7 @@ sw_aws_set_cancel_flag(struct sw_aws *a, volatile int *flag)
 }
 
 void
-sw_aws_set_yield_flag(struct sw_aws *a, volatile int *flag)
+sw_aws_set_yield_flag(struct sw_aws *a, volatile sig_atomic_t *flag)
 {
     a->yield = flag;
 }
@@ -675,7 +679,7 @@ sign_request(struct sw_aws *a, const struct sw_creds *cr, time_t t,
         if (svc == SW_SVC_MONITORING)
             sh[ns++] = (struct sw_sigv4_header){"x-amzn-query-mode", "true"};
     }
-    /* Signed, as botocore does for every service (section 8.3). */
+    /* Signed, as botocore does for every service. */
     if (cr->token.s && *cr->token.s)
         sh[ns++] =
             (struct sw_sigv4_header){"X-Amz-Security-Token", cr->token.s};
@@ -692,7 +696,7 @@ sign_request(struct sw_aws *a, const struct sw_creds *cr, time_t t,
     key.akid = cr->akid;
     key.secret = cr->secret.s;
     /* Always the configured region and the signing name, whatever the
-     * host (section 10.4). */
+     * host. */
     key.region = a->region;
     key.service = sw_endpoint_signing_name(svc);
     r = sw_sigv4_sign(&sreq, &key, t, &sr->authz, NULL, NULL);
@@ -1015,6 +1019,39 @@ sw_aws_call_with_creds(struct sw_aws *a, const struct sw_creds *creds,
         return SW_ECREDS;
     }
     return call(a, creds, svc, proto, op, body, body_len, reply, err);
+}
+
+/* ---- AssumeRole for the credential chain ---- */
+
+/* sts_send - aws/sts's transport: the AssumeRole form signed with the
+ * source profile's keys, through this client's retries, never through
+ * the chain being resolved. */
+static int
+sts_send(void *arg, const struct sw_creds *source, const char *body, size_t len,
+         struct sw_buf *reply, char *err, size_t errlen)
+{
+    struct sw_aws_error e;
+    int r;
+
+    r = call(arg, source, SW_SVC_STS, SW_PROTO_QUERY, "AssumeRole", body, len,
+             reply, &e);
+    if (r < 0 && e.code[0])
+        sw_err_set(err, errlen, "%s%s%s", e.code, e.message[0] ? ": " : "",
+                   e.message);
+    else if (r < 0)
+        sw_err_set(err, errlen, "%s", e.message);
+    return r;
+}
+
+/* assume_role - the chain's sw_creds_assume_fn (ARG: this client).  The
+ * chain runs inside call() or sw_aws_prepare() before a request is signed,
+ * when the HTTP handle is idle, so the STS request can use it. */
+static int
+assume_role(void *arg, const struct sw_creds *source,
+            const struct sw_creds_role *role, struct sw_creds *out, char *err,
+            size_t errlen)
+{
+    return sw_sts_assume_role(sts_send, arg, source, role, out, err, errlen);
 }
 
 /* ---- signing for a caller's own transfer ---- */

@@ -12,33 +12,26 @@
  * later requests are signed with the corrected clock.  ExpiredToken*:
  * credentials are refreshed and the call retried once.
  *
+ * Role profiles: the chain (aws/creds) calls STS through a callback this
+ * client gives it, which sends aws/sts's AssumeRole request signed with
+ * the source credentials; so neither aws/creds nor aws/sts includes this
+ * header.  The service and protocol enums are in aws/service.h, shared
+ * with aws/endpoint.
+ *
  * Not thread-safe: one struct sw_aws per thread (the agent has one).
  */
 #ifndef SW_AWS_CLIENT_H
 #define SW_AWS_CLIENT_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <time.h>
 
+#include "aws/service.h"
 #include "lib/buf.h"
 
 struct sw_creds;
 struct curl_slist;
-
-enum sw_aws_service {
-    SW_SVC_MONITORING = 0, /* CloudWatch: signing name "monitoring",
-                              AWS_ENDPOINT_URL_CLOUDWATCH */
-    SW_SVC_SNS,            /* "sns", AWS_ENDPOINT_URL_SNS */
-    SW_SVC_STS,            /* "sts", AWS_ENDPOINT_URL_STS */
-    SW_SVC_KINESIS,        /* "kinesis", AWS_ENDPOINT_URL_KINESIS */
-    SW_SVC_COUNT
-};
-
-enum sw_aws_proto {
-    SW_PROTO_JSON10 = 0, /* X-Amz-Target, application/x-amz-json-1.0 */
-    SW_PROTO_JSON11,     /* application/x-amz-json-1.1 (Kinesis) */
-    SW_PROTO_QUERY,      /* form POST, XML replies (SNS, STS) */
-};
 
 struct sw_aws_opts {
     const char *region;      /* NULL: AWS_REGION, AWS_DEFAULT_REGION, the
@@ -122,14 +115,14 @@ long sw_aws_clock_offset(const struct sw_aws *a);
  * by aborting the transfer in flight (aws/http).  To make a last call
  * during shutdown (flushing a notification), set the flag pointer back to
  * NULL first. */
-void sw_aws_set_cancel_flag(struct sw_aws *a, volatile int *flag);
+void sw_aws_set_cancel_flag(struct sw_aws *a, volatile sig_atomic_t *flag);
 
 /* sw_aws_set_yield_flag - FLAG (borrowed, NULL: none) is the agent's
  * reload flag.  While it is non-zero the transfer in flight is left to
  * finish, but no further attempt (retry, backoff sleep, next call) starts:
  * those end with SW_ECANCELED.  A reload then waits for one request at
  * most, never for a cycle of timeouts and retries. */
-void sw_aws_set_yield_flag(struct sw_aws *a, volatile int *flag);
+void sw_aws_set_yield_flag(struct sw_aws *a, volatile sig_atomic_t *flag);
 
 /* sw_aws_parse_error - turn an error reply into ERR's http_status, code,
  * message and request_id (ERR->attempts is left alone).  Pure, for tests

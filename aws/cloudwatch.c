@@ -18,10 +18,12 @@
 #include "lib/json_util.h"
 #include "lib/log.h"
 #include "lib/metric.h"
+#include "lib/utf8.h"
 
 /* Not a service limit: a guard so a hostile or broken endpoint cannot
  * make us allocate without bound.  A real reply has at most 1,440 points
- * per unit (several units can share a metric, section 1.6). */
+ * per unit (several units can share a metric: CloudWatch API Reference,
+ * "GetMetricStatistics"). */
 #define CW_MAX_PARSE_POINTS 100000
 
 /* 30 dimensions of 255 + 1024 bytes, each byte escaped as \uXXXX at
@@ -30,48 +32,6 @@
 
 /* Epoch seconds we accept in a reply: 1970 up to the year 9999. */
 #define CW_MAX_EPOCH 253402300799.0
-
-/* --- the request --- */
-
-static int
-utf8_ok(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-
-    while (*p) {
-        unsigned char c = *p;
-        size_t n;
-        unsigned long cp;
-
-        if (c < 0x80) {
-            p++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            n = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        for (size_t i = 1; i <= n; i++) {
-            if ((p[i] & 0xc0) != 0x80)
-                return 0;
-            cp = cp << 6 | (p[i] & 0x3f);
-        }
-        /* overlong forms, UTF-16 surrogates, beyond U+10FFFF */
-        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-            (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-            return 0;
-        p += n + 1;
-    }
-    return 1;
-}
 
 /* A string member within [1, max] bytes of valid UTF-8. */
 static int
@@ -89,7 +49,7 @@ check_str(const char *what, const char *s, size_t max, char *err, size_t errlen)
                    max);
         return SW_EINVAL;
     }
-    if (!utf8_ok(s)) {
+    if (!sw_utf8_valid(s, strlen(s))) {
         sw_err_set(err, errlen, "%s is not valid UTF-8", what);
         return SW_EINVAL;
     }
@@ -133,8 +93,9 @@ unit_ok(const char *u)
     return 0;
 }
 
-/* The API limits of section 2.1, checked here so a bad rule fails with a
- * clear message instead of a 400 from AWS on every poll. */
+/* The API limits (CloudWatch API Reference, "GetMetricStatistics"),
+ * checked here so a bad rule fails with a clear message instead of a 400
+ * from AWS on every poll. */
 static int
 check_query(const struct sw_metric_query *q, char *err, size_t errlen)
 {
@@ -226,8 +187,8 @@ sw_cw_gms_request(const struct sw_metric_query *q, struct sw_buf *body,
     o = json_object();
     if (!o)
         goto out;
-    /* Members in the model's order, as botocore sends them (section
-     * 1.6); jansson keeps insertion order. */
+    /* Members in the model's order, as botocore sends them; jansson keeps
+     * insertion order. */
     sw_json_set_new(o, "Namespace", json_string(q->namespace_), &failed);
     sw_json_set_new(o, "MetricName", json_string(q->metric), &failed);
     if (q->ndims) {
@@ -464,7 +425,7 @@ sw_cw_gms_parse(const char *json, size_t len, const char *stat,
             goto out;
     }
     /* AWS returns datapoints in no particular order, and one per unit
-     * when the metric was published with several (section 1.6). */
+     * when the metric was published with several. */
     kept = sw_datapoints_normalize(v, count);
     *out = v;
     *n = kept;

@@ -1,12 +1,12 @@
 /* aws/cloudwatch.h - CloudWatch GetMetricStatistics over AWS JSON 1.0.
  *
  * X-Amz-Target GraniteServiceVersion20100801.GetMetricStatistics, Content-
- * Type application/x-amz-json-1.0 (aws-reference.md sections 1.4, 1.6,
- * 2.1).  The request body is built with jansson; the reply is parsed,
- * validated (every datapoint needs a numeric Timestamp and the requested
- * statistic), sorted and de-duplicated.  Builders and parsers are pure so
- * they can be unit-tested and fuzzed; sw_cw_get_metric_statistics() is the
- * one function that talks to the network (through aws/client).
+ * Type application/x-amz-json-1.0 (CloudWatch API Reference,
+ * "GetMetricStatistics").  The request body is built with jansson; the reply is
+ * parsed, validated (every datapoint needs a numeric Timestamp and the
+ * requested statistic), sorted and de-duplicated.  Builders and parsers are
+ * pure so they can be unit-tested and fuzzed; sw_cw_get_metric_statistics() is
+ * the one function that talks to the network (through aws/client).
  */
 #ifndef SW_AWS_CLOUDWATCH_H
 #define SW_AWS_CLOUDWATCH_H

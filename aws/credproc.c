@@ -23,165 +23,12 @@
 #include "lib/log.h"
 #include "lib/secret.h"
 #include "lib/str.h"
+#include "lib/words.h"
 
 extern char **environ;
 
 /* How often a waiting collect() looks at the cancel flag. */
 #define CANCEL_SLICE_MS 100
-
-/* --- shlex.split ------------------------------------------------------ */
-
-struct words {
-    char **v;
-    size_t n;
-    size_t alloc;
-};
-
-static int
-words_push(struct words *w, const char *s, size_t n)
-{
-    char *c;
-
-    /* Keep room for the terminating NULL. */
-    if (w->n + 2 > w->alloc) {
-        size_t na = w->alloc ? w->alloc * 2 : 8;
-        char **nv = realloc(w->v, na * sizeof(*nv));
-
-        if (!nv)
-            return SW_ENOMEM;
-        w->v = nv;
-        w->alloc = na;
-    }
-    c = sw_strndup(s, n);
-    if (!c)
-        return SW_ENOMEM;
-    w->v[w->n++] = c;
-    w->v[w->n] = NULL;
-    return 0;
-}
-
-void
-sw_credproc_argv_free(char **argv)
-{
-    if (!argv)
-        return;
-    for (size_t i = 0; argv[i]; i++)
-        free(argv[i]);
-    free(argv);
-}
-
-static int
-is_shlex_blank(char c)
-{
-    /* shlex's default whitespace: ' \t\r\n' */
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-int
-sw_credproc_split(const char *s, char ***argv, size_t *argc, char *err,
-                  size_t errlen)
-{
-    struct words w = {NULL, 0, 0};
-    char *word = NULL;
-    size_t wlen = 0, i = 0, slen;
-    int in_word = 0;
-    int r = SW_EINVAL;
-
-    *argv = NULL;
-    *argc = 0;
-    slen = strlen(s);
-    /* A word is never longer than the input. */
-    word = malloc(slen + 1);
-    if (!word) {
-        r = SW_ENOMEM;
-        goto out;
-    }
-    while (i < slen) {
-        char c = s[i++];
-
-        if (is_shlex_blank(c)) {
-            if (in_word) {
-                r = words_push(&w, word, wlen);
-                if (r < 0)
-                    goto out;
-                wlen = 0;
-                in_word = 0;
-            }
-            continue;
-        }
-        in_word = 1;
-        if (c == '\\') {
-            if (i >= slen) {
-                sw_err_set(err, errlen, "No escaped character");
-                r = SW_EINVAL;
-                goto out;
-            }
-            word[wlen++] = s[i++];
-        } else if (c == '\'') {
-            while (i < slen && s[i] != '\'')
-                word[wlen++] = s[i++];
-            if (i >= slen) {
-                sw_err_set(err, errlen, "No closing quotation");
-                r = SW_EINVAL;
-                goto out;
-            }
-            i++;
-        } else if (c == '"') {
-            for (;;) {
-                if (i >= slen) {
-                    sw_err_set(err, errlen, "No closing quotation");
-                    r = SW_EINVAL;
-                    goto out;
-                }
-                c = s[i++];
-                if (c == '"')
-                    break;
-                if (c == '\\') {
-                    if (i >= slen) {
-                        sw_err_set(err, errlen, "No escaped character");
-                        r = SW_EINVAL;
-                        goto out;
-                    }
-                    /* shlex escapes only '\' and '"' inside double
-                     * quotes; before anything else the backslash stays. */
-                    if (s[i] != '\\' && s[i] != '"')
-                        word[wlen++] = '\\';
-                    word[wlen++] = s[i++];
-                } else {
-                    word[wlen++] = c;
-                }
-            }
-        } else {
-            word[wlen++] = c;
-        }
-    }
-    if (in_word) {
-        r = words_push(&w, word, wlen);
-        if (r < 0)
-            goto out;
-    }
-    if (!w.v) {
-        w.v = calloc(1, sizeof(*w.v));
-        if (!w.v) {
-            r = SW_ENOMEM;
-            goto out;
-        }
-    }
-    *argv = w.v;
-    *argc = w.n;
-    w.v = NULL;
-    r = 0;
-out:
-    if (r == SW_ENOMEM)
-        sw_err_set(err, errlen, "out of memory");
-    if (word) {
-        /* The command line may carry a secret argument. */
-        sw_memzero(word, slen + 1);
-        free(word);
-    }
-    sw_credproc_argv_free(w.v);
-    return r;
-}
 
 /* --- JSON ------------------------------------------------------------- */
 
@@ -499,8 +346,9 @@ out:
  * DEADLINE.  Returns 0 (ch->status set), SW_ETIMEDOUT or SW_EPROC (too
  * much output, I/O error); the child is reaped in every case. */
 static int
-collect(struct child *ch, sw_mono_ms deadline, const volatile int *cancel,
-        const char *prog, char *err, size_t errlen)
+collect(struct child *ch, sw_mono_ms deadline,
+        const volatile sig_atomic_t *cancel, const char *prog, char *err,
+        size_t errlen)
 {
     int r = SW_EPROC;
 
@@ -607,8 +455,8 @@ kill:
 
 int
 sw_credproc_run(const char *cmdline, long timeout_ms,
-                const volatile int *cancel, struct sw_creds *out, char *err,
-                size_t errlen)
+                const volatile sig_atomic_t *cancel, struct sw_creds *out,
+                char *err, size_t errlen)
 {
     struct child ch;
     char **argv = NULL;
@@ -624,7 +472,7 @@ sw_credproc_run(const char *cmdline, long timeout_ms,
     ch.obuf = NULL;
     if (timeout_ms <= 0)
         timeout_ms = SW_CREDPROC_TIMEOUT_MS;
-    r = sw_credproc_split(cmdline, &argv, &argc, serr, sizeof(serr));
+    r = sw_words_split(cmdline, &argv, &argc, serr, sizeof(serr));
     if (r < 0) {
         sw_err_set(err, errlen,
                    "credential_process: cannot split command "
@@ -686,6 +534,6 @@ out:
         sw_memzero(ch.obuf, SW_CREDPROC_MAX_STDOUT + 1);
         free(ch.obuf);
     }
-    sw_credproc_argv_free(argv);
+    sw_words_free(argv);
     return r;
 }

@@ -1,24 +1,25 @@
-/* aws/credproc.h - the credential_process provider (aws-reference.md 9.4).
+/* aws/credproc.h - the credential_process provider (AWS CLI User Guide,
+ * "Sourcing credentials with an external process in the AWS CLI").
  *
  * Runs the profile's credential_process command line the way botocore
- * does: split shell-style (Python's shlex.split in POSIX mode) and executed
- * directly, never through a shell.  The child gets /dev/null as stdin,
- * default signal dispositions, no inherited descriptors beyond 0-2 and its
- * own process group, so a timeout can kill it together with anything it
- * started.  Its stdout must be the JSON document (Version 1) and is never
- * logged; a little of its stderr is quoted in errors, stripped of control
- * characters.
+ * does: split shell-style (lib/words, Python's shlex.split in POSIX mode)
+ * and executed directly, never through a shell.  The child gets /dev/null
+ * as stdin, default signal dispositions, no inherited descriptors beyond
+ * 0-2 and its own process group, so a timeout can kill it together with
+ * anything it started.  Its stdout must be the JSON document (Version 1)
+ * and is never logged; a little of its stderr is quoted in errors,
+ * stripped of control characters.
  *
- * The splitter and the JSON parser are pure and exposed for tests; the
- * splitter is also what aws/profile uses for "[profile name]" headers, as
- * botocore does.  Depends on lib/ and aws/creds.h only.
+ * The JSON parser is pure and exposed for tests.  Depends on lib/ and
+ * aws/credentials.h only.
  */
 #ifndef SW_AWS_CREDPROC_H
 #define SW_AWS_CREDPROC_H
 
+#include <signal.h>
 #include <stddef.h>
 
-#include "aws/creds.h"
+#include "aws/credentials.h"
 
 #define SW_CREDPROC_TIMEOUT_MS 60000       /* default wait for the child */
 #define SW_CREDPROC_MAX_STDOUT (64 * 1024) /* more is an error */
@@ -35,23 +36,10 @@
  * one-line reason naming the program (not its arguments) and, for a failed
  * child, its stderr. */
 int sw_credproc_run(const char *cmdline, long timeout_ms,
-                    const volatile int *cancel, struct sw_creds *out, char *err,
-                    size_t errlen);
+                    const volatile sig_atomic_t *cancel, struct sw_creds *out,
+                    char *err, size_t errlen);
 
-/* --- for tests (and aws/profile's section headers) --- */
-
-/* sw_credproc_split - split S like Python's shlex.split(s) (posix=True,
- * comments=False): blanks separate words; '...' is literal; inside "..."
- * a backslash escapes only '\' and '"' (elsewhere it stays); outside
- * quotes a backslash takes the next character literally; '' gives an
- * empty word.  Unterminated quotes and a trailing backslash are errors
- * ("No closing quotation", "No escaped character" as in shlex).
- * Returns 0 and *ARGV: new NULL-terminated vector (sw_credproc_argv_free())
- * with *ARGC words (may be 0); SW_EINVAL or SW_ENOMEM. */
-int sw_credproc_split(const char *s, char ***argv, size_t *argc, char *err,
-                      size_t errlen);
-/* sw_credproc_argv_free - free a vector from sw_credproc_split(); NULL ok. */
-void sw_credproc_argv_free(char **argv);
+/* --- for tests --- */
 
 /* sw_credproc_parse - the process's JSON: Version must be 1,
  * AccessKeyId and SecretAccessKey non-empty strings, SessionToken an

@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/credentials.h"
 #include "aws/credproc.h"
 #include "aws/imds.h"
 #include "aws/profile.h"
-#include "aws/sts.h"
 #include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/log.h"
@@ -34,61 +34,13 @@
 #define MAX_ROLE_DEPTH 4
 
 struct sw_creds_provider {
-    struct sw_aws *aws; /* borrowed */
-    char *profile;      /* NULL: AWS_PROFILE, else "default" */
+    char *profile; /* NULL: AWS_PROFILE, else "default" */
+    sw_creds_assume_fn *assume;
+    void *assume_arg; /* borrowed */
     struct sw_creds cur;
     int have;
-    volatile int *cancel; /* borrowed: the agent's stop flag, or NULL */
+    volatile sig_atomic_t *cancel; /* borrowed: the agent's stop flag */
 };
-
-void
-sw_creds_release(struct sw_creds *c)
-{
-    if (!c)
-        return;
-    free(c->akid);
-    c->akid = NULL;
-    sw_secret_release(&c->secret);
-    sw_secret_release(&c->token);
-    c->expiration = 0;
-}
-
-int
-sw_creds_copy(struct sw_creds *dst, const struct sw_creds *src)
-{
-    struct sw_creds t = {NULL, {NULL, 0}, {NULL, 0}, 0, NULL};
-
-    t.akid = sw_strdup(src->akid);
-    if ((src->akid && !t.akid) || sw_secret_copy(&t.secret, &src->secret) ||
-        sw_secret_copy(&t.token, &src->token)) {
-        sw_creds_release(&t);
-        return SW_ENOMEM;
-    }
-    t.expiration = src->expiration;
-    t.source = src->source;
-    *dst = t;
-    return 0;
-}
-
-int
-sw_creds_set(struct sw_creds *out, const char *akid, size_t akid_len,
-             const char *secret, size_t secret_len, const char *token,
-             size_t token_len, time_t expiration, const char *source)
-{
-    struct sw_creds c = {NULL, {NULL, 0}, {NULL, 0}, 0, NULL};
-
-    c.akid = sw_strndup(akid, akid_len);
-    if (!c.akid || sw_secret_set(&c.secret, secret, secret_len) < 0 ||
-        (token && sw_secret_set(&c.token, token, token_len) < 0)) {
-        sw_creds_release(&c);
-        return SW_ENOMEM;
-    }
-    c.expiration = expiration;
-    c.source = source;
-    sw_creds_release(out);
-    *out = c;
-    return 0;
-}
 
 /* make_creds - OUT = the given keys.  Values with control characters are
  * refused: they end up in HTTP headers.  WHAT names their origin. */
@@ -393,17 +345,16 @@ out:
     return r;
 }
 
-/* assume_role - PROF has role_arn: get its source credentials, then call
- * STS.  PROF's name is pushed on V for the loop check. */
+/* assume_role - PROF has role_arn: get its source credentials, then have
+ * the provider's callback call STS.  PROF's name is pushed on V for the
+ * loop check. */
 static int
 assume_role(struct sw_creds_provider *p, const struct sw_profile *prof,
             struct visited *v, struct sw_creds *out, char *err, size_t errlen)
 {
     struct sw_creds src = {NULL, {NULL, 0}, {NULL, 0}, 0, NULL};
+    struct sw_creds_role role;
     const char *pname = sw_profile_name(prof);
-    const char *arn = sw_profile_get(prof, "role_arn");
-    const char *ext = sw_profile_get(prof, "external_id");
-    const char *session = sw_profile_get(prof, "role_session_name");
     const char *dur = sw_profile_get(prof, "duration_seconds");
     const char *mfa = sw_profile_get(prof, "mfa_serial");
     char serr[768];
@@ -419,32 +370,45 @@ assume_role(struct sw_creds_provider *p, const struct sw_profile *prof,
         return SW_EINVAL;
     }
     if (dur && *dur &&
-        sw_parse_long(dur, SW_STS_MIN_DURATION_S, SW_STS_MAX_DURATION_S,
-                      &duration) < 0) {
+        sw_parse_long(dur, SW_CREDS_ROLE_MIN_DURATION_S,
+                      SW_CREDS_ROLE_MAX_DURATION_S, &duration) < 0) {
         sw_err_set(err, errlen,
                    "profile '%s': duration_seconds must be an integer in "
                    "%d-%d",
-                   pname, SW_STS_MIN_DURATION_S, SW_STS_MAX_DURATION_S);
+                   pname, SW_CREDS_ROLE_MIN_DURATION_S,
+                   SW_CREDS_ROLE_MAX_DURATION_S);
         return SW_EINVAL;
     }
-    if (ext && !*ext)
-        ext = NULL;
-    if (session && !*session)
-        session = NULL;
+    role.role_arn = sw_profile_get(prof, "role_arn");
+    role.session_name = sw_profile_get(prof, "role_session_name");
+    role.external_id = sw_profile_get(prof, "external_id");
+    role.duration_s = (int)duration;
+    if (role.external_id && !*role.external_id)
+        role.external_id = NULL;
+    if (role.session_name && !*role.session_name)
+        role.session_name = NULL;
     v->name[v->n++] = pname;
     r = role_source(p, prof, v, &src, err, errlen);
     v->n--;
     if (r < 0)
         goto out;
-    r = sw_sts_assume_role(p->aws, &src, arn, session, ext, (int)duration, out,
-                           serr, sizeof(serr));
+    if (!p->assume) {
+        sw_err_set(err, errlen,
+                   "profile '%s': no STS caller to assume role '%s' with",
+                   pname, role.role_arn);
+        r = SW_EINVAL;
+        goto out;
+    }
+    serr[0] = '\0';
+    r = p->assume(p->assume_arg, &src, &role, out, serr, sizeof(serr));
     if (r < 0) {
-        sw_err_set(err, errlen, "profile '%s': %s", pname, serr);
+        sw_err_set(err, errlen, "profile '%s': %s", pname,
+                   serr[0] ? serr : sw_strerror(r));
         goto out;
     }
     sw_log_debug("creds: assumed role '%s' for profile '%s' with "
                  "credentials from '%s'",
-                 arn, pname, src.source ? src.source : "?");
+                 role.role_arn, pname, src.source ? src.source : "?");
 out:
     sw_creds_release(&src);
     return r;
@@ -504,8 +468,8 @@ out:
 }
 
 int
-sw_creds_provider_new(struct sw_aws *aws, const char *profile,
-                      struct sw_creds_provider **out)
+sw_creds_provider_new(const char *profile, sw_creds_assume_fn *assume,
+                      void *assume_arg, struct sw_creds_provider **out)
 {
     struct sw_creds_provider *p;
 
@@ -513,7 +477,8 @@ sw_creds_provider_new(struct sw_aws *aws, const char *profile,
     p = calloc(1, sizeof(*p));
     if (!p)
         return SW_ENOMEM;
-    p->aws = aws;
+    p->assume = assume;
+    p->assume_arg = assume_arg;
     if (profile) {
         p->profile = sw_strdup(profile);
         if (!p->profile) {
@@ -536,7 +501,8 @@ sw_creds_provider_free(struct sw_creds_provider *p)
 }
 
 void
-sw_creds_set_cancel_flag(struct sw_creds_provider *p, volatile int *flag)
+sw_creds_set_cancel_flag(struct sw_creds_provider *p,
+                         volatile sig_atomic_t *flag)
 {
     if (p)
         p->cancel = flag;

@@ -1,6 +1,7 @@
-/* aws/creds.h - AWS credentials and the AWS CLI's provider chain.
+/* aws/creds.h - the AWS CLI's credential provider chain.
  *
- * The chain, in the CLI's order (aws-reference.md section 9.2):
+ * The chain, in the CLI's order (AWS CLI User Guide, "Configuring settings
+ * for the AWS CLI", section "Configuration and credentials precedence"):
  *   1. environment: AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY
  *      (+ AWS_SESSION_TOKEN / AWS_SECURITY_TOKEN, AWS_CREDENTIAL_EXPIRATION)
  *   2. the profile (aws.profile, else AWS_PROFILE, else "default"):
@@ -14,48 +15,41 @@
  * (botocore's advisory window); a refresh failure inside that window keeps
  * the old credentials until the mandatory 10-minute mark.
  *
+ * The chain never calls STS itself: AssumeRole goes through a callback
+ * given at construction (aws/client passes one that signs and sends the
+ * request), the way aws/endpoint reads the environment and the profile
+ * through callbacks.  So the chain depends on aws/credentials (the
+ * value), aws/profile, aws/credproc and aws/imds, and nothing above them.
+ *
  * Secrets live in struct sw_secret and are wiped on release; nothing here
  * logs a key, secret or token.
  */
 #ifndef SW_AWS_CREDS_H
 #define SW_AWS_CREDS_H
 
+#include <signal.h>
+#include <stddef.h>
 #include <time.h>
 
-#include "lib/secret.h"
-
-struct sw_aws;
-
-struct sw_creds {
-    char *akid;              /* access key id (not secret, may be logged) */
-    struct sw_secret secret; /* secret access key */
-    struct sw_secret token;  /* session token; .s NULL when none */
-    time_t expiration;       /* 0: does not expire */
-    const char *source;      /* static: "env", "profile", "process",
-                                "assume-role", "imds" */
-};
-
-/* sw_creds_release - wipe and free the contents; NULL ok. */
-void sw_creds_release(struct sw_creds *c);
-/* sw_creds_set - OUT = copies of the given keys (TOKEN may be NULL),
- * EXPIRATION and SOURCE (static).  OUT's previous contents are released
- * only on success.  Returns 0 or SW_ENOMEM (OUT unchanged). */
-int sw_creds_set(struct sw_creds *out, const char *akid, size_t akid_len,
-                 const char *secret, size_t secret_len, const char *token,
-                 size_t token_len, time_t expiration, const char *source);
-/* sw_creds_copy - deep copy into DST, which is overwritten without being
- * released (release it first if it holds credentials).
- * Returns 0 or SW_ENOMEM (DST untouched). */
-int sw_creds_copy(struct sw_creds *dst, const struct sw_creds *src);
+#include "aws/credentials.h"
 
 struct sw_creds_provider;
 
+/* sw_creds_assume_fn - STS AssumeRole on ROLE, signed with SOURCE (both
+ * borrowed), into OUT (source "assume-role"; overwritten on success
+ * only).  ERR receives a one-line reason without secrets.  Returns 0 or a
+ * negative SW_E* code, which the chain passes on. */
+typedef int sw_creds_assume_fn(void *arg, const struct sw_creds *source,
+                               const struct sw_creds_role *role,
+                               struct sw_creds *out, char *err, size_t errlen);
+
 /* sw_creds_provider_new - the chain for PROFILE (NULL: AWS_PROFILE, else
- * "default").  AWS is the client used for STS AssumeRole calls (borrowed;
- * must outlive the provider).  Nothing is resolved yet.
+ * "default").  ASSUME(ASSUME_ARG, ...) is called for every role a profile
+ * assumes (ASSUME_ARG borrowed: must outlive the provider); with ASSUME
+ * NULL a role profile fails with SW_EINVAL.  Nothing is resolved yet.
  * Returns 0 and *out: new (sw_creds_provider_free()), or SW_ENOMEM. */
-int sw_creds_provider_new(struct sw_aws *aws, const char *profile,
-                          struct sw_creds_provider **out);
+int sw_creds_provider_new(const char *profile, sw_creds_assume_fn *assume,
+                          void *assume_arg, struct sw_creds_provider **out);
 void sw_creds_provider_free(struct sw_creds_provider *p);
 
 /* sw_creds_get - current credentials, resolving or refreshing as needed
@@ -73,6 +67,7 @@ void sw_creds_invalidate(struct sw_creds_provider *p);
  * non-zero a running credential_process is killed at once and
  * sw_creds_get() fails with SW_ECANCELED: a SIGTERM must not wait for a
  * hanging helper. */
-void sw_creds_set_cancel_flag(struct sw_creds_provider *p, volatile int *flag);
+void sw_creds_set_cancel_flag(struct sw_creds_provider *p,
+                              volatile sig_atomic_t *flag);
 
 #endif

@@ -19,6 +19,7 @@
 #include "lib/json_util.h"
 #include "lib/log.h"
 #include "lib/str.h"
+#include "lib/utf8.h"
 
 #define SLEEP_SLICE_MS 100 /* how often a waiting limiter looks at cancel */
 #define TAG_KEY_MAX    128
@@ -156,56 +157,6 @@ sw_cwa_limiter_wait(struct sw_cwa_limiter *l, enum sw_cwa_op op)
 /* ------------------------------------------------------------------ */
 /* validation helpers                                                  */
 
-/* Code points in the valid UTF-8 string S of N bytes, or -1 when S is not
- * valid UTF-8 (overlong forms, surrogates and values past U+10FFFF
- * included) or holds a NUL. */
-static long
-utf8_chars(const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    long count = 0;
-    size_t i = 0;
-
-    while (i < n) {
-        unsigned c = p[i];
-        unsigned cp;
-        size_t len;
-
-        if (c == 0)
-            return -1;
-        if (c < 0x80) {
-            i++;
-            count++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            len = 2;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            len = 3;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            len = 4;
-            cp = c & 0x07;
-        } else {
-            return -1;
-        }
-        if (i + len > n)
-            return -1;
-        for (size_t k = 1; k < len; k++) {
-            if ((p[i + k] & 0xc0) != 0x80)
-                return -1;
-            cp = (cp << 6) | (p[i + k] & 0x3f);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return -1;
-        i += len;
-        count++;
-    }
-    return count;
-}
-
 /* S (N bytes) is text of MIN..MAX characters with no control character. */
 static int
 text_ok(const char *s, size_t n, long min, long max)
@@ -214,7 +165,7 @@ text_ok(const char *s, size_t n, long min, long max)
 
     if (!s || sw_str_has_ctl(s, n))
         return 0;
-    chars = utf8_chars(s, n);
+    chars = sw_utf8_count(s, n);
     return chars >= min && chars <= max;
 }
 
@@ -877,7 +828,7 @@ sw_cwa_list_tags_parse(const char *json, size_t len, json_t **out, char *err,
             }
             v = json_object_get(t, "Value");
             s = whole_string(v, &vlen);
-            if (!s || utf8_chars(s, vlen) > TAG_VALUE_MAX) {
+            if (!s || sw_utf8_count(s, vlen) > TAG_VALUE_MAX) {
                 sw_err_set(err, errlen, "'Tags' entry %zu has no valid 'Value'",
                            i);
                 goto out;

@@ -1,9 +1,9 @@
 /* aws/cwalarms.h - CloudWatch alarm management over AWS JSON 1.0.
  *
- * The five calls `streamwatch plan` and `sync` need (aws-reference.md
- * section 3): DescribeAlarms (every page, following NextToken),
- * ListTagsForResource, PutMetricAlarm, DeleteAlarms (at most 100 names a
- * call) and TagResource, each with X-Amz-Target
+ * The five calls `streamwatch plan` and `sync` need (their pages in the
+ * CloudWatch API Reference): DescribeAlarms (every page, following
+ * NextToken), ListTagsForResource, PutMetricAlarm, DeleteAlarms (at most
+ * 100 names a call) and TagResource, each with X-Amz-Target
  * GraniteServiceVersion20100801.<Operation> through aws/client, which
  * signs and retries.  Request bodies are built and replies parsed with
  * jansson; builders and parsers are pure so they can be unit-tested and
@@ -11,32 +11,33 @@
  * by member before anyone sees it (names and ARNs end up in log lines and
  * in the next requests).
  *
- * The alarm APIs have small per-account quotas (section 2.4: PutMetricAlarm
- * and DeleteAlarms 3 calls a second, DescribeAlarms 9), shared with every
- * other tool in the account, so every network call here first waits on a
- * client-side rate limiter (struct sw_cwa_limiter): the limiter keeps us
- * from causing a throttle, the client's retries absorb one that others
- * caused.  Each operation has its own token bucket, refilled at 90% of
- * its quota and holding one token, so calls are evenly spaced; and the
- * time a call spends waiting for its reply earns no token, because the
- * service may count the call at any moment until it answers: the spacing
- * runs from the reply, and no one-second window, however AWS aligns it
- * and however late it counts, sees more calls than the quota allows.
+ * The alarm APIs have small per-account quotas (CloudWatch User Guide,
+ * "CloudWatch service quotas": PutMetricAlarm and DeleteAlarms 3 calls a
+ * second, DescribeAlarms 9), shared with every other tool in the account,
+ * so every network call here first waits on a client-side rate limiter
+ * (struct sw_cwa_limiter): the limiter keeps us from causing a throttle,
+ * the client's retries absorb one that others caused.  Each operation has
+ * its own token bucket, refilled at 90% of its quota and holding one
+ * token, so calls are evenly spaced; and the time a call spends waiting
+ * for its reply earns no token, because the service may count the call at
+ * any moment until it answers: the spacing runs from the reply, and no
+ * one-second window, however AWS aligns it and however late it counts,
+ * sees more calls than the quota allows.
  * The quotas are per account, shared with every other tool there: a call
  * that needed retries halves its operation's rate (down to
  * SW_CWA_MIN_TPS), each clean call wins a tenth of the default back, and
  * a call still throttled after the client's retries is tried again, up
  * to SW_CWA_THROTTLE_ROUNDS more times, at the lower rate.
- * ListTagsForResource and TagResource have no published quota (section
- * 3.4, UNCONFIRMED) and get the conservative 3 a second of the other
- * write calls.  The limiter reads the monotonic clock, never the wall
- * clock.
+ * ListTagsForResource and TagResource have no published quota and get the
+ * conservative 3 a second of the other write calls.  The limiter reads
+ * the monotonic clock, never the wall clock.
  *
  * Depends on lib/ and aws/client only.  Not thread-safe.
  */
 #ifndef SW_AWS_CWALARMS_H
 #define SW_AWS_CWALARMS_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -70,7 +71,7 @@ enum sw_cwa_op {
     SW_CWA_NOPS
 };
 
-/* The quotas of aws-reference.md section 2.4 and the share of them the
+/* The quotas of "CloudWatch service quotas" and the share of them the
  * limiter uses. */
 #define SW_CWA_TPS_DESCRIBE    9
 #define SW_CWA_TPS_PUT         3
@@ -112,11 +113,11 @@ typedef void sw_cwa_sleep_fn(void *arg, long ms);
 
 struct sw_cwa_limiter {
     struct sw_cwa_bucket bucket[SW_CWA_NOPS];
-    sw_cwa_now_fn *now;     /* sw_mono_now() when NULL */
-    sw_cwa_sleep_fn *sleep; /* nanosleep() when NULL */
-    void *arg;              /* for NOW and SLEEP */
-    volatile int *cancel;   /* borrowed stop flag, or NULL */
-    long waited_ms;         /* total time spent waiting, for messages */
+    sw_cwa_now_fn *now;            /* sw_mono_now() when NULL */
+    sw_cwa_sleep_fn *sleep;        /* nanosleep() when NULL */
+    void *arg;                     /* for NOW and SLEEP */
+    volatile sig_atomic_t *cancel; /* borrowed stop flag, or NULL */
+    long waited_ms;                /* total time spent waiting, for messages */
 };
 
 /* sw_cwa_limiter_init - the default buckets (quota * SW_CWA_TPS_SHARE,
@@ -172,7 +173,8 @@ int sw_cwa_list_tags(struct sw_aws *a, struct sw_cwa_limiter *l,
 
 /* sw_cwa_put_metric_alarm - create or completely overwrite the alarm that
  * INPUT (borrowed: a PutMetricAlarm input object with AlarmName) describes.
- * Tags in INPUT only apply when the alarm is created (section 3.1). */
+ * Tags in INPUT only apply when the alarm is created (CloudWatch API
+ * Reference, "PutMetricAlarm"). */
 int sw_cwa_put_metric_alarm(struct sw_aws *a, struct sw_cwa_limiter *l,
                             const json_t *input, struct sw_aws_error *err);
 

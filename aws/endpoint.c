@@ -30,8 +30,9 @@ static const struct sw_partition partitions[P_COUNT] = {
                 "us-isof-south-1"},
 };
 
-/* The partition regexes of section 10.3 all read ^(P1|P2...)\-\w+\-\d+$
- * with literal prefixes, so a prefix list and one matcher for the
+/* The partition regexes of botocore's partitions.json all read
+ * ^(P1|P2...)\-\w+\-\d+$ with literal prefixes, so a prefix list and one
+ * matcher for the
  * "\w+\-\d+" tail replace a regex library. */
 struct region_pattern {
     int partition;
@@ -53,7 +54,7 @@ struct region_info {
     const char *long_name; /* NULL for pseudo-regions */
 };
 
-/* partitions.json (botocore 1.43.11), section 10.6. */
+/* partitions.json (botocore 1.43.11). */
 static const struct region_info regions[] = {
     {"us-east-1", P_AWS, "US East (N. Virginia)"},
     {"us-east-2", P_AWS, "US East (Ohio)"},

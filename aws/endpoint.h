@@ -1,8 +1,9 @@
 /* aws/endpoint.h - regions, partitions and the endpoint URL of a service.
  *
- * Knows the partitions of aws-reference.md section 10.3 (aws, aws-cn,
- * aws-us-gov, aws-eusc, the aws-iso* family) with their DNS suffixes, the
- * region long names of section 10.6, and picks the base URL for a service:
+ * Knows the partitions of botocore's partitions.json (aws, aws-cn,
+ * aws-us-gov, aws-eusc, the aws-iso* family) with their DNS suffixes and
+ * region long names, and picks the base URL for a service, in the order of
+ * the AWS SDKs and Tools Reference Guide, "Service-specific endpoints":
  *
  *   1. the config's aws.endpoint (an explicit setting in the reviewed
  *      config file beats the environment, as the CLI's --endpoint-url
@@ -16,18 +17,18 @@
  * Steps 2-5 are skipped when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS (or the
  * profile's ignore_configured_endpoint_urls) is "true", as in the SDKs.
  * Whatever the URL, requests are signed for the configured region and the
- * service's signing name, never for names derived from the host
- * (section 10.4).
+ * service's signing name, never for names derived from the host.
  *
  * Pure: the environment and the profile are read through callbacks, so the
- * tests inject both; no globals, no I/O.
+ * tests inject both; no globals, no I/O.  Depends on lib/ and
+ * aws/service.h (the service enum it shares with aws/client).
  */
 #ifndef SW_AWS_ENDPOINT_H
 #define SW_AWS_ENDPOINT_H
 
 #include <stddef.h>
 
-#include "aws/client.h"
+#include "aws/service.h"
 
 #define SW_ENDPOINT_URL_MAX 512
 #define SW_REGION_MAX       63

@@ -28,7 +28,7 @@ struct sw_http {
     long timeout_ms;
     char *ca_file; /* NULL: curl's default store */
     size_t max_body;
-    volatile int *cancel; /* borrowed; may be NULL */
+    volatile sig_atomic_t *cancel; /* borrowed; may be NULL */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -261,7 +261,7 @@ sw_http_free(struct sw_http *h)
 }
 
 void
-sw_http_set_cancel_flag(struct sw_http *h, volatile int *flag)
+sw_http_set_cancel_flag(struct sw_http *h, volatile sig_atomic_t *flag)
 {
     h->cancel = flag;
 }

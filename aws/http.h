@@ -11,6 +11,7 @@
 #ifndef SW_AWS_HTTP_H
 #define SW_AWS_HTTP_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -61,7 +62,7 @@ void sw_http_free(struct sw_http *h);
 /* sw_http_set_cancel_flag - while *FLAG (borrowed; NULL: none) is non-zero
  * a transfer in progress is aborted within about a second and
  * sw_http_send() returns SW_ECANCELED (the agent's SIGTERM flag). */
-void sw_http_set_cancel_flag(struct sw_http *h, volatile int *flag);
+void sw_http_set_cancel_flag(struct sw_http *h, volatile sig_atomic_t *flag);
 
 /* sw_http_resp_init / _release - prepare and free a response. */
 void sw_http_resp_init(struct sw_http_resp *r);

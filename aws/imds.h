@@ -1,5 +1,6 @@
-/* aws/imds.h - EC2 instance metadata credentials, IMDSv2
- * (aws-reference.md section 9.7).
+/* aws/imds.h - EC2 instance metadata credentials, IMDSv2 (Amazon EC2 User
+ * Guide, "Retrieve security credentials from instance metadata"; AWS SDKs
+ * and Tools Reference Guide, "IMDS credential provider").
  *
  * PUT /latest/api/token (TTL 21600 s), then GET
  * /latest/meta-data/iam/security-credentials/ for the role name and GET
@@ -11,14 +12,14 @@
  * AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE (IPv4/IPv6) picks
  * http://169.254.169.254 or http://[fd00:ec2::254].  Uses aws/http
  * directly: these requests are not signed.  The JSON parser is pure and
- * exposed for tests.
+ * exposed for tests.  Depends on lib/, aws/credentials.h and aws/http.h.
  */
 #ifndef SW_AWS_IMDS_H
 #define SW_AWS_IMDS_H
 
 #include <stddef.h>
 
-#include "aws/creds.h"
+#include "aws/credentials.h"
 
 #define SW_IMDS_ENDPOINT    "http://169.254.169.254"
 #define SW_IMDS_ENDPOINT_V6 "http://[fd00:ec2::254]"

@@ -16,7 +16,7 @@
 #include "lib/json_util.h"
 #include "lib/log.h"
 #include "lib/str.h"
-#include "rules/rule.h"
+#include "lib/strv.h"
 
 /* A token of 1 MiB may grow by escaping ('"' and '\\' double); the rest
  * of a request is a few dozen bytes. */
@@ -376,32 +376,6 @@ out:
 
 /* --- the listing --- */
 
-static int
-cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Sort and drop duplicates in place: a stream created while we page with
- * ExclusiveStartStreamName, or a sloppy endpoint, may repeat a name. */
-static void
-sort_unique(struct sw_strv *sv)
-{
-    size_t k = 0;
-
-    if (sv->n < 2)
-        return;
-    qsort(sv->v, sv->n, sizeof(*sv->v), cmp_str);
-    for (size_t i = 0; i < sv->n; i++) {
-        if (k && !strcmp(sv->v[k - 1], sv->v[i])) {
-            free(sv->v[i]);
-            continue;
-        }
-        sv->v[k++] = sv->v[i];
-    }
-    sv->n = k;
-}
-
 static void
 pause_ms(long ms)
 {
@@ -524,7 +498,9 @@ sw_kinesis_list_streams(struct sw_aws *a, struct sw_strv *out,
         page.last_name = NULL;
         sw_kinesis_page_release(&page);
     }
-    sort_unique(&acc);
+    /* A stream created while we page with ExclusiveStartStreamName, or a
+     * sloppy endpoint, may repeat a name. */
+    sw_strv_sort_unique(&acc);
     *out = acc;
     acc.v = NULL;
     acc.n = 0;

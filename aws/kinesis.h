@@ -12,9 +12,7 @@
  * constraint ([a-zA-Z0-9_.-], 1-128 bytes) before anyone sees it: names
  * end up in alarm names, CloudWatch dimensions and log lines, so a
  * broken or hostile endpoint must not be able to smuggle anything else
- * in.  Lists are stored in struct sw_strv, which lives in rules/rule.h
- * (a pure header with no dependencies beyond lib/); that is the one
- * include from rules/ in aws/.
+ * in.  Lists are returned in a struct sw_strv (lib/strv.h).
  */
 #ifndef SW_AWS_KINESIS_H
 #define SW_AWS_KINESIS_H

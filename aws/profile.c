@@ -36,11 +36,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "aws/credproc.h"
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/secret.h"
 #include "lib/str.h"
+#include "lib/words.h"
 
 #define PROFILE_MAX_BYTES (1024 * 1024)
 /* Real profiles have a few dozen keys; the cap keeps the linear duplicate
@@ -473,10 +473,10 @@ section_is(const char *sec, const char *kind, const char *name)
     /* Cheap reject before splitting. */
     if (!sw_str_has_prefix(sec, kind))
         return 0;
-    if (sw_credproc_split(sec, &argv, &argc, NULL, 0) < 0)
+    if (sw_words_split(sec, &argv, &argc, NULL, 0) < 0)
         return 0; /* botocore skips headers shlex rejects */
     match = argc == 2 && !strcmp(argv[0], kind) && !strcmp(argv[1], name);
-    sw_credproc_argv_free(argv);
+    sw_words_free(argv);
     return match;
 }
 

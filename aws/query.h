@@ -1,12 +1,13 @@
 /* aws/query.h - AWS Query protocol request bodies (SNS, STS).
  *
  * Builds the application/x-www-form-urlencoded body of a Query POST
- * (aws-reference.md section 1.2): "Action=Op&Version=V&Key=Value...", keys
- * and values RFC 3986 percent-encoded (unreserved A-Za-z0-9-_.~ kept, a
- * space is %20, everything else %XX upper-case), pairs in the order they
- * were added.  The body is hashed verbatim by SigV4, so it is built once
- * and sent as is.  Lists and structures are the caller's job: it passes
- * the flattened keys ("Dimensions.member.1.Name").  Pure: no I/O.
+ * (Amazon EC2 API Reference, "Query requests"):
+ * "Action=Op&Version=V&Key=Value...", keys and values RFC 3986 percent-encoded
+ * (unreserved A-Za-z0-9-_.~ kept, a space is %20, everything else %XX
+ * upper-case), pairs in the order they were added.  The body is hashed verbatim
+ * by SigV4, so it is built once and sent as is.  Lists and structures are the
+ * caller's job: it passes the flattened keys ("Dimensions.member.1.Name").
+ * Pure: no I/O.
  *
  * Errors are sticky: after the first failed add every later add returns
  * the same code and appends nothing, so a caller may add a run of pairs

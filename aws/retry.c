@@ -32,7 +32,7 @@ static const char *const throttle_codes[] = {
 };
 
 /* botocore TransientRetryableChecker, the common-errors pages' 5xx codes,
- * and STS's IDPCommunicationError (retryable per section 9.9). */
+ * and STS's IDPCommunicationError (retryable, as the SDKs treat it). */
 static const char *const transient_codes[] = {
     "RequestTimeout",        "RequestTimeoutException", "InternalFailure",
     "InternalError",         "InternalServiceError",    "ServiceUnavailable",

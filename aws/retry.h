@@ -6,7 +6,8 @@
  * retry quota (the 500-token bucket botocore and the JS SDK keep), and how
  * long to wait (full jitter: rand01 * min(2^(attempt-1), 20) s).  The code
  * lists are botocore's retries/standard.py and the JS SDK v3's
- * service-error-classification (aws-reference.md sections 9.8 and 9.9).
+ * service-error-classification (AWS SDKs and Tools Reference Guide, "Retry
+ * behavior").
  * Pure: no I/O, no clock, no randomness of its own (the caller passes the
  * random number), no globals.
  */

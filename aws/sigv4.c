@@ -3,16 +3,13 @@
 
 #include "aws/sigv4.h"
 
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "lib/buf.h"
 #include "lib/clock.h"
 #include "lib/err.h"
+#include "lib/hash.h"
 #include "lib/secret.h"
 
 /* Every intermediate string (canonical URI, query, headers, request) is
@@ -21,76 +18,6 @@
 #define SIGV4_MAX_CANON (1024u * 1024)
 
 #define SIGV4_ALGO "AWS4-HMAC-SHA256"
-
-static const char hexdig[] = "0123456789abcdef";
-
-static void
-to_hex(const unsigned char *in, size_t n, char *out)
-{
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hexdig[in[i] >> 4];
-        out[2 * i + 1] = hexdig[in[i] & 0x0f];
-    }
-    out[2 * n] = '\0';
-}
-
-static int
-sha256(const void *data, size_t len, unsigned char out[32])
-{
-    unsigned int olen = 0;
-
-    /* OpenSSL wants a real pointer even for zero bytes. */
-    if (!data)
-        data = "";
-    if (!EVP_Digest(data, len, out, &olen, EVP_sha256(), NULL) || olen != 32)
-        return SW_EINTERNAL;
-    return 0;
-}
-
-static int
-hmac(const void *key, size_t keylen, const void *data, size_t len,
-     unsigned char out[32])
-{
-    unsigned int olen = 0;
-
-    if (keylen > INT_MAX)
-        return SW_EINVAL;
-    if (!key)
-        key = "";
-    if (!data)
-        data = "";
-    /* HMAC() is the one-shot API that OpenSSL 3 keeps undeprecated. */
-    if (!HMAC(EVP_sha256(), key, (int)keylen, data, len, out, &olen) ||
-        olen != 32)
-        return SW_EINTERNAL;
-    return 0;
-}
-
-int
-sw_sha256_hex(const void *data, size_t len, char out[65])
-{
-    unsigned char md[32];
-    int r = sha256(data, len, md);
-
-    if (r < 0)
-        return r;
-    to_hex(md, sizeof(md), out);
-    return 0;
-}
-
-int
-sw_hmac_sha256_hex(const void *key, size_t keylen, const void *data, size_t len,
-                   char out[65])
-{
-    unsigned char md[32];
-    int r = hmac(key, keylen, data, len, md);
-
-    if (r < 0)
-        return r;
-    to_hex(md, sizeof(md), out);
-    sw_memzero(md, sizeof(md));
-    return 0;
-}
 
 static int
 is_unreserved(unsigned char c)
@@ -150,13 +77,13 @@ sw_sigv4_signing_key(const char *secret, const char *date8, const char *region,
         r = sw_buf_adds(&seed, secret);
     if (r < 0)
         goto out;
-    r = hmac(seed.data, seed.len, date8, 8, k1);
+    r = sw_hmac_sha256(seed.data, seed.len, date8, 8, k1);
     if (r == 0)
-        r = hmac(k1, 32, region, strlen(region), k2);
+        r = sw_hmac_sha256(k1, 32, region, strlen(region), k2);
     if (r == 0)
-        r = hmac(k2, 32, service, strlen(service), k1);
+        r = sw_hmac_sha256(k2, 32, service, strlen(service), k1);
     if (r == 0)
-        r = hmac(k1, 32, "aws4_request", 12, out);
+        r = sw_hmac_sha256(k1, 32, "aws4_request", 12, out);
 out:
     /* The seed holds the secret itself and k1/k2 are as good as the
      * secret for a day: none may outlive this call. */
@@ -440,8 +367,9 @@ same_name(const struct chdr *h, const char *name)
 }
 
 /* trimall: strip leading and trailing SP/HTAB and collapse inner runs to
- * one space (section 8.1); obs-fold continuation lines have already been
- * joined with a space by whoever read them, so they collapse too. */
+ * one space (the canonical headers step); obs-fold continuation lines have
+ * already been joined with a space by whoever read them, so they collapse too.
+ */
 static int
 add_trimmed(struct sw_buf *arena, const char *s)
 {
@@ -632,10 +560,10 @@ sw_sigv4_sign(const struct sw_sigv4_req *req, const struct sw_sigv4_key *key,
     if (r < 0)
         goto out;
 
-    r = sha256(c.data, c.len, md);
+    r = sw_sha256(c.data, c.len, md);
     if (r < 0)
         goto out;
-    to_hex(md, sizeof(md), hash);
+    sw_hex_lower(md, sizeof(md), hash);
     r = sw_buf_addf(&s, SIGV4_ALGO "\n%s\n%.8s/%s/%s/aws4_request\n%s", amz,
                     amz, key->region, key->service, hash);
     if (r < 0)
@@ -645,10 +573,10 @@ sw_sigv4_sign(const struct sw_sigv4_req *req, const struct sw_sigv4_key *key,
     amz[8] = '\0';
     r = sw_sigv4_signing_key(key->secret, amz, key->region, key->service, kx);
     if (r == 0)
-        r = hmac(kx, sizeof(kx), s.data, s.len, md);
+        r = sw_hmac_sha256(kx, sizeof(kx), s.data, s.len, md);
     if (r < 0)
         goto out;
-    to_hex(md, sizeof(md), sig);
+    sw_hex_lower(md, sizeof(md), sig);
 
     r = sw_buf_addf(authz,
                     SIGV4_ALGO " Credential=%s/%s/%s/%s/aws4_request, "

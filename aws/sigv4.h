@@ -1,15 +1,16 @@
-/* aws/sigv4.h - AWS Signature Version 4 (header signing) on OpenSSL.
+/* aws/sigv4.h - AWS Signature Version 4 (header signing).
  *
  * Our own signer rather than CURLOPT_AWS_SIGV4: libcurl 7.88 stamps its own
- * clock (no skew correction) and has signing bugs fixed only in 8.3
- * (aws-reference.md sections 8.5 and 8.6).  Implements section 8.1 exactly:
- * canonical URI (segments URI-encoded; "." and ".." and duplicate slashes
- * removed when normalize_path is set, as for every service but S3),
- * canonical query (sorted, RFC 3986 re-encoded), canonical headers
- * (lower-cased, values trimmed and inner spaces collapsed, repeated headers
- * joined with ","), signed headers, payload SHA-256, string to sign,
- * derived key, signature.  Passes the official AWS SigV4 test suite.
- * Pure apart from OpenSSL: no I/O, no clock (the caller passes the time).
+ * clock (no skew correction) and has signing bugs fixed only in 8.3.
+ * Implements the steps of the IAM User Guide page "Create a signed AWS API
+ * request" exactly: canonical URI (segments URI-encoded; "." and ".." and
+ * duplicate slashes removed when normalize_path is set, as for every
+ * service but S3), canonical query (sorted, RFC 3986 re-encoded),
+ * canonical headers (lower-cased, values trimmed and inner spaces
+ * collapsed, repeated headers joined with ","), signed headers, payload
+ * SHA-256, string to sign, derived key, signature.  Passes the official
+ * AWS SigV4 test suite.  The digests come from lib/hash.
+ * Pure: no I/O, no clock (the caller passes the time).
  */
 #ifndef SW_AWS_SIGV4_H
 #define SW_AWS_SIGV4_H
@@ -66,7 +67,7 @@ int sw_sigv4_sign(const struct sw_sigv4_req *req,
                   struct sw_buf *authz, struct sw_buf *creq,
                   struct sw_buf *sts);
 
-/* sw_sigv4_signing_key - the derived key kSigning (section 8.1 step 3)
+/* sw_sigv4_signing_key - the derived key kSigning (the signing key step)
  * for SECRET, DATE8 ("20150830"), REGION and SERVICE into OUT (32 bytes);
  * the intermediate keys are wiped.  The caller wipes OUT (sw_memzero())
  * when done.  Exposed for the documented known-answer tests.
@@ -75,15 +76,6 @@ int sw_sigv4_sign(const struct sw_sigv4_req *req,
 int sw_sigv4_signing_key(const char *secret, const char *date8,
                          const char *region, const char *service,
                          unsigned char out[32]);
-
-/* sw_sha256_hex - lower-case hex SHA-256 of DATA into OUT (65 bytes).
- * Returns 0 or SW_EINTERNAL. */
-int sw_sha256_hex(const void *data, size_t len, char out[65]);
-
-/* sw_hmac_sha256_hex - lower-case hex HMAC-SHA256(KEY, DATA) into OUT
- * (65 bytes); for webhook signatures too.  Returns 0 or SW_EINTERNAL. */
-int sw_hmac_sha256_hex(const void *key, size_t keylen, const void *data,
-                       size_t len, char out[65]);
 
 /* sw_uri_encode - RFC 3986 percent-encoding (unreserved A-Za-z0-9-_.~ kept,
  * everything else %XX upper-case); '/' kept when KEEP_SLASH.  Appends to

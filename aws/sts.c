@@ -9,7 +9,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "aws/client.h"
 #include "aws/query.h"
 #include "aws/xml.h"
 #include "lib/buf.h"
@@ -66,10 +65,11 @@ sw_sts_check_params(const char *role_arn, const char *session_name,
             return SW_EINVAL;
         }
     }
-    if (duration_s != 0 && (duration_s < SW_STS_MIN_DURATION_S ||
-                            duration_s > SW_STS_MAX_DURATION_S)) {
+    if (duration_s != 0 && (duration_s < SW_CREDS_ROLE_MIN_DURATION_S ||
+                            duration_s > SW_CREDS_ROLE_MAX_DURATION_S)) {
         sw_err_set(err, errlen, "duration_seconds must be %d-%d (got %d)",
-                   SW_STS_MIN_DURATION_S, SW_STS_MAX_DURATION_S, duration_s);
+                   SW_CREDS_ROLE_MIN_DURATION_S, SW_CREDS_ROLE_MAX_DURATION_S,
+                   duration_s);
         return SW_EINVAL;
     }
     return 0;
@@ -223,32 +223,37 @@ out:
 }
 
 int
-sw_sts_assume_role(struct sw_aws *a, const struct sw_creds *source,
-                   const char *role_arn, const char *session_name,
-                   const char *external_id, int duration_s,
-                   struct sw_creds *out, char *err, size_t errlen)
+sw_sts_assume_role(sw_sts_send_fn *send, void *send_arg,
+                   const struct sw_creds *source,
+                   const struct sw_creds_role *role, struct sw_creds *out,
+                   char *err, size_t errlen)
 {
     struct sw_query q;
     struct sw_buf reply;
-    struct sw_aws_error aerr;
-    char defname[40], perr[160];
+    const char *session_name;
+    char defname[40], perr[160], serr[768], shown[768];
     int q_init = 0, r;
 
     sw_buf_init(&reply, SW_STS_MAX_REPLY);
-    memset(&aerr, 0, sizeof(aerr));
+    if (!role) {
+        sw_err_set(err, errlen, "sts: no role to assume");
+        r = SW_EINVAL;
+        goto out;
+    }
+    session_name = role->session_name;
     if (!session_name) {
         /* botocore uses "botocore-session-<epoch>"; ours says who. */
         (void)snprintf(defname, sizeof(defname), "streamwatch-%lld",
                        (long long)sw_wall_now());
         session_name = defname;
     }
-    r = sw_sts_check_params(role_arn, session_name, external_id, duration_s,
-                            perr, sizeof(perr));
+    r = sw_sts_check_params(role->role_arn, session_name, role->external_id,
+                            role->duration_s, perr, sizeof(perr));
     if (r < 0) {
         sw_err_set(err, errlen, "sts: %s", perr);
         goto out;
     }
-    if (!a || !source) {
+    if (!send || !source) {
         sw_err_set(err, errlen,
                    "sts: no AWS client or source credentials for "
                    "AssumeRole");
@@ -258,36 +263,27 @@ sw_sts_assume_role(struct sw_aws *a, const struct sw_creds *source,
     q_init = 1;
     r = sw_query_init(&q, "AssumeRole", SW_STS_VERSION);
     if (r == 0)
-        r = sw_query_add(&q, "RoleArn", role_arn);
+        r = sw_query_add(&q, "RoleArn", role->role_arn);
     if (r == 0)
         r = sw_query_add(&q, "RoleSessionName", session_name);
     /* Sent only when configured, as botocore does: the role's own
      * default applies otherwise. */
-    if (r == 0 && duration_s)
-        r = sw_query_addf(&q, "DurationSeconds", "%d", duration_s);
-    if (r == 0 && external_id)
-        r = sw_query_add(&q, "ExternalId", external_id);
+    if (r == 0 && role->duration_s)
+        r = sw_query_addf(&q, "DurationSeconds", "%d", role->duration_s);
+    if (r == 0 && role->external_id)
+        r = sw_query_add(&q, "ExternalId", role->external_id);
     if (r < 0) {
         sw_err_set(err, errlen, "sts: building AssumeRole request: %s",
                    sw_strerror(r));
         goto out;
     }
-    r = sw_aws_call_with_creds(a, source, SW_SVC_STS, SW_PROTO_QUERY,
-                               "AssumeRole", sw_query_body(&q),
-                               sw_query_len(&q), &reply, &aerr);
+    serr[0] = '\0';
+    r = send(send_arg, source, sw_query_body(&q), sw_query_len(&q), &reply,
+             serr, sizeof(serr));
     if (r < 0) {
-        char code[128], msg[512];
-
-        clean_copy(code, sizeof(code), aerr.code,
-                   strnlen(aerr.code, sizeof(aerr.code)));
-        clean_copy(msg, sizeof(msg), aerr.message,
-                   strnlen(aerr.message, sizeof(aerr.message)));
-        if (code[0])
-            sw_err_set(err, errlen, "sts: AssumeRole on '%s' failed: %s%s%s",
-                       role_arn, code, msg[0] ? ": " : "", msg);
-        else
-            sw_err_set(err, errlen, "sts: AssumeRole on '%s' failed: %s",
-                       role_arn, msg[0] ? msg : sw_strerror(r));
+        clean_copy(shown, sizeof(shown), serr, strnlen(serr, sizeof(serr)));
+        sw_err_set(err, errlen, "sts: AssumeRole on '%s' failed: %s",
+                   role->role_arn, shown[0] ? shown : sw_strerror(r));
         goto out;
     }
     r = sw_sts_parse_assume_role(reply.data ? reply.data : "", reply.len, out,

@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/credproc.h"
 #include "aws/profile.h"
 #include "lib/err.h"
+#include "lib/words.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -70,13 +70,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         parse_one(text, size, 0, name);
     }
 
-    if (sw_credproc_split(name, &argv, &argc, NULL, 0) == 0) {
+    if (sw_words_split(name, &argv, &argc, NULL, 0) == 0) {
         if (argv[argc] != NULL)
             abort();
         for (size_t i = 0; i < argc; i++)
             if (strlen(argv[i]) > n)
                 abort();
-        sw_credproc_argv_free(argv);
+        sw_words_free(argv);
     } else if (argv) {
         abort();
     }

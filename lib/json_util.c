@@ -3,7 +3,10 @@
 
 #include "lib/json_util.h"
 
+#include <stdlib.h>
+
 #include "lib/err.h"
+#include "lib/utf8.h"
 
 struct dump_ctx {
     struct sw_buf *b;
@@ -38,6 +41,39 @@ sw_json_append(const json_t *j, struct sw_buf *b)
 void
 sw_json_set_new(json_t *o, const char *key, json_t *value, int *failed)
 {
+    /* json_object_set_new() steals VALUE even when it fails */
     if (!value || json_object_set_new(o, key, value) < 0)
         *failed = 1;
+}
+
+void
+sw_json_append_new(json_t *a, json_t *value, int *failed)
+{
+    if (!value || json_array_append_new(a, value) < 0)
+        *failed = 1;
+}
+
+json_t *
+sw_json_string_repair(const char *s)
+{
+    json_t *v;
+    char *fixed;
+
+    if (!s)
+        return json_null();
+    v = json_string(s);
+    if (v)
+        return v;
+    fixed = sw_utf8_repair_dup(s);
+    if (!fixed)
+        return NULL;
+    v = json_string(fixed);
+    free(fixed);
+    return v;
+}
+
+const char *
+sw_json_str(const json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
 }

@@ -11,6 +11,7 @@
 
 #include "lib/err.h"
 #include "lib/str.h"
+#include "notifiers/am_payload.h"
 #include "notifiers/message.h"
 #include "notifiers/webhook.h"
 
@@ -56,7 +57,7 @@ sw_alertmanager_body(const json_t *rec, time_t now, const char *generator_url,
     *len = 0;
     if (sw_message_check(rec) < 0)
         return SW_EPARSE;
-    alert = sw_message_alertmanager(rec, now, generator_url);
+    alert = sw_am_payload_alert(rec, now, generator_url);
     arr = json_array();
     if (!alert || !arr || json_array_append_new(arr, alert) < 0) {
         if (!arr)
@@ -194,6 +195,33 @@ static const struct sw_notifier_ops am_ops = {
 };
 
 int
+sw_alertmanager_url_check(const char *url, char *err, size_t errlen)
+{
+    const char *path;
+    int r = sw_webhook_url_check(url, err, errlen);
+
+    if (r < 0)
+        return r;
+    if (strchr(url, '?') || strchr(url, '#')) {
+        sw_err_set(err, errlen,
+                   "URL must be Alertmanager's base URL, without a query "
+                   "or fragment");
+        return SW_EINVAL;
+    }
+    /* The path, after scheme://host[:port]: the notifier adds the API's. */
+    path = strstr(url, "://") + 3;
+    path += strcspn(path, "/");
+    if (strstr(path, "/api/")) {
+        sw_err_set(
+            err, errlen,
+            "'url' is Alertmanager's base URL, like "
+            "http://127.0.0.1:9093: streamwatch adds " SW_ALERTMANAGER_PATH);
+        return SW_EINVAL;
+    }
+    return 0;
+}
+
+int
 sw_notifier_alertmanager_new(const char *name,
                              const struct sw_notifier_alertmanager_opts *o,
                              struct sw_notifier **out, char *err, size_t errlen)
@@ -206,15 +234,9 @@ sw_notifier_alertmanager_new(const char *name,
         sw_err_set(err, errlen, "no options");
         return SW_EINVAL;
     }
-    r = sw_webhook_url_check(o->url, err, errlen);
+    r = sw_alertmanager_url_check(o->url, err, errlen);
     if (r < 0)
         return r;
-    if (strchr(o->url, '?') || strchr(o->url, '#')) {
-        sw_err_set(err, errlen,
-                   "URL must be Alertmanager's base URL, without a query "
-                   "or fragment");
-        return SW_EINVAL;
-    }
     if (o->generator_url && *o->generator_url) {
         r = sw_webhook_url_check(o->generator_url, err, errlen);
         if (r < 0)

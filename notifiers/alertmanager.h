@@ -3,7 +3,7 @@
  *
  * Posts the record as a one-alert array to <url>/api/v2/alerts, the way
  * Prometheus does, so routing, grouping, inhibition and silences stay with
- * the Alertmanager a team already runs.  notifiers/message builds the
+ * the Alertmanager a team already runs.  notifiers/am_payload builds the
  * alert: labels (alertname, stream, namespace, metric, severity and the
  * rule's labels), annotations, startsAt = the state change, generatorURL,
  * and endsAt only when the alarm left ALARM (then it is NOW, so the alert
@@ -15,8 +15,8 @@
  * Outcomes: 2xx delivered; 400 permanent (Alertmanager refused the alert
  * itself); everything else, transport errors included, is retried.
  *
- * Depends on lib/ and notifiers/{notifier,message,webhook}.h; not on
- * agent/.
+ * Depends on lib/ and notifiers/{notifier,message,am_payload,webhook}.h;
+ * not on agent/.
  */
 #ifndef SW_NOTIFIERS_ALERTMANAGER_H
 #define SW_NOTIFIERS_ALERTMANAGER_H
@@ -43,6 +43,13 @@ int sw_notifier_alertmanager_new(const char *name,
                                  const struct sw_notifier_alertmanager_opts *o,
                                  struct sw_notifier **out, char *err,
                                  size_t errlen);
+
+/* sw_alertmanager_url_check - URL is a base URL the notifier can post to:
+ * sw_webhook_url_check(), no query or fragment, and no /api/ path of its
+ * own (the notifier adds SW_ALERTMANAGER_PATH).  Returns 0, or SW_EINVAL
+ * with ERR set.  agent/conf.c and sw_notifier_alertmanager_new() both ask
+ * here. */
+int sw_alertmanager_url_check(const char *url, char *err, size_t errlen);
 
 /* For tests. */
 

@@ -48,7 +48,7 @@ struct sw_dispatch {
     long connect_timeout_ms;
     long timeout_ms;
     char *ca_file;
-    volatile int *cancel; /* borrowed */
+    volatile sig_atomic_t *cancel; /* borrowed */
     double (*rand_fn)(void *arg);
     void *rand_arg;
     uint64_t rng;
@@ -516,7 +516,7 @@ sw_dispatch_set_notifiers(struct sw_dispatch *d,
 }
 
 void
-sw_dispatch_set_cancel_flag(struct sw_dispatch *d, volatile int *flag)
+sw_dispatch_set_cancel_flag(struct sw_dispatch *d, volatile sig_atomic_t *flag)
 {
     d->cancel = flag;
 }
@@ -616,7 +616,7 @@ sw_dispatch_stats(const struct sw_dispatch *d, struct sw_dispatch_stats *out)
 int
 sw_dispatch_deliver_now(const struct sw_dispatch_opts *o, struct sw_notifier *n,
                         const json_t *rec, time_t now, long timeout_ms,
-                        volatile int *cancel, char *err, size_t errlen)
+                        volatile sig_atomic_t *cancel, char *err, size_t errlen)
 {
     long connect_ms = o && o->connect_timeout_ms > 0
                           ? o->connect_timeout_ms

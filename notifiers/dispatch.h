@@ -39,6 +39,7 @@
 #define SW_NOTIFIERS_DISPATCH_H
 
 #include <jansson.h>
+#include <signal.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -95,7 +96,8 @@ int sw_dispatch_set_notifiers(struct sw_dispatch *d,
  * and returns SW_ECANCELED within 100 ms; transfers in flight are left
  * alone.  To flush at shutdown, set the flag pointer back to NULL and run
  * with a deadline; sw_dispatch_free() then aborts what is left. */
-void sw_dispatch_set_cancel_flag(struct sw_dispatch *d, volatile int *flag);
+void sw_dispatch_set_cancel_flag(struct sw_dispatch *d,
+                                 volatile sig_atomic_t *flag);
 
 /* sw_dispatch_set_rand - for tests: FN(ARG) supplies the numbers in [0, 1)
  * that place each backoff delay in [d/2, d].  NULL restores the built-in
@@ -139,8 +141,9 @@ void sw_dispatch_stats(const struct sw_dispatch *d,
  * SW_ECANCELED or SW_EINTERNAL (curl_multi failed), ERR set too. */
 int sw_dispatch_deliver_now(const struct sw_dispatch_opts *o,
                             struct sw_notifier *n, const json_t *rec,
-                            time_t now, long timeout_ms, volatile int *cancel,
-                            char *err, size_t errlen);
+                            time_t now, long timeout_ms,
+                            volatile sig_atomic_t *cancel, char *err,
+                            size_t errlen);
 
 /* --- for tests --- */
 

@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lib/err.h"
 #include "lib/secret.h"
 #include "lib/str.h"
+#include "notifiers/email_text.h"
 #include "notifiers/message.h"
 #include "notifiers/mime.h"
 
@@ -129,7 +131,7 @@ sw_email_render(const json_t *rec, time_t now, const char *from,
         goto out;
     }
     subject = sw_message_subject(rec);
-    text = sw_message_email_text(rec);
+    text = sw_email_text(rec);
     if (!subject || !text) {
         r = SW_ENOMEM;
         sw_err_set(err, errlen, "email: out of memory");
@@ -425,26 +427,27 @@ static const struct sw_notifier_ops email_ops = {
     .free = email_free,
 };
 
-/* check_url - O->url parses, its scheme matches O->tls, and it carries no
- * credentials, query or fragment.  Sets *host (new).  Returns 0 or
- * SW_EINVAL / SW_ENOMEM with ERR set. */
+/* parse_url - URL parsed by libcurl as a transfer would parse it: an
+ * smtp:// or smtps:// URL with a host, and nothing else in the
+ * authority, query or fragment.  *host (new) when HOST is not NULL.
+ * Returns 0, or SW_EINVAL / SW_ENOMEM with ERR set. */
 static int
-check_url(const struct sw_email_opts *o, char **host, char *err, size_t errlen)
+parse_url(const char *url, char **host, char *err, size_t errlen)
 {
     CURLU *u = NULL;
     char *scheme = NULL, *part = NULL, *h = NULL;
-    const char *want = o->tls == SW_EMAIL_TLS_IMPLICIT ? "smtps" : "smtp";
     int r = SW_EINVAL;
 
-    *host = NULL;
-    if (!o->url || !*o->url) {
-        sw_err_set(err, errlen, "email: 'url' is required");
+    if (host)
+        *host = NULL;
+    if (!url || !*url) {
+        sw_err_set(err, errlen, "'url' is required");
         goto out;
     }
-    for (const unsigned char *p = (const unsigned char *)o->url; *p; p++)
+    for (const unsigned char *p = (const unsigned char *)url; *p; p++)
         if (*p <= 0x20 || *p == 0x7f) {
             sw_err_set(err, errlen,
-                       "email: 'url' must not contain spaces or control "
+                       "'url' must not contain spaces or control "
                        "characters");
             goto out;
         }
@@ -453,51 +456,85 @@ check_url(const struct sw_email_opts *o, char **host, char *err, size_t errlen)
         r = SW_ENOMEM;
         goto out;
     }
-    if (curl_url_set(u, CURLUPART_URL, o->url, 0) != CURLUE_OK ||
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK || !*h) {
         sw_err_set(err, errlen,
-                   "email: 'url' is not a URL like "
-                   "smtp://mail.example.com:587");
+                   "'url' is not a URL like smtp://mail.example.com:587");
         goto out;
     }
     if (strcmp(scheme, "smtp") != 0 && strcmp(scheme, "smtps") != 0) {
-        sw_err_set(err, errlen,
-                   "email: 'url' must start with smtp:// or "
-                   "smtps://");
-        goto out;
-    }
-    if (strcmp(scheme, want) != 0) {
-        if (o->tls == SW_EMAIL_TLS_IMPLICIT)
-            sw_err_set(err, errlen,
-                       "email: tls \"implicit\" needs an smtps:// url");
-        else
-            sw_err_set(err, errlen,
-                       "email: tls \"%s\" needs an smtp:// url (smtps:// "
-                       "means implicit TLS)",
-                       o->tls == SW_EMAIL_TLS_NONE ? "none" : "starttls");
+        sw_err_set(err, errlen, "'url' must start with smtp:// or smtps://");
         goto out;
     }
     if (curl_url_get(u, CURLUPART_USER, &part, 0) == CURLUE_OK) {
         sw_err_set(err, errlen,
-                   "email: 'url' must not hold credentials; "
-                   "use username and password_file");
+                   "'url' must not hold credentials; use username and "
+                   "password_file");
         goto out;
     }
     if (curl_url_get(u, CURLUPART_QUERY, &part, 0) == CURLUE_OK ||
         curl_url_get(u, CURLUPART_FRAGMENT, &part, 0) == CURLUE_OK) {
-        sw_err_set(err, errlen,
-                   "email: 'url' must not have a query or "
-                   "fragment");
+        sw_err_set(err, errlen, "'url' must not have a query or fragment");
         goto out;
     }
-    *host = sw_strdup(h);
-    r = *host ? 0 : SW_ENOMEM;
+    r = 0;
+    if (host) {
+        *host = sw_strdup(h);
+        r = *host ? 0 : SW_ENOMEM;
+    }
 out:
+    if (r == SW_ENOMEM)
+        sw_err_set(err, errlen, "out of memory");
     curl_free(scheme);
     curl_free(part);
     curl_free(h);
     curl_url_cleanup(u);
+    return r;
+}
+
+int
+sw_email_url_check(const char *url, char *err, size_t errlen)
+{
+    return parse_url(url, NULL, err, errlen);
+}
+
+int
+sw_email_tls_check(const char *url, enum sw_email_tls tls, char *err,
+                   size_t errlen)
+{
+    int smtps = url && strncasecmp(url, "smtps://", 8) == 0;
+
+    if (tls == SW_EMAIL_TLS_IMPLICIT && !smtps) {
+        sw_err_set(err, errlen, "'tls' \"implicit\" needs an smtps:// url");
+        return SW_EINVAL;
+    }
+    if (tls != SW_EMAIL_TLS_IMPLICIT && smtps) {
+        sw_err_set(err, errlen,
+                   "'tls' \"%s\" needs an smtp:// url (smtps:// means "
+                   "implicit TLS)",
+                   tls == SW_EMAIL_TLS_NONE ? "none" : "starttls");
+        return SW_EINVAL;
+    }
+    return 0;
+}
+
+/* check_url - O->url as sw_email_url_check() and sw_email_tls_check()
+ * say; *host (new).  Returns 0 or SW_EINVAL / SW_ENOMEM with ERR set,
+ * "email: " first. */
+static int
+check_url(const struct sw_email_opts *o, char **host, char *err, size_t errlen)
+{
+    char why[256];
+    int r = parse_url(o->url, host, why, sizeof(why));
+
+    if (r == 0)
+        r = sw_email_tls_check(o->url, o->tls, why, sizeof(why));
+    if (r < 0) {
+        free(*host);
+        *host = NULL;
+        sw_err_set(err, errlen, "email: %s", why);
+    }
     return r;
 }
 

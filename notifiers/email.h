@@ -1,11 +1,12 @@
 /* notifiers/email.h - the `email` notifier: one message over SMTP.
  *
  * prepare() renders the outbox record into an RFC 5322 message
- * (notifiers/mime.h; subject and text from notifiers/message.h) and sets
- * up the dispatcher's libcurl easy handle for an SMTP upload: URL,
- * MAIL FROM, one RCPT TO per recipient, AUTH with the username and the
- * password read from password_file for this attempt only (a rotated
- * password is picked up; the copy is wiped in ctx_free()), and TLS:
+ * (notifiers/mime.h; the subject from notifiers/message.h, the text from
+ * notifiers/email_text.h) and sets up the dispatcher's libcurl easy
+ * handle for an SMTP upload: URL, MAIL FROM, one RCPT TO per recipient,
+ * AUTH with the username and the password read from password_file for
+ * this attempt only (a rotated password is picked up; the copy is wiped
+ * in ctx_free()), and TLS:
  *
  *   tls = starttls  smtp:// URL, CURLUSESSL_ALL: no STARTTLS, no mail
  *   tls = implicit  smtps:// URL, TLS from the first byte (RFC 8314)
@@ -110,6 +111,20 @@ int sw_email_tls_parse(const char *s, enum sw_email_tls *out);
  * runtime's start-up warning all ask here. */
 int sw_email_cleartext_check(const char *url, enum sw_email_tls tls, int auth,
                              int allow_insecure, char *err, size_t errlen);
+
+/* sw_email_url_check - URL, as libcurl parses it for a transfer, is an
+ * smtp:// or smtps:// URL with a host and without spaces, control
+ * characters, credentials, query or fragment.  Returns 0, or SW_EINVAL /
+ * SW_ENOMEM with ERR set ("'url' ...").  agent/conf.c and
+ * sw_notifier_email_new() both ask here. */
+int sw_email_url_check(const char *url, char *err, size_t errlen);
+
+/* sw_email_tls_check - TLS agrees with URL's scheme: smtps:// is implicit
+ * TLS from the first byte, smtp:// is starttls or none.  Returns 0, or
+ * SW_EINVAL with ERR set ("'tls' ...").  agent/conf.c and
+ * sw_notifier_email_new() both ask here. */
+int sw_email_tls_check(const char *url, enum sw_email_tls tls, char *err,
+                       size_t errlen);
 
 /* sw_notifier_email_new - an email notifier called NAME.  Checks O: the
  * URL (smtp:// or smtps:// matching TLS, a host, no credentials, query or

@@ -3,7 +3,7 @@
  * Appends to a file (opened for each notification with O_APPEND, so
  * logrotate can move it at any time) or to stdout for path "-".  The line
  * is the record's "alarm" object (the CloudWatch alarm JSON of
- * aws-reference.md section 5, fields in the order notifiers/message put
+ * docs/aws-wire.md section 7, fields in the order notifiers/message put
  * them) with "Notifier": the notifier's name added last.  Each line is
  * written with one write() so lines from concurrent writers do not
  * interleave.  There is no transfer: prepare() writes the line and returns

@@ -1,33 +1,39 @@
-/* notifiers/message.h - the notification record and what is rendered
- * from it.
+/* notifiers/message.h - the notification record, the CloudWatch alarm
+ * JSON and SNS subject rendered from it, and the pieces every other
+ * rendering shares.
  *
  * One alarm event becomes one record (a jansson object), the unit the
  * outbox stores and every notifier renders from:
  *
  *   { "alarm": { ...the CloudWatch alarm JSON exactly as CloudWatch
- *                publishes it to SNS (aws-reference.md section 5)... },
+ *                publishes it to SNS (tests/data/message/
+ *                aws_reference_5_3.json is CloudWatch's own)... },
  *     "streamwatch": { "rule", "stream", "repeat", "window_end", "labels",
  *                      "namespace", "metric", "state_reason_data",
  *                      "console_url", "region" } }
  *
  * sw_message_record() is the only function that looks at an event; the
- * renderers (SNS subject and message, e-mail text, Alertmanager alert and
- * webhook payload, Slack text) read nothing but a record, so a record
- * loaded back from the outbox after a restart renders byte for byte as
- * before.  Renderers accept any JSON value: a missing or mistyped field
- * renders as empty, never as a crash; sw_message_check() tells a record
- * from garbage first.
+ * renderers read nothing but a record, so a record loaded back from the
+ * outbox after a restart renders byte for byte as before.  Here: the SNS
+ * message and subject (also the webhook "cloudwatch" format and the
+ * e-mail subject).  Next to their notifiers: the e-mail text
+ * (notifiers/email_text.h), the Alertmanager alert and webhook payload
+ * (notifiers/am_payload.h) and the Slack text (notifiers/slack.h), built
+ * from the record readers and text pieces at the end of this file.
+ * Renderers accept any JSON value: a missing or mistyped field renders as
+ * empty, never as a crash; sw_message_check() tells a record from garbage
+ * first.
  *
  * Every string a renderer emits is valid UTF-8 (jansson only holds valid
  * UTF-8, and sw_message_record() repairs what it is given).  Renderers
  * return their result the way jansson's constructors do, NULL standing
- * for the one failure there is: memory (or a 4 MiB cap on any text, which
- * only a forged record can reach).
+ * for the one failure there is: memory (or SW_MESSAGE_TEXT_CAP on any
+ * text, which only a forged record can reach).
  *
  * Pure: no I/O, no clock (time comes in as an argument), no globals, no
- * locale (day and month names are built in).  Depends on lib/, rules/rule.h,
- * notifiers/notifier.h (the event) and aws/endpoint.h (partitions, region
- * names); not on agent/.
+ * locale.  Depends on lib/, rules/ (rule.h; cwrender.h renders the
+ * Trigger), notifiers/notifier.h (the event) and aws/endpoint.h
+ * (partitions, region names); not on agent/.
  *
  * Decisions worth knowing (see the functions for details):
  *  - AWSAccountId is JSON null when the account is unknown, and the
@@ -40,29 +46,29 @@
  *  - A metric-math Trigger lists the metrics in rule order (ReturnData
  *    false) and then the expression with Id "e1" (the first "eN" no metric
  *    uses), Label = the expression text, ReturnData true.
- *  - For Alertmanager only ALARM is "firing"; OK and INSUFFICIENT_DATA
- *    resolve the alert (the alarm condition no longer holds), with
- *    annotation "state" saying which.
  */
 #ifndef SW_NOTIFIERS_MESSAGE_H
 #define SW_NOTIFIERS_MESSAGE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include <jansson.h>
 
+#include "lib/buf.h"
 #include "notifiers/notifier.h"
 
-/* SNS: "less than 100 characters" (aws-reference.md section 6.1). */
+/* SNS Publish: the subject must be "less than 100 characters". */
 #define SW_MESSAGE_SUBJECT_MAX_CHARS 99
-/* RFC 5322 section 2.1.1: at most 998 octets per line, without CRLF. */
-#define SW_MESSAGE_LINE_MAX 998
 /* The reason as shown to people (e-mail, Slack, Alertmanager): longer
  * reasons are cut at a character boundary with a marker. */
 #define SW_MESSAGE_REASON_SHOWN_MAX 4096
-/* SNS Publish Message limit (section 6.1), for sw_message_alarm_json(). */
+/* SNS Publish: the Message limit (256 KB), for sw_message_alarm_json(). */
 #define SW_MESSAGE_SNS_MAX_BYTES 262144
+/* Every text built from a record is far smaller; the cap only stops a
+ * hostile outbox file from making a renderer allocate without end. */
+#define SW_MESSAGE_TEXT_CAP ((size_t)4 << 20)
 
 /* How every JSON text here is printed: compact as CloudWatch's own
  * messages, insertion order, and 15 significant digits so a configured
@@ -103,17 +109,10 @@ struct sw_message_ctx {
  * without a region), AlarmArn (partition from the region:
  * arn:aws-cn:... for cn-*, arn:aws-us-gov:... for us-gov-*),
  * OldStateValue, OKActions, AlarmActions, InsufficientDataActions,
- * Trigger.  Trigger for a single metric: MetricName, Namespace,
- * StatisticType, Statistic ("SUM"...) or ExtendedStatistic ("p99"), Unit
- * (null when none), Dimensions ([{"value","name"}]), Period,
- * EvaluationPeriods, DatapointsToAlarm, ComparisonOperator, Threshold,
- * TreatMissingData, EvaluateLowSampleCountPercentile ("" or "ignore");
- * for metric math (rule->nmetrics > 0): Period, EvaluationPeriods,
- * DatapointsToAlarm, ComparisonOperator, Threshold, TreatMissingData,
- * EvaluateLowSampleCountPercentile, Metrics.
+ * Trigger: sw_cwrender_alarm() of the rule in the SNS form.
  *
- * "streamwatch" holds: rule (the alarm name), stream (rule->stream, else
- * the StreamName dimension, else null), repeat (false for a state change;
+ * "streamwatch" holds: rule (the alarm name), stream
+ * (sw_cwrender_stream(), else null), repeat (false for a state change;
  * EV->repeat as a number for a reminder, so sw_notifier_dedup_id() tells
  * reminders apart: the agent should pass the reminder's number counted
  * from the state change, so two agents number it alike), window_end
@@ -121,12 +120,12 @@ struct sw_message_ctx {
  * 1795601100 for 2026-11-25T10:05:00Z; null when EV->window_end <= 0.
  * sw_notifier_dedup_id() hashes it instead of StateChangeTime, which is
  * the wall-clock second of one agent's evaluation; records queued before
- * this field existed lack it), labels (the rule's
- * labels as an object), namespace, metric (the expression for metric
- * math), state_reason_data (EV->reason_data parsed, null when absent or
- * not a JSON object), console_url (null outside the aws, aws-cn and
- * aws-us-gov partitions or without a valid region), region (the code or
- * null).
+ * this field existed lack it), labels (the rule's labels as an object),
+ * namespace (sw_cwrender_namespace()), metric (sw_cwrender_metric_name():
+ * the expression for metric math), state_reason_data (EV->reason_data
+ * parsed, null when absent or not a JSON object), console_url (null
+ * outside the aws, aws-cn and aws-us-gov partitions or without a valid
+ * region), region (the code or null).
  *
  * Strings that are not valid UTF-8 get U+FFFD for each bad byte.
  * Returns: new (json_decref()), or NULL when EV or EV->rule is NULL or
@@ -160,71 +159,62 @@ int sw_message_alarm_json(const json_t *rec, size_t max_bytes, char **out,
  * form for OK and INSUFFICIENT_DATA; without " in ..." when the record has
  * no Region).  At most SW_MESSAGE_SUBJECT_MAX_CHARS characters: a long
  * name is cut at a character boundary and ends in "...", the closing
- * quote and the region stay.  Control characters (C0, DEL, C1, U+2028,
- * U+2029) become spaces, so there is never a CR or LF.  UTF-8, not
- * encoded: the e-mail notifier applies RFC 2047 itself.
+ * quote and the region stay.  Control characters (sw_message_is_ctl())
+ * become spaces, so there is never a CR or LF.  UTF-8, not encoded: the
+ * e-mail notifier applies RFC 2047 itself.
  * Returns: new (free()), or NULL when memory runs out. */
 char *sw_message_subject(const json_t *rec);
 
-/* sw_message_email_text - the plain-text body for people on call: the
- * state change in one sentence, what is watched (metric, stream,
- * statistic, comparison in words, threshold, M of N periods), why (the
- * reason, at most SW_MESSAGE_REASON_SHOWN_MAX bytes), the evaluated values
- * (newest first, from state_reason_data), since when (UTC), the console
- * link, CloudWatch-style "Alarm Details", and the alarm JSON at the end.
- * Lines end in "\n" only (the e-mail notifier makes them CRLF) and have
- * at most SW_MESSAGE_LINE_MAX octets; longer lines are folded.  No control
- * characters other than "\n".  UTF-8.
- * Returns: new (free()), or NULL when memory runs out. */
-char *sw_message_email_text(const json_t *rec);
+/* ---- reading a record, for the renderers ----
+ * All return borrowed values (valid while REC lives) and accept any JSON
+ * value, NULL included. */
 
-/* sw_message_alertmanager - one alert for POST /api/v2/alerts (send it in
- * a one-element array):
- *   labels: alertname, stream (when known), namespace, metric, severity
- *           ("warning" unless the rule's labels say otherwise), then the
- *           rule's labels, which override all but alertname;
- *   annotations: summary, description (AlarmDescription, else the summary
- *           sentence), reason (cut as above), state;
- *   startsAt: the state change time (RFC 3339, "Z");
- *   endsAt: only when resolved (OK or INSUFFICIENT_DATA): NOW, or
- *           startsAt if NOW is earlier (Alertmanager rejects endsAt
- *           before startsAt);
- *   generatorURL: GENERATOR_URL when non-empty, else the console URL,
- *           else absent.
- * Returns: new (json_decref()), or NULL when memory runs out. */
-json_t *sw_message_alertmanager(const json_t *rec, time_t now,
-                                const char *generator_url);
+/* sw_message_alarm - REC's "alarm" object, or NULL. */
+const json_t *sw_message_alarm(const json_t *rec);
+/* sw_message_trigger - REC's alarm.Trigger, or NULL. */
+const json_t *sw_message_trigger(const json_t *rec);
+/* sw_message_sw_str - the string field KEY of REC's "streamwatch" object
+ * ("stream", "metric", "console_url"...), or NULL. */
+const char *sw_message_sw_str(const json_t *rec, const char *key);
+/* sw_message_state - NewStateValue, or "UNKNOWN". */
+const char *sw_message_state(const json_t *rec);
+/* sw_message_is_repeat - 1 for a reminder (streamwatch.repeat true or a
+ * number other than 0), else 0. */
+int sw_message_is_repeat(const json_t *rec);
+/* sw_message_change_time - StateChangeTime into *T.  Returns 0 or
+ * SW_EPARSE (missing or not a time). */
+int sw_message_change_time(const json_t *rec, time_t *t);
 
-/* sw_message_alertmanager_webhook - the Alertmanager webhook payload,
- * version "4", with the one alert of REC, keys in Alertmanager's order:
- * receiver ("streamwatch"), status ("firing" or "resolved"), alerts[]
- * (status, labels, annotations, startsAt, endsAt
- * ("0001-01-01T00:00:00Z" while firing), generatorURL (the console URL or
- * ""), fingerprint (Alertmanager's: FNV-1a 64 of the sorted labels)),
- * groupLabels ({alertname}), commonLabels, commonAnnotations, externalURL
- * (the region's CloudWatch console, or ""), version, groupKey
- * ({}:{alertname="NAME"}), truncatedAlerts (0).
- * Returns: new (json_decref()), or NULL when memory runs out. */
-json_t *sw_message_alertmanager_webhook(const json_t *rec, time_t now);
+/* ---- text pieces, for the renderers ----
+ * Each appends to B and returns 0, SW_ETOOBIG (B's cap) or SW_ENOMEM. */
 
-/* sw_message_slack - {"text": "..."} in Slack's mrkdwn: state, name,
- * region, what is watched, the reason (cut as above) and a console link;
- * "&", "<" and ">" in values are escaped as Slack requires.
- * Returns: new (json_decref()), or NULL when memory runs out. */
-json_t *sw_message_slack(const json_t *rec);
+/* sw_message_is_ctl - 1 for the code points that must never reach a
+ * subject or a line of text: C0, DEL, C1 and the two Unicode line breaks
+ * U+2028 and U+2029 (SNS: "no line breaks or control characters"). */
+int sw_message_is_ctl(uint32_t cp);
+/* sw_message_add_clean - S (NULL: nothing) with control characters as
+ * spaces and bytes that are not UTF-8 as U+FFFD. */
+int sw_message_add_clean(struct sw_buf *b, const char *s);
+/* sw_message_add_cut - S cleaned as above, at most MAX bytes of it: a
+ * longer S is cut at a character boundary and ends in "... [truncated by
+ * streamwatch, N bytes]", the whole still within MAX bytes. */
+int sw_message_add_cut(struct sw_buf *b, const char *s, size_t max);
+/* sw_message_add_number - the JSON number V as CloudWatch's texts print
+ * it ("100.0", "12.5"); "?" when V is not a number. */
+int sw_message_add_number(struct sw_buf *b, const json_t *v);
+/* sw_message_add_what - the sentence every rendering uses to say what is
+ * watched: `IncomingRecords (AWS/Kinesis) of stream "orders": Sum over 60
+ * seconds is less than 100.0 in 3 of the last 5 periods` (`expression
+ * "..."` and "value" for metric math). */
+int sw_message_add_what(struct sw_buf *b, const json_t *rec);
+/* sw_message_stat_words - TRIGGER's statistic in the API's spelling
+ * ("Sum", "p99").  Returns: static or borrowed from TRIGGER, or NULL. */
+const char *sw_message_stat_words(const json_t *trigger);
 
-/* For tests and the webhook notifier. */
-
-/* sw_message_fingerprint - Alertmanager's label-set fingerprint
- * (prometheus/common model.LabelSet.Fingerprint: FNV-1a 64 over the
- * label names in byte order, each name and value followed by 0xff) of the
- * string members of LABELS, as 16 lower-case hex digits into OUT
- * (at least 17 bytes). */
-void sw_message_fingerprint(const json_t *labels, char out[17]);
-
-/* sw_message_utf8_prefix - the length of the longest prefix of the
- * LEN-byte UTF-8 string S that has at most MAX_BYTES bytes and does not
- * split a character. */
-size_t sw_message_utf8_prefix(const char *s, size_t len, size_t max_bytes);
+/* sw_message_shorten - cut the string member KEY of OBJ (as
+ * sw_message_add_cut() does) so its JSON text is at least EXCESS bytes
+ * shorter.  Returns 1 when changed, 0 when the member cannot help (absent,
+ * empty, not a string), SW_ENOMEM. */
+int sw_message_shorten(json_t *obj, const char *key, size_t excess);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "lib/buf.h"
 #include "lib/err.h"
+#include "lib/utf8.h"
 
 /* RFC 5322 2.1.1: lines SHOULD stay within 78 characters; RFC 2047 2:
  * a line holding an encoded-word within 76. */
@@ -22,7 +23,7 @@
 #define QP_LINE      76 /* RFC 2045 6.7 rule 5 */
 #define SUBJECT_MAX  4096
 #define TRUNC_NOTE   "\n[message truncated by streamwatch]\n"
-#define REPLACEMENT  "\xef\xbf\xbd" /* U+FFFD */
+#define REPLACEMENT  SW_UTF8_REPLACEMENT
 
 static int
 is_alnum(unsigned char c)
@@ -131,42 +132,6 @@ sw_mime_date(time_t t, char *out)
     return out;
 }
 
-/* utf8_len - the length of the valid UTF-8 sequence at S (N bytes left),
- * or 0 when it is not valid (Unicode 3.9, table 3-7: no overlongs, no
- * surrogates, nothing above U+10FFFF). */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xbf;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        len = 2;
-    else if (c >= 0xe0 && c <= 0xef)
-        len = 3;
-    else if (c >= 0xf0 && c <= 0xf4)
-        len = 4;
-    else
-        return 0;
-    if (c == 0xe0)
-        lo = 0xa0;
-    else if (c == 0xed)
-        hi = 0x9f;
-    else if (c == 0xf0)
-        lo = 0x90;
-    else if (c == 0xf4)
-        hi = 0x8f;
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if (s[i] < 0x80 || s[i] > 0xbf)
-            return 0;
-    return len;
-}
-
 int
 sw_mime_sanitize(struct sw_buf *out, const char *s, size_t n, int keep_lines)
 {
@@ -176,7 +141,7 @@ sw_mime_sanitize(struct sw_buf *out, const char *s, size_t n, int keep_lines)
 
     while (i < n && r == 0) {
         unsigned char c = p[i];
-        size_t len = utf8_len(p + i, n - i);
+        size_t len = sw_utf8_seq(s + i, n - i, NULL);
 
         if (len == 0) {
             r = sw_buf_add(out, REPLACEMENT, 3);
@@ -310,7 +275,7 @@ header_encoded(struct sw_buf *out, const char *v, size_t n, size_t col)
         max = (LINE_EWORD - col - 1 - EWORD_EXTRA) / 4 * 3;
         /* Whole characters only in each encoded-word (RFC 2047 5(3)). */
         while (i + take < n) {
-            size_t len = utf8_len(p + i + take, n - i - take);
+            size_t len = sw_utf8_seq(v + i + take, n - i - take, NULL);
             if (len == 0)
                 len = 1; /* not reached: the value was sanitised */
             if (take + len > max)

@@ -35,7 +35,7 @@
 #define SW_MIME_MSGID_MAX 250 /* our own bound on "<id@domain>" */
 #define SW_MIME_MAX_RCPT  100 /* agent/conf.c allows as many */
 /* The body text kept; the rest is cut at a character boundary with a
- * note.  notifiers/message.c already bounds reasons; this bounds what the
+ * note.  notifiers/email_text.c already bounds reasons; this bounds what the
  * builder will ever allocate (quoted-printable at most triples it). */
 #define SW_MIME_MAX_BODY (512 * 1024)
 #define SW_MIME_DATE_BUF 40

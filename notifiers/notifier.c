@@ -6,12 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/sigv4.h"
 #include "lib/buf.h"
 #include "lib/err.h"
+#include "lib/hash.h"
 #include "lib/str.h"
+#include "rules/cwrender.h"
 
-/* The outbox default of PRODUCT.md: a day of retrying. */
+/* The outbox default: a day of retrying. */
 #define DEFAULT_MAX_AGE_S 86400
 
 /* The most the dedup id's input may hold; the fields are short, but a
@@ -60,18 +61,8 @@ sw_notifier_type(const struct sw_notifier *n)
 const char *
 sw_notifier_cw_statistic(const char *stat)
 {
-    static const char *const map[][2] = {
-        {"Sum", "SUM"},
-        {"Average", "AVERAGE"},
-        {"Minimum", "MINIMUM"},
-        {"Maximum", "MAXIMUM"},
-        {"SampleCount", "SAMPLE_COUNT"},
-    };
-
-    for (size_t i = 0; stat && i < sizeof(map) / sizeof(map[0]); i++)
-        if (strcmp(stat, map[i][0]) == 0)
-            return map[i][1];
-    return NULL;
+    /* one table of statistic names: the Trigger's rendering */
+    return sw_cwrender_statistic(stat, SW_CWRENDER_SNS);
 }
 
 const char *

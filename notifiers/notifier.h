@@ -10,8 +10,8 @@
  * keeps retries, backoff and durability in one place.
  *
  * The record is a JSON object built by notifiers/message from one alarm
- * event: {"alarm": {the CloudWatch alarm JSON, aws-reference.md section
- * 5}, "streamwatch": {"rule", "stream", "repeat", "window_end", "labels",
+ * event: {"alarm": {the CloudWatch alarm JSON, docs/aws-wire.md section
+ * 7}, "streamwatch": {"rule", "stream", "repeat", "window_end", "labels",
  * "namespace", "metric", "state_reason_data", "console_url", "region"}}.  It is
  * stored in the outbox as is, so everything a notifier renders must come from
  * it (and from the notifier's own settings), never from live agent state.
@@ -20,8 +20,8 @@
  * arguments or a small opts struct from its own header; agent/ wires the
  * config to the constructors and never looks inside a notifier.
  *
- * Depends on lib/, aws/sigv4.h (SHA-256), rules/rule.h, libcurl and
- * jansson; not on agent/.
+ * Depends on lib/ (SHA-256 from lib/hash), rules/rule.h and cwrender.h,
+ * libcurl and jansson; not on agent/.
  */
 #ifndef SW_NOTIFIERS_NOTIFIER_H
 #define SW_NOTIFIERS_NOTIFIER_H

@@ -19,6 +19,7 @@
 #include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/file.h"
+#include "lib/json_util.h"
 #include "lib/log.h"
 #include "lib/str.h"
 
@@ -91,13 +92,6 @@ clean_error(const char *error)
     return s;
 }
 
-static void
-set(json_t *obj, const char *key, json_t *v, int *failed)
-{
-    if (json_object_set_new(obj, key, v) < 0)
-        *failed = 1;
-}
-
 char *
 sw_outbox_entry_format(const struct sw_outbox_entry *e)
 {
@@ -108,15 +102,19 @@ sw_outbox_entry_format(const struct sw_outbox_entry *e)
 
     if (failed)
         goto out;
-    set(o, "version", json_integer(ENTRY_VERSION), &failed);
-    set(o, "id", json_string(e->id), &failed);
-    set(o, "notifier", json_string(e->notifier), &failed);
-    set(o, "created", json_integer((json_int_t)e->created), &failed);
-    set(o, "attempts", json_integer(e->attempts), &failed);
-    set(o, "next_attempt", json_integer((json_int_t)e->next_attempt), &failed);
-    set(o, "last_attempt", json_integer((json_int_t)e->last_attempt), &failed);
-    set(o, "last_error",
-        e->last_error ? json_string(e->last_error) : json_null(), &failed);
+    sw_json_set_new(o, "version", json_integer(ENTRY_VERSION), &failed);
+    sw_json_set_new(o, "id", json_string(e->id), &failed);
+    sw_json_set_new(o, "notifier", json_string(e->notifier), &failed);
+    sw_json_set_new(o, "created", json_integer((json_int_t)e->created),
+                    &failed);
+    sw_json_set_new(o, "attempts", json_integer(e->attempts), &failed);
+    sw_json_set_new(o, "next_attempt",
+                    json_integer((json_int_t)e->next_attempt), &failed);
+    sw_json_set_new(o, "last_attempt",
+                    json_integer((json_int_t)e->last_attempt), &failed);
+    sw_json_set_new(o, "last_error",
+                    e->last_error ? json_string(e->last_error) : json_null(),
+                    &failed);
     if (json_object_set(o, "record", e->record) < 0)
         failed = 1;
     if (failed)

@@ -49,11 +49,43 @@ topic_char(unsigned char c)
            (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
+/* arn_region_ok - S (N bytes) is a region code as ARNs spell it: words of
+ * lowercase letters joined by '-', at least two, then a number
+ * ("us-east-1", "ap-northeast-1", "us-gov-west-1", "cn-north-1"), at most
+ * SW_REGION_MAX characters. */
+static int
+arn_region_ok(const char *s, size_t n)
+{
+    size_t i = 0, words = 0;
+
+    if (n == 0 || n > SW_REGION_MAX)
+        return 0;
+    for (;;) {
+        size_t start = i;
+
+        while (i < n && s[i] >= 'a' && s[i] <= 'z')
+            i++;
+        if (i == start)
+            break;
+        if (i >= n || s[i] != '-')
+            return 0;
+        i++;
+        words++;
+    }
+    if (words < 2 || i >= n)
+        return 0;
+    for (; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return 1;
+}
+
 int
 sw_sns_arn_check(const char *arn, const char *region, const char *partition,
                  char *err, size_t errlen)
 {
-    const char *f[6], *p, *name;
+    const char *f[6], *p, *name, *own;
+    char reg[SW_REGION_MAX + 1];
     size_t flen[6], n, namelen;
     int fifo = 0, k = 0;
 
@@ -76,12 +108,8 @@ sw_sns_arn_check(const char *arn, const char *region, const char *partition,
         p = c + 1;
     }
     if (k != 6 || flen[0] != 3 || memcmp(f[0], "arn", 3) != 0 || flen[2] != 3 ||
-        memcmp(f[2], "sns", 3) != 0 || flen[1] == 0 || flen[3] == 0 ||
-        flen[3] > SW_REGION_MAX)
+        memcmp(f[2], "sns", 3) != 0 || !arn_region_ok(f[3], flen[3]))
         goto bad;
-    for (size_t i = 0; i < flen[1]; i++)
-        if (!topic_char((unsigned char)f[1][i]) || f[1][i] == '_')
-            goto bad;
     if (flen[4] != 12)
         goto bad;
     for (size_t i = 0; i < 12; i++)
@@ -98,13 +126,26 @@ sw_sns_arn_check(const char *arn, const char *region, const char *partition,
     for (size_t i = 0; i < namelen; i++)
         if (!topic_char((unsigned char)name[i]))
             goto bad;
+    /* The partition is the region's (aws, aws-cn, aws-us-gov, aws-iso,
+     * aws-iso-b...; aws/endpoint.h knows which region is in which): an
+     * ARN names both, and they cannot disagree. */
+    memcpy(reg, f[3], flen[3]);
+    reg[flen[3]] = '\0';
+    own = sw_endpoint_partition(reg)->id;
+    if (flen[1] != strlen(own) || memcmp(f[1], own, flen[1]) != 0) {
+        sw_err_set(err, errlen,
+                   "topic ARN is in partition '%.*s', but its region '%s' is "
+                   "in partition '%s'",
+                   (int)(flen[1] > 32 ? 32 : flen[1]), f[1], reg, own);
+        return SW_EINVAL;
+    }
     if (region) {
         n = strlen(region);
         if (n != flen[3] || memcmp(region, f[3], n) != 0) {
             sw_err_set(err, errlen,
-                       "topic ARN is in region '%.*s', but the AWS region is "
+                       "topic ARN is in region '%s', but the AWS region is "
                        "'%s' (requests are signed for that region)",
-                       (int)flen[3], f[3], region);
+                       reg, region);
             return SW_EINVAL;
         }
     }
@@ -112,9 +153,9 @@ sw_sns_arn_check(const char *arn, const char *region, const char *partition,
         n = strlen(partition);
         if (n != flen[1] || memcmp(partition, f[1], n) != 0) {
             sw_err_set(err, errlen,
-                       "topic ARN is in partition '%.*s', but region '%.*s' "
+                       "topic ARN is in partition '%.*s', but region '%s' "
                        "is in partition '%s'",
-                       (int)flen[1], f[1], (int)flen[3], f[3], partition);
+                       (int)flen[1], f[1], reg, partition);
             return SW_EINVAL;
         }
     }

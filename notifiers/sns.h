@@ -3,8 +3,8 @@
  * Publishes the CloudWatch alarm JSON (the record's "alarm" object,
  * serialised compactly in its field order) as Message with the CloudWatch
  * subject (`ALARM: "name" in Asia Pacific (Tokyo)`), so subscribers built
- * for CloudWatch's own alarm messages work unchanged (aws-reference.md
- * sections 5 and 6).  The request is AWS Query, signed by aws/client
+ * for CloudWatch's own alarm messages work unchanged (docs/aws-wire.md
+ * sections 6 and 7).  The request is AWS Query, signed by aws/client
  * (sw_aws_prepare) and sent on the dispatcher's curl handle; the reply
  * goes back through sw_aws_observe() (clock skew, expired credentials)
  * and its XML is read with aws/xml.
@@ -54,9 +54,17 @@ int sw_notifier_sns_new(const char *name, struct sw_aws *aws,
 
 /* For tests and for `check`. */
 
-/* sw_sns_arn_check - validate TOPIC_ARN for REGION and PARTITION (either
- * may be NULL: not checked).  Returns 0, 1 when it is a FIFO topic, or
- * SW_EINVAL with ERR set. */
+/* sw_sns_arn_check - TOPIC_ARN is an SNS topic ARN, as the Amazon SNS
+ * and ARN pages of the AWS documentation give it:
+ * arn:<partition>:sns:<region>:<account>:<topic>, where the region is a
+ * region code ("us-east-1", "us-gov-west-1", "cn-north-1"; at most
+ * SW_REGION_MAX characters), the partition is that region's (aws,
+ * aws-cn, aws-us-gov, aws-iso, aws-iso-b...; aws/endpoint.h), the account
+ * is 12 digits and the topic 1-256 of [A-Za-z0-9_-], a FIFO topic's
+ * ending in ".fifo" within the 256.  Then it is in REGION and PARTITION
+ * (either may be NULL: not checked), the ones requests are signed for.
+ * agent/conf.c (`check`) and sw_notifier_sns_new() (`run`) both ask here.
+ * Returns 0, 1 when it is a FIFO topic, or SW_EINVAL with ERR set. */
 int sw_sns_arn_check(const char *topic_arn, const char *region,
                      const char *partition, char *err, size_t errlen);
 

@@ -11,11 +11,13 @@
 
 #include <curl/curl.h>
 
-#include "aws/sigv4.h"
 #include "lib/err.h"
+#include "lib/hash.h"
 #include "lib/secret.h"
 #include "lib/str.h"
+#include "notifiers/am_payload.h"
 #include "notifiers/message.h"
+#include "notifiers/slack.h"
 
 #define USER_AGENT      "streamwatch/" PACKAGE_VERSION
 #define HEADER_NAME_MAX 128
@@ -156,8 +158,7 @@ sw_webhook_header_check(const char *name, const char *value, char *err,
         }
     }
     if (strncasecmp(name, "X-Streamwatch-", 14) == 0) {
-        sw_err_set(err, errlen, "header '%s': X-Streamwatch-* is reserved",
-                   name);
+        sw_err_set(err, errlen, "header '%s' is set by streamwatch", name);
         return SW_EINVAL;
     }
     if (!value) {
@@ -236,8 +237,8 @@ sw_webhook_body(const json_t *rec, enum sw_webhook_format format, time_t now,
         return SW_EPARSE;
     switch (format) {
     case SW_WEBHOOK_ALERTMANAGER:
-        return dump_json(sw_message_alertmanager_webhook(rec, now), out, len);
-    case SW_WEBHOOK_SLACK: return dump_json(sw_message_slack(rec), out, len);
+        return dump_json(sw_am_payload_webhook(rec, now), out, len);
+    case SW_WEBHOOK_SLACK: return dump_json(sw_slack_text(rec), out, len);
     case SW_WEBHOOK_CLOUDWATCH:
     default: return sw_message_alarm_json(rec, SW_WEBHOOK_MAX_BODY, out, len);
     }

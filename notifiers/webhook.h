@@ -3,15 +3,15 @@
  * The body is built with jansson (never printf) from the record, in one
  * of three formats: "cloudwatch" (the CloudWatch alarm JSON, the record's
  * "alarm" object), "alertmanager" (Alertmanager's webhook payload,
- * version 4) or "slack" ({"text": ...}); notifiers/message renders all
- * three.  Every request carries X-Streamwatch-Delivery (the record's
- * sw_notifier_dedup_id(), stable across retries and agents, so a
+ * version 4, notifiers/am_payload) or "slack" ({"text": ...},
+ * notifiers/slack).  Every request carries X-Streamwatch-Delivery (the
+ * record's sw_notifier_dedup_id(), stable across retries and agents, so a
  * receiver can drop duplicates) and the configured extra headers.
  *
  * Secrets are read at each prepare, so a rotated file is picked up, and
  * wiped when the transfer is done: bearer_token_file gives
  * "Authorization: Bearer <token>"; secret_file signs the body as
- * PRODUCT.md section 4 says:
+ * docs/configuration.md section 5 says:
  *   X-Streamwatch-Timestamp: <unix seconds>
  *   X-Streamwatch-Signature: v1=<hex HMAC-SHA256(secret, "<ts>.<body>")>
  * The timestamp is the real clock (the receiver checks it against its
@@ -21,8 +21,8 @@
  * receiver refuses this request, sending it again will not help);
  * everything else, transport errors included, is retried by the outbox.
  *
- * Depends on lib/, aws/sigv4.h (HMAC) and notifiers/{notifier,message}.h;
- * not on agent/.
+ * Depends on lib/ (HMAC from lib/hash) and
+ * notifiers/{notifier,message,am_payload,slack}.h; not on agent/.
  */
 #ifndef SW_NOTIFIERS_WEBHOOK_H
 #define SW_NOTIFIERS_WEBHOOK_H
@@ -80,7 +80,8 @@ int sw_webhook_format_parse(const char *name, enum sw_webhook_format *out);
 
 /* sw_webhook_url_check - 0 when URL is an http:// or https:// URL with a
  * host and no whitespace or control characters, else SW_EINVAL with ERR
- * set. */
+ * set.  agent/conf.c, sw_notifier_webhook_new() and notifiers/alertmanager
+ * all ask here. */
 int sw_webhook_url_check(const char *url, char *err, size_t errlen);
 
 /* sw_webhook_cleartext_check - may a webhook to URL carry its secrets?
@@ -101,7 +102,9 @@ int sw_webhook_cleartext_check(const char *url, int bearer, int signed_,
  * notifier sets or that would change the framing (Authorization, Host,
  * Content-Type, Content-Length, Transfer-Encoding, Connection, Expect,
  * User-Agent, X-Streamwatch-*), VALUE printable ASCII or HTAB (no CR, LF, NUL)
- * of at most SW_WEBHOOK_HEADER_MAX bytes.  Else SW_EINVAL with ERR set. */
+ * of at most SW_WEBHOOK_HEADER_MAX bytes.  Else SW_EINVAL with ERR set
+ * ("header 'Host' is set by streamwatch").  agent/conf.c and
+ * sw_notifier_webhook_new() both ask here. */
 int sw_webhook_header_check(const char *name, const char *value, char *err,
                             size_t errlen);
 

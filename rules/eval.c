@@ -194,7 +194,7 @@ add_json_str(struct sw_buf *b, const char *s)
     return r;
 }
 
-/* Decide the state: section 4.10 of aws-reference.md, step by step.  Marks
+/* Decide the state: docs/cloudwatch-alarms.md sections 4-6, in order.  Marks
  * the slots that take part in the evaluation as used. */
 static void
 decide(const struct sw_rule *r, struct slot *s, int range, enum sw_state prev,
@@ -261,10 +261,10 @@ decide(const struct sw_rule *r, struct slot *s, int range, enum sw_state prev,
 
     if ((r->tmd == SW_TMD_MISSING || r->tmd == SW_TMD_IGNORE) && nreal > 0 &&
         all_breach) {
-        /* Premature-alarm rule (section 4.5): ALARM when the oldest
-         * breaching point among the last N periods is at least M periods
-         * old and everything newer is breaching or missing.  Requiring all
-         * real points to breach is inferred from table 2 row 3. */
+        /* Premature-alarm rule (docs/cloudwatch-alarms.md section 6): ALARM
+         * when the oldest breaching point among the last N periods is at least
+         * M periods old and everything newer is breaching or missing. Requiring
+         * all real points to breach is inferred from table 2 row 3. */
         for (int i = range - n; i < range; i++) {
             if (s[i].kind != SLOT_BREACH)
                 continue;
@@ -418,7 +418,7 @@ reason_text(const struct sw_rule *r, const struct decision *d,
         /* Without DatapointsToAlarm CloudWatch words it shorter and says
          * nothing of a minimum (recorded: "Threshold Crossed: 1 datapoint
          * [21.5 (26/10/23 16:42:00)] was greater than the threshold
-         * (2.0).", aws-reference.md section 4.9). */
+         * (2.0).", docs/cloudwatch-alarms.md section 8). */
         rc = sw_buf_addf(pre, "Threshold Crossed: %d datapoint%s ", k,
                          plural(k));
         if (rc == 0)
@@ -520,11 +520,11 @@ fmt_evaluated(char *out, size_t size, const struct slot *s, time_t ts)
     return n;
 }
 
-/* StateReasonData as CloudWatch writes it (section 4.9): real evaluated
- * values oldest first in recentDatapoints, every evaluated period newest
- * first in evaluatedDatapoints, filled or unknown periods with a timestamp
- * only.  Both arrays are cut to fit SW_EVAL_REASON_DATA_MAX as eval.h's
- * "Length limits" says. */
+/* StateReasonData as CloudWatch writes it (docs/cloudwatch-alarms.md,
+ * section 9): real evaluated values oldest first in recentDatapoints, every
+ * evaluated period newest first in evaluatedDatapoints, filled or unknown
+ * periods with a timestamp only.  Both arrays are cut to fit
+ * SW_EVAL_REASON_DATA_MAX as eval.h's "Length limits" says. */
 static int
 build_reason_data(const struct sw_rule *r, const struct slot *s, int range,
                   time_t start, time_t query_time, char **out)

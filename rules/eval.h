@@ -1,11 +1,11 @@
 /* rules/eval.h - turns datapoints into alarm state transitions.
  *
  * One evaluation of one metric alarm, with CloudWatch's semantics
- * (aws-reference.md section 4): the evaluation range of
+ * (docs/cloudwatch-alarms.md): the evaluation range of
  * sw_rule_eval_range() periods, the N most recent *real* datapoints, missing
  * data filled as few times as possible by TreatMissingData, the
  * premature-alarm rule, and the NewStateReason / StateReasonData texts
- * CloudWatch writes.  The algorithm is the section 4.10 reconstruction,
+ * CloudWatch writes.  The algorithm is the one of sections 4 to 6 there,
  * which reproduces both documented tables cell for cell.
  *
  * Pure: no I/O, no clock, no globals; depends only on lib/ and rules/rule.h.
@@ -13,7 +13,7 @@
  * print exactly as in the reason (Java's Double.toString, "10.0"), which
  * jansson's "%.17g" would not do.
  *
- * Reason wording (section 4.9, checked against recorded AWS payloads):
+ * Reason wording (section 8, CloudWatch's forms in its published messages):
  *   ALARM  "Threshold Crossed: 3 out of the last 5 datapoints [a (t), b (t),
  *          c (t)] were greater than the threshold (10.0) (minimum 3
  *          datapoints for OK -> ALARM transition)."  The list holds the
@@ -46,8 +46,8 @@
  * "1.0E-4"), dates as dd/MM/yy HH:mm:ss in UTC whatever TZ says.
  *
  * Length limits.  DescribeAlarms documents StateReason as at most 1023
- * characters and StateReasonData as at most 4000 (aws-reference.md section
- * 3.2), so nothing longer may reach state.json, a notification or a synced
+ * characters and StateReasonData as at most 4000 (docs/cloudwatch-alarms.md
+ * section 10): nothing longer may reach state.json, notifications or a synced
  * alarm.  How CloudWatch itself shortens a long reason is not documented;
  * we cut inside the bracketed datapoint list, which is the only part that
  * grows with N.  The list keeps the newest points that fit and ends in
@@ -60,7 +60,7 @@
  * and an evaluatedDatapoints entry about 90, so reasons listing more than
  * some 25 points and reason data for more than some 40 periods are cut.
  *
- * Percentiles with low sample counts (section 4.7).  With
+ * Percentiles with low sample counts (section 7).  With
  * EvaluateLowSampleCountPercentile = ignore (rule->low_sample_ignore) and a
  * pNN statistic, "the alarm state does not change during periods with too
  * few data points to be statistically significant" (PutMetricAlarm API
@@ -72,7 +72,7 @@
  * StateReasonData's evaluatedDatapoints holds) has too few samples, the
  * result is the previous state with retained = 1, whatever the other
  * points say.  This also holds a new alarm in INSUFFICIENT_DATA, as
- * section 4.6 expects.  Too few, for the percentile p as a fraction:
+ * section 7 says.  Too few, for the percentile p as a fraction:
  *   0.5 <= p < 1   fewer than 10 / (1 - p) samples   (p99: < 1000)
  *   0 < p < 0.5    fewer than 10 / p samples          (p10: < 100)
  *   p0, p100       never.  The formulas give infinity there (the alarm
@@ -157,7 +157,7 @@ void sw_eval_window(const struct sw_rule *r, time_t now, time_t *start,
                     time_t *end);
 
 /* sw_eval_min_samples - the sample count a datapoint of percentile
- * statistic STAT needs to be statistically significant (section 4.7 and
+ * statistic STAT needs to be statistically significant (section 7 and
  * "Percentiles with low sample counts" above): the smallest whole count
  * not "fewer than 10/(1-p)" (p >= 0.5) or "10/p" (p < 0.5), e.g. 1000 for
  * p99, 334 for p97.  Returns that count, or 0 when the rule never applies:
@@ -170,7 +170,7 @@ unsigned long long sw_eval_min_samples(const char *stat);
  * count * (1 - p) < 10, resp. count * p < 10, in integers. */
 int sw_eval_low_sample(const char *stat, double sample_count);
 
-/* Evaluation cadence (aws-reference.md section 4.1, from the CloudWatch
+/* Evaluation cadence (docs/cloudwatch-alarms.md section 3, from the CloudWatch
  * user guide's "Alarm evaluation" page): an alarm with a Period of 60 s or
  * more "is evaluated every minute"; with 10, 20 or 30 s "every 10
  * seconds"; one whose Period x EvaluationPeriods exceeds one day once per

@@ -3,11 +3,11 @@
 
 #include "rules/rule.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/err.h"
-#include "lib/str.h"
 
 struct sw_rule *
 sw_rule_new(void)
@@ -20,36 +20,6 @@ sw_rule_new(void)
     r->tmd = SW_TMD_MISSING;
     r->actions_enabled = 1;
     return r;
-}
-
-void
-sw_strv_release(struct sw_strv *sv)
-{
-    if (!sv)
-        return;
-    for (size_t i = 0; i < sv->n; i++)
-        free(sv->v[i]);
-    free(sv->v);
-    sv->v = NULL;
-    sv->n = 0;
-}
-
-int
-sw_strv_push(struct sw_strv *sv, const char *s)
-{
-    char **nv;
-    char *c = sw_strdup(s);
-
-    if (!c)
-        return SW_ENOMEM;
-    nv = realloc(sv->v, (sv->n + 1) * sizeof(*nv));
-    if (!nv) {
-        free(c);
-        return SW_ENOMEM;
-    }
-    nv[sv->n++] = c;
-    sv->v = nv;
-    return 0;
 }
 
 void
@@ -105,6 +75,26 @@ sw_rule_eval_range(const struct sw_rule *r)
     if (r->evaluation_range > 0)
         return r->evaluation_range;
     return n + (extra > 2 ? extra : 2);
+}
+
+int
+sw_rule_is_math(const struct sw_rule *r)
+{
+    return r->nmetrics > 0 && r->metrics && r->expression;
+}
+
+void
+sw_rule_expression_id(const struct sw_rule *r, char out[SW_RULE_EXPR_ID_BUF])
+{
+    for (int k = 1; k < 1000; k++) {
+        int used = 0;
+
+        (void)snprintf(out, SW_RULE_EXPR_ID_BUF, "e%d", k);
+        for (size_t i = 0; i < r->nmetrics && !used; i++)
+            used = r->metrics[i].id && strcmp(r->metrics[i].id, out) == 0;
+        if (!used)
+            return;
+    }
 }
 
 static const char *const state_names[] = {"INSUFFICIENT_DATA", "OK", "ALARM"};

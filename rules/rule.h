@@ -1,7 +1,7 @@
 /* rules/rule.h - the alarm rule model.
  *
  * A struct sw_rule is one fully checked alarm definition, in CloudWatch's
- * terms (PutMetricAlarm, aws-reference.md section 3.1).  agent/conf builds
+ * terms (Amazon CloudWatch API Reference: PutMetricAlarm).  agent/conf builds
  * rules from the config file; rules/eval evaluates them; nothing here knows
  * about files, libconfig or AWS.  Pure: no I/O, no clock, no globals.
  *
@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "lib/metric.h"
+#include "lib/strv.h" /* the rule's lists; its users use sw_strv_* */
 
 enum sw_state {
     SW_STATE_INSUFFICIENT_DATA = 0, /* every new alarm starts here */
@@ -33,11 +34,6 @@ enum sw_tmd {
     SW_TMD_IGNORE,
     SW_TMD_BREACHING,
     SW_TMD_NOT_BREACHING,
-};
-
-struct sw_strv {
-    char **v;
-    size_t n;
 };
 
 #define SW_RULE_MAX_METRICS 10 /* metrics in one metric-math alarm */
@@ -102,8 +98,21 @@ void sw_rule_free(struct sw_rule *r);
 
 /* sw_rule_eval_range - number of periods to fetch: evaluation_range when
  * set, else N + max(N/3, 2) (5 for N = 3, the documented example;
- * aws-reference.md section 4.3). */
+ * docs/cloudwatch-alarms.md section 2). */
 int sw_rule_eval_range(const struct sw_rule *r);
+
+/* sw_rule_is_math - 1 when R alarms on a metric-math expression (metrics
+ * and an expression), 0 for a single metric. */
+int sw_rule_is_math(const struct sw_rule *r);
+
+#define SW_RULE_EXPR_ID_BUF 16
+
+/* sw_rule_expression_id - the Id of R's expression among its metric-math
+ * queries: "e1", or the first "eN" that no metric of R uses (the metric
+ * ids are the user's).  The SNS Trigger and PutMetricAlarm both use it
+ * (rules/cwrender.h), so the two agree. */
+void sw_rule_expression_id(const struct sw_rule *r,
+                           char out[SW_RULE_EXPR_ID_BUF]);
 
 /* Enum names exactly as CloudWatch spells them. Returns: static. */
 const char *sw_state_name(enum sw_state s);
@@ -116,9 +125,5 @@ int sw_tmd_parse(const char *s, enum sw_tmd *out);
 
 /* sw_cmp_breaches - 1 when VALUE op THRESHOLD holds (metric on the left). */
 int sw_cmp_breaches(enum sw_cmp c, double value, double threshold);
-
-void sw_strv_release(struct sw_strv *sv);
-/* sw_strv_push - append a copy of S.  Returns 0 or SW_ENOMEM. */
-int sw_strv_push(struct sw_strv *sv, const char *s);
 
 #endif

@@ -24,7 +24,7 @@ Every AWS request is SigV4-verified with botocore's own signer
 usual server-side checks run: key known, session token known and signed,
 scope date/region/service, host and x-amz-date signed, clock within 5 minutes
 of the fake's (skewable) clock, token not expired.  Errors come back in the
-shapes real AWS uses for the protocol at hand (aws-reference.md §1.3/§1.4/§1.8).
+shapes real AWS uses for the protocol at hand (docs/aws-wire.md §2-§4).
 
 Every request is recorded (FakeAWS.requests, thread-safe) and tests can queue
 faults per operation (FakeAWS.fail_next / fail_always): error codes, HTTP 429/5xx,
@@ -73,7 +73,7 @@ STREAM_NAME_RE = re.compile(r"^[a-zA-Z0-9_.-]{1,128}$")
 CW_XMLNS = "http://monitoring.amazonaws.com/doc/2010-08-01/"
 STS_XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/"
 SNS_XMLNS, SNS_VERSION = "http://sns.amazonaws.com/doc/2010-03-31/", "2010-03-31"
-SNS_MAX_MESSAGE = 262144  # bytes (aws-reference §6.1)
+SNS_MAX_MESSAGE = 262144  # bytes (Amazon SNS API Reference: Publish; docs/aws-wire.md §6)
 SNS_FIFO_ID_RE = re.compile(r"^[a-zA-Z0-9!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]{1,128}$")
 SNS_TOPIC_RE = re.compile(r"^arn:aws[a-z-]*:sns:([a-z0-9-]+):(\d{12}):([A-Za-z0-9_-]{1,256})$")
 CW_VERSION, STS_VERSION = "2010-08-01", "2011-06-15"
@@ -93,11 +93,11 @@ CW_ERROR_SHAPES = {"InvalidParameterValue": "InvalidParameterValueException",
                    "InvalidParameterCombination": "InvalidParameterCombinationException"}
 PERCENTILE_RE = re.compile(r"^p(\d{1,2}(\.\d{1,10})?|100(\.0{1,10})?)$")
 
-# ----- CloudWatch alarm management (aws-reference.md §3): PutMetricAlarm, DescribeAlarms,
+# ----- CloudWatch alarm management (docs/aws-wire.md §8): PutMetricAlarm, DescribeAlarms,
 # DeleteAlarms and the tagging calls, over JSON 1.0 and Query alike.
 ALARM_OPS = ("PutMetricAlarm", "DescribeAlarms", "DeleteAlarms", "ListTagsForResource",
              "TagResource", "UntagResource")
-ALARM_API_TPS = {"PutMetricAlarm": 3, "DeleteAlarms": 3, "DescribeAlarms": 9}  # §2.4 quotas
+ALARM_API_TPS = {"PutMetricAlarm": 3, "DeleteAlarms": 3, "DescribeAlarms": 9}  # the quotas
 COMPARISON_OPERATORS = ("GreaterThanOrEqualToThreshold", "GreaterThanThreshold",
                         "LessThanThreshold", "LessThanOrEqualToThreshold",
                         "LessThanLowerOrGreaterThanUpperThreshold", "LessThanLowerThreshold",
@@ -166,7 +166,7 @@ ALARM_INPUT_SHAPES = {
 }
 
 # Auth error codes differ per protocol: JSON 1.0 uses the Coral exception name,
-# Query the legacy code (aws-reference §1.8).
+# Query the legacy code (docs/aws-wire.md §4).
 JSON_TO_QUERY_CODE = {
     "UnrecognizedClientException": "InvalidClientTokenId",
     "ExpiredTokenException": "ExpiredToken",

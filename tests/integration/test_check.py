@@ -1,11 +1,13 @@
 """streamwatch check / --help / --version: config validation with FILE:LINE errors."""
 
 import json
+import re
+import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import line_with
+from conftest import DEAD_URL, NOW, line_with
 
 
 def lineno(text: str, needle: str) -> int:
@@ -199,3 +201,91 @@ def test_loopback_needs_no_allow_insecure(sw, fake, tmp_path, host):
     r = sw.check()
     assert r.rc == 0, sw.explain()
     assert "allow_insecure" not in r.stdout + r.stderr
+
+
+# --------------------------------------------------------------------------- check and run agree
+# `run` loads the file with the loader `check` uses, and then builds every notifier and the
+# AWS client, whose constructors check their settings again (notifiers/*.c, aws/).  Both must
+# reach one verdict on every shipped example and every test config: a file `check` refuses
+# is refused by `run` with the same FILE:LINE lines, and a file `check` passes is not
+# refused by `run` for what it says.  `run --dry-run` may still fail for reasons that are
+# not the file's (no AWS endpoint here, a recording that is not there), so only the config's
+# lines and the settings that `run` refuses at start are compared.
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG_DATA = ROOT / "tests" / "data" / "config"
+VERDICT_CASES = ([(ROOT / "examples", p) for p in EXAMPLES]
+                 + [(CONFIG_DATA, p) for p in sorted(CONFIG_DATA.glob("bad_*.conf"))]
+                 + [(CONFIG_DATA, p) for p in sorted(CONFIG_DATA.glob("good_*.conf"))])
+LOCATED = re.compile(r"^\S+:\d+: ")  # "FILE:LINE: message": a config error
+# What the running agent logs when it refuses a setting at start (agent/runtime.c), and
+# what is the machine's doing, not the file's: a file it names that is not there.
+REFUSED_AT_START = re.compile(r"\berror: (aws: |notifier '|rule '[^']*': action )")
+NOT_THE_FILES = re.compile(r"cannot (be )?read|No such file")
+
+
+def with_state_dir(text: str, state: Path) -> str:
+    """TEXT with agent.state_dir in STATE, every line where it was: the FILE:LINE of
+    every message stays the same.  Files that cannot take it keep theirs."""
+    value = f'"{state}"'
+    for m in re.finditer(r'\bstate_dir(\s*=\s*)"[^"\n]+"', text):
+        if "#" not in text[text.rfind("\n", 0, m.start()) + 1:m.start()]:
+            return text[:m.start()] + f"state_dir{m.group(1)}{value}" + text[m.end():]
+    m = re.search(r"^(\s*agent\s*=\s*\{)", text, re.M)
+    if m:
+        return text[:m.end()] + f" state_dir = {value};" + text[m.end():]
+    if re.search(r"^\s*agent\b", text, re.M):
+        return text  # not a group: the file is refused before state_dir matters
+    return text + ("" if text.endswith("\n") else "\n") + f"agent = {{ state_dir = {value}; }};\n"
+
+
+SYSTEM_CA = Path("/etc/ssl/certs/ca-certificates.crt")
+
+
+def provide_named_files(conf: Path):
+    """The files CONF names by relative paths that the agent reads at start, where they
+    are missing, so that `run` goes on to build the notifiers: a CA bundle and a
+    recording (a header and no data; docs/recording-format.md)."""
+    text = conf.read_text(errors="replace")
+    for key, content in (("ca_file", SYSTEM_CA.read_bytes() if SYSTEM_CA.exists() else b""),
+                         ("recording", b"timestamp,namespace,metric,dimensions,Sum\n")):
+        for name in re.findall(rf'\b{key}\s*=\s*"([^"\n]+)"', text):
+            f = conf.parent / name
+            if not Path(name).is_absolute() and not f.exists() and content:
+                f.parent.mkdir(parents=True, exist_ok=True)  # in the copied tree only
+                f.write_bytes(content)
+
+
+@pytest.mark.parametrize("top,conf", VERDICT_CASES,
+                         ids=[str(c.relative_to(t.parent)) for t, c in VERDICT_CASES])
+def test_check_and_run_reach_one_verdict(sw, tmp_path, top, conf):
+    work = tmp_path / "tree"
+    shutil.copytree(top, work / top.name)
+    path = work / top.name / conf.relative_to(top)
+    path.write_bytes(with_state_dir(path.read_bytes().decode("utf-8", "surrogateescape"),
+                                    tmp_path / "state").encode("utf-8", "surrogateescape"))
+    provide_named_files(path)
+    # Nowhere to go: no fetch, publish or listing reaches anything.  The profiles the
+    # file names exist (with the environment's keys): a missing one is not the file's fault.
+    sw.env.update(AWS_ENDPOINT_URL=DEAD_URL, AWS_REGION="ap-northeast-1", AWS_MAX_ATTEMPTS="1")
+    profiles = re.findall(r'\bprofile\s*=\s*"([^"\n]+)"', path.read_text(errors="replace"))
+    sw.write_aws_file("config", "".join(f"[profile {p}]\n" for p in profiles))
+
+    chk = sw.run("-c", path, "check")
+    run = sw.run("-c", path, "run", "--dry-run", "--now", NOW)
+    chk_lines = [ln for ln in chk.stderr.splitlines() if LOCATED.match(ln)]
+    run_lines = [ln for ln in run.stderr.splitlines() if LOCATED.match(ln)]
+    refused = [ln for ln in run.stderr.splitlines()
+               if REFUSED_AT_START.search(ln) and not NOT_THE_FILES.search(ln)]
+    what = f"check:\n{chk.stderr}\nrun:\n{run.stderr}"
+
+    if conf.name.startswith("bad_"):
+        assert chk.rc == 1 and chk_lines, what
+    else:
+        assert chk.rc == 0, what
+    if chk.rc != 0:
+        assert run.rc == 1, what
+        assert run_lines == chk_lines, what
+    else:
+        assert chk_lines == [] and run_lines == [], what
+        assert refused == [], what

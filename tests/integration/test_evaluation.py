@@ -1,5 +1,5 @@
 """Alarm evaluation through the real binary: M of N stepping minute by minute and
-the two documented "treat missing data" tables (aws-reference.md §4.4).
+the two documented "treat missing data" tables (docs/cloudwatch-alarms.md §5).
 """
 
 import pytest
@@ -16,7 +16,7 @@ def test_m_of_n_stepping(sw, fake):
     series = {0: 1, 1: 1, 2: 1, 3: 20, 4: 1, 5: 20, 6: 20, 7: 1, 8: 1}  # minute -> value
     for m, v in series.items():
         put(fake, f"2026-11-25T10:{m:02d}:00Z", float(v))
-    # (now, state, since) -- computed with the §4.10 reference evaluator; range = 5 periods
+    # (now, state, since) -- by docs/cloudwatch-alarms.md §4-§6; range = 5 periods
     expected = [
         ("10:03", "OK", "10:03"),                 # --000
         ("10:04", "OK", "10:03"),                 # -000X   1 of the last 3
@@ -48,7 +48,7 @@ def test_m_of_n_stepping(sw, fake):
         [("INSUFFICIENT_DATA", "OK"), ("OK", "ALARM"), ("ALARM", "OK")]
 
 
-# aws-reference.md §4.4, oldest -> newest; columns: missing, ignore, breaching, notBreaching.
+# docs/cloudwatch-alarms.md §5, oldest -> newest; columns: the four treat_missing_data values.
 # "Retain current state" is INSUFFICIENT_DATA here: the alarm is new.
 TMD = ("missing", "ignore", "breaching", "notBreaching")
 R = "INSUFFICIENT_DATA"

@@ -48,14 +48,14 @@ def _stat(metric, period=60, stat="Sum", stream="orders"):
             "Period": period, "Stat": stat}
 
 
-# aws-reference §3.1's metric-math alarm; the expression leaves ReturnData out (= true).
+# A metric-math alarm (docs/aws-wire.md §8); the expression leaves ReturnData out (= true).
 MATH = {"AlarmName": "kds-orders-consumer-lag", "EvaluationPeriods": 3,
         "DatapointsToAlarm": 3, "Threshold": 0.1, "ComparisonOperator": "GreaterThanThreshold",
         "Metrics": [{"Id": "m1", "MetricStat": _stat("IncomingRecords"), "ReturnData": False},
                     {"Id": "m2", "MetricStat": _stat("GetRecords.Records"),
                      "ReturnData": False},
                     {"Id": "e1", "Expression": "(m1-m2)/m1", "Label": "unconsumed ratio"}]}
-# Exactly the members DescribeAlarms shows for SEED (aws-reference §3.2's recorded example).
+# Exactly the members DescribeAlarms shows for SEED; unset ones are left out (docs/aws-wire.md §8)
 SEED_MEMBERS = {"AlarmName", "AlarmArn", "AlarmConfigurationUpdatedTimestamp",
                 "ActionsEnabled", "OKActions", "AlarmActions", "InsufficientDataActions",
                 "StateValue", "StateReason", "StateUpdatedTimestamp", "MetricName",

@@ -1,6 +1,6 @@
 """streamwatch run --once: the GetMetricStatistics request, state.json, notifications.
 
-Contract: docs/PRODUCT.md §1-§3 and the agent contract in tests/integration/README.md.
+Contract: README.md, docs/aws-wire.md §5 and the agent contract in tests/integration/README.md.
 """
 
 import json
@@ -60,7 +60,7 @@ def test_happy_path_with_session_token(sw, fake):
         (ALARM, "INSUFFICIENT_DATA", "ALARM", REASON_ALARM)
     assert n["StateChangeTime"].startswith("2026-11-25T10:05:00")
 
-    # Secrets never leave the process (PRODUCT §6).
+    # Secrets never leave the process (docs/aws-wire.md §10).
     files = (sw.state_dir / "state.json").read_text() + sw.notify_path.read_text()
     for secret in (c["SecretAccessKey"], c["SessionToken"]):
         assert secret not in r.stdout + r.stderr + files

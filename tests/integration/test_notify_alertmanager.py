@@ -1,7 +1,7 @@
 """Alertmanager notifications against the real Alertmanager (Debian's
 prometheus-alertmanager), started by the test on 127.0.0.1 with clustering off.
 
-The agent contract these tests assume (PRODUCT.md §4):
+The agent contract these tests assume (README.md, "Notifications"):
 
 - A notifier `{ name = "am"; type = "alertmanager"; url = "http://127.0.0.1:PORT"; }`
   named in the rule's alarm_actions and ok_actions.  On ALARM `run --once --now T` POSTs

@@ -7,7 +7,7 @@ messages are parsed with Python's email package.
 
 What these tests expect from the agent (issue 4):
 - notifiers = ({ name; type = "email"; url; tls; username; password_file;
-  from; to = [...]; ca_file; }) as in PRODUCT.md section 2;
+  from; to = [...]; ca_file; }) as in docs/configuration.md §5;
 - `run --once --now T` enqueues the notification in STATE_DIR/outbox/ and the
   dispatcher delivers what is due within that same run;
 - a failed attempt leaves the notification in STATE_DIR/outbox/ (one file per

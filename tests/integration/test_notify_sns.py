@@ -1,6 +1,6 @@
 """SNS notifications: the agent's Publish, validated and signature-checked by the fake.
 
-The agent contract these tests assume (PRODUCT.md §4, aws-reference.md §5/§6):
+The agent contract these tests assume (README.md "Notifications", docs/aws-wire.md §6/§7):
 
 - A notifier `{ name = "ops-topic"; type = "sns"; topic_arn = "arn:aws:sns:<region>:...:ops"; }`
   named in a rule's alarm_actions / ok_actions.  On a state change `run --once --now T`
@@ -8,7 +8,7 @@ The agent contract these tests assume (PRODUCT.md §4, aws-reference.md §5/§6)
   same run; the entry file is removed once SNS accepted the Publish.
 - The request is AWS Query `Action=Publish&Version=2010-03-31`, SigV4-signed for service
   `sns` in the configured region, sent to AWS_ENDPOINT_URL (the fake).  Message is the
-  CloudWatch alarm JSON (§5, field order), Subject `ALARM: "<name>" in Asia Pacific (Tokyo)`.
+  CloudWatch alarm JSON (§7, field order), Subject `ALARM: "<name>" in Asia Pacific (Tokyo)`.
   AlarmActions / OKActions list the topic ARN of the SNS notifiers named in the rule.
 - FIFO topics (".fifo") get MessageGroupId = alarm name and MessageDeduplicationId derived
   from alarm name, state, the end of the evaluated window and the repeat number (not the

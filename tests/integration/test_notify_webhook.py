@@ -1,7 +1,7 @@
 """Webhook notifications: a receiver on 127.0.0.1 that checks the HMAC signature and
 answers as scripted.
 
-The agent contract these tests assume (PRODUCT.md §4):
+The agent contract these tests assume (README.md, "Notifications"):
 
 - A notifier `{ name = "hook"; type = "webhook"; url = "http://127.0.0.1:PORT/hook";
   format = "cloudwatch" | "alertmanager" | "slack"; secret_file = ...;

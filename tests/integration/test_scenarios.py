@@ -16,9 +16,9 @@ At every step the runner checks, for every alarm: state and `since` in state.jso
 that the log notifier wrote exactly one line per transition of this step (every
 rule sends all three kinds of action to it) and none otherwise.
 
-Expected states follow aws-reference.md §4.3–4.5 and the §4.10 reconstruction;
+Expected states follow docs/cloudwatch-alarms.md §2 and §4–§6;
 the window of a run at E is [E - R·60, E) with R = N + max(N/3, 2).  Reasons use
-the §4.9 wording: dates dd/MM/yy in UTC (the binary runs with TZ=Asia/Tokyo), values
+the §8 wording: dates dd/MM/yy in UTC (the binary runs with TZ=Asia/Tokyo), values
 Java-style ("20.0").
 """
 

@@ -1,6 +1,6 @@
 """`streamwatch plan` and `streamwatch sync` against the fake CloudWatch alarm APIs.
 
-The contract (PRODUCT.md section 5, issue 5): rules with `sync = true` become
+The contract (README.md, "Sync to CloudWatch alarms"): rules with `sync = true` become
 CloudWatch alarms of the same name carrying the tag streamwatch:owner; plan shows
 create / update (field by field) / delete (only with --prune) after normalising what
 DescribeAlarms leaves out, so a synced config plans "No changes."; an alarm of a

@@ -1,7 +1,8 @@
 /* tests/unit/test_client.c - the AWS client: error-reply parsing (both
  * wire formats and foreign bodies), construction (region and endpoint
  * resolution), and the retry loop against a scripted loopback server
- * (throttling, final 4xx, clock skew, expired token, cancel). */
+ * (throttling, final 4xx, clock skew, expired token, cancel), and a role
+ * profile's AssumeRole going through the client's own callback. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -763,7 +764,7 @@ test_call_expired_token(void **state)
 static double
 raise_flag(void *arg)
 {
-    *(volatile int *)arg = 1;
+    *(volatile sig_atomic_t *)arg = 1;
     return 0.5;
 }
 
@@ -772,7 +773,7 @@ test_call_transport_and_cancel(void **state)
 {
     const char *const script[] = {NULL, ok_json};
     const char *const one[] = {throttle_json};
-    volatile int stop = 0;
+    volatile sig_atomic_t stop = 0;
     struct sw_test_server s;
     struct sw_aws *a;
     struct sw_aws_error e;
@@ -856,6 +857,96 @@ test_call_bad_args(void **state)
                                                    "20131202.ListStreams\r\n"));
     assert_non_null(strstr(sw_test_server_log(&s), "/kinesis/aws4_request"));
     sw_aws_free(a);
+}
+
+/* A role profile: the chain asks STS through the client's own callback
+ * (AssumeRole signed with the source profile's keys), then the call is
+ * signed with the role's temporary keys; STS's refusal is the call's
+ * error, naming the profile. */
+static void
+test_call_assume_role(void **state)
+{
+    static const char sts_body[] =
+        "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/"
+        "2011-06-15/\"><AssumeRoleResult><Credentials>"
+        "<AccessKeyId>ASIAROLEEXAMPLE1</AccessKeyId>"
+        "<SecretAccessKey>role-secret</SecretAccessKey>"
+        "<SessionToken>role-token</SessionToken>"
+        "<Expiration>2099-01-01T00:00:00Z</Expiration>"
+        "</Credentials></AssumeRoleResult></AssumeRoleResponse>";
+    static const char denied_body[] =
+        "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>"
+        "<Message>not allowed</Message></Error><RequestId>rid-sts</RequestId>"
+        "</ErrorResponse>";
+    char sts_ok[1024], denied[512], url[64], err[256];
+    const char *const script[] = {sts_ok, ok_json};
+    const char *const refused[] = {denied};
+    struct sw_test_server s;
+    struct sw_aws_opts o;
+    struct sw_aws *a = NULL;
+    struct sw_aws_error e;
+    const char *log;
+    FILE *f;
+
+    (void)state;
+    mkreply(sts_ok, sizeof(sts_ok), "200 OK", "Content-Type: text/xml\r\n",
+            sts_body);
+    mkreply(denied, sizeof(denied), "403 Forbidden",
+            "Content-Type: text/xml\r\n", denied_body);
+    env_setup(NULL);
+    unsetenv("AWS_ACCESS_KEY_ID");
+    unsetenv("AWS_SECRET_ACCESS_KEY");
+    f = fopen(cfgpath, "w");
+    assert_non_null(f);
+    fputs("[profile base]\naws_access_key_id = AKIABASEEXAMPLE1\n"
+          "aws_secret_access_key = base-secret\n"
+          "[profile role]\nrole_arn = arn:aws:iam::123456789012:role/sw\n"
+          "source_profile = base\nrole_session_name = unit-test\n",
+          f);
+    fclose(f);
+    setenv("AWS_CONFIG_FILE", cfgpath, 1);
+
+    sw_test_server_start(&s, tmpdir, script, 2);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/", s.port);
+    memset(&o, 0, sizeof(o));
+    o.region = "ap-northeast-1";
+    o.profile = "role";
+    o.endpoint = url;
+    assert_int_equal(sw_aws_new(&o, &a, err, sizeof(err)), 0);
+    sw_aws_set_rand(a, zero_rand, NULL);
+    assert_int_equal(sw_aws_call(a, SW_SVC_MONITORING, SW_PROTO_JSON10,
+                                 "GetMetricStatistics", "{}", 2, NULL, &e),
+                     0);
+    assert_int_equal(sw_test_server_wait(&s), 0);
+    log = sw_test_server_log(&s);
+    /* first STS, with the source keys and the profile's session name */
+    assert_non_null(strstr(log, "Action=AssumeRole&Version=2011-06-15&"
+                                "RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3A"
+                                "role%2Fsw&RoleSessionName=unit-test"));
+    assert_non_null(strstr(log, "Credential=AKIABASEEXAMPLE1/"));
+    assert_non_null(strstr(log, "/ap-northeast-1/sts/aws4_request"));
+    /* then the call, with the role's keys and token */
+    assert_non_null(strstr(log, "Credential=ASIAROLEEXAMPLE1/"));
+    assert_non_null(strstr(log, "/ap-northeast-1/monitoring/aws4_request"));
+    assert_non_null(strstr(log, "X-Amz-Security-Token: role-token\r\n"));
+    assert_true(strstr(log, "AKIABASEEXAMPLE1") <
+                strstr(log, "ASIAROLEEXAMPLE1"));
+    sw_aws_free(a);
+
+    sw_test_server_start(&s, tmpdir, refused, 1);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/", s.port);
+    assert_int_equal(sw_aws_new(&o, &a, err, sizeof(err)), 0);
+    assert_int_equal(sw_aws_call(a, SW_SVC_MONITORING, SW_PROTO_JSON10,
+                                 "GetMetricStatistics", "{}", 2, NULL, &e),
+                     SW_EAWS);
+    assert_int_equal(sw_test_server_wait(&s), 0);
+    assert_string_equal(e.message,
+                        "no usable credentials: profile 'role': sts: "
+                        "AssumeRole on 'arn:aws:iam::123456789012:role/sw' "
+                        "failed: AccessDenied: not allowed");
+    sw_aws_free(a);
+    unlink(cfgpath);
+    setenv("AWS_CONFIG_FILE", "/nonexistent/streamwatch/config", 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1028,6 +1119,7 @@ main(void)
         cmocka_unit_test(test_call_expired_token),
         cmocka_unit_test(test_call_transport_and_cancel),
         cmocka_unit_test(test_call_bad_args),
+        cmocka_unit_test(test_call_assume_role),
         cmocka_unit_test(test_http_direct),
     };
 

@@ -1,6 +1,6 @@
 /* tests/unit/test_cloudwatch.c - aws/cloudwatch builders and parsers:
- * the exact JSON 1.0 request of aws-reference.md section 1.6, percentile
- * requests, the API limits of section 2.1, and GetMetricStatistics
+ * the exact JSON 1.0 request of docs/aws-wire.md section 5, percentile
+ * requests, the API limits listed there, and GetMetricStatistics
  * replies good and bad.  The network call itself is exercised by the
  * client and integration tests. */
 #include "config.h"
@@ -24,7 +24,7 @@
 #include "lib/err.h"
 #include "lib/metric.h"
 
-/* The JSON 1.0 body of section 1.6, exactly as printed there. */
+/* The JSON 1.0 body of docs/aws-wire.md section 5, exactly as printed. */
 static const char doc_body[] =
     "{\"Namespace\": \"AWS/Kinesis\", \"MetricName\": \"IncomingRecords\", "
     "\"Dimensions\": [{\"Name\": \"StreamName\",\n"
@@ -317,7 +317,7 @@ test_parse_sorted(void **state)
     size_t n;
 
     (void)state;
-    /* the illustrative reply of section 1.6 */
+    /* the example reply of docs/aws-wire.md section 5 */
     v = parse_ok(
         "{\"Label\":\"IncomingRecords\",\"Datapoints\":[{\"Timestamp\":"
         "1764151260.0,\"Sum\":1520.0,\"Unit\":\"Count\"}]}",

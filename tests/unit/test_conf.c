@@ -4,6 +4,9 @@
  * its .err file; the good_*.conf files load with the values (and
  * defaults) checked here.  The test runs from $SW_TEST_DATA/config and
  * loads "bad_x.conf", so the .err files read "bad_x.conf:12: ...".
+ * The schema's tables are checked for what the getters rely on, and
+ * settings the running agent would refuse when it builds its notifiers
+ * and AWS client are refused by the load too (test_agrees_with_run).
  */
 #include "config.h"
 
@@ -25,6 +28,7 @@
 #include <unistd.h>
 
 #include "agent/conf.h"
+#include "agent/conf_schema.h" /* the tables, for their own test */
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "rules/rule.h"
@@ -251,8 +255,8 @@ test_full(void **state)
     assert_int_equal(n->max_age_s, 3600);
     n = sw_conf_notifier(c, "ops");
     assert_int_equal(n->type, SW_NOTIFIER_SNS);
-    assert_string_equal(n->topic_arn,
-                        "arn:aws:sns:us-gov-west-1:123456789012:ops.fifo");
+    assert_string_equal(
+        n->topic_arn, "arn:aws-us-gov:sns:us-gov-west-1:123456789012:ops.fifo");
     assert_int_equal(n->repeat_interval_s, 600);
     n = sw_conf_notifier(c, "mail");
     assert_int_equal(n->type, SW_NOTIFIER_EMAIL);
@@ -297,7 +301,7 @@ test_full(void **state)
     assert_int_equal(r->tmd, SW_TMD_NOT_BREACHING);
     assert_int_equal(r->alarm_actions.n, 3);
     assert_string_equal(r->alarm_actions.v[2],
-                        "arn:aws:sns:us-gov-west-1:123456789012:raw");
+                        "arn:aws-us-gov:sns:us-gov-west-1:123456789012:raw");
     assert_int_equal(r->ok_actions.n, 1);
     assert_int_equal(r->insufficient_data_actions.n, 2);
     assert_int_equal(r->actions_enabled, 0);
@@ -868,6 +872,276 @@ test_insecure(void **state)
     sw_conf_free(c);
 }
 
+/* What conf_key_load() and conf_keys_free() rely on in every row. */
+static void
+check_table(const char *section, const struct conf_key *keys)
+{
+    for (const struct conf_key *k = keys; k->name; k++) {
+        int has_field = k->off != CONF_NOFIELD;
+
+        if (!k->desc || !k->desc[0])
+            fail_msg("%s.%s: no description", section, k->name);
+        for (const struct conf_key *o = keys; o < k; o++)
+            if (strcmp(o->name, k->name) == 0)
+                fail_msg("%s.%s: listed twice", section, k->name);
+        switch (k->type) {
+        case CT_STR:
+            if (!(k->flags & CK_RAW) && k->max <= 0)
+                fail_msg("%s.%s: no length", section, k->name);
+            /* fall through */
+        case CT_PATH:
+        case CT_INT:
+        case CT_NUM:
+        case CT_BOOL:
+        case CT_STRLIST:
+            if (!has_field && !k->check)
+                fail_msg("%s.%s: stored nowhere", section, k->name);
+            if (k->type == CT_INT && k->min > k->max)
+                fail_msg("%s.%s: no range", section, k->name);
+            break;
+        case CT_ENUM:
+            if (!k->parse || !k->expect || !has_field)
+                fail_msg("%s.%s: an enum needs parse, expect and a field",
+                         section, k->name);
+            break;
+        case CT_GROUP:
+        case CT_LIST:
+            if (!k->check || !k->expect)
+                fail_msg("%s.%s: needs a callback and an example", section,
+                         k->name);
+            break;
+        }
+    }
+}
+
+static void
+test_schema(void **state)
+{
+    (void)state;
+    check_table("(root)", conf_root_keys);
+    check_table("aws", conf_aws_keys);
+    check_table("agent", conf_agent_keys);
+    check_table("sync", conf_sync_keys);
+    check_table("notifier", conf_notifier_keys);
+    for (int t = 0; t < CONF_NTYPES; t++) {
+        check_table(conf_notifier_types[t], conf_notifier_type_keys[t]);
+        assert_string_equal(
+            sw_conf_notifier_type_name((enum sw_notifier_type)t),
+            conf_notifier_types[t]);
+    }
+    check_table("rule", conf_rule_keys);
+    check_table("metric", conf_metric_keys);
+    /* The defaults come from the tables. */
+    assert_int_equal(conf_key_find(conf_aws_keys, "connect_timeout")->def, 5);
+    assert_string_equal(conf_key_find(conf_sync_keys, "owner")->sdef,
+                        "streamwatch");
+    assert_null(conf_key_find(conf_agent_keys, "no_such_key"));
+}
+
+/* doc_section - the text of docs/configuration.md from the heading that
+ * starts with FROM to the next one that starts with UNTIL (NULL: the end),
+ * in *out (new). */
+static char *
+doc_section(const char *doc, const char *from, const char *until)
+{
+    const char *a = strstr(doc, from), *b;
+
+    assert_non_null(a);
+    b = until ? strstr(a, until) : NULL;
+    if (!b)
+        b = a + strlen(a);
+    return strndup(a, (size_t)(b - a));
+}
+
+/* Every key of the schema has its entry in docs/configuration.md, where
+ * the reader looks for it, and the plain integer ranges read the same. */
+static void
+test_schema_documented(void **state)
+{
+    static const struct {
+        const char *from, *until;
+        const struct conf_key *keys;
+    } sections[] = {
+        {"## 1. ", NULL, conf_root_keys}, /* each has a section */
+        {"## 2. `aws`", "## 3. ", conf_aws_keys},
+        {"## 3. `agent`", "## 4. ", conf_agent_keys},
+        {"## 4. `sync`", "## 5. ", conf_sync_keys},
+        {"## 5. `notifiers`", "### `log`", conf_notifier_keys},
+        {"### `log`", "### `sns`", NULL},
+        {"### `sns`", "### `email`", NULL},
+        {"### `email`", "### `webhook`", NULL},
+        {"### `webhook`", "### `alertmanager`", NULL},
+        {"### `alertmanager`", "## 6. ", NULL},
+        {"## 6. `rules`", "## 9. ", conf_rule_keys},
+        {"## 8. Metric math", "## 9. ", conf_metric_keys},
+    };
+    char path[PATH_MAX * 2], *doc;
+    int failed = 0, type = 0;
+
+    (void)state;
+    (void)snprintf(path, sizeof(path), "%s/../../../docs/configuration.md",
+                   cwd);
+    doc = slurp(path);
+    assert_non_null(doc);
+    for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+        const struct conf_key *keys = sections[i].keys;
+        char *text = doc_section(doc, sections[i].from, sections[i].until);
+
+        if (!keys)
+            keys = conf_notifier_type_keys[type++];
+        for (const struct conf_key *k = keys; k->name; k++) {
+            char want[160];
+
+            (void)snprintf(want, sizeof(want), "`%s`", k->name);
+            if (!strstr(text, want)) {
+                fprintf(stderr, "%s: no %s\n", sections[i].from, want);
+                failed++;
+                continue;
+            }
+            if (k->type != CT_INT || k->check || k->max == INT_MAX ||
+                keys == conf_rule_keys)
+                continue;
+            (void)snprintf(want, sizeof(want),
+                           "| `%s` | integer, %ld\xe2\x80\x93%ld |", k->name,
+                           k->min, k->max);
+            if (!strstr(text, want)) {
+                fprintf(stderr, "%s: no '%s'\n", sections[i].from, want);
+                failed++;
+            }
+        }
+        free(text);
+    }
+    free(doc);
+    assert_int_equal(failed, 0);
+}
+
+/* Settings that passed `check` before and that `run` refused when it
+ * built the notifier or the AWS client: each notifier's and aws/'s own
+ * check now decides for both.  Each case is one notifier (or one aws
+ * group) and the start of the one error it must draw. */
+static void
+test_agrees_with_run(void **state)
+{
+    static const struct {
+        const char *text;
+        const char *err;
+    } cases[] = {
+        /* SNS: the ARN's region and partition agree, and with aws.region
+         * (SigV4 signs for it; sw_notifier_sns_new() refuses others). */
+        {"notifiers = ( { name = \"n\"; type = \"sns\"; topic_arn = "
+         "\"arn:aws:sns:us-gov-west-1:123456789012:ops\"; } );",
+         "c.conf:1: notifier 'n': 'topic_arn' must be an SNS topic ARN"},
+        {"notifiers = ( { name = \"n\"; type = \"sns\"; topic_arn = "
+         "\"arn:aws-cn:sns:eu-west-1:123456789012:ops\"; } );",
+         "c.conf:1: notifier 'n': 'topic_arn' must be an SNS topic ARN"},
+        {"notifiers = ( { name = \"n\"; type = \"sns\"; topic_arn = "
+         "\"arn:aws:sns:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+         "aaaaaaaaaaaaaaaaa-east-1:123456789012:ops\"; } );", /* 64 characters
+                                                               */
+         "c.conf:1: notifier 'n': 'topic_arn' must be an SNS topic ARN"},
+        {"aws = { region = \"ap-northeast-1\"; };\n"
+         "notifiers = ( { name = \"n\"; type = \"sns\"; topic_arn = "
+         "\"arn:aws:sns:us-east-1:123456789012:ops\"; } );",
+         "c.conf:2: notifier 'n': 'topic_arn': topic ARN is in region "
+         "'us-east-1', but the AWS region is 'ap-northeast-1'"},
+        {"aws = { region = \"ap-northeast-1\"; };\n"
+         "rules = ( { name = \"r\"; metric = \"m\"; statistic = \"Sum\";\n"
+         "  period = 60; threshold = 1; comparison = "
+         "\"GreaterThanThreshold\"; evaluation_periods = 1;\n"
+         "  alarm_actions = [ \"arn:aws:sns:eu-west-1:123456789012:x\" ]; "
+         "} );",
+         "c.conf:4: rule 'r': alarm_actions: "
+         "'arn:aws:sns:eu-west-1:123456789012:x': topic ARN is in region"},
+        /* aws/: the region and the endpoint as the client takes them. */
+        {"aws = { region = "
+         "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+         "aaaaaaaaaaaa\"; };",
+         "c.conf:1: aws: 'region' must look like ap-northeast-1"},
+        {"aws = { endpoint = \"http://127.0.0.1:4566/?x=1\"; };",
+         "c.conf:1: aws: 'endpoint': "},
+        {"aws = { endpoint = \"https://h.example/#x\"; };",
+         "c.conf:1: aws: 'endpoint': "},
+        /* email: libcurl's URL and the addresses the notifier sends to. */
+        {"notifiers = ( { name = \"n\"; type = \"email\"; url = "
+         "\"smtp://mail.example.com?x\"; tls = \"starttls\";\n"
+         "  from = \"a@example.com\"; to = [ \"b@example.com\" ]; } );",
+         "c.conf:1: notifier 'n': 'url' must not have a query or fragment"},
+        {"notifiers = ( { name = \"n\"; type = \"email\"; url = "
+         "\"smtp://mail.example.com\"; tls = \"starttls\";\n"
+         "  from = \"a@-example.com\"; to = [ \"b@example.com\" ]; } );",
+         "c.conf:2: notifier 'n': 'from' must be a plain address"},
+        /* webhook: the header values and URLs the notifier can send. */
+        {"notifiers = ( { name = \"n\"; type = \"webhook\"; url = "
+         "\"https://h.example.com/\";\n  headers = { X-Team = "
+         "\"caf\xc3\xa9\"; }; } );",
+         "c.conf:2: notifier 'n': header 'X-Team': value must be printable "
+         "ASCII"},
+        {"notifiers = ( { name = \"n\"; type = \"webhook\"; url = "
+         "\"https://h.example.com/caf\xc3\xa9\"; } );",
+         "c.conf:1: notifier 'n': URL holds a space, control or non-ASCII "
+         "byte"},
+        {"notifiers = ( { name = \"n\"; type = \"webhook\"; url = "
+         "\"https://h.example.com/\";\n  headers = { Expect = "
+         "\"100-continue\"; }; } );",
+         "c.conf:2: notifier 'n': header 'Expect' is set by streamwatch"},
+        /* alertmanager: a base URL without a query. */
+        {"notifiers = ( { name = \"n\"; type = \"alertmanager\"; url = "
+         "\"http://127.0.0.1:9093/?x\"; } );",
+         "c.conf:1: notifier 'n': URL must be Alertmanager's base URL"},
+    };
+    int failed = 0;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct sw_conf *c = NULL;
+        struct sw_strv errors = {0};
+        int r = sw_conf_load_text(cases[i].text, strlen(cases[i].text),
+                                  "c.conf", "/", &c, &errors);
+
+        if (r != SW_EPARSE || errors.n != 1 ||
+            strncmp(errors.v[0], cases[i].err, strlen(cases[i].err)) != 0) {
+            fprintf(stderr, "--- case %zu: r=%d, want '%s...', got:\n", i, r,
+                    cases[i].err);
+            for (size_t j = 0; j < errors.n; j++)
+                fprintf(stderr, "%s\n", errors.v[j]);
+            failed++;
+        }
+        sw_conf_free(c);
+        sw_strv_release(&errors);
+    }
+    assert_int_equal(failed, 0);
+}
+
+/* What the notifiers accept, the load accepts: a tab in a header value,
+ * an ARN of another partition in its own region, a FIFO topic. */
+static void
+test_agrees_with_run_ok(void **state)
+{
+    static const char text[] =
+        "aws = { region = \"cn-north-1\"; };\n"
+        "notifiers = (\n"
+        "  { name = \"t\"; type = \"sns\"; topic_arn = "
+        "\"arn:aws-cn:sns:cn-north-1:123456789012:a_b-C.fifo\"; },\n"
+        "  { name = \"w\"; type = \"webhook\"; url = \"https://h.example/\";\n"
+        "    headers = { X-Team = \"ops\\tpager\"; }; }\n"
+        ");\n"
+        "rules = ( { name = \"r\"; metric = \"m\"; statistic = \"Sum\";\n"
+        "  period = 60; threshold = 1; comparison = "
+        "\"GreaterThanThreshold\"; evaluation_periods = 1;\n"
+        "  alarm_actions = [ \"t\", \"w\" ]; } );\n";
+    struct sw_conf *c = NULL;
+    struct sw_strv errors = {0};
+    int r = sw_conf_load_text(text, strlen(text), "ok.conf", "/", &c, &errors);
+
+    (void)state;
+    for (size_t i = 0; i < errors.n; i++)
+        fprintf(stderr, "%s\n", errors.v[i]);
+    assert_int_equal(r, 0);
+    assert_string_equal(sw_conf_notifier(c, "w")->headers[0].value,
+                        "ops\tpager");
+    sw_conf_free(c);
+}
+
 static void
 test_misc(void **state)
 {
@@ -904,6 +1178,10 @@ main(void)
         cmocka_unit_test(test_examples),
         cmocka_unit_test(test_warnings),
         cmocka_unit_test(test_misc),
+        cmocka_unit_test(test_schema),
+        cmocka_unit_test(test_schema_documented),
+        cmocka_unit_test(test_agrees_with_run),
+        cmocka_unit_test(test_agrees_with_run_ok),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);

@@ -1,9 +1,10 @@
-/* tests/unit/test_creds.c - the credential chain: shlex splitting and
- * credential_process (parsing and real child processes), STS and IMDS
- * reply parsing, the environment provider, chain order over temporary
- * config/credentials files, and expiry/refresh with an injected clock.
- * Nothing here touches the network: IMDS is disabled in every test and
- * the AssumeRole paths stop before the call (no client). */
+/* tests/unit/test_creds.c - the credential chain: credential_process
+ * (parsing and real child processes), STS and IMDS reply parsing, the
+ * environment provider, chain order over temporary config/credentials
+ * files, the assume-role callback, and expiry/refresh with an injected
+ * clock.  Nothing here touches the network: IMDS is disabled in every
+ * test and the AssumeRole paths stop before the call (no client) or end
+ * in a recording callback.  The shlex splitter is tested in test_lib.c. */
 #include "config.h"
 
 /* cmocka.h needs these first */
@@ -106,87 +107,6 @@ files(const char *config, const char *credentials)
     if (credentials)
         write_file(path, credentials, 0600);
     setenv("AWS_SHARED_CREDENTIALS_FILE", path, 1);
-}
-
-/* --- shlex ------------------------------------------------------------ */
-
-static void
-check_split(const char *in, const char *const *want, size_t nwant)
-{
-    char **argv = NULL;
-    size_t argc = 99;
-    char err[64] = "";
-
-    if (sw_credproc_split(in, &argv, &argc, err, sizeof(err)) != 0)
-        fail_msg("split(%s) failed: %s", in, err);
-    if (argc != nwant)
-        fail_msg("split(%s): %zu words, want %zu", in, argc, nwant);
-    for (size_t i = 0; i < nwant; i++)
-        assert_string_equal(argv[i], want[i]);
-    assert_null(argv[argc]);
-    sw_credproc_argv_free(argv);
-}
-
-#define SPLIT(in, ...)                                                         \
-    do {                                                                       \
-        static const char *const w_[] = {__VA_ARGS__};                         \
-        check_split(in, w_, sizeof(w_) / sizeof(w_[0]));                       \
-    } while (0)
-
-static void
-test_split(void **state)
-{
-    char **argv = NULL;
-    size_t argc = 0;
-    char err[64];
-
-    (void)state;
-    /* Expected values are what Python's shlex.split() returns. */
-    SPLIT("a b  c", "a", "b", "c");
-    SPLIT("'a b' c", "a b", "c");
-    SPLIT("\"a b\" c", "a b", "c");
-    SPLIT("a\\ b", "a b");
-    SPLIT("\"a\\\"b\"", "a\"b");
-    SPLIT("\"a\\$b\"", "a\\$b");
-    SPLIT("\"a\\\\b\"", "a\\b");
-    SPLIT("\"\\`x\\`\"", "\\`x\\`");
-    SPLIT("'a\\b'", "a\\b");
-    SPLIT("a''b", "ab");
-    SPLIT("''", "");
-    SPLIT("a '' b", "a", "", "b");
-    SPLIT("x#y #z", "x#y", "#z");
-    SPLIT("tab\tsep\nnl", "tab", "sep", "nl");
-    SPLIT("/bin/x --arg=\"v w\" y", "/bin/x", "--arg=v w", "y");
-    SPLIT("a\"b c\"d", "ab cd");
-    SPLIT("a\\nb", "anb");
-    SPLIT("'it'\\''s'", "it's");
-    SPLIT("  '/opt/my tool/helper' credential-process --profile-arn "
-          "arn:aws:rolesanywhere:x:1:profile/p  ",
-          "/opt/my tool/helper", "credential-process", "--profile-arn",
-          "arn:aws:rolesanywhere:x:1:profile/p");
-
-    assert_int_equal(
-        sw_credproc_split("  \t\n", &argv, &argc, err, sizeof(err)), 0);
-    assert_int_equal(argc, 0);
-    assert_non_null(argv);
-    assert_null(argv[0]);
-    sw_credproc_argv_free(argv);
-
-    assert_int_equal(sw_credproc_split("'abc", &argv, &argc, err, sizeof(err)),
-                     SW_EINVAL);
-    assert_null(argv);
-    assert_string_equal(err, "No closing quotation");
-    assert_int_equal(
-        sw_credproc_split("a \"b c", &argv, &argc, err, sizeof(err)),
-        SW_EINVAL);
-    assert_string_equal(err, "No closing quotation");
-    assert_int_equal(sw_credproc_split("abc\\", &argv, &argc, err, sizeof(err)),
-                     SW_EINVAL);
-    assert_string_equal(err, "No escaped character");
-    assert_int_equal(sw_credproc_split("\"a\\", &argv, &argc, err, sizeof(err)),
-                     SW_EINVAL);
-    assert_string_equal(err, "No escaped character");
-    sw_credproc_argv_free(NULL);
 }
 
 /* --- credential_process JSON ------------------------------------------ */
@@ -498,7 +418,7 @@ test_credproc_stderr_flood(void **state)
     sw_creds_release(&c);
 }
 
-static volatile int cancel_flag;
+static volatile sig_atomic_t cancel_flag;
 
 static void
 on_alarm(int sig)
@@ -673,6 +593,7 @@ test_sts_params(void **state)
     struct sw_creds src = {NULL, {NULL, 0}, {NULL, 0}, 0, NULL};
     struct sw_creds out = {NULL, {NULL, 0}, {NULL, 0}, 0, NULL};
     const char *arn = "arn:aws:iam::123456789012:role/kds-agent";
+    struct sw_creds_role role = {NULL, NULL, NULL, 0};
     char err[256], longname[80];
 
     (void)state;
@@ -716,9 +637,10 @@ test_sts_params(void **state)
     assert_int_equal(
         sw_sts_check_params(arn, "ok", NULL, 43200, err, sizeof(err)), 0);
     /* without a client nothing is sent */
-    assert_int_equal(sw_sts_assume_role(NULL, &src, arn, NULL, NULL, 0, &out,
-                                        err, sizeof(err)),
-                     SW_EINVAL);
+    role.role_arn = arn;
+    assert_int_equal(
+        sw_sts_assume_role(NULL, NULL, &src, &role, &out, err, sizeof(err)),
+        SW_EINVAL);
     assert_null(out.akid);
 }
 
@@ -825,6 +747,18 @@ test_imds_env(void **state)
 
 /* --- the chain --------------------------------------------------------- */
 
+/* no_client - the assume-role callback aws/client passes, minus the
+ * client: aws/sts checks the parameters, then stops for want of a way to
+ * send. */
+static int
+no_client(void *arg, const struct sw_creds *source,
+          const struct sw_creds_role *role, struct sw_creds *out, char *err,
+          size_t errlen)
+{
+    (void)arg;
+    return sw_sts_assume_role(NULL, NULL, source, role, out, err, errlen);
+}
+
 /* get - a fresh provider for PROFILE; returns sw_creds_get()'s result and
  * copies the credentials to OUT (released by the caller). */
 static int
@@ -835,7 +769,7 @@ get(const char *profile, time_t now, struct sw_creds *out, char *err,
     const struct sw_creds *c = NULL;
     int r;
 
-    assert_int_equal(sw_creds_provider_new(NULL, profile, &p), 0);
+    assert_int_equal(sw_creds_provider_new(profile, no_client, NULL, &p), 0);
     err[0] = '\0';
     r = sw_creds_get(p, now, &c, err, errlen);
     if (r == 0) {
@@ -1159,6 +1093,136 @@ test_assume_role_config(void **state)
     sw_creds_release(&c);
 }
 
+/* --- the assume-role callback ------------------------------------------ */
+
+/* What the chain asked of its callback, call by call. */
+struct assumed {
+    int calls;
+    char arn[4][128];
+    char session[4][64];
+    char external[4][64];
+    int duration[4];
+    char source_akid[4][32];
+    int fail; /* 0: succeed; else the error to return */
+    const char *fail_msg;
+};
+
+static int
+recording_assume(void *arg, const struct sw_creds *source,
+                 const struct sw_creds_role *role, struct sw_creds *out,
+                 char *err, size_t errlen)
+{
+    struct assumed *a = arg;
+    int i = a->calls++;
+    char akid[32];
+
+    assert_true(i < 4);
+    (void)snprintf(a->arn[i], sizeof(a->arn[i]), "%s", role->role_arn);
+    (void)snprintf(a->session[i], sizeof(a->session[i]), "%s",
+                   role->session_name ? role->session_name : "(default)");
+    (void)snprintf(a->external[i], sizeof(a->external[i]), "%s",
+                   role->external_id ? role->external_id : "(none)");
+    a->duration[i] = role->duration_s;
+    (void)snprintf(a->source_akid[i], sizeof(a->source_akid[i]), "%s",
+                   source->akid);
+    if (a->fail) {
+        if (a->fail_msg)
+            (void)snprintf(err, errlen, "%s", a->fail_msg);
+        return a->fail;
+    }
+    (void)snprintf(akid, sizeof(akid), "ASIAROLE%d", i + 1);
+    return sw_creds_set(out, akid, strlen(akid), "role-secret", 11, "tok", 3,
+                        1893456000, "assume-role");
+}
+
+static int
+get_with(const char *profile, struct assumed *a, const struct sw_creds **c,
+         struct sw_creds_provider **p, char *err, size_t errlen)
+{
+    assert_int_equal(sw_creds_provider_new(profile, recording_assume, a, p), 0);
+    err[0] = '\0';
+    return sw_creds_get(*p, 1000, c, err, errlen);
+}
+
+static void
+test_assume_role_callback(void **state)
+{
+    struct sw_creds_provider *p = NULL;
+    const struct sw_creds *c = NULL;
+    struct assumed a;
+    char err[512];
+    static const char *const cfg =
+        "[profile base]\n"
+        "aws_access_key_id = AKIABASE\n"
+        "aws_secret_access_key = base-secret\n"
+        "[profile via-base]\n"
+        "role_arn = arn:aws:iam::123456789012:role/r\n"
+        "source_profile = base\n"
+        "external_id = ext-1\n"
+        "role_session_name = my-session\n"
+        "duration_seconds = 1800\n"
+        "[profile outer]\n"
+        "role_arn = arn:aws:iam::123456789012:role/outer\n"
+        "source_profile = via-base\n";
+
+    (void)state;
+    files(cfg, NULL);
+
+    /* the profile's role settings reach the callback, with the source
+     * profile's keys; its credentials are the chain's */
+    memset(&a, 0, sizeof(a));
+    assert_int_equal(get_with("via-base", &a, &c, &p, err, sizeof(err)), 0);
+    assert_int_equal(a.calls, 1);
+    assert_string_equal(a.arn[0], "arn:aws:iam::123456789012:role/r");
+    assert_string_equal(a.session[0], "my-session");
+    assert_string_equal(a.external[0], "ext-1");
+    assert_int_equal(a.duration[0], 1800);
+    assert_string_equal(a.source_akid[0], "AKIABASE");
+    assert_string_equal(c->akid, "ASIAROLE1");
+    assert_string_equal(c->source, "assume-role");
+    assert_int_equal(c->expiration, 1893456000);
+    sw_creds_provider_free(p);
+
+    /* chained roles: the inner role first, its credentials the source of
+     * the outer one; unset settings are left to STS */
+    memset(&a, 0, sizeof(a));
+    assert_int_equal(get_with("outer", &a, &c, &p, err, sizeof(err)), 0);
+    assert_int_equal(a.calls, 2);
+    assert_string_equal(a.arn[0], "arn:aws:iam::123456789012:role/r");
+    assert_string_equal(a.source_akid[0], "AKIABASE");
+    assert_string_equal(a.arn[1], "arn:aws:iam::123456789012:role/outer");
+    assert_string_equal(a.source_akid[1], "ASIAROLE1");
+    assert_string_equal(a.session[1], "(default)");
+    assert_string_equal(a.external[1], "(none)");
+    assert_int_equal(a.duration[1], 0);
+    assert_string_equal(c->akid, "ASIAROLE2");
+    sw_creds_provider_free(p);
+
+    /* the callback's error is the chain's, named by profile */
+    memset(&a, 0, sizeof(a));
+    a.fail = SW_EAWS;
+    a.fail_msg = "sts: AssumeRole on 'r' failed: AccessDenied: no";
+    assert_int_equal(get_with("via-base", &a, &c, &p, err, sizeof(err)),
+                     SW_EAWS);
+    assert_null(c);
+    assert_string_equal(err, "profile 'via-base': sts: AssumeRole on 'r' "
+                             "failed: AccessDenied: no");
+    sw_creds_provider_free(p);
+    memset(&a, 0, sizeof(a));
+    a.fail = SW_ETIMEDOUT;
+    assert_int_equal(get_with("via-base", &a, &c, &p, err, sizeof(err)),
+                     SW_ETIMEDOUT);
+    assert_non_null(strstr(err, "profile 'via-base': "));
+    sw_creds_provider_free(p);
+
+    /* no callback: a role profile cannot be resolved */
+    assert_int_equal(sw_creds_provider_new("via-base", NULL, NULL, &p), 0);
+    assert_int_equal(sw_creds_get(p, 1000, &c, err, sizeof(err)), SW_EINVAL);
+    assert_string_equal(err, "profile 'via-base': no STS caller to assume "
+                             "role 'arn:aws:iam::123456789012:role/r' with");
+    sw_creds_provider_free(p);
+}
+
 /* --- expiry and refresh ------------------------------------------------ */
 
 static void
@@ -1182,7 +1246,7 @@ test_refresh(void **state)
 
     (void)state;
     files(NULL, NULL);
-    assert_int_equal(sw_creds_provider_new(NULL, NULL, &p), 0);
+    assert_int_equal(sw_creds_provider_new(NULL, NULL, NULL, &p), 0);
     set_env_creds("AKIAONE", "2030-01-01T00:00:00Z");
     assert_int_equal(sw_creds_get(p, t - 3600, &c, err, sizeof(err)), 0);
     assert_string_equal(c->akid, "AKIAONE");
@@ -1265,7 +1329,7 @@ test_refresh_process(void **state)
                    "[profile counted]\ncredential_process = '%s/count.sh'\n",
                    scriptdir);
     files(cfg, NULL);
-    assert_int_equal(sw_creds_provider_new(NULL, "counted", &p), 0);
+    assert_int_equal(sw_creds_provider_new("counted", NULL, NULL, &p), 0);
     assert_int_equal(sw_creds_get(p, t - 7200, &c, err, sizeof(err)), 0);
     assert_string_equal(c->akid, "AKIARUN1");
     assert_string_equal(c->source, "process");
@@ -1325,7 +1389,6 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(test_split, setup),
         cmocka_unit_test_setup(test_credproc_parse, setup),
         cmocka_unit_test_setup(test_credproc_run, setup),
         cmocka_unit_test_setup(test_credproc_fds, setup),
@@ -1339,6 +1402,7 @@ main(void)
         cmocka_unit_test_setup(test_env_provider, setup),
         cmocka_unit_test_setup(test_chain_order, setup),
         cmocka_unit_test_setup(test_assume_role_config, setup),
+        cmocka_unit_test_setup(test_assume_role_callback, setup),
         cmocka_unit_test_setup(test_refresh, setup),
         cmocka_unit_test_setup(test_refresh_process, setup),
         cmocka_unit_test_setup(test_copy, setup),

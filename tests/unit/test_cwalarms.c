@@ -83,7 +83,7 @@ struct fake_clock {
     sw_mono_ms now;
     long slept;
     int sleeps;
-    volatile int *cancel_after_sleeps; /* set to 1 after N sleeps */
+    volatile sig_atomic_t *cancel_after_sleeps; /* set to 1 after N sleeps */
     int cancel_at;
 };
 
@@ -153,7 +153,7 @@ test_limiter_cancel(void **state)
 {
     struct sw_cwa_limiter l;
     struct fake_clock fc = {0, 0, 0, NULL, 0};
-    volatile int stop = 0;
+    volatile sig_atomic_t stop = 0;
 
     (void)state;
     sw_cwa_limiter_init(&l);

@@ -680,7 +680,7 @@ test_cancel(void **state)
     struct sw_notifier *ns[2];
     struct sw_dispatch_opts o = {.timeout_ms = 30000};
     struct sw_dispatch *d = NULL;
-    volatile int stop = 0;
+    volatile sig_atomic_t stop = 0;
     sw_mono_ms t0;
 
     ns[0] = test_notifier("mail", sh);
@@ -840,7 +840,7 @@ test_deliver_now(void **state)
     struct sw_notifier *nh = test_notifier("mail", sh);
     struct sw_notifier *nl = NULL;
     json_t *rec = json_pack("{s:{s:s}}", "alarm", "AlarmName", "sample");
-    volatile int stop = 0;
+    volatile sig_atomic_t stop = 0;
     char err[256];
     sw_mono_ms t0;
 

@@ -22,6 +22,7 @@
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "notifiers/email.h"
+#include "notifiers/email_text.h"
 #include "notifiers/message.h"
 #include "notifiers/mime.h"
 #include "notifiers/notifier.h"
@@ -357,8 +358,8 @@ test_exact_message(void **state)
         fail_msg("headers:\n%.*s\nwanted:\n%s", (int)hlen, msg, head);
     assert_lines(msg, len, 78);
 
-    /* The body is the message module's text, quoted-printable, CRLF. */
-    text = sw_message_email_text(rec);
+    /* The body is sw_email_text(), quoted-printable, CRLF. */
+    text = sw_email_text(rec);
     assert_non_null(text);
     sw_buf_init(&body, len * 2);
     qp_decode(msg + hlen, len - hlen, &body);

@@ -3,7 +3,7 @@
  * operator, the reason / reason-data texts and their length limits,
  * percentiles with low sample counts, and the evaluation cadence.
  *
- * Datapoint patterns are written as in aws-reference.md section 4.4:
+ * Datapoint patterns are written as in docs/cloudwatch-alarms.md:
  * oldest -> newest, "0" = a value within the threshold, "X" = a breaching
  * value, "-" = missing; one token per period of the evaluation range. */
 #include "config.h"
@@ -102,7 +102,7 @@ run(const char *pattern, int n, int m, enum sw_tmd tmd, enum sw_state prev)
     return st;
 }
 
-/* ---- aws-reference.md section 4.4, both tables ------------------------ */
+/* ---- docs/cloudwatch-alarms.md section 5, both tables ----------------- */
 
 struct table_row {
     const char *pattern;
@@ -191,7 +191,7 @@ test_table2(void **state)
     check_filled(table2, sizeof(table2) / sizeof(table2[0]), 3, 2);
 }
 
-/* ---- section 4.5: the premature-alarm rule ---------------------------- */
+/* ---- section 6: the premature-alarm rule ------------------------------ */
 
 static void
 test_premature(void **state)
@@ -220,7 +220,7 @@ test_premature(void **state)
     assert_int_equal(run("- - X - -", 3, 3, SW_TMD_IGNORE, I), I);
 }
 
-/* ---- section 4.3: the most recent real datapoints, over gaps ---------- */
+/* ---- section 4: the most recent real datapoints, over gaps ------------ */
 
 static void
 test_m_of_n_gaps(void **state)
@@ -306,7 +306,7 @@ test_operators(void **state)
     }
 }
 
-/* ---- reasons (section 4.9) --------------------------------------------- */
+/* ---- reasons (section 8) ----------------------------------------------- */
 
 /* Evaluate values given newest-last over the last NV periods before T_END
  * (NAN-free; a value < -1e300 marks a missing period). */
@@ -366,8 +366,8 @@ test_reason_single(void **state)
                   "-> OK transition).");
 }
 
-/* Without DatapointsToAlarm, CloudWatch's shorter wording (aws-reference
- * section 4.9, recorded: "Threshold Crossed: 1 datapoint [21.5 (26/10/23
+/* Without DatapointsToAlarm, CloudWatch's shorter wording (section 8 of
+ * docs/cloudwatch-alarms.md: "Threshold Crossed: 1 datapoint [21.5 (26/10/23
  * 16:42:00)] was greater than the threshold (2.0)." and the mixed form
  * "... and 1 missing datapoint was treated as [Breaching]."). */
 static void
@@ -784,7 +784,7 @@ test_reason_data_truncated(void **state)
     sw_rule_free(r);
 }
 
-/* ---- percentiles with low sample counts (section 4.7) ---------------- */
+/* ---- percentiles with low sample counts (section 7) ------------------ */
 
 static void
 test_low_sample_threshold(void **state)
@@ -946,7 +946,7 @@ test_low_sample_eval(void **state)
     sw_eval_result_release(&res);
 }
 
-/* ---- evaluation cadence (section 4.1) ---------------------------------- */
+/* ---- evaluation cadence (section 3) ------------------------------------ */
 
 static void
 test_cadence(void **state)

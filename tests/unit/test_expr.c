@@ -441,7 +441,8 @@ test_fill(void **state)
     }
 }
 
-/* The PRODUCT.md rule: w = IncomingRecords (Sum), r = GetRecords.Records
+/* The write-vs-read rule of examples/kinesis-consumers.conf and
+ * docs/metric-math.md: w = IncomingRecords (Sum), r = GetRecords.Records
  * (Sum) of one stream, alarming when w - FILL(r, 0) > 1000. */
 static void
 test_write_vs_read(void **state)

@@ -26,7 +26,7 @@
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/log.h"
-#include "rules/rule.h"
+#include "lib/strv.h"
 #include "tests/unit/loopback.h"
 
 /* ------------------------------------------------------------------ */

@@ -1,5 +1,6 @@
 /* tests/unit/test_lib.c - lib/: buffers, strings, clocks, secrets, metric
- * helpers. */
+ * helpers, JSON helpers, string vectors, shell-style word splitting,
+ * SHA-256/HMAC. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -18,9 +19,13 @@
 #include "lib/buf.h"
 #include "lib/clock.h"
 #include "lib/err.h"
+#include "lib/hash.h"
+#include "lib/json_util.h"
 #include "lib/metric.h"
 #include "lib/secret.h"
 #include "lib/str.h"
+#include "lib/strv.h"
+#include "lib/words.h"
 
 static void
 test_buf_cap(void **state)
@@ -417,6 +422,198 @@ test_metric(void **state)
     assert_string_equal(sw_strerror(SW_ETIMEDOUT), "timed out");
 }
 
+/* --- lib/strv ---------------------------------------------------------- */
+
+static void
+test_strv(void **state)
+{
+    struct sw_strv sv = {NULL, 0};
+    static const char *const in[] = {"orders", "clicks", "orders",
+                                     "audit",  "clicks", "orders"};
+
+    (void)state;
+    sw_strv_sort_unique(&sv); /* empty: nothing to do */
+    sw_strv_sort_unique(NULL);
+    for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++)
+        assert_int_equal(sw_strv_push(&sv, in[i]), 0);
+    assert_int_equal(sv.n, 6);
+    /* copies, not the caller's pointers */
+    assert_ptr_not_equal(sv.v[0], in[0]);
+    sw_strv_sort_unique(&sv);
+    assert_int_equal(sv.n, 3);
+    assert_string_equal(sv.v[0], "audit");
+    assert_string_equal(sv.v[1], "clicks");
+    assert_string_equal(sv.v[2], "orders");
+    sw_strv_sort_unique(&sv); /* idempotent */
+    assert_int_equal(sv.n, 3);
+    sw_strv_release(&sv);
+    assert_null(sv.v);
+    assert_int_equal(sv.n, 0);
+    sw_strv_release(&sv);
+    sw_strv_release(NULL);
+}
+
+/* --- lib/words --------------------------------------------------------- */
+
+static void
+check_split(const char *in, const char *const *want, size_t nwant)
+{
+    char **argv = NULL;
+    size_t argc = 99;
+    char err[64] = "";
+
+    if (sw_words_split(in, &argv, &argc, err, sizeof(err)) != 0)
+        fail_msg("split(%s) failed: %s", in, err);
+    if (argc != nwant)
+        fail_msg("split(%s): %zu words, want %zu", in, argc, nwant);
+    for (size_t i = 0; i < nwant; i++)
+        assert_string_equal(argv[i], want[i]);
+    assert_null(argv[argc]);
+    sw_words_free(argv);
+}
+
+#define SPLIT(in, ...)                                                         \
+    do {                                                                       \
+        static const char *const w_[] = {__VA_ARGS__};                         \
+        check_split(in, w_, sizeof(w_) / sizeof(w_[0]));                       \
+    } while (0)
+
+static void
+test_words_split(void **state)
+{
+    char **argv = NULL;
+    size_t argc = 0;
+    char err[64];
+
+    (void)state;
+    /* Expected values are what Python's shlex.split() returns. */
+    SPLIT("a b  c", "a", "b", "c");
+    SPLIT("'a b' c", "a b", "c");
+    SPLIT("\"a b\" c", "a b", "c");
+    SPLIT("a\\ b", "a b");
+    SPLIT("\"a\\\"b\"", "a\"b");
+    SPLIT("\"a\\$b\"", "a\\$b");
+    SPLIT("\"a\\\\b\"", "a\\b");
+    SPLIT("\"\\`x\\`\"", "\\`x\\`");
+    SPLIT("'a\\b'", "a\\b");
+    SPLIT("a''b", "ab");
+    SPLIT("''", "");
+    SPLIT("a '' b", "a", "", "b");
+    SPLIT("x#y #z", "x#y", "#z");
+    SPLIT("tab\tsep\nnl", "tab", "sep", "nl");
+    SPLIT("/bin/x --arg=\"v w\" y", "/bin/x", "--arg=v w", "y");
+    SPLIT("a\"b c\"d", "ab cd");
+    SPLIT("a\\nb", "anb");
+    SPLIT("'it'\\''s'", "it's");
+    SPLIT("  '/opt/my tool/helper' credential-process --profile-arn "
+          "arn:aws:rolesanywhere:x:1:profile/p  ",
+          "/opt/my tool/helper", "credential-process", "--profile-arn",
+          "arn:aws:rolesanywhere:x:1:profile/p");
+    /* a config file's section header, as aws/profile splits it */
+    SPLIT("profile \"my name\"", "profile", "my name");
+
+    assert_int_equal(sw_words_split("  \t\n", &argv, &argc, err, sizeof(err)),
+                     0);
+    assert_int_equal(argc, 0);
+    assert_non_null(argv);
+    assert_null(argv[0]);
+    sw_words_free(argv);
+
+    assert_int_equal(sw_words_split("'abc", &argv, &argc, err, sizeof(err)),
+                     SW_EINVAL);
+    assert_null(argv);
+    assert_string_equal(err, "No closing quotation");
+    assert_int_equal(sw_words_split("a \"b c", &argv, &argc, err, sizeof(err)),
+                     SW_EINVAL);
+    assert_string_equal(err, "No closing quotation");
+    assert_int_equal(sw_words_split("abc\\", &argv, &argc, err, sizeof(err)),
+                     SW_EINVAL);
+    assert_string_equal(err, "No escaped character");
+    assert_int_equal(sw_words_split("\"a\\", &argv, &argc, err, sizeof(err)),
+                     SW_EINVAL);
+    assert_string_equal(err, "No escaped character");
+    /* ERR may be NULL */
+    assert_int_equal(sw_words_split("'", &argv, &argc, NULL, 0), SW_EINVAL);
+    sw_words_free(NULL);
+}
+
+/* --- lib/hash ---------------------------------------------------------- */
+
+static void
+test_hashes(void **state)
+{
+    unsigned char md[SW_SHA256_LEN];
+    char out[SW_SHA256_HEX];
+    static const unsigned char bytes[] = {0x00, 0x0f, 0xa5, 0xff};
+
+    (void)state;
+    assert_int_equal(sw_sha256_hex(NULL, 0, out), 0);
+    assert_string_equal(
+        out,
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    assert_int_equal(sw_sha256("abc", 3, md), 0);
+    sw_hex_lower(md, sizeof(md), out);
+    assert_string_equal(
+        out,
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    /* RFC 4231 test case 2 */
+    assert_int_equal(
+        sw_hmac_sha256_hex("Jefe", 4, "what do ya want for nothing?", 28, out),
+        0);
+    assert_string_equal(
+        out,
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    assert_int_equal(sw_hmac_sha256(NULL, 0, NULL, 0, md), 0);
+    sw_hex_lower(md, sizeof(md), out);
+    assert_string_equal(
+        out,
+        "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+    assert_int_equal(sw_hmac_sha256_hex(NULL, 0, NULL, 0, out), 0);
+    assert_string_equal(
+        out,
+        "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+    sw_hex_lower(bytes, sizeof(bytes), out);
+    assert_string_equal(out, "000fa5ff");
+    sw_hex_lower(bytes, 0, out);
+    assert_string_equal(out, "");
+}
+
+/* lib/json_util: the set/append family records failures; strings that
+ * are not UTF-8 are repaired; sw_json_str() reads only strings. */
+static void
+test_json_util(void **state)
+{
+    json_t *o = json_object(), *a = json_array(), *v;
+    int failed = 0;
+
+    (void)state;
+    assert_non_null(o);
+    assert_non_null(a);
+    sw_json_set_new(o, "k", json_string("v"), &failed);
+    sw_json_append_new(a, json_integer(1), &failed);
+    assert_int_equal(failed, 0);
+    sw_json_set_new(o, "null", NULL, &failed); /* a failed constructor */
+    assert_int_equal(failed, 1);
+    failed = 0;
+    sw_json_append_new(a, NULL, &failed);
+    assert_int_equal(failed, 1);
+    assert_int_equal(json_array_size(a), 1);
+    assert_string_equal(sw_json_str(o, "k"), "v");
+    sw_json_set_new(o, "n", json_integer(7), &failed);
+    assert_null(sw_json_str(o, "n"));
+    assert_null(sw_json_str(o, "missing"));
+    assert_null(sw_json_str(a, "k"));
+
+    v = sw_json_string_repair("bad\xff");
+    assert_string_equal(json_string_value(v), "bad\xef\xbf\xbd");
+    json_decref(v);
+    v = sw_json_string_repair(NULL);
+    assert_true(json_is_null(v));
+    json_decref(v);
+    json_decref(o);
+    json_decref(a);
+}
+
 int
 main(void)
 {
@@ -431,6 +628,10 @@ main(void)
         cmocka_unit_test(test_secret_file_checks),
         cmocka_unit_test(test_url_loopback),
         cmocka_unit_test(test_metric),
+        cmocka_unit_test(test_json_util),
+        cmocka_unit_test(test_strv),
+        cmocka_unit_test(test_words_split),
+        cmocka_unit_test(test_hashes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,11 +1,16 @@
 /* tests/unit/test_message.c - notifiers/message: the record and every
- * rendering, compared with golden files in $SW_TEST_DATA/message.
+ * rendering of it (the SNS message and subject here, and the e-mail text,
+ * Alertmanager payloads and Slack text of notifiers/email_text,
+ * am_payload and slack), compared with golden files in
+ * $SW_TEST_DATA/message: the renderings are tested on records made by
+ * sw_message_record(), as the notifiers get them.
  *
  * The golden files were written by this program (SW_MESSAGE_REGEN=1
- * rewrites them) and then checked by hand; aws_reference_5_3.json is the
- * example of aws-reference.md section 5.3 copied verbatim, and the
- * single-metric alarm must print exactly as it does, apart from the one
- * value the event cannot carry (StateChangeTime milliseconds). */
+ * rewrites them) and then checked by hand; aws_reference_5_3.json is a
+ * reference CloudWatch alarm notification for the alarm of rule_5_3(),
+ * kept verbatim, and the single-metric alarm must print exactly as it
+ * does, apart from the one value the event cannot carry (StateChangeTime
+ * milliseconds). */
 #include "config.h"
 
 #include <setjmp.h>
@@ -21,8 +26,11 @@
 
 #include "lib/err.h"
 #include "lib/str.h"
+#include "notifiers/am_payload.h"
+#include "notifiers/email_text.h"
 #include "notifiers/message.h"
 #include "notifiers/notifier.h"
+#include "notifiers/slack.h"
 #include "rules/rule.h"
 
 #define T_CHANGE  1764151601 /* 2025-11-26T10:06:41Z */
@@ -153,7 +161,7 @@ add_dim(struct sw_dimension **d, size_t *n, const char *name, const char *value)
     (*n)++;
 }
 
-/* The alarm of aws-reference.md section 5.3. */
+/* The alarm of aws_reference_5_3.json. */
 static struct sw_rule *
 rule_5_3(void)
 {
@@ -223,8 +231,8 @@ assert_clean_text(const char *s, int newlines_ok)
         if (*p < 0x20 || *p == 0x7f)
             fail_msg("control character 0x%02x at offset %ld", *p,
                      (long)(p - (const unsigned char *)s));
-        if (++line > SW_MESSAGE_LINE_MAX)
-            fail_msg("line longer than %d octets", SW_MESSAGE_LINE_MAX);
+        if (++line > SW_EMAIL_TEXT_LINE_MAX)
+            fail_msg("line longer than %d octets", SW_EMAIL_TEXT_LINE_MAX);
     }
 }
 
@@ -308,24 +316,24 @@ test_kinesis_renderings(void **state)
         s, "ALARM: \"kds-orders-incoming-low\" in Asia Pacific (Tokyo)");
     free(s);
 
-    s = sw_message_email_text(rec);
+    s = sw_email_text(rec);
     assert_non_null(s);
     assert_clean_text(s, 1);
     golden("kinesis_email.txt", s);
     free(s);
 
-    v = sw_message_alertmanager(rec, T_NOW, "http://streamwatch.example/");
+    v = sw_am_payload_alert(rec, T_NOW, "http://streamwatch.example/");
     assert_non_null(v);
     golden_json("kinesis_alertmanager.json", v, PRETTY);
     assert_null(json_object_get(v, "endsAt")); /* firing */
     json_decref(v);
 
-    v = sw_message_alertmanager_webhook(rec, T_NOW);
+    v = sw_am_payload_webhook(rec, T_NOW);
     assert_non_null(v);
     golden_json("kinesis_am_webhook.json", v, PRETTY);
     json_decref(v);
 
-    v = sw_message_slack(rec);
+    v = sw_slack_text(rec);
     assert_non_null(v);
     golden_json("kinesis_slack.json", v, PRETTY);
     json_decref(v);
@@ -360,13 +368,13 @@ test_round_trip(void **state)
     assert_non_null(strstr(s1, "\"Threshold\":0.1,"));
     free(s1);
     free(s2);
-    s1 = sw_message_email_text(rec);
-    s2 = sw_message_email_text(back);
+    s1 = sw_email_text(rec);
+    s2 = sw_email_text(back);
     assert_string_equal(s1, s2);
     free(s1);
     free(s2);
-    a = sw_message_alertmanager_webhook(rec, T_NOW);
-    b = sw_message_alertmanager_webhook(back, T_NOW);
+    a = sw_am_payload_webhook(rec, T_NOW);
+    b = sw_am_payload_webhook(back, T_NOW);
     assert_true(json_equal(a, b));
     json_decref(a);
     json_decref(b);
@@ -525,16 +533,16 @@ test_metric_math(void **state)
     free(s);
     golden_json("math_record.json", rec, PRETTY);
 
-    s = sw_message_email_text(rec);
+    s = sw_email_text(rec);
     assert_non_null(s);
     assert_clean_text(s, 1);
     golden("math_email.txt", s);
     free(s);
-    v = sw_message_alertmanager(rec, T_NOW, NULL);
+    v = sw_am_payload_alert(rec, T_NOW, NULL);
     assert_non_null(v);
     golden_json("math_alertmanager.json", v, PRETTY);
     json_decref(v);
-    v = sw_message_slack(rec);
+    v = sw_slack_text(rec);
     assert_non_null(v);
     golden_json("math_slack.json", v, PRETTY);
     json_decref(v);
@@ -613,7 +621,7 @@ test_partitions(void **state)
     s = sw_message_subject(rec);
     assert_string_equal(s, "ALARM: \"kds-orders-incoming-low\"");
     free(s);
-    s = sw_message_email_text(rec);
+    s = sw_email_text(rec);
     assert_non_null(s);
     assert_null(strstr(s, "console.aws"));
     free(s);
@@ -639,18 +647,18 @@ test_subject_states(void **state)
         s, "OK: \"kds-orders-incoming-low\" in Asia Pacific (Tokyo)");
     free(s);
     /* resolved: endsAt = now */
-    v = sw_message_alertmanager(rec, T_NOW, NULL);
+    v = sw_am_payload_alert(rec, T_NOW, NULL);
     assert_string_equal(json_string_value(json_object_get(v, "endsAt")),
                         "2025-11-26T10:20:00Z");
     assert_string_equal(json_string_value(json_object_get(v, "startsAt")),
                         "2025-11-26T10:06:41Z");
     json_decref(v);
     /* ... never before startsAt */
-    v = sw_message_alertmanager(rec, T_CHANGE - 100, NULL);
+    v = sw_am_payload_alert(rec, T_CHANGE - 100, NULL);
     assert_string_equal(json_string_value(json_object_get(v, "endsAt")),
                         "2025-11-26T10:06:41Z");
     json_decref(v);
-    v = sw_message_alertmanager_webhook(rec, T_NOW);
+    v = sw_am_payload_webhook(rec, T_NOW);
     golden_json("ok_am_webhook.json", v, PRETTY);
     json_decref(v);
     json_decref(rec);
@@ -662,7 +670,7 @@ test_subject_states(void **state)
     assert_string_equal(s, "INSUFFICIENT_DATA: \"kds-orders-incoming-low\" in "
                            "Asia Pacific (Tokyo)");
     free(s);
-    v = sw_message_alertmanager(rec, T_NOW, NULL);
+    v = sw_am_payload_alert(rec, T_NOW, NULL);
     assert_non_null(json_object_get(v, "endsAt"));
     assert_string_equal(json_string_value(json_object_get(
                             json_object_get(v, "annotations"), "state")),
@@ -679,13 +687,13 @@ test_subject_states(void **state)
     assert_int_equal(json_integer_value(json_object_get(
                          json_object_get(rec, "streamwatch"), "repeat")),
                      3);
-    s = sw_message_email_text(rec);
+    s = sw_email_text(rec);
     assert_non_null(strstr(s, "Reminder: the alarm \"kds-orders-incoming-low\""
                               " in the Asia Pacific (Tokyo) region is still "
                               "in the ALARM state, since Wednesday 26 "
                               "November, 2025 10:06:41 UTC."));
     free(s);
-    v = sw_message_slack(rec);
+    v = sw_slack_text(rec);
     assert_non_null(strstr(json_string_value(json_object_get(v, "text")),
                            "(still, reminder)"));
     json_decref(v);
@@ -787,17 +795,17 @@ test_crlf_name(void **state)
                            "    x\" in Asia Pacific (Tokyo)");
     free(s);
 
-    s = sw_message_email_text(rec);
+    s = sw_email_text(rec);
     assert_clean_text(s, 1);
     assert_null(strstr(s, "\nBcc:"));
     assert_null(strstr(s, "\nX-Injected"));
     assert_null(strstr(s, "\nline two"));
     free(s);
 
-    v = sw_message_slack(rec);
+    v = sw_slack_text(rec);
     assert_null(strchr(json_string_value(json_object_get(v, "text")), '\r'));
     json_decref(v);
-    v = sw_message_alertmanager(rec, T_NOW, NULL);
+    v = sw_am_payload_alert(rec, T_NOW, NULL);
     s = json_dumps(json_object_get(v, "annotations"), JSON_COMPACT);
     assert_null(strstr(s, "\\n"));
     assert_null(strstr(s, "\\r"));
@@ -858,7 +866,7 @@ test_huge_reason(void **state)
     assert_int_equal(sw_message_alarm_json(rec, 100, &s, NULL), SW_ETOOBIG);
     assert_null(s);
 
-    s = sw_message_email_text(rec);
+    s = sw_email_text(rec);
     assert_non_null(s);
     assert_clean_text(s, 1);
     assert_true(strlen(s) < 32 * 1024);
@@ -867,17 +875,17 @@ test_huge_reason(void **state)
     s = sw_message_subject(rec);
     assert_non_null(s);
     free(s);
-    v = sw_message_alertmanager(rec, T_NOW, NULL);
+    v = sw_am_payload_alert(rec, T_NOW, NULL);
     assert_non_null(v);
     rs = json_string_value(
         json_object_get(json_object_get(v, "annotations"), "reason"));
     assert_true(strlen(rs) <= SW_MESSAGE_REASON_SHOWN_MAX);
     utf8_count(rs);
     json_decref(v);
-    v = sw_message_alertmanager_webhook(rec, T_NOW);
+    v = sw_am_payload_webhook(rec, T_NOW);
     assert_non_null(v);
     json_decref(v);
-    v = sw_message_slack(rec);
+    v = sw_slack_text(rec);
     assert_non_null(v);
     assert_true(strlen(json_string_value(json_object_get(v, "text"))) <
                 6 * SW_MESSAGE_REASON_SHOWN_MAX);
@@ -929,17 +937,17 @@ test_bad_input(void **state)
     s = sw_message_subject(junk);
     assert_string_equal(s, "UNKNOWN: \"\"");
     free(s);
-    s = sw_message_email_text(junk);
+    s = sw_email_text(junk);
     assert_non_null(s);
     assert_clean_text(s, 1);
     free(s);
-    v = sw_message_alertmanager(junk, T_NOW, NULL);
+    v = sw_am_payload_alert(junk, T_NOW, NULL);
     assert_non_null(v);
     json_decref(v);
-    v = sw_message_alertmanager_webhook(junk, T_NOW);
+    v = sw_am_payload_webhook(junk, T_NOW);
     assert_non_null(v);
     json_decref(v);
-    v = sw_message_slack(junk);
+    v = sw_slack_text(junk);
     assert_non_null(v);
     json_decref(v);
     assert_int_equal(sw_message_alarm_json(junk, 0, &s, NULL), 0);
@@ -981,32 +989,13 @@ test_fingerprint(void **state)
     (void)state;
     /* prometheus/common model: LabelsToSignature of the same set is
      * 5799056148416392346 = 0x507a62d79ee76c9a */
-    sw_message_fingerprint(l, fp);
+    sw_am_payload_fingerprint(l, fp);
     assert_string_equal(fp, "507a62d79ee76c9a");
     json_decref(l);
     l = json_object();
-    sw_message_fingerprint(l, fp);
+    sw_am_payload_fingerprint(l, fp);
     assert_string_equal(fp, "cbf29ce484222325"); /* the FNV offset basis */
     json_decref(l);
-}
-
-static void
-test_utf8_prefix(void **state)
-{
-    const char *s = "a\xc3\xa9\xe3\x82\xb9\xf0\x9f\x98\x80";
-
-    (void)state;
-    assert_int_equal(sw_message_utf8_prefix(s, strlen(s), 0), 0);
-    assert_int_equal(sw_message_utf8_prefix(s, strlen(s), 1), 1);
-    assert_int_equal(sw_message_utf8_prefix(s, strlen(s), 2), 1);
-    assert_int_equal(sw_message_utf8_prefix(s, strlen(s), 3), 3);
-    assert_int_equal(sw_message_utf8_prefix(s, strlen(s), 5), 3);
-    assert_int_equal(sw_message_utf8_prefix(s, strlen(s), 6), 6);
-    assert_int_equal(sw_message_utf8_prefix(s, strlen(s), 9), 6);
-    assert_int_equal(sw_message_utf8_prefix(s, strlen(s), 10), 10);
-    assert_int_equal(sw_message_utf8_prefix(s, strlen(s), 99), 10);
-    /* a stray byte counts as one character */
-    assert_int_equal(sw_message_utf8_prefix("\xff\xff", 2, 1), 1);
 }
 
 int
@@ -1025,7 +1014,6 @@ main(void)
         cmocka_unit_test(test_huge_reason),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_fingerprint),
-        cmocka_unit_test(test_utf8_prefix),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "aws/sigv4.h"
 #include "lib/err.h"
+#include "lib/hash.h"
 #include "lib/str.h"
 #include "notifiers/log.h"
 #include "notifiers/notifier.h"

@@ -1,6 +1,6 @@
 /* tests/unit/test_query.c - aws/query: the Query form bodies of
- * aws-reference.md section 1.6 (GetMetricStatistics) and section 9.5
- * (STS AssumeRole), encoding rules and caps. */
+ * docs/aws-wire.md section 3 (GetMetricStatistics and
+ * STS AssumeRole), encoding rules and caps. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "aws/query.h"
-#include "aws/sigv4.h"
 #include "lib/err.h"
+#include "lib/hash.h"
 
 static void
 test_gms_body(void **state)

@@ -38,7 +38,7 @@
 
 static char tmpdir[128];
 
-/* The record of aws-reference.md section 5.3 (one datapoint), as
+/* The record of docs/aws-wire.md section 7's alarm (one datapoint), as
  * notifiers/message builds it. */
 static const char record_text[] =
     "{\"alarm\":{\"AlarmName\":\"kds-orders-incoming-low\",\"AlarmDescripti"
@@ -210,8 +210,7 @@ test_arn_check(void **state)
         SW_EINVAL);
     assert_non_null(strstr(err, "partition"));
     static const char *const bad[] = {
-        "",
-        "arn:aws:sns:ap-northeast-1:123456789012",
+        "", "arn:aws:sns:ap-northeast-1:123456789012",
         "arn:aws:sqs:ap-northeast-1:123456789012:ops",
         "arn:aws:sns:ap-northeast-1:12345678901:ops",
         "arn:aws:sns:ap-northeast-1:12345678901a:ops",
@@ -224,10 +223,33 @@ test_arn_check(void **state)
         "arn:aws:sns:ap-northeast-1:123456789012:o ps",
         "arn:aws:sns:ap-northeast-1:123456789012:ops\n",
         "urn:aws:sns:ap-northeast-1:123456789012:ops",
+        /* The partition is the region's; the region is a region code. */
+        "arn:aws:sns:us-gov-west-1:123456789012:ops",
+        "arn:aws-cn:sns:us-east-1:123456789012:ops",
+        "arn:AWS:sns:us-east-1:123456789012:ops",
+        "arn:aws-:sns:us-east-1:123456789012:ops",
+        "arn:aws:sns:local:123456789012:ops",
+        "arn:aws:sns:us-east-1a:123456789012:ops",
+        "arn:aws:sns:us-east-:123456789012:ops",
+        "arn:aws:sns:US-EAST-1:123456789012:ops",
+        "arn:aws:sns:aws-global:123456789012:ops",
+        "arn:aws:sns:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-"
+        "east-1:123456789012:ops", /* 64 characters: SW_REGION_MAX is 63 */
+    };
+    static const char *const good[] = {
+        "arn:aws-us-gov:sns:us-gov-west-1:123456789012:ops",
+        "arn:aws-iso:sns:us-iso-east-1:123456789012:ops",
+        "arn:aws-iso-b:sns:us-isob-east-1:123456789012:ops",
+        "arn:aws:sns:il-central-1:123456789012:ops.fifo",
+        "arn:aws:sns:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-"
+        "east-1:123456789012:ops", /* 63 characters */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(sw_sns_arn_check(bad[i], NULL, NULL, err, sizeof(err)),
                          SW_EINVAL);
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        if (sw_sns_arn_check(good[i], NULL, NULL, err, sizeof(err)) < 0)
+            fail_msg("%s: %s", good[i], err);
     assert_int_equal(sw_sns_arn_check(NULL, NULL, NULL, err, sizeof(err)),
                      SW_EINVAL);
     /* 256 characters is the longest name. */

@@ -35,7 +35,7 @@
 
 static char tmpdir[128];
 
-/* The record of aws-reference.md section 5.3 (one datapoint), as
+/* The record of docs/aws-wire.md section 7's alarm (one datapoint), as
  * notifiers/message builds it (the same as in test_sns.c). */
 static const char record_text[] =
     "{\"alarm\":{\"AlarmName\":\"kds-orders-incoming-low\",\"AlarmDescripti"

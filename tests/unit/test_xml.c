@@ -1,8 +1,8 @@
 /* tests/unit/test_xml.c - aws/xml: the STS AssumeRole reply
- * (aws-reference.md section 9.5), both Query error envelopes (section
- * 1.3), namespaces, text handling, and the hostile inputs the parser must
- * refuse (malformed, truncated, DTDs and billion laughs, deep nesting, too
- * many elements). */
+ * (AWS STS API Reference: AssumeRole), both Query error envelopes
+ * (docs/aws-wire.md section 4), namespaces, text handling, and the hostile
+ * inputs the parser must refuse (malformed, truncated, DTDs and billion laughs,
+ * deep nesting, too many elements). */
 #include "config.h"
 
 #include <setjmp.h>
