@@ -258,7 +258,7 @@ conf_check_region(struct conf_scope *sc, const struct conf_key *k,
         return 0;
     conf_serr(sc, v->s, "'%s' must look like ap-northeast-1, not '%s'", k->name,
               v->str);
-    return -1;
+    return SW_EINVAL;
 }
 
 static int
@@ -270,7 +270,7 @@ conf_check_profile(struct conf_scope *sc, const struct conf_key *k,
     if (!strpbrk(v->str, "[]"))
         return 0;
     conf_serr(sc, v->s, "'%s' must not contain '[' or ']'", k->name);
-    return -1;
+    return SW_EINVAL;
 }
 
 static int
@@ -284,12 +284,12 @@ conf_check_endpoint(struct conf_scope *sc, const struct conf_key *k,
     if (conf_check_url(sc, v->s, k->name, v->str, conf_http_schemes,
                        "credentials come from the AWS credential chain",
                        &scheme) < 0)
-        return -1;
+        return SW_EINVAL;
     /* The client resolves endpoints with this check: its word is final. */
     if (sw_endpoint_check_url(v->str, norm, sizeof(norm), err, sizeof(err)) <
         0) {
         conf_serr(sc, v->s, "'%s': %s", k->name, err);
-        return -1;
+        return SW_EINVAL;
     }
     return 0;
 }
@@ -320,7 +320,7 @@ conf_check_owner(struct conf_scope *sc, const struct conf_key *k,
               "'%s' is a tag value: letters, digits, spaces and _ . : / = "
               "+ - @ only",
               k->name);
-    return -1;
+    return SW_EINVAL;
 }
 
 /* aws_cleartext - every request to aws.endpoint carries a SigV4 signature
@@ -438,25 +438,33 @@ conf_root_section(struct conf_scope *sc, const struct conf_key *k,
     return 1;
 }
 
-static int
-conf_root_notifiers(struct conf_scope *sc, const struct conf_key *k,
-                    const struct conf_value *v, void *base)
+/* Each element of the list V LOADed as a group, or reported as "WHAT #N
+ * must be a group: SHAPE". */
+static void
+conf_load_groups(struct conf_ctx *x, const struct conf_value *v,
+                 void (*load)(struct conf_ctx *, const config_setting_t *,
+                              size_t),
+                 const char *what, const char *shape)
 {
-    struct conf_ctx *x = sc->x;
-
-    (void)k;
-    (void)base;
     for (int i = 0; i < config_setting_length(v->s); i++) {
         const config_setting_t *e = config_setting_get_elem(v->s, i);
 
         if (config_setting_is_group(e))
-            conf_load_notifier(x, e, (size_t)i);
+            load(x, e, (size_t)i);
         else
             conf_report_at(x, conf_file_of(x, e), conf_line_of(e),
-                           "notifier #%d must be a group: { name = \"...\"; "
-                           "type = \"...\"; }",
-                           i + 1);
+                           "%s #%d must be a group: %s", what, i + 1, shape);
     }
+}
+
+static int
+conf_root_notifiers(struct conf_scope *sc, const struct conf_key *k,
+                    const struct conf_value *v, void *base)
+{
+    (void)k;
+    (void)base;
+    conf_load_groups(sc->x, v, conf_load_notifier, "notifier",
+                     "{ name = \"...\"; type = \"...\"; }");
     return 1;
 }
 
@@ -464,21 +472,10 @@ static int
 conf_root_rules(struct conf_scope *sc, const struct conf_key *k,
                 const struct conf_value *v, void *base)
 {
-    struct conf_ctx *x = sc->x;
-
     (void)k;
     (void)base;
-    for (int i = 0; i < config_setting_length(v->s); i++) {
-        const config_setting_t *e = config_setting_get_elem(v->s, i);
-
-        if (config_setting_is_group(e))
-            conf_load_rule(x, e, (size_t)i);
-        else
-            conf_report_at(x, conf_file_of(x, e), conf_line_of(e),
-                           "rule #%d must be a group: { name = \"...\"; "
-                           "metric = \"...\"; ... }",
-                           i + 1);
-    }
+    conf_load_groups(sc->x, v, conf_load_rule, "rule",
+                     "{ name = \"...\"; metric = \"...\"; ... }");
     return 1;
 }
 

@@ -166,7 +166,7 @@ char *conf_resolve(struct conf_ctx *x, const char *p);
 /* conf_check_text - V (of the setting S, called LABEL in messages, e.g.
  * "'metric'") holds 1 to MAX characters of UTF-8 without control
  * characters, or what FLAGS (CK_ASCII, CK_NOBLANK, CK_NEWLINES of
- * conf_schema.h) say.  Returns 0 or -1 (reported). */
+ * conf_schema.h) say.  Returns 0 or SW_EINVAL (reported). */
 int conf_check_text(struct conf_scope *sc, const config_setting_t *s,
                     const char *label, const char *v, long max, unsigned flags);
 
@@ -176,7 +176,7 @@ int conf_check_text(struct conf_scope *sc, const config_setting_t *s,
  * config's URL grammar, in the words of its messages.  The owner of the
  * setting then has the last word (sw_endpoint_check_url(),
  * sw_email_url_check(), ...).  *scheme is the index in SCHEMES.
- * Returns 0 or -1 (reported). */
+ * Returns 0 or SW_EINVAL (reported). */
 int conf_check_url(struct conf_scope *sc, const config_setting_t *s,
                    const char *key, const char *v, const char *const *schemes,
                    const char *cred_hint, int *scheme);
@@ -213,7 +213,7 @@ void conf_report_cleartext(struct conf_scope *sc, int r, const char *why,
                            const config_setting_t *sa, int allow);
 
 /* conf_push_rule - append R to *V.  Steals: r (freed when that fails).
- * Returns 0 or -1 (x->oom set) (conf_rules.c). */
+ * Returns 0 or SW_ENOMEM (x->oom set) (conf_rules.c). */
 int conf_push_rule(struct conf_ctx *x, struct sw_rule ***v, size_t *n,
                    struct sw_rule *r);
 int conf_find_rule(const struct conf_ctx *x, const char *name);

@@ -65,17 +65,17 @@ conf_report_cleartext(struct conf_scope *sc, int r, const char *why,
 
 /* ---- actions ---- */
 
-/* arn_check - ARN is an SNS topic ARN (0), else -1; when the file sets
- * aws.region, one in that region (else 1 with ERR saying why), as the
- * agent requires when it builds the notifier. */
+/* arn_check - ARN is an SNS topic ARN (0), else SW_EPARSE; when the file
+ * sets aws.region, one in that region (else SW_EINVAL with ERR saying
+ * why), as the agent requires when it builds the notifier. */
 static int
 arn_check(const struct conf_ctx *x, const char *arn, char *err, size_t errlen)
 {
     if (sw_sns_arn_check(arn, NULL, NULL, err, errlen) < 0)
-        return -1;
+        return SW_EPARSE;
     if (x->region &&
         sw_sns_arn_check(arn, x->region, x->partition, err, errlen) < 0)
-        return 1;
+        return SW_EINVAL;
     return 0;
 }
 
@@ -112,14 +112,14 @@ conf_load_actions(struct conf_scope *sc, const config_setting_t *s,
                 continue;
             }
             k = arn_check(sc->x, v, err, sizeof(err));
-            if (k < 0) {
+            if (k == SW_EPARSE) {
                 conf_serr(sc, e,
                           "%s: '%s' is not an SNS topic ARN "
                           "(arn:aws:sns:REGION:ACCOUNT:TOPIC)",
                           key, v);
                 continue;
             }
-            if (k > 0) {
+            if (k < 0) {
                 conf_serr(sc, e, "%s: '%s': %s", key, v, err);
                 continue;
             }
@@ -202,7 +202,7 @@ conf_check_notifier_name(struct conf_scope *sc, const struct conf_key *k,
                   "notifier name '%s' must be 1-64 letters, digits, '-', "
                   "'_' or '.', starting with a letter or digit",
                   v->str);
-        return -1;
+        return SW_EINVAL;
     }
     i = find_notifier(x, v->str);
     if (i < 0)
@@ -230,7 +230,7 @@ conf_check_repeat(struct conf_scope *sc, const struct conf_key *k,
         return 0;
     conf_serr(sc, v->s, "'%s' must be 0 (off) or at least 60 seconds, not %lld",
               k->name, v->i);
-    return -1;
+    return SW_EINVAL;
 }
 
 /* notifier_key_why - "only for sns notifiers": the types that have KEY. */
@@ -267,14 +267,14 @@ conf_check_topic_arn(struct conf_scope *sc, const struct conf_key *k,
     int r = arn_check(sc->x, v->str, err, sizeof(err));
 
     (void)base;
-    if (r < 0)
+    if (r == SW_EPARSE)
         conf_serr(sc, v->s,
                   "'%s' must be an SNS topic ARN like "
                   "arn:aws:sns:ap-northeast-1:123456789012:ops, not '%s'",
                   k->name, v->str);
-    else if (r > 0)
+    else if (r < 0)
         conf_serr(sc, v->s, "'%s': %s", k->name, err);
-    return r == 0 ? 0 : -1;
+    return r < 0 ? SW_EINVAL : 0;
 }
 
 /* ---- email ---- */
@@ -300,13 +300,13 @@ conf_check_email_url(struct conf_scope *sc, const struct conf_key *k,
     (void)base;
     if (conf_check_url(sc, v->s, k->name, v->str, conf_smtp_schemes,
                        "use username and password_file", &scheme) < 0)
-        return -1;
+        return SW_EINVAL;
     r = sw_email_url_check(v->str, err, sizeof(err));
     if (r == SW_ENOMEM)
         sc->x->oom = 1;
     else if (r < 0)
         conf_serr(sc, v->s, "%s", err);
-    return r < 0 ? -1 : 0;
+    return r < 0 ? r : 0;
 }
 
 static int
@@ -336,7 +336,7 @@ conf_check_address(struct conf_scope *sc, const struct conf_key *k,
               "'%s' must be a plain address like streamwatch@example.com, "
               "not '%s'",
               k->name, v->str);
-    return -1;
+    return SW_EINVAL;
 }
 
 static int
@@ -417,10 +417,10 @@ conf_check_webhook_url(struct conf_scope *sc, const struct conf_key *k,
     (void)base;
     if (conf_check_url(sc, v->s, k->name, v->str, conf_http_schemes,
                        "use bearer_token_file or secret_file", &scheme) < 0)
-        return -1;
+        return SW_EINVAL;
     if (sw_webhook_url_check(v->str, err, sizeof(err)) < 0) {
         conf_serr(sc, v->s, "%s", err);
-        return -1;
+        return SW_EINVAL;
     }
     return 0;
 }
@@ -517,10 +517,10 @@ conf_check_am_url(struct conf_scope *sc, const struct conf_key *k,
     (void)base;
     if (conf_check_url(sc, v->s, k->name, v->str, conf_http_schemes,
                        "put the credentials in a reverse proxy", &scheme) < 0)
-        return -1;
+        return SW_EINVAL;
     if (sw_alertmanager_url_check(v->str, err, sizeof(err)) < 0) {
         conf_serr(sc, v->s, "%s", err);
-        return -1;
+        return SW_EINVAL;
     }
     return 0;
 }

@@ -85,7 +85,7 @@ conf_push_rule(struct conf_ctx *x, struct sw_rule ***v, size_t *n,
     if (!nv) {
         sw_rule_free(r);
         x->oom = 1;
-        return -1;
+        return SW_ENOMEM;
     }
     *v = nv;
     nv[(*n)++] = r;
@@ -184,7 +184,7 @@ conf_check_namespace(struct conf_scope *sc, const struct conf_key *k,
     if (v->str[0] != ':')
         return 0;
     conf_serr(sc, v->s, "'%s' must not start with ':'", k->name);
-    return -1;
+    return SW_EINVAL;
 }
 
 static int
@@ -201,63 +201,116 @@ conf_parse_unit(const char *v, int *out)
     return conf_in_list(standard_units, v) ? 0 : SW_EINVAL;
 }
 
+/* What sets one kind of NAME = "value" group apart: dimensions, labels. */
+struct pair_kind {
+    const char *plural; /* "at most 30 dimensions" */
+    const char *noun;   /* "dimension 'Name' must be a string" */
+    int value_flags;    /* conf_check_text() flags for a value */
+    /* NAME's own rules: 0, or SW_EINVAL after reporting at S */
+    int (*name_ok)(struct conf_scope *sc, const config_setting_t *s,
+                   const char *name);
+    /* VAL's rules beyond the text check (NULL: none), as name_ok */
+    int (*value_ok)(struct conf_scope *sc, const config_setting_t *s,
+                    const char *label, const char *val);
+};
+
+/* conf_load_pairs - the group V of NAME = "value" settings into the
+ * sw_dimension array of K's fields in BASE (zeroed, one slot spare), at
+ * most K->max of them; a bad pair is reported and left out. */
 static int
-conf_load_dimensions(struct conf_scope *sc, const struct conf_key *k,
-                     const struct conf_value *v, void *base)
+conf_load_pairs(struct conf_scope *sc, const struct conf_key *k,
+                const struct conf_value *v, void *base,
+                const struct pair_kind *pk)
 {
-    const struct rule_ld *ld = sc->arg;
-    struct sw_dimension **dims = field(base, k->off);
-    size_t *ndims = field(base, k->off_n);
+    struct sw_dimension **pairs = field(base, k->off);
+    size_t *npairs = field(base, k->off_n);
     int len = config_setting_length(v->s);
 
     if (len > k->max) {
-        conf_serr(sc, v->s, "'%s': at most %ld dimensions, not %d", k->name,
-                  k->max, len);
+        conf_serr(sc, v->s, "'%s': at most %ld %s, not %d", k->name, k->max,
+                  pk->plural, len);
         return 1;
     }
-    *dims = calloc((size_t)len + 1, sizeof(**dims));
-    if (!*dims) {
+    *pairs = calloc((size_t)len + 1, sizeof(**pairs));
+    if (!*pairs) {
         sc->x->oom = 1;
         return 1;
     }
     for (int i = 0; i < len; i++) {
-        const config_setting_t *d = config_setting_get_elem(v->s, i);
-        const char *name = config_setting_name(d), *val;
+        const config_setting_t *s = config_setting_get_elem(v->s, i);
+        const char *name = config_setting_name(s), *val;
         char label[300];
 
-        /* libconfig names cannot start with ':' or hold spaces, but
-         * CloudWatch's rules are checked here in case that ever changes. */
-        (void)snprintf(label, sizeof(label), "dimension name '%s'", name);
-        if (conf_check_text(sc, d, label, name, 255, CK_ASCII | CK_NOBLANK) < 0)
+        if (pk->name_ok(sc, s, name) < 0)
             continue;
-        if (name[0] == ':') {
-            conf_serr(sc, d, "%s must not start with ':'", label);
+        (void)snprintf(label, sizeof(label), "%s '%s'", pk->noun, name);
+        if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+            conf_serr(sc, s, "%s must be a string", label);
             continue;
         }
-        (void)snprintf(label, sizeof(label), "dimension '%s'", name);
-        if (config_setting_type(d) != CONFIG_TYPE_STRING) {
-            conf_serr(sc, d, "%s must be a string", label);
-            continue;
-        }
-        val = config_setting_get_string(d);
+        val = config_setting_get_string(s);
         if (!val)
             val = "";
-        if (conf_check_text(sc, d, label, val, 1024, CK_ASCII | CK_NOBLANK) < 0)
+        if (conf_check_text(sc, s, label, val, 1024, pk->value_flags) < 0)
             continue;
-        /* Outside a template the placeholder would reach CloudWatch as
-         * text and match no metric: an alarm forever short of data. */
-        if (!ld->tmpl && strstr(val, SW_STREAM_PLACEHOLDER)) {
-            conf_serr(sc, d,
-                      "%s: {stream} is replaced only in templated rules "
-                      "(rules with 'streams')",
-                      label);
+        if (pk->value_ok && pk->value_ok(sc, s, label, val) < 0)
             continue;
-        }
-        (*dims)[*ndims].name = conf_copy_str(sc->x, name);
-        (*dims)[*ndims].value = conf_copy_str(sc->x, val);
-        (*ndims)++;
+        (*pairs)[*npairs].name = conf_copy_str(sc->x, name);
+        (*pairs)[*npairs].value = conf_copy_str(sc->x, val);
+        (*npairs)++;
     }
     return 1;
+}
+
+static int
+dimension_name_ok(struct conf_scope *sc, const config_setting_t *d,
+                  const char *name)
+{
+    char label[300];
+
+    /* libconfig names cannot start with ':' or hold spaces, but
+     * CloudWatch's rules are checked here in case that ever changes. */
+    (void)snprintf(label, sizeof(label), "dimension name '%s'", name);
+    if (conf_check_text(sc, d, label, name, 255, CK_ASCII | CK_NOBLANK) < 0)
+        return SW_EINVAL;
+    if (name[0] == ':') {
+        conf_serr(sc, d, "%s must not start with ':'", label);
+        return SW_EINVAL;
+    }
+    return 0;
+}
+
+static int
+dimension_value_ok(struct conf_scope *sc, const config_setting_t *d,
+                   const char *label, const char *val)
+{
+    const struct rule_ld *ld = sc->arg;
+
+    /* Outside a template the placeholder would reach CloudWatch as text
+     * and match no metric: an alarm forever short of data. */
+    if (!ld->tmpl && strstr(val, SW_STREAM_PLACEHOLDER)) {
+        conf_serr(sc, d,
+                  "%s: {stream} is replaced only in templated rules "
+                  "(rules with 'streams')",
+                  label);
+        return SW_EINVAL;
+    }
+    return 0;
+}
+
+static const struct pair_kind dimension_pairs = {
+    .plural = "dimensions",
+    .noun = "dimension",
+    .value_flags = CK_ASCII | CK_NOBLANK,
+    .name_ok = dimension_name_ok,
+    .value_ok = dimension_value_ok,
+};
+
+static int
+conf_load_dimensions(struct conf_scope *sc, const struct conf_key *k,
+                     const struct conf_value *v, void *base)
+{
+    return conf_load_pairs(sc, k, v, base, &dimension_pairs);
 }
 
 /* template_dimensions - a template's alarms watch their own stream unless
@@ -299,6 +352,17 @@ load_metric_stat(struct conf_scope *sc, const struct conf_key *keys, void *base)
 
 /* ---- metric math ---- */
 
+/* 1 when S holds only letters, digits and underscores: the rest of a
+ * metric id or of an Alertmanager label name. */
+static int
+is_word(const char *s)
+{
+    for (; *s; s++)
+        if (!(conf_is_alnum(*s) || *s == '_'))
+            return 0;
+    return 1;
+}
+
 /* A MetricDataQuery Id: "must start with a lowercase letter", then
  * letters, digits and underscores (CloudWatch API Reference,
  * MetricDataQuery). */
@@ -307,12 +371,8 @@ valid_metric_id(const char *s)
 {
     size_t n = strlen(s);
 
-    if (n == 0 || n > CONF_MAX_METRIC_ID || !(*s >= 'a' && *s <= 'z'))
-        return 0;
-    for (; *s; s++)
-        if (!(conf_is_alnum(*s) || *s == '_'))
-            return 0;
-    return 1;
+    return n > 0 && n <= CONF_MAX_METRIC_ID && *s >= 'a' && *s <= 'z' &&
+           is_word(s);
 }
 
 static int
@@ -329,14 +389,14 @@ conf_check_metric_id(struct conf_scope *sc, const struct conf_key *k,
                   "'id' must be a lowercase letter followed by letters, "
                   "digits or '_' (at most %d characters), not '%s'",
                   CONF_MAX_METRIC_ID, v->str);
-        return -1;
+        return SW_EINVAL;
     }
     for (int j = 0; j < ld->cur; j++) {
         if (r->metrics[j].id && strcmp(r->metrics[j].id, v->str) == 0) {
             conf_serr(sc, v->s,
                       "metric id '%s' is used twice (first at line %u)", v->str,
                       ld->lines[j]);
-            return -1;
+            return SW_EINVAL;
         }
     }
     ld->lines[ld->cur] = conf_line_of(v->s);
@@ -473,7 +533,7 @@ conf_check_period(struct conf_scope *sc, const struct conf_key *k,
     conf_serr(sc, v->s,
               "'%s' must be 10, 20, 30 or a multiple of 60 seconds, not %lld",
               k->name, v->i);
-    return -1;
+    return SW_EINVAL;
 }
 
 static int
@@ -497,7 +557,7 @@ conf_check_comparison(struct conf_scope *sc, const struct conf_key *k,
                   "GreaterThanOrEqualToThreshold, LessThanThreshold or "
                   "LessThanOrEqualToThreshold, not '%s'",
                   k->name, v->str);
-    return -1;
+    return SW_EINVAL;
 }
 
 static int
@@ -544,14 +604,14 @@ conf_check_low_sample(struct conf_scope *sc, const struct conf_key *k,
                       "'%s' applies only to percentile statistics (pNN), "
                       "and no metric uses one",
                       k->name);
-            return -1;
+            return SW_EINVAL;
         }
     } else if (r->stat && !sw_stat_is_percentile(r->stat)) {
         conf_serr(sc, v->s,
                   "'%s' applies only to percentile statistics (pNN), not "
                   "'%s'",
                   k->name, r->stat);
-        return -1;
+        return SW_EINVAL;
     }
     return 0;
 }
@@ -586,63 +646,40 @@ conf_check_sync(struct conf_scope *sc, const struct conf_key *k,
 static int
 valid_label_name(const char *s)
 {
-    if (!(conf_is_alpha(*s) || *s == '_'))
-        return 0;
-    for (; *s; s++)
-        if (!(conf_is_alnum(*s) || *s == '_'))
-            return 0;
-    return 1;
+    return (conf_is_alpha(*s) || *s == '_') && is_word(s);
 }
+
+static int
+label_name_ok(struct conf_scope *sc, const config_setting_t *l,
+              const char *name)
+{
+    if (!valid_label_name(name) || strncmp(name, "__", 2) == 0) {
+        conf_serr(sc, l,
+                  "label name '%s' must match [a-zA-Z_][a-zA-Z0-9_]* and "
+                  "not start with '__'",
+                  name);
+        return SW_EINVAL;
+    }
+    if (strcmp(name, "alertname") == 0) {
+        conf_serr(sc, l, "label 'alertname' is set from the rule name");
+        return SW_EINVAL;
+    }
+    return 0;
+}
+
+static const struct pair_kind label_pairs = {
+    .plural = "labels",
+    .noun = "label",
+    .value_flags = 0,
+    .name_ok = label_name_ok,
+    .value_ok = NULL,
+};
 
 static int
 conf_load_labels(struct conf_scope *sc, const struct conf_key *k,
                  const struct conf_value *v, void *base)
 {
-    struct sw_dimension **labels = field(base, k->off);
-    size_t *nlabels = field(base, k->off_n);
-    int len = config_setting_length(v->s);
-
-    if (len > k->max) {
-        conf_serr(sc, v->s, "'%s': at most %ld labels, not %d", k->name, k->max,
-                  len);
-        return 1;
-    }
-    *labels = calloc((size_t)len + 1, sizeof(**labels));
-    if (!*labels) {
-        sc->x->oom = 1;
-        return 1;
-    }
-    for (int i = 0; i < len; i++) {
-        const config_setting_t *l = config_setting_get_elem(v->s, i);
-        const char *name = config_setting_name(l), *val;
-        char label[300];
-
-        if (!valid_label_name(name) || strncmp(name, "__", 2) == 0) {
-            conf_serr(sc, l,
-                      "label name '%s' must match [a-zA-Z_][a-zA-Z0-9_]* and "
-                      "not start with '__'",
-                      name);
-            continue;
-        }
-        if (strcmp(name, "alertname") == 0) {
-            conf_serr(sc, l, "label 'alertname' is set from the rule name");
-            continue;
-        }
-        (void)snprintf(label, sizeof(label), "label '%s'", name);
-        if (config_setting_type(l) != CONFIG_TYPE_STRING) {
-            conf_serr(sc, l, "%s must be a string", label);
-            continue;
-        }
-        val = config_setting_get_string(l);
-        if (!val)
-            val = "";
-        if (conf_check_text(sc, l, label, val, 1024, 0) < 0)
-            continue;
-        (*labels)[*nlabels].name = conf_copy_str(sc->x, name);
-        (*labels)[*nlabels].value = conf_copy_str(sc->x, val);
-        (*nlabels)++;
-    }
-    return 1;
+    return conf_load_pairs(sc, k, v, base, &label_pairs);
 }
 
 /* check_window - the CloudWatch limits that tie period and N together

@@ -58,18 +58,18 @@ conf_check_text(struct conf_scope *sc, const config_setting_t *s,
 
     if (!*v) {
         conf_serr(sc, s, "%s must not be empty", label);
-        return -1;
+        return SW_EINVAL;
     }
     for (p = (const unsigned char *)v; *p; p++) {
         if (*p < 0x20 || *p == 0x7f) {
             if ((flags & CK_NEWLINES) && (*p == '\n' || *p == '\t'))
                 continue;
             conf_serr(sc, s, "%s must not contain control characters", label);
-            return -1;
+            return SW_EINVAL;
         }
         if ((flags & CK_ASCII) && *p >= 0x80) {
             conf_serr(sc, s, "%s must be printable ASCII", label);
-            return -1;
+            return SW_EINVAL;
         }
         if (*p != ' ')
             blank = 0;
@@ -77,16 +77,16 @@ conf_check_text(struct conf_scope *sc, const config_setting_t *s,
     n = sw_utf8_count(v, strlen(v));
     if (n < 0) {
         conf_serr(sc, s, "%s is not valid UTF-8", label);
-        return -1;
+        return SW_EINVAL;
     }
     if (n > max) {
         conf_serr(sc, s, "%s must be at most %ld characters, not %ld", label,
                   max, n);
-        return -1;
+        return SW_EINVAL;
     }
     if ((flags & CK_NOBLANK) && blank) {
         conf_serr(sc, s, "%s must not be blank", label);
-        return -1;
+        return SW_EINVAL;
     }
     return 0;
 }
@@ -105,7 +105,7 @@ conf_check_url(struct conf_scope *sc, const config_setting_t *s,
             conf_serr(sc, s,
                       "'%s' must not contain spaces or control characters",
                       key);
-            return -1;
+            return SW_EINVAL;
         }
     }
     for (i = 0; schemes[i]; i++) {
@@ -117,21 +117,21 @@ conf_check_url(struct conf_scope *sc, const config_setting_t *s,
     if (!schemes[i]) {
         conf_serr(sc, s, "'%s' must start with %s:// or %s://, not '%s'", key,
                   schemes[0], schemes[1], v);
-        return -1;
+        return SW_EINVAL;
     }
     *scheme = i;
     a = v + strlen(schemes[i]) + 3;
     end = a + strcspn(a, "/?#");
     if (memchr(a, '@', (size_t)(end - a))) {
         conf_serr(sc, s, "'%s' must not hold credentials: %s", key, cred_hint);
-        return -1;
+        return SW_EINVAL;
     }
     h = a;
     if (*h == '[') {
         he = memchr(h, ']', (size_t)(end - h));
         if (!he) {
             conf_serr(sc, s, "'%s' has an invalid host", key);
-            return -1;
+            return SW_EINVAL;
         }
         he++;
     } else {
@@ -141,11 +141,11 @@ conf_check_url(struct conf_scope *sc, const config_setting_t *s,
     }
     if (he == h) {
         conf_serr(sc, s, "'%s' has no host", key);
-        return -1;
+        return SW_EINVAL;
     }
     if (he - h > 255) {
         conf_serr(sc, s, "'%s' has a host name that is too long", key);
-        return -1;
+        return SW_EINVAL;
     }
     if (he < end) {
         long port;
@@ -154,14 +154,14 @@ conf_check_url(struct conf_scope *sc, const config_setting_t *s,
 
         if (*he != ':' || pl == 0 || pl >= sizeof(pbuf)) {
             conf_serr(sc, s, "'%s' has an invalid port", key);
-            return -1;
+            return SW_EINVAL;
         }
         memcpy(pbuf, he + 1, pl);
         pbuf[pl] = '\0';
         if (sw_parse_long(pbuf, 1, 65535, &port) < 0 ||
             !conf_is_digit(pbuf[0])) {
             conf_serr(sc, s, "'%s' has an invalid port", key);
-            return -1;
+            return SW_EINVAL;
         }
     }
     return 0;
@@ -207,7 +207,9 @@ read_int(struct conf_scope *sc, const struct conf_key *k,
     switch (config_setting_type(s)) {
     case CONFIG_TYPE_INT: v = config_setting_get_int(s); break;
     case CONFIG_TYPE_INT64: v = config_setting_get_int64(s); break;
-    default: conf_serr(sc, s, "'%s' must be an integer", k->name); return -1;
+    default:
+        conf_serr(sc, s, "'%s' must be an integer", k->name);
+        return SW_EINVAL;
     }
     if (v < k->min || v > k->max) {
         if (k->max == INT_MAX && v > k->max)
@@ -218,7 +220,7 @@ read_int(struct conf_scope *sc, const struct conf_key *k,
         else
             conf_serr(sc, s, "'%s' must be between %ld and %ld, not %lld",
                       k->name, k->min, k->max, v);
-        return -1;
+        return SW_EINVAL;
     }
     *out = v;
     return 0;
@@ -234,11 +236,13 @@ read_num(struct conf_scope *sc, const struct conf_key *k,
     case CONFIG_TYPE_INT: v = config_setting_get_int(s); break;
     case CONFIG_TYPE_INT64: v = (double)config_setting_get_int64(s); break;
     case CONFIG_TYPE_FLOAT: v = config_setting_get_float(s); break;
-    default: conf_serr(sc, s, "'%s' must be a number", k->name); return -1;
+    default:
+        conf_serr(sc, s, "'%s' must be a number", k->name);
+        return SW_EINVAL;
     }
     if (!isfinite(v)) {
         conf_serr(sc, s, "'%s' must be a finite number", k->name);
-        return -1;
+        return SW_EINVAL;
     }
     *out = v;
     return 0;
@@ -265,11 +269,11 @@ check_strlist(struct conf_scope *sc, const struct conf_key *k,
                   k->name, k->name, config_setting_get_string(s));
     else
         conf_serr(sc, s, "'%s' must be an array of strings", k->name);
-    return -1;
+    return SW_EINVAL;
 }
 
 /* read_value - V from S as K's type says; the text checks of K.
- * Returns 1 (V set), 0 (treat as absent) or -1 (reported). */
+ * Returns 1 (V set), 0 (treat as absent) or SW_EINVAL (reported). */
 static int
 read_value(struct conf_scope *sc, const struct conf_key *k,
            struct conf_value *v)
@@ -284,34 +288,34 @@ read_value(struct conf_scope *sc, const struct conf_key *k,
     case CT_ENUM:
         if (config_setting_type(s) != CONFIG_TYPE_STRING) {
             conf_serr(sc, s, "'%s' must be a string", k->name);
-            return -1;
+            return SW_EINVAL;
         }
         v->str = config_setting_get_string(s);
         if (!v->str)
             v->str = "";
         break;
-    case CT_INT: return read_int(sc, k, s, &v->i) < 0 ? -1 : 1;
-    case CT_NUM: return read_num(sc, k, s, &v->d) < 0 ? -1 : 1;
+    case CT_INT: return read_int(sc, k, s, &v->i) < 0 ? SW_EINVAL : 1;
+    case CT_NUM: return read_num(sc, k, s, &v->d) < 0 ? SW_EINVAL : 1;
     case CT_BOOL:
         if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
             conf_serr(sc, s, "'%s' must be true or false", k->name);
-            return -1;
+            return SW_EINVAL;
         }
         v->i = config_setting_get_bool(s) ? 1 : 0;
         return 1;
     case CT_STRLIST:
         if (check_strlist(sc, k, s) < 0)
-            return -1;
+            return SW_EINVAL;
         if (!k->check && k->max > 0 && config_setting_length(s) > k->max) {
             conf_serr(sc, s, "'%s': at most %ld entries, not %d", k->name,
                       k->max, config_setting_length(s));
-            return -1;
+            return SW_EINVAL;
         }
         return 1;
     case CT_GROUP:
         if (!config_setting_is_group(s)) {
             conf_serr(sc, s, "'%s' must be a group: %s", k->name, k->expect);
-            return -1;
+            return SW_EINVAL;
         }
         return 1;
     case CT_LIST:
@@ -319,7 +323,7 @@ read_value(struct conf_scope *sc, const struct conf_key *k,
             !(config_setting_is_array(s) && config_setting_length(s) == 0)) {
             conf_serr(sc, s, "'%s' must be a list of groups: %s", k->name,
                       k->expect);
-            return -1;
+            return SW_EINVAL;
         }
         return 1;
     }
@@ -329,14 +333,14 @@ read_value(struct conf_scope *sc, const struct conf_key *k,
             return 0;
         if (!(k->flags & CK_RAW) &&
             conf_check_text(sc, s, label, v->str, k->max, k->flags) < 0)
-            return -1;
+            return SW_EINVAL;
     } else if (k->type == CT_PATH) {
         if (conf_check_text(sc, s, label, v->str, 4096, 0) < 0)
-            return -1;
+            return SW_EINVAL;
     } else if (k->parse(v->str, &e) < 0) {
         conf_serr(sc, s, "'%s' must be %s, not '%s'", k->name, k->expect,
                   v->str);
-        return -1;
+        return SW_EINVAL;
     } else {
         v->i = e;
     }
@@ -404,7 +408,7 @@ conf_key_load(struct conf_scope *sc, const struct conf_key *k, void *base)
     if (k->check) {
         r = k->check(sc, k, &v, base);
         if (r != 0)
-            return r < 0 ? -1 : 1;
+            return r < 0 ? r : 1;
     }
     if (k->off != CONF_NOFIELD)
         store(sc, k, &v, (char *)base + k->off);

@@ -84,7 +84,8 @@ struct conf_key;
 /* A row's check: called once the value has the row's type, length, range
  * or choice, with BASE the section's struct.  Returns 0 to store the value
  * as the row says, 1 when the callback stored it itself (or there is
- * nothing to store), -1 when it reported a problem (nothing is stored). */
+ * nothing to store), or < 0 with nothing stored: SW_EINVAL when it
+ * reported a problem, SW_ENOMEM with x->oom set. */
 typedef int conf_check_fn(struct conf_scope *sc, const struct conf_key *k,
                           const struct conf_value *v, void *base);
 
@@ -135,8 +136,8 @@ const struct conf_key *conf_key_find(const struct conf_key *keys,
 
 /* conf_key_load - read the key K of the scope's group into BASE as K says:
  * 1 present and stored (or taken by the callback), 0 absent ("'key' is
- * required" reported when it is), -1 wrong (reported; nothing stored, so
- * the default stays). */
+ * required" reported when it is), < 0 wrong (SW_EINVAL: reported; nothing
+ * stored, so the default stays). */
 int conf_key_load(struct conf_scope *sc, const struct conf_key *k, void *base);
 
 /* conf_keys_load - conf_key_load() for every row of KEYS but the CK_IDENT

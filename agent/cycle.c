@@ -10,7 +10,7 @@
 
 #include "agent/fetch.h"
 #include "agent/source.h"
-#include "agent/state.h"
+#include "agent/store.h"
 #include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/log.h"
@@ -86,7 +86,7 @@ enqueue(struct sw_cycle *c, struct sw_alarm_state *a, const char *name,
         return;
     }
     st->queued++;
-    if (sw_state_mark(a, name, &m) == 0) {
+    if (sw_store_alarm_mark(a, name, &m) == 0) {
         m->last = window_end;
         m->count = repeat;
     }
@@ -127,7 +127,7 @@ notify_change(struct sw_cycle *c, const struct sw_rule *r,
     const struct sw_strv *acts = actions_for(r, a->state);
     json_t *rec;
 
-    sw_state_clear_marks(a);
+    sw_store_alarm_clear_marks(a);
     if (!r->actions_enabled || !acts || acts->n == 0)
         return;
     rec = make_record(c, r, a, old, 0, window_end);
@@ -160,7 +160,7 @@ notify_repeats(struct sw_cycle *c, const struct sw_rule *r,
 
         if (!every && n)
             every = n->repeat_interval_s;
-        if (every <= 0 || sw_state_mark(a, name, &m) < 0)
+        if (every <= 0 || sw_store_alarm_mark(a, name, &m) < 0)
             continue;
         /* State from before marks existed: count from the change.  A mark
          * ahead of this period means the clock went back: count anew. */
@@ -194,7 +194,7 @@ eval_one(struct sw_cycle *c, const struct sw_rule *r, time_t now,
     int r2;
 
     memset(&res, 0, sizeof(res));
-    r2 = sw_state_ensure(c->state, r->name, now, &a);
+    r2 = sw_store_ensure(c->store, r->name, now, &a);
     if (r2 < 0)
         goto out;
     if (!sw_eval_due(r, a->last_evaluated, now)) {
@@ -216,10 +216,11 @@ eval_one(struct sw_cycle *c, const struct sw_rule *r, time_t now,
         st->fetch_failures++;
         sw_log_err("fetch: alarm '%s': %s", r->name,
                    err[0] ? err : sw_strerror(r2));
-        r2 = sw_state_fetch_failed(a, err[0] ? err : sw_strerror(r2), now);
+        r2 =
+            sw_store_alarm_fetch_failed(a, err[0] ? err : sw_strerror(r2), now);
         goto out;
     }
-    sw_state_fetch_ok(a);
+    sw_store_alarm_fetch_ok(a);
 
     prev = a->state;
     r2 = sw_eval(r, pts, n, end, prev, now, &res);
@@ -229,7 +230,7 @@ eval_one(struct sw_cycle *c, const struct sw_rule *r, time_t now,
     }
     st->alarms++;
     a->last_evaluated = now;
-    r2 = sw_state_add_values(a, pts, n);
+    r2 = sw_store_alarm_add_values(a, pts, n);
     if (r2 < 0)
         goto out;
     if (!res.changed) {
@@ -238,7 +239,7 @@ eval_one(struct sw_cycle *c, const struct sw_rule *r, time_t now,
         goto out;
     }
     st->transitions++;
-    r2 = sw_state_set(a, res.state, now, res.reason, res.reason_data);
+    r2 = sw_store_alarm_set(a, res.state, now, res.reason, res.reason_data);
     if (r2 < 0)
         goto out;
     sw_log_info("alarm '%s': %s -> %s: %s", r->name, sw_state_name(prev),

@@ -30,7 +30,7 @@ struct sw_notifier;
 struct sw_outbox;
 struct sw_rule;
 struct sw_source;
-struct sw_state_store;
+struct sw_store;
 
 struct sw_cycle {
     const struct sw_rule *const *rules; /* the alarms: the config's and
@@ -43,7 +43,7 @@ struct sw_cycle {
     size_t nnotifiers;
     struct sw_outbox *outbox;         /* NULL only with dry_run */
     const struct sw_message_ctx *msg; /* for the records */
-    struct sw_state_store *state;
+    struct sw_store *store;
     const char *region; /* for the alarm events */
     int dry_run;        /* print the records' log lines
                            to DRY_OUT instead */

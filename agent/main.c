@@ -34,7 +34,7 @@
 #include "agent/cycle.h"
 #include "agent/runtime.h"
 #include "agent/sdnotify.h"
-#include "agent/state.h"
+#include "agent/store.h"
 #include "agent/sync.h"
 #include "agent/status.h"
 #include "lib/buf.h"
@@ -61,7 +61,7 @@
 struct sw_agent {
     const char *conf_path;
     struct sw_runtime *rt;
-    struct sw_state_store *state;
+    struct sw_store *store;
     struct sw_outbox *outbox;
     struct sw_dispatch *dispatch;
 };
@@ -135,8 +135,8 @@ agent_release(void)
     agent.outbox = NULL;
     sw_runtime_free(agent.rt);
     agent.rt = NULL;
-    sw_state_free(agent.state);
-    agent.state = NULL;
+    sw_store_free(agent.store);
+    agent.store = NULL;
 }
 
 /* A state.json that cannot be read is set aside, never overwritten, for a
@@ -144,16 +144,16 @@ agent_release(void)
  * before the last save, so alarms keep their states and nothing already
  * sent is sent again; only without a readable one does it start afresh. */
 static int
-load_state(const char *dir, struct sw_state_store **out)
+load_state(const char *dir, struct sw_store **out)
 {
     char err[512], perr[512], from[PATH_MAX], to[PATH_MAX], ts[SW_TIME_BUF];
-    int r = sw_state_load(dir, out, err, sizeof(err)), p;
+    int r = sw_store_load(dir, out, err, sizeof(err)), p;
 
     if (r != SW_EPARSE)
         goto out;
-    if ((size_t)snprintf(from, sizeof(from), "%s/%s", dir, SW_STATE_FILE) >=
+    if ((size_t)snprintf(from, sizeof(from), "%s/%s", dir, SW_STORE_FILE) >=
             sizeof(from) ||
-        (size_t)snprintf(to, sizeof(to), "%s/%s.corrupt-%s", dir, SW_STATE_FILE,
+        (size_t)snprintf(to, sizeof(to), "%s/%s.corrupt-%s", dir, SW_STORE_FILE,
                          sw_time_amz(time(NULL), ts)) >= sizeof(to)) {
         r = SW_EINVAL;
         goto out;
@@ -162,11 +162,11 @@ load_state(const char *dir, struct sw_state_store **out)
         sw_log_errno("state: %s; cannot move it aside to '%s'", err, to);
         return SW_EIO;
     }
-    p = sw_state_load_file(dir, SW_STATE_PREV_FILE, out, perr, sizeof(perr));
+    p = sw_store_load_file(dir, SW_STORE_PREV_FILE, out, perr, sizeof(perr));
     if (p == 0) {
         sw_log_err("state: %s; moved it to '%s' and went on from the "
                    "previous good state, %s/%s",
-                   err, to, dir, SW_STATE_PREV_FILE);
+                   err, to, dir, SW_STORE_PREV_FILE);
         return 0;
     }
     if (p == SW_ENOMEM)
@@ -179,7 +179,7 @@ load_state(const char *dir, struct sw_state_store **out)
         sw_log_err("state: %s; moved it to '%s' and started with fresh "
                    "state: the previous one is unreadable too: %s",
                    err, to, perr);
-    *out = sw_state_new();
+    *out = sw_store_new();
     return *out ? 0 : SW_ENOMEM;
 out:
     if (r < 0)
@@ -205,10 +205,10 @@ save_state(void)
             return SW_ENOMEM;
         for (size_t i = 0; i < rt->nrules; i++)
             keep[i] = rt->rules[i]->name;
-        sw_state_prune(agent.state, keep, rt->nrules);
+        sw_store_prune(agent.store, keep, rt->nrules);
         free(keep);
     }
-    r = sw_state_save(agent.state, rt->conf->agent.state_dir, err, sizeof(err));
+    r = sw_store_save(agent.store, rt->conf->agent.state_dir, err, sizeof(err));
     if (r < 0)
         sw_log_err("state: %s", err);
     return r;
@@ -300,7 +300,7 @@ run_cycle(time_t now, int dry_run, struct sw_cycle_stats *st)
     c.nnotifiers = agent.rt->nnotifiers;
     c.outbox = agent.outbox;
     c.msg = &agent.rt->msg;
-    c.state = agent.state;
+    c.store = agent.store;
     /* The resolved region (AWS_REGION, the profile...) when there is a
      * client; a recording-only agent has the config's, if any. */
     c.region = agent.rt->aws ? sw_aws_region(agent.rt->aws)
@@ -423,7 +423,7 @@ cmd_run(int once, int dry_run, int have_now, time_t now_arg)
     if (sw_runtime_new(agent.conf_path, &stop_requested, &reload_requested,
                        &agent.rt) < 0)
         return 1;
-    if (load_state(agent.rt->conf->agent.state_dir, &agent.state) < 0)
+    if (load_state(agent.rt->conf->agent.state_dir, &agent.store) < 0)
         return 1;
     if (!dry_run && (open_delivery() < 0 || check_writable() < 0))
         return 1;

@@ -5,19 +5,17 @@
 #include "agent/recording.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "lib/buf.h"
 #include "lib/clock.h"
 #include "lib/err.h"
+#include "lib/file.h"
 #include "lib/log.h"
 #include "lib/str.h"
 
@@ -242,12 +240,12 @@ field_eq(const struct field *f, const char *s)
     return f->len == strlen(s) && memcmp(f->p, s, f->len) == 0;
 }
 
-/* Copy a short field into BUF as a C string; 0 or -1 when too long. */
+/* Copy a short field into BUF as a C string; 0 or SW_ETOOBIG. */
 static int
 field_cstr(const struct field *f, char *buf, size_t size)
 {
     if (f->len >= size)
-        return -1;
+        return SW_ETOOBIG;
     memcpy(buf, f->p, f->len);
     buf[f->len] = '\0';
     return 0;
@@ -528,7 +526,7 @@ finish(struct parser *p)
 }
 
 static int
-blank(const char *s, size_t n)
+is_blank(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (s[i] != ' ' && s[i] != '\t')
@@ -592,7 +590,7 @@ sw_recording_parse_buf(const char *name, const char *buf, size_t len,
             r = perr(&p, SW_EPARSE, "NUL byte");
             goto out;
         }
-        if (blank(s, ll) || s[0] == '#')
+        if (is_blank(s, ll) || s[0] == '#')
             goto next;
         if (ll > p.scratch_cap) {
             char *ns = realloc(p.scratch, ll);
@@ -639,51 +637,25 @@ sw_recording_load(const char *path, struct sw_recording **out, char *err,
                   size_t errlen)
 {
     struct sw_buf b;
-    char chunk[65536];
-    struct stat sb;
-    int fd, r = SW_EIO;
+    int r;
 
     *out = NULL;
     sw_buf_init(&b, SW_RECORDING_MAX_BYTES);
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-        r = errno == ENOENT ? SW_ENOENT : SW_EIO;
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return r;
-    }
-    if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-        snprintf(err, errlen, "%s: not a regular file", path);
-        goto out;
-    }
-    if ((uintmax_t)sb.st_size > SW_RECORDING_MAX_BYTES) {
-        r = SW_ETOOBIG;
+    r = sw_file_read(path, &b, err, errlen);
+    if (r == SW_ENOENT) {
+        /* Named on the command line: say why, whatever it was.  errno is
+         * still open()'s (ENOENT, or ENOTDIR for a file on the way). */
+        int e = errno;
+
+        snprintf(err, errlen, "%s: %s", path, strerror(e));
+        r = e == ENOENT ? SW_ENOENT : SW_EIO;
+    } else if (r == SW_ETOOBIG) {
         snprintf(err, errlen, "%s: larger than %u MiB", path,
                  SW_RECORDING_MAX_BYTES / (1024 * 1024));
-        goto out;
+    } else if (r == 0) {
+        r = sw_recording_parse_buf(path, b.data ? b.data : "", b.len, out, err,
+                                   errlen);
     }
-    for (;;) {
-        ssize_t got = read(fd, chunk, sizeof(chunk));
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0) {
-            r = SW_EIO;
-            snprintf(err, errlen, "%s: %s", path, strerror(errno));
-            goto out;
-        }
-        if (got == 0)
-            break;
-        r = sw_buf_add(&b, chunk, (size_t)got);
-        if (r < 0) {
-            /* The file grew after fstat, or memory ran out. */
-            snprintf(err, errlen, "%s: %s", path,
-                     r == SW_ETOOBIG ? "larger than 256 MiB" : sw_strerror(r));
-            goto out;
-        }
-    }
-    r = sw_recording_parse_buf(path, b.data ? b.data : "", b.len, out, err,
-                               errlen);
-out:
-    close(fd);
     sw_buf_release(&b);
     return r;
 }

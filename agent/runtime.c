@@ -31,8 +31,8 @@
  * evaluation, and so do we, each minute, unless told otherwise. */
 #define AM_REPOST_S 60
 
-static int
-load_conf(const char *path, struct sw_conf **out)
+int
+sw_runtime_load_conf(const char *path, struct sw_conf **out)
 {
     struct sw_strv errors = {0};
     int r = sw_conf_load(path, out, &errors);
@@ -43,6 +43,19 @@ load_conf(const char *path, struct sw_conf **out)
         fprintf(stderr, "%s: %s\n", path, sw_strerror(r));
     sw_strv_release(&errors);
     return r;
+}
+
+void
+sw_runtime_aws_opts(const struct sw_conf *c, struct sw_aws_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->region = c->aws.region;
+    o->profile = c->aws.profile;
+    o->endpoint = c->aws.endpoint;
+    o->ca_file = c->aws.ca_file;
+    o->connect_timeout_ms = c->aws.connect_timeout_s * 1000L;
+    o->request_timeout_ms = c->aws.request_timeout_s * 1000L;
+    o->max_attempts = c->aws.max_attempts;
 }
 
 static int
@@ -274,20 +287,13 @@ sw_runtime_new(const char *path, volatile sig_atomic_t *cancel,
     *out = NULL;
     if (!rt)
         return SW_ENOMEM;
-    r = load_conf(path, &rt->conf);
+    r = sw_runtime_load_conf(path, &rt->conf);
     if (r < 0)
         goto out;
     if (need_aws(rt->conf)) {
         struct sw_aws_opts o;
 
-        memset(&o, 0, sizeof(o));
-        o.region = rt->conf->aws.region;
-        o.profile = rt->conf->aws.profile;
-        o.endpoint = rt->conf->aws.endpoint;
-        o.ca_file = rt->conf->aws.ca_file;
-        o.connect_timeout_ms = rt->conf->aws.connect_timeout_s * 1000L;
-        o.request_timeout_ms = rt->conf->aws.request_timeout_s * 1000L;
-        o.max_attempts = rt->conf->aws.max_attempts;
+        sw_runtime_aws_opts(rt->conf, &o);
         r = sw_aws_new(&o, &rt->aws, err, sizeof(err));
         if (r < 0) {
             sw_log_err("aws: %s", err[0] ? err : sw_strerror(r));

@@ -19,6 +19,7 @@
 #include "notifiers/message.h"
 
 struct sw_aws;
+struct sw_aws_opts;
 struct sw_conf;
 struct sw_discover;
 struct sw_notifier;
@@ -50,6 +51,16 @@ struct sw_runtime {
        none may be dropped */
     int no_stream_list;
 };
+
+/* sw_runtime_load_conf - load and check the config at PATH, every problem
+ * printed to stderr as FILE:LINE: message (when the loader has none to
+ * print, "PATH: <error>").  Returns 0 and *out: new (sw_conf_free()), or
+ * what sw_conf_load() returns.  `plan` and `sync` load theirs here too. */
+int sw_runtime_load_conf(const char *path, struct sw_conf **out);
+
+/* sw_runtime_aws_opts - the AWS client's options (aws/client.h) from C's
+ * aws section; O's strings are borrowed from C. */
+void sw_runtime_aws_opts(const struct sw_conf *c, struct sw_aws_opts *o);
 
 /* sw_runtime_new - load and check the config at PATH (every problem
  * printed to stderr as FILE:LINE: message) and build its runtime.  CANCEL

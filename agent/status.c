@@ -9,7 +9,7 @@
 #include <jansson.h>
 
 #include "agent/conf.h"
-#include "agent/state.h"
+#include "agent/store.h"
 #include "lib/buf.h"
 #include "lib/clock.h"
 #include "lib/err.h"
@@ -151,7 +151,7 @@ alarm_text(FILE *out, const char *name, const struct sw_alarm_state *a,
 int
 sw_status_print(const struct sw_conf *conf, int json, FILE *out)
 {
-    struct sw_state_store *st = NULL;
+    struct sw_store *st = NULL;
     struct sw_outbox *ob = NULL;
     char err[512], b[SW_TIME_BUF];
     json_t *root = json_object(), *alarms = json_array(),
@@ -164,7 +164,7 @@ sw_status_print(const struct sw_conf *conf, int json, FILE *out)
         r = SW_ENOMEM;
         goto out;
     }
-    r = sw_state_load(conf->agent.state_dir, &st, err, sizeof(err));
+    r = sw_store_load(conf->agent.state_dir, &st, err, sizeof(err));
     if (r < 0) {
         fprintf(stderr, "streamwatch: %s\n", err);
         goto out;
@@ -188,7 +188,7 @@ sw_status_print(const struct sw_conf *conf, int json, FILE *out)
         if (!rule_of(conf, st->alarms[i]->name))
             names[nnames++] = st->alarms[i]->name;
     for (size_t i = 0; i < nnames; i++) {
-        const struct sw_alarm_state *a = sw_state_get(st, names[i]);
+        const struct sw_alarm_state *a = sw_store_get(st, names[i]);
         time_t next = next_eval(rule_of(conf, names[i]), conf->agent.interval_s,
                                 a ? a->last_evaluated : 0);
         if (json)
@@ -232,6 +232,6 @@ out:
     json_decref(alarms);
     json_decref(pending);
     sw_outbox_free(ob);
-    sw_state_free(st);
+    sw_store_free(st);
     return r;
 }

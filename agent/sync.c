@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "agent/conf.h"
+#include "agent/runtime.h"
 #include "agent/sync_priv.h"
 #include "aws/client.h"
 #include "aws/cwalarms.h"
@@ -66,34 +67,13 @@ sw_sync_aws_failed(const char *cmd, const char *what,
 }
 
 static int
-load_conf(struct run *x, const char *path)
-{
-    struct sw_strv errors = {NULL, 0};
-    int r = sw_conf_load(path, &x->conf, &errors);
-
-    for (size_t i = 0; i < errors.n; i++)
-        fprintf(stderr, "%s\n", errors.v[i]);
-    if (r < 0 && errors.n == 0)
-        fprintf(stderr, "%s: %s\n", path, sw_strerror(r));
-    sw_strv_release(&errors);
-    return r;
-}
-
-static int
 make_aws(struct run *x, volatile sig_atomic_t *cancel)
 {
     struct sw_aws_opts o;
     char err[512] = "";
     int r;
 
-    memset(&o, 0, sizeof(o));
-    o.region = x->conf->aws.region;
-    o.profile = x->conf->aws.profile;
-    o.endpoint = x->conf->aws.endpoint;
-    o.ca_file = x->conf->aws.ca_file;
-    o.connect_timeout_ms = x->conf->aws.connect_timeout_s * 1000L;
-    o.request_timeout_ms = x->conf->aws.request_timeout_s * 1000L;
-    o.max_attempts = x->conf->aws.max_attempts;
+    sw_runtime_aws_opts(x->conf, &o);
     r = sw_aws_new(&o, &x->aws, err, sizeof(err));
     if (r < 0) {
         fprintf(stderr, "streamwatch: %s: aws: %s\n", x->cmd,
@@ -258,7 +238,7 @@ sw_sync_command(const char *conf_path, int apply, int prune, int yes,
                 "'streamwatch plan', then run 'streamwatch sync --yes')\n");
         return 1;
     }
-    r = load_conf(&x, conf_path);
+    r = sw_runtime_load_conf(conf_path, &x.conf);
     if (r < 0)
         goto out;
     if (!any_synced(x.conf) && !prune) {

@@ -1,10 +1,16 @@
-/* aws/client.c - signed, retried AWS calls; see client.h. */
+/* aws/client.c - signed, retried AWS calls; see client.h.
+ *
+ * struct sw_aws and its construction (region, endpoints, retry settings,
+ * the credential chain with the AssumeRole callback below), and the
+ * call/retry loop: send, judge the reply, fix the clock or the
+ * credentials, back off, give up.  Building and signing a request is in
+ * aws/client_sign.c, reading an error reply in aws/client_error.c
+ * (aws/client_priv.h says what each part does).
+ */
 #include "config.h"
 
 #include "aws/client.h"
 
-#include <ctype.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,49 +18,20 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-#include <jansson.h>
-
+#include "aws/client_priv.h"
 #include "aws/credentials.h"
 #include "aws/creds.h"
 #include "aws/endpoint.h"
 #include "aws/http.h"
 #include "aws/profile.h"
 #include "aws/retry.h"
-#include "aws/sigv4.h"
 #include "aws/sts.h"
-#include "aws/xml.h"
 #include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/log.h"
-#include "lib/secret.h"
 #include "lib/str.h"
 
-#define USER_AGENT      "streamwatch/" PACKAGE_VERSION
-#define ERROR_PARSE_MAX (64 * 1024) /* bigger error bodies are not AWS's */
-#define ERROR_SNIPPET   200         /* bytes of a foreign body we show */
-#define SLEEP_SLICE_MS  100         /* cancel-flag poll period */
-#define HOST_MAX        300
-
-struct sw_aws {
-    char region[SW_REGION_MAX + 1];
-    const struct sw_partition *partition;
-    char endpoint[SW_SVC_COUNT][SW_ENDPOINT_URL_MAX];
-    char path[SW_SVC_COUNT][SW_ENDPOINT_URL_MAX + 1]; /* signed path */
-    char url[SW_SVC_COUNT][SW_ENDPOINT_URL_MAX + 2];  /* request URL */
-    char host[SW_SVC_COUNT][HOST_MAX];                /* Host header */
-    struct sw_http *http;
-    struct sw_creds_provider *creds;
-    long clock_offset;    /* seconds to add to the wall clock */
-    time_t (*wall)(void); /* NULL: time() */
-    struct sw_retry_quota quota;
-    int max_attempts;
-    volatile sig_atomic_t *cancel; /* borrowed */
-    volatile sig_atomic_t *yield;  /* borrowed: no new attempt while set */
-    uint64_t rng;                  /* xorshift64* state for backoff jitter */
-    double (*rand_fn)(void *);     /* tests: replaces rng */
-    void *rand_arg;
-};
+#define SLEEP_SLICE_MS 100 /* cancel-flag poll period */
 
 /* ---- small helpers ---- */
 
@@ -64,279 +41,6 @@ env_nonempty(const char *name)
     const char *v = getenv(name);
 
     return v && *v ? v : NULL;
-}
-
-static time_t
-wall_now(const struct sw_aws *a)
-{
-    return a->wall ? a->wall() : time(NULL);
-}
-
-static time_t
-signing_now(const struct sw_aws *a)
-{
-    return wall_now(a) + (time_t)a->clock_offset;
-}
-
-/* Copy at most N bytes of S into DST (DSTLEN > 0) for a log line or an
- * error field: control characters become spaces, runs of white space
- * collapse, ends are trimmed; with ASCII_ONLY bytes >= 0x80 become '?'.
- * A cut never splits a UTF-8 sequence. */
-static void
-clean_copy(char *dst, size_t dstlen, const char *s, size_t n, int ascii_only)
-{
-    size_t o = 0;
-    int space = 0;
-
-    for (size_t i = 0; i < n && s[i]; i++) {
-        unsigned char c = (unsigned char)s[i];
-
-        if (c < 0x20 || c == 0x7f || c == ' ') {
-            space = o > 0;
-            continue;
-        }
-        if (c >= 0x80 && ascii_only)
-            c = '?';
-        if (space) {
-            if (o + 2 >= dstlen) /* no room for the space and a byte */
-                break;
-            dst[o++] = ' ';
-            space = 0;
-        }
-        if (o + 1 >= dstlen)
-            break;
-        dst[o++] = (char)c;
-    }
-    /* Back off a partial UTF-8 character left at the cut. */
-    if (o > 0 && ((unsigned char)dst[o - 1] & 0x80)) {
-        size_t k = o;
-        while (k > 0 && ((unsigned char)dst[k - 1] & 0xc0) == 0x80)
-            k--;
-        if (k > 0 && ((unsigned char)dst[k - 1] & 0xc0) == 0xc0) {
-            unsigned char lead = (unsigned char)dst[k - 1];
-            size_t want = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
-            if (o - (k - 1) < want)
-                o = k - 1;
-        }
-    }
-    dst[o] = '\0';
-}
-
-/* An error code is an identifier: keep it printable ASCII without spaces
- * so it can be compared and logged safely. */
-static void
-code_copy(char *dst, size_t dstlen, const char *s, size_t n)
-{
-    size_t o = 0;
-
-    for (size_t i = 0; i < n && s[i] && o + 1 < dstlen; i++) {
-        unsigned char c = (unsigned char)s[i];
-        dst[o++] = c > 0x20 && c < 0x7f ? (char)c : '?';
-    }
-    dst[o] = '\0';
-}
-
-/* ---- error replies ---- */
-
-static const char *
-reason_phrase(long status)
-{
-    switch (status) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Payload Too Large";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return NULL;
-    }
-}
-
-/* "aws.protocoltests#FooError:http://internal..." -> "FooError": the
- * Smithy awsJson rule, drop everything before the last '#' and after the
- * first ':' that follows. */
-static void
-json_type_code(char *dst, size_t dstlen, const char *type)
-{
-    const char *hash = strrchr(type, '#');
-    const char *start = hash ? hash + 1 : type;
-    const char *colon = strchr(start, ':');
-    size_t n = colon ? (size_t)(colon - start) : strlen(start);
-
-    code_copy(dst, dstlen, start, n);
-}
-
-static const char *
-json_str(json_t *o, const char *k1, const char *k2)
-{
-    const char *v = json_string_value(json_object_get(o, k1));
-
-    if (!v && k2)
-        v = json_string_value(json_object_get(o, k2));
-    return v;
-}
-
-static int
-parse_json_error(const char *body, size_t len, struct sw_aws_error *err)
-{
-    json_error_t jerr;
-    json_t *root = json_loadb(body, len, 0, &jerr);
-    const char *type, *msg;
-    int found = 0;
-
-    if (!root)
-        return 0;
-    if (json_is_object(root)) {
-        type = json_str(root, "__type", NULL);
-        if (type) {
-            json_type_code(err->code, sizeof(err->code), type);
-        } else {
-            type = json_str(root, "code", "Code");
-            if (type)
-                code_copy(err->code, sizeof(err->code), type, strlen(type));
-        }
-        msg = json_str(root, "message", "Message");
-        if (msg)
-            clean_copy(err->message, sizeof(err->message), msg, strlen(msg), 0);
-        found = err->code[0] != '\0';
-    }
-    json_decref(root);
-    return found;
-}
-
-static void
-xml_field(const struct sw_xml_node *n, const char *path, char *dst,
-          size_t dstlen, int is_code)
-{
-    const char *t = sw_xml_text(n, path);
-
-    if (!t)
-        return;
-    if (is_code)
-        code_copy(dst, dstlen, t, strlen(t));
-    else
-        clean_copy(dst, dstlen, t, strlen(t), 0);
-}
-
-static int
-parse_xml_error(const char *body, size_t len, struct sw_aws_error *err)
-{
-    struct sw_xml_node *root = NULL;
-    const struct sw_xml_node *e = NULL;
-    char xerr[128];
-
-    if (sw_xml_parse(body, len, &root, xerr, sizeof(xerr)) < 0)
-        return 0;
-    /* The Query shape, the EC2-style shape botocore also accepts, and the
-     * bare <Error> some front ends answer with. */
-    if (strcmp(root->name, "ErrorResponse") == 0) {
-        e = sw_xml_child(root, "Error");
-        xml_field(root, "RequestId", err->request_id, sizeof(err->request_id),
-                  1);
-    } else if (strcmp(root->name, "Response") == 0) {
-        e = sw_xml_path(root, "Errors/Error");
-        xml_field(root, "RequestID", err->request_id, sizeof(err->request_id),
-                  1);
-        if (!err->request_id[0])
-            xml_field(root, "RequestId", err->request_id,
-                      sizeof(err->request_id), 1);
-    } else if (strcmp(root->name, "Error") == 0) {
-        e = root;
-        xml_field(root, "RequestId", err->request_id, sizeof(err->request_id),
-                  1);
-    }
-    if (e) {
-        xml_field(e, "Code", err->code, sizeof(err->code), 1);
-        xml_field(e, "Message", err->message, sizeof(err->message), 0);
-    }
-    sw_xml_free(root);
-    if (!err->code[0]) {
-        err->message[0] = '\0';
-        err->request_id[0] = '\0';
-        return 0;
-    }
-    return 1;
-}
-
-/* The first bytes of a body that is not an AWS error, readable in one log
- * line: markup dropped, anything but printable ASCII dropped. */
-static void
-foreign_message(char *dst, size_t dstlen, const char *body, size_t len)
-{
-    char tmp[ERROR_SNIPPET + 1];
-    size_t n = len < ERROR_SNIPPET ? len : ERROR_SNIPPET, o = 0;
-    int in_tag = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        char c = body[i];
-        if (c == '<') {
-            in_tag = 1;
-            tmp[o++] = ' ';
-        } else if (c == '>' && in_tag) {
-            in_tag = 0;
-        } else if (!in_tag) {
-            tmp[o++] = c == '\0' ? ' ' : c;
-        }
-    }
-    tmp[o] = '\0';
-    clean_copy(dst, dstlen, tmp, o, 1);
-}
-
-int
-sw_aws_parse_error(enum sw_aws_proto proto, long status,
-                   const char *query_error_header, const char *body, size_t len,
-                   struct sw_aws_error *err)
-{
-    size_t skip = 0;
-    int found = 0;
-
-    if (!err)
-        return SW_EINVAL;
-    err->http_status = status;
-    err->code[0] = '\0';
-    err->message[0] = '\0';
-    err->request_id[0] = '\0';
-    if (!body)
-        len = 0;
-    if (len >= 3 && memcmp(body, "\xef\xbb\xbf", 3) == 0)
-        skip = 3;
-    while (skip < len && isspace((unsigned char)body[skip]))
-        skip++;
-    if (len - skip > 0 && len <= ERROR_PARSE_MAX) {
-        if (body[skip] == '{')
-            found = parse_json_error(body + skip, len - skip, err);
-        else if (body[skip] == '<')
-            found = parse_xml_error(body + skip, len - skip, err);
-    }
-    /* awsQueryCompatible services put the legacy Query code in this header
-     * ("InvalidParameterValue;Sender"); botocore prefers it to __type. */
-    if (proto != SW_PROTO_QUERY && query_error_header && *query_error_header &&
-        *query_error_header != ';') {
-        size_t n = strcspn(query_error_header, ";");
-        code_copy(err->code, sizeof(err->code), query_error_header, n);
-        found = 1;
-    }
-    if (found)
-        return 0;
-    snprintf(err->code, sizeof(err->code), "HTTP%ld", status);
-    err->message[0] = '\0';
-    err->request_id[0] = '\0';
-    if (len - skip > 0)
-        foreign_message(err->message, sizeof(err->message), body + skip,
-                        len - skip);
-    if (!err->message[0])
-        sw_strlcpy(err->message,
-                   reason_phrase(status) ? reason_phrase(status)
-                                         : "empty reply",
-                   sizeof(err->message));
-    return SW_EPARSE;
 }
 
 /* ---- construction ---- */
@@ -474,7 +178,7 @@ sw_aws_new(const struct sw_aws_opts *o, struct sw_aws **out, char *err,
     }
     if (!sw_region_valid(region)) {
         char shown[SW_REGION_MAX + 1];
-        clean_copy(shown, sizeof(shown), region, strlen(region), 1);
+        sw_aws_text_copy(shown, sizeof(shown), region, strlen(region), 1);
         sw_err_set(err, errlen, "invalid AWS region '%s'", shown);
         r = SW_EINVAL;
         goto out;
@@ -602,126 +306,17 @@ sw_aws_set_yield_flag(struct sw_aws *a, volatile sig_atomic_t *flag)
 
 /* ---- one call ---- */
 
-static const char *
-target_prefix(enum sw_aws_service svc)
-{
-    switch (svc) {
-    case SW_SVC_MONITORING: return "GraniteServiceVersion20100801";
-    case SW_SVC_KINESIS: return "Kinesis_20131202";
-    default: return NULL;
-    }
-}
-
-static int
-op_valid(const char *op)
-{
-    size_t n = 0;
-
-    if (!op)
-        return 0;
-    for (; op[n]; n++)
-        if (!isalnum((unsigned char)op[n]))
-            return 0;
-    return n > 0 && n <= 64;
-}
-
-/* The headers of one signed request, in the order they are sent: what
- * send_once() hands to aws/http and sw_aws_prepare() to a caller's own
- * curl handle, so both send exactly the same signed set. */
-struct signed_req {
-    struct sw_http_header h[8];
-    size_t n;
-    struct sw_buf authz; /* the Authorization value */
-    char amz[SW_TIME_BUF];
-    char target[128];
-};
-
-static void
-signed_req_release(struct signed_req *sr)
-{
-    sw_buf_wipe(&sr->authz);
-}
-
-/* Sign a POST of BODY to SVC at wall time T (already corrected) with CR.
- * SR's values point into SR, A and CR: valid while those are.  The
- * caller releases SR whatever this returns. */
-static int
-sign_request(struct sw_aws *a, const struct sw_creds *cr, time_t t,
-             enum sw_aws_service svc, enum sw_aws_proto proto, const char *op,
-             const char *body, size_t body_len, struct signed_req *sr)
-{
-    struct sw_sigv4_header sh[6];
-    struct sw_sigv4_req sreq;
-    struct sw_sigv4_key key;
-    size_t ns = 0;
-    int r, n;
-
-    sr->n = 0;
-    sw_buf_init(&sr->authz, 4096);
-    sw_time_amz(t, sr->amz);
-    sh[ns++] = (struct sw_sigv4_header){"Host", a->host[svc]};
-    sh[ns++] = (struct sw_sigv4_header){"X-Amz-Date", sr->amz};
-    if (proto == SW_PROTO_QUERY) {
-        sh[ns++] = (struct sw_sigv4_header){
-            "Content-Type", "application/x-www-form-urlencoded; charset=utf-8"};
-    } else {
-        n = snprintf(sr->target, sizeof(sr->target), "%s.%s",
-                     target_prefix(svc), op);
-        if (n < 0 || (size_t)n >= sizeof(sr->target))
-            return SW_EINVAL;
-        sh[ns++] = (struct sw_sigv4_header){"Content-Type",
-                                            proto == SW_PROTO_JSON10
-                                                ? "application/x-amz-json-1.0"
-                                                : "application/x-amz-json-1.1"};
-        sh[ns++] = (struct sw_sigv4_header){"X-Amz-Target", sr->target};
-        /* CloudWatch is awsQueryCompatible: the SDKs announce it, and the
-         * reply then carries the Query error code in x-amzn-query-error. */
-        if (svc == SW_SVC_MONITORING)
-            sh[ns++] = (struct sw_sigv4_header){"x-amzn-query-mode", "true"};
-    }
-    /* Signed, as botocore does for every service. */
-    if (cr->token.s && *cr->token.s)
-        sh[ns++] =
-            (struct sw_sigv4_header){"X-Amz-Security-Token", cr->token.s};
-
-    memset(&sreq, 0, sizeof(sreq));
-    sreq.method = "POST";
-    sreq.path = a->path[svc];
-    sreq.query = NULL;
-    sreq.headers = sh;
-    sreq.nheaders = ns;
-    sreq.body = body;
-    sreq.body_len = body_len;
-    sreq.normalize_path = 1;
-    key.akid = cr->akid;
-    key.secret = cr->secret.s;
-    /* Always the configured region and the signing name, whatever the
-     * host. */
-    key.region = a->region;
-    key.service = sw_endpoint_signing_name(svc);
-    r = sw_sigv4_sign(&sreq, &key, t, &sr->authz, NULL, NULL);
-    if (r < 0)
-        return r;
-
-    for (size_t i = 0; i < ns; i++)
-        sr->h[sr->n++] = (struct sw_http_header){sh[i].name, sh[i].value};
-    sr->h[sr->n++] =
-        (struct sw_http_header){"Authorization", sw_buf_str(&sr->authz)};
-    sr->h[sr->n++] = (struct sw_http_header){"User-Agent", USER_AGENT};
-    return 0;
-}
-
 /* Sign and send one request at wall time T (already corrected). */
 static int
 send_once(struct sw_aws *a, const struct sw_creds *cr, time_t t,
           enum sw_aws_service svc, enum sw_aws_proto proto, const char *op,
           const char *body, size_t body_len, struct sw_http_resp *resp)
 {
-    struct signed_req sr;
+    struct sw_aws_signed sr;
     struct sw_http_req req;
     int r;
 
-    r = sign_request(a, cr, t, svc, proto, op, body, body_len, &sr);
+    r = sw_aws_sign(a, cr, t, svc, proto, op, body, body_len, &sr);
     if (r < 0)
         goto out;
     memset(&req, 0, sizeof(req));
@@ -733,7 +328,7 @@ send_once(struct sw_aws *a, const struct sw_creds *cr, time_t t,
     req.body_len = body_len;
     r = sw_http_send(a->http, &req, resp);
 out:
-    signed_req_release(&sr);
+    sw_aws_signed_release(&sr);
     return r;
 }
 
@@ -748,7 +343,7 @@ update_skew(struct sw_aws *a, const char *date)
 
     if (!date || sw_time_parse_http(date, &server) < 0)
         return 0;
-    now = wall_now(a);
+    now = sw_aws_wall_now(a);
     diff = (long)(server - (now + (time_t)a->clock_offset));
     if (diff > -SW_RETRY_SKEW_LIMIT_S && diff < SW_RETRY_SKEW_LIMIT_S)
         return 0;
@@ -779,8 +374,8 @@ judge_reply(struct sw_aws *a, enum sw_aws_proto proto, int transport,
     err->request_id[0] = '\0';
     err->message[0] = '\0';
     if (transport < 0) {
-        clean_copy(err->message, sizeof(err->message),
-                   transport_msg ? transport_msg : "", SIZE_MAX, 0);
+        sw_aws_text_copy(err->message, sizeof(err->message),
+                         transport_msg ? transport_msg : "", SIZE_MAX, 0);
         if (!err->message[0])
             sw_strlcpy(err->message, sw_strerror(transport),
                        sizeof(err->message));
@@ -831,26 +426,6 @@ backoff_sleep(struct sw_aws *a, long ms)
     return stopping(a) ? SW_ECANCELED : 0;
 }
 
-static int
-call_checks(struct sw_aws *a, enum sw_aws_service svc, enum sw_aws_proto proto,
-            const char *op, const char *body, size_t body_len,
-            struct sw_aws_error *err)
-{
-    if (!a || (int)svc < 0 || svc >= SW_SVC_COUNT || !op_valid(op) ||
-        (body_len > 0 && !body)) {
-        sw_strlcpy(err->message, "invalid call", sizeof(err->message));
-        return SW_EINVAL;
-    }
-    if (proto == SW_PROTO_QUERY ? svc == SW_SVC_KINESIS
-                                : target_prefix(svc) == NULL) {
-        snprintf(err->message, sizeof(err->message),
-                 "%s does not speak that protocol",
-                 sw_endpoint_signing_name(svc));
-        return SW_EINVAL;
-    }
-    return 0;
-}
-
 static void
 log_retry(const char *op, const struct sw_aws_error *e, const char *what, int n,
           int of, long delay_ms)
@@ -875,13 +450,12 @@ call(struct sw_aws *a, const struct sw_creds *fixed, enum sw_aws_service svc,
 
     memset(err, 0, sizeof(*err));
     sw_http_resp_init(&resp);
-    r = call_checks(a, svc, proto, op, body, body_len, err);
+    r = sw_aws_call_checks(a, svc, proto, op, body, body_len, err);
     if (r < 0)
         goto out;
     for (;;) {
-        const struct sw_creds *cr = fixed;
+        const struct sw_creds *cr;
         const char *rid;
-        char cerr[256];
         int attempt, transport;
         long delay;
 
@@ -890,24 +464,12 @@ call(struct sw_aws *a, const struct sw_creds *fixed, enum sw_aws_service svc,
             r = SW_ECANCELED;
             goto out;
         }
-        if (!cr) {
-            cerr[0] = '\0';
-            r = sw_creds_get(a->creds, signing_now(a), &cr, cerr, sizeof(cerr));
-            if (r < 0) {
-                sw_err_set(err->message, sizeof(err->message),
-                           "no usable credentials: %s",
-                           cerr[0] ? cerr : sw_strerror(r));
-                goto out;
-            }
-        }
-        if (!cr || !cr->akid || !cr->secret.s) {
-            sw_strlcpy(err->message, "credentials without a key",
-                       sizeof(err->message));
-            r = SW_ECREDS;
+        r = sw_aws_signing_creds(a, fixed, &cr, err->message,
+                                 sizeof(err->message));
+        if (r < 0)
             goto out;
-        }
-        transport = send_once(a, cr, signing_now(a), svc, proto, op, body,
-                              body_len, &resp);
+        transport = send_once(a, cr, sw_aws_signing_now(a), svc, proto, op,
+                              body, body_len, &resp);
         if (transport < 0 && transport != SW_ETIMEDOUT &&
             transport != SW_EHTTP && transport != SW_ETOOBIG &&
             transport != SW_ECANCELED) {
@@ -929,8 +491,8 @@ call(struct sw_aws *a, const struct sw_creds *fixed, enum sw_aws_service svc,
         if (!rid)
             rid = sw_http_resp_header(&resp, "x-amz-request-id");
         if (rid)
-            code_copy(err->request_id, sizeof(err->request_id), rid,
-                      strlen(rid));
+            sw_aws_code_copy(err->request_id, sizeof(err->request_id), rid,
+                             strlen(rid));
 
         if (cls == SW_RETRY_SUCCESS) {
             sw_retry_quota_success(&a->quota, last_cost);
@@ -1052,107 +614,6 @@ assume_role(void *arg, const struct sw_creds *source,
             size_t errlen)
 {
     return sw_sts_assume_role(sts_send, arg, source, role, out, err, errlen);
-}
-
-/* ---- signing for a caller's own transfer ---- */
-
-int
-sw_aws_prepare(struct sw_aws *a, enum sw_aws_service svc,
-               enum sw_aws_proto proto, const char *op, const char *body,
-               size_t len, char **url, struct curl_slist **headers, char *err,
-               size_t errlen)
-{
-    struct sw_aws_error e;
-    struct signed_req sr;
-    struct curl_slist *l = NULL, *t;
-    struct sw_buf line;
-    const struct sw_creds *cr = NULL;
-    char *u = NULL, cerr[256];
-    int r;
-
-    if (url)
-        *url = NULL;
-    if (headers)
-        *headers = NULL;
-    sw_err_set(err, errlen, "%s", "");
-    sr.n = 0;
-    sw_buf_init(&sr.authz, 4096);
-    /* Header lines hold the session token: wiped below. */
-    sw_buf_init(&line, 16384);
-    memset(&e, 0, sizeof(e));
-    if (!url || !headers) {
-        r = SW_EINVAL;
-        sw_err_set(err, errlen, "invalid call");
-        goto out;
-    }
-    r = call_checks(a, svc, proto, op, body, len, &e);
-    if (r < 0) {
-        sw_err_set(err, errlen, "%s", e.message);
-        goto out;
-    }
-    if (a->cancel && *a->cancel) {
-        r = SW_ECANCELED;
-        sw_err_set(err, errlen, "canceled");
-        goto out;
-    }
-    cerr[0] = '\0';
-    r = sw_creds_get(a->creds, signing_now(a), &cr, cerr, sizeof(cerr));
-    if (r < 0) {
-        sw_err_set(err, errlen, "no usable credentials: %s",
-                   cerr[0] ? cerr : sw_strerror(r));
-        goto out;
-    }
-    if (!cr || !cr->akid || !cr->secret.s) {
-        r = SW_ECREDS;
-        sw_err_set(err, errlen, "credentials without a key");
-        goto out;
-    }
-    r = sign_request(a, cr, signing_now(a), svc, proto, op, body, len, &sr);
-    if (r < 0) {
-        sw_err_set(err, errlen, "cannot sign the request: %s", sw_strerror(r));
-        goto out;
-    }
-    for (size_t i = 0; i < sr.n; i++) {
-        sw_buf_wipe(&line);
-        r = sw_buf_addf(&line, "%s: %s", sr.h[i].name, sr.h[i].value);
-        if (r < 0)
-            goto nomem;
-        t = curl_slist_append(l, sw_buf_str(&line));
-        if (!t)
-            goto nomem;
-        l = t;
-    }
-    /* As aws/http does: no "Expect: 100-continue" round trip on a larger
-     * body (it is not signed either). */
-    t = curl_slist_append(l, "Expect:");
-    if (!t)
-        goto nomem;
-    l = t;
-    u = sw_strdup(a->url[svc]);
-    if (!u)
-        goto nomem;
-    *url = u;
-    *headers = l;
-    l = NULL;
-    r = 0;
-    goto out;
-nomem:
-    r = SW_ENOMEM;
-    sw_err_set(err, errlen, "out of memory");
-out:
-    sw_aws_headers_free(l);
-    sw_buf_wipe(&line);
-    signed_req_release(&sr);
-    return r;
-}
-
-void
-sw_aws_headers_free(struct curl_slist *headers)
-{
-    for (struct curl_slist *p = headers; p; p = p->next)
-        if (p->data)
-            sw_memzero(p->data, strlen(p->data));
-    curl_slist_free_all(headers);
 }
 
 int

@@ -18,6 +18,10 @@
  * header.  The service and protocol enums are in aws/service.h, shared
  * with aws/endpoint.
  *
+ * The implementation is in three files (aws/client_priv.h says what each
+ * holds): the call/retry loop, the signing of one request, and the
+ * reading of error replies.
+ *
  * Not thread-safe: one struct sw_aws per thread (the agent has one).
  */
 #ifndef SW_AWS_CLIENT_H
@@ -51,6 +55,14 @@ struct sw_aws_error {
     char request_id[128];
     int attempts; /* requests sent for this call */
 };
+
+/* sw_aws_error_set - CODE and the formatted message into ERR (both cut
+ * to fit), for a failure found on our side of the call: "ParamValidation"
+ * for a request refused before sending, "MalformedReply" for a reply that
+ * does not parse, as botocore names them. */
+void sw_aws_error_set(struct sw_aws_error *err, const char *code,
+                      const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 struct sw_aws;
 

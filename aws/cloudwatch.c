@@ -171,7 +171,7 @@ int
 sw_cw_gms_request(const struct sw_metric_query *q, struct sw_buf *body,
                   char *err, size_t errlen)
 {
-    json_t *o = NULL, *dims = NULL, *stats = NULL;
+    json_t *o, *stats;
     int failed = 0, r;
 
     if (err && errlen)
@@ -183,63 +183,38 @@ sw_cw_gms_request(const struct sw_metric_query *q, struct sw_buf *body,
     r = check_query(q, err, errlen);
     if (r < 0)
         return r;
-    r = SW_ENOMEM;
     o = json_object();
-    if (!o)
-        goto out;
     /* Members in the model's order, as botocore sends them; jansson keeps
      * insertion order. */
     sw_json_set_new(o, "Namespace", json_string(q->namespace_), &failed);
     sw_json_set_new(o, "MetricName", json_string(q->metric), &failed);
     if (q->ndims) {
-        dims = json_array();
-        if (!dims)
-            goto out;
+        json_t *dims = json_array();
+
         for (size_t i = 0; i < q->ndims; i++) {
             json_t *d = json_object();
 
-            if (!d || json_array_append_new(dims, d) < 0) {
-                failed = 1;
-                break;
-            }
             sw_json_set_new(d, "Name", json_string(q->dims[i].name), &failed);
             sw_json_set_new(d, "Value", json_string(q->dims[i].value), &failed);
+            sw_json_append_new(dims, d, &failed);
         }
         sw_json_set_new(o, "Dimensions", dims, &failed);
-        dims = NULL;
     }
     sw_json_set_new(o, "StartTime", json_integer((json_int_t)q->start),
                     &failed);
     sw_json_set_new(o, "EndTime", json_integer((json_int_t)q->end), &failed);
     sw_json_set_new(o, "Period", json_integer(q->period_s), &failed);
     stats = json_array();
-    if (!stats || json_array_append_new(stats, json_string(q->stat)) < 0)
-        failed = 1;
+    sw_json_append_new(stats, json_string(q->stat), &failed);
     /* Percentiles travel in ExtendedStatistics; the two lists are
      * mutually exclusive. */
     sw_json_set_new(
         o, sw_stat_is_percentile(q->stat) ? "ExtendedStatistics" : "Statistics",
         stats, &failed);
-    stats = NULL;
     if (q->unit)
         sw_json_set_new(o, "Unit", json_string(q->unit), &failed);
-    if (failed)
-        goto out;
     /* On failure BODY is left as it was, not with half a request. */
-    r = sw_json_append(o, body);
-    if (r < 0) {
-        if (r == SW_ETOOBIG)
-            sw_err_set(err, errlen, "request body too large for its buffer");
-        goto out;
-    }
-    r = 0;
-out:
-    if (r == SW_ENOMEM)
-        sw_err_set(err, errlen, "out of memory");
-    json_decref(dims);
-    json_decref(stats);
-    json_decref(o);
-    return r;
+    return sw_json_finish_body(o, failed, body, err, errlen);
 }
 
 /* --- the reply --- */
@@ -253,28 +228,12 @@ get_number(const json_t *v, double *out)
     double d;
 
     if (!json_is_number(v))
-        return -1;
+        return SW_EPARSE;
     d = json_number_value(v);
     if (!isfinite(d))
-        return -1;
+        return SW_EPARSE;
     *out = d;
     return 0;
-}
-
-static const char *
-type_name(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL: return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    case JSON_NULL: return "null";
-    }
-    return "unknown";
 }
 
 /* Datapoint I of the reply into OUT.  Errors name the 0-based index in
@@ -288,7 +247,7 @@ parse_point(const json_t *dp, size_t i, const char *stat,
 
     if (!json_is_object(dp)) {
         sw_err_set(err, errlen, "datapoint %zu is %s, not an object", i,
-                   type_name(dp));
+                   sw_json_type_name(dp));
         return SW_EPARSE;
     }
     ts = json_object_get(dp, "Timestamp");
@@ -301,7 +260,7 @@ parse_point(const json_t *dp, size_t i, const char *stat,
     if (get_number(ts, &t) < 0) {
         sw_err_set(err, errlen,
                    "datapoint %zu: 'Timestamp' is %s, not a number", i,
-                   type_name(ts));
+                   sw_json_type_name(ts));
         return SW_EPARSE;
     }
     if (t < 0 || t > CW_MAX_EPOCH) {
@@ -317,7 +276,7 @@ parse_point(const json_t *dp, size_t i, const char *stat,
         if (get_number(sc, &out->sample_count) < 0) {
             sw_err_set(err, errlen,
                        "datapoint %zu: 'SampleCount' is %s, not a number", i,
-                       type_name(sc));
+                       sw_json_type_name(sc));
             return SW_EPARSE;
         }
         if (out->sample_count < 0) {
@@ -338,7 +297,7 @@ parse_point(const json_t *dp, size_t i, const char *stat,
             sw_err_set(err, errlen,
                        "datapoint %zu: 'ExtendedStatistics' is %s, not an "
                        "object",
-                       i, type_name(ext));
+                       i, sw_json_type_name(ext));
             return SW_EPARSE;
         }
         v = json_object_get(ext, stat);
@@ -351,7 +310,7 @@ parse_point(const json_t *dp, size_t i, const char *stat,
     }
     if (get_number(v, &out->value) < 0) {
         sw_err_set(err, errlen, "datapoint %zu: '%s' is %s, not a number", i,
-                   stat, type_name(v));
+                   stat, sw_json_type_name(v));
         return SW_EPARSE;
     }
     return 0;
@@ -363,7 +322,6 @@ sw_cw_gms_parse(const char *json, size_t len, const char *stat,
 {
     json_t *root = NULL;
     const json_t *dps;
-    json_error_t jerr;
     struct sw_datapoint *v = NULL;
     size_t count, kept;
     int r = SW_EPARSE;
@@ -380,17 +338,9 @@ sw_cw_gms_parse(const char *json, size_t len, const char *stat,
     /* Duplicate keys are accepted (the last one wins, jansson's default):
      * AWS does not send them, and refusing a whole reply over one would
      * only turn a harmless oddity into missing data. */
-    root = json_loadb(json ? json : "", json ? len : 0, 0, &jerr);
-    if (!root) {
-        sw_err_set(err, errlen, "reply is not JSON: %s at line %d column %d",
-                   jerr.text, jerr.line, jerr.column);
+    root = sw_json_load_object(json, len, err, errlen);
+    if (!root)
         goto out;
-    }
-    if (!json_is_object(root)) {
-        sw_err_set(err, errlen, "reply is %s, not a JSON object",
-                   type_name(root));
-        goto out;
-    }
     dps = json_object_get(root, "Datapoints");
     /* No Datapoints (or null) is an empty answer, not an error: that is
      * what a metric without data in the range looks like. */
@@ -400,7 +350,7 @@ sw_cw_gms_parse(const char *json, size_t len, const char *stat,
     }
     if (!json_is_array(dps)) {
         sw_err_set(err, errlen, "'Datapoints' is %s, not an array",
-                   type_name(dps));
+                   sw_json_type_name(dps));
         goto out;
     }
     count = json_array_size(dps);
@@ -455,9 +405,8 @@ sw_cw_get_metric_statistics(struct sw_aws *a, const struct sw_metric_query *q,
     if (r < 0) {
         /* Refused before sending: botocore calls this a parameter
          * validation error, so the code says the same. */
-        snprintf(err->code, sizeof(err->code), "ParamValidation");
-        snprintf(err->message, sizeof(err->message),
-                 "GetMetricStatistics request: %s", why);
+        sw_aws_error_set(err, "ParamValidation",
+                         "GetMetricStatistics request: %s", why);
         goto out;
     }
     r = sw_aws_call(a, SW_SVC_MONITORING, SW_PROTO_JSON10,
@@ -467,9 +416,8 @@ sw_cw_get_metric_statistics(struct sw_aws *a, const struct sw_metric_query *q,
     r = sw_cw_gms_parse(reply.data, reply.len, q->stat, out, n, why,
                         sizeof(why));
     if (r < 0) {
-        snprintf(err->code, sizeof(err->code), "MalformedReply");
-        snprintf(err->message, sizeof(err->message),
-                 "GetMetricStatistics reply: %s", why);
+        sw_aws_error_set(err, "MalformedReply", "GetMetricStatistics reply: %s",
+                         why);
     }
 out:
     sw_buf_release(&body);

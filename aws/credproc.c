@@ -226,7 +226,8 @@ kill_and_reap(pid_t pid)
 }
 
 /* read_some - one read() from FD into BUF (at most ROOM bytes; ROOM 0
- * means discard).  Returns bytes read, 0 at EOF, -1 on error. */
+ * means discard).  Returns what read() does (bytes read, 0 at EOF, -1 on
+ * error), except -2 when there is nothing to read yet (EAGAIN). */
 static ssize_t
 read_some(int fd, char *buf, size_t room)
 {

@@ -15,6 +15,7 @@
 #include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/log.h"
+#include "lib/secret.h"
 #include "lib/str.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 5000L
@@ -319,51 +320,72 @@ has_header(const struct sw_http_req *req, const char *name)
     return 0;
 }
 
-/* The curl header list for REQ.  curl reads "Name:" as "remove Name" and
- * "Name;" as "send Name with an empty value". */
+int
+sw_http_header_add(struct curl_slist **list, struct sw_buf *line,
+                   const char *name, const char *value)
+{
+    struct curl_slist *t;
+    int r;
+
+    sw_buf_reset(line);
+    if (*value)
+        r = sw_buf_addf(line, "%s: %s", name, value);
+    else
+        r = sw_buf_addf(line, "%s;", name);
+    if (r < 0)
+        return r;
+    t = curl_slist_append(*list, sw_buf_str(line));
+    if (!t)
+        return SW_ENOMEM;
+    *list = t;
+    return 0;
+}
+
+int
+sw_http_header_remove(struct curl_slist **list, const char *name)
+{
+    struct curl_slist *t;
+    char line[64];
+    int n = snprintf(line, sizeof(line), "%s:", name);
+
+    if (n < 0 || (size_t)n >= sizeof(line))
+        return SW_EINVAL;
+    t = curl_slist_append(*list, line);
+    if (!t)
+        return SW_ENOMEM;
+    *list = t;
+    return 0;
+}
+
+void
+sw_http_headers_free(struct curl_slist *list)
+{
+    for (struct curl_slist *p = list; p; p = p->next)
+        if (p->data)
+            sw_memzero(p->data, strlen(p->data));
+    curl_slist_free_all(list);
+}
+
+/* The curl header list for REQ. */
 static int
 build_headers(const struct sw_http_req *req, int with_body,
               struct curl_slist **list)
 {
     struct sw_buf line;
-    struct curl_slist *l = NULL, *t;
+    struct curl_slist *l = NULL;
     int r = 0;
 
     sw_buf_init(&line, MAX_REQ_HEADER_BYTES);
-    for (size_t i = 0; i < req->nheaders && r == 0; i++) {
-        const struct sw_http_header *hd = &req->headers[i];
-
-        sw_buf_reset(&line);
-        if (*hd->value)
-            r = sw_buf_addf(&line, "%s: %s", hd->name, hd->value);
-        else
-            r = sw_buf_addf(&line, "%s;", hd->name);
-        if (r < 0)
-            break;
-        t = curl_slist_append(l, sw_buf_str(&line));
-        if (!t) {
-            r = SW_ENOMEM;
-            break;
-        }
-        l = t;
-    }
+    for (size_t i = 0; i < req->nheaders && r == 0; i++)
+        r = sw_http_header_add(&l, &line, req->headers[i].name,
+                               req->headers[i].value);
     /* "Expect: 100-continue" costs a round trip on larger bodies and is
      * not signed; curl's default form Content-Type would be sent unsigned
      * on a body the caller did not describe. */
-    if (r == 0 && !has_header(req, "Expect")) {
-        t = curl_slist_append(l, "Expect:");
-        if (!t)
-            r = SW_ENOMEM;
-        else
-            l = t;
-    }
-    if (r == 0 && with_body && !has_header(req, "Content-Type")) {
-        t = curl_slist_append(l, "Content-Type:");
-        if (!t)
-            r = SW_ENOMEM;
-        else
-            l = t;
-    }
+    if (r == 0 && !has_header(req, "Expect"))
+        r = sw_http_header_remove(&l, "Expect");
+    if (r == 0 && with_body && !has_header(req, "Content-Type"))
+        r = sw_http_header_remove(&l, "Content-Type");
     sw_buf_release(&line);
     if (r < 0) {
         curl_slist_free_all(l);

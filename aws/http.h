@@ -71,6 +71,29 @@ void sw_http_resp_release(struct sw_http_resp *r);
  * Returns: borrowed, valid until sw_http_resp_release(). */
 const char *sw_http_resp_header(const struct sw_http_resp *r, const char *name);
 
+/* The curl header lists of the transfers that are not ours (the
+ * notification dispatcher's curl_multi: sw_aws_prepare() in aws/client,
+ * notifiers/webhook) are built with the same lines sw_http_send() builds. */
+struct curl_slist;
+
+/* sw_http_header_add - append NAME: VALUE to the curl header list *LIST
+ * as curl reads it: "Name: value", or "Name;" for an empty VALUE ("Name:"
+ * would remove the header instead).  The line is built in LINE (reset
+ * first; its cap is the longest line allowed), which the caller wipes
+ * once a value was a secret.  Returns 0; SW_ETOOBIG (over LINE's cap) or
+ * SW_ENOMEM with *LIST unchanged. */
+int sw_http_header_add(struct curl_slist **list, struct sw_buf *line,
+                       const char *name, const char *value);
+
+/* sw_http_header_remove - append "NAME:" to *LIST, which stops curl from
+ * sending a header of its own by that name (NAME at most 63 bytes).
+ * Returns 0, SW_EINVAL or SW_ENOMEM (*LIST unchanged). */
+int sw_http_header_remove(struct curl_slist **list, const char *name);
+
+/* sw_http_headers_free - wipe every line of LIST (a line may hold a
+ * token) and free it; NULL is accepted. */
+void sw_http_headers_free(struct curl_slist *list);
+
 /* sw_http_send - perform REQ and fill RESP (any HTTP status is success
  * here).  RESP is emptied first (its body keeps its allocation and gets the
  * handle's max_body as cap), so one response can serve several requests.

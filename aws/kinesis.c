@@ -60,8 +60,8 @@ sw_kinesis_list_streams_request(int limit, const char *exclusive_start,
                                 const char *next_token, struct sw_buf *body,
                                 char *err, size_t errlen)
 {
-    json_t *o = NULL;
-    int failed = 0, r = SW_EINVAL;
+    json_t *o;
+    int failed = 0;
 
     if (err && errlen)
         err[0] = '\0';
@@ -84,10 +84,7 @@ sw_kinesis_list_streams_request(int limit, const char *exclusive_start,
                    SW_KINESIS_TOKEN_MAX);
         return SW_EINVAL;
     }
-    r = SW_ENOMEM;
     o = json_object();
-    if (!o)
-        goto out;
     /* Members in the model's order (Limit, ExclusiveStartStreamName,
      * NextToken), as botocore serialises them. */
     if (limit)
@@ -97,55 +94,19 @@ sw_kinesis_list_streams_request(int limit, const char *exclusive_start,
                         json_string(exclusive_start), &failed);
     if (next_token)
         sw_json_set_new(o, "NextToken", json_string(next_token), &failed);
-    if (failed)
-        goto out;
     /* On failure BODY is left as it was, not with half a request. */
-    r = sw_json_append(o, body);
-    if (r < 0) {
-        if (r == SW_ETOOBIG)
-            sw_err_set(err, errlen, "request body too large for its buffer");
-        goto out;
-    }
-    r = 0;
-out:
-    if (r == SW_ENOMEM)
-        sw_err_set(err, errlen, "out of memory");
-    json_decref(o);
-    return r;
+    return sw_json_finish_body(o, failed, body, err, errlen);
 }
 
 /* --- the reply --- */
 
-static const char *
-type_name(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL: return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    case JSON_NULL: return "null";
-    }
-    return "unknown";
-}
-
-/* A StreamName member as a valid name, or NULL.  jansson strings may hold
- * NUL bytes (\u0000); the length check makes sure the C string is the
- * whole value. */
+/* A StreamName member as a valid name, or NULL. */
 static const char *
 valid_name(const json_t *v)
 {
-    const char *s;
+    const char *s = sw_json_whole_string(v, NULL);
 
-    if (!json_is_string(v))
-        return NULL;
-    s = json_string_value(v);
-    if (strlen(s) != json_string_length(v) || !sw_kinesis_name_is_valid(s))
-        return NULL;
-    return s;
+    return s && sw_kinesis_name_is_valid(s) ? s : NULL;
 }
 
 void
@@ -161,32 +122,24 @@ sw_kinesis_page_release(struct sw_kinesis_page *p)
     memset(p, 0, sizeof(*p));
 }
 
-/* The names StreamSummaries marks DELETING, as an array of borrowed
- * strings (*n of them; *out NULL when none). */
+/* The names the StreamSummaries of the reply ROOT mark DELETING, as an
+ * array of borrowed strings (*n of them; *out NULL when none). */
 static int
-deleting_names(const json_t *sums, const char ***out, size_t *n, char *err,
+deleting_names(const json_t *root, const char ***out, size_t *n, char *err,
                size_t errlen)
 {
     const char **v = NULL;
+    json_t *sums;
     size_t count, k = 0;
+    int r;
 
     *out = NULL;
     *n = 0;
-    if (!sums || json_is_null(sums))
-        return 0;
-    if (!json_is_array(sums)) {
-        sw_err_set(err, errlen, "'StreamSummaries' is %s, not an array",
-                   type_name(sums));
-        return SW_EPARSE;
-    }
+    r = sw_json_array_member(root, "StreamSummaries", SW_KINESIS_MAX_STREAMS,
+                             &sums, err, errlen);
+    if (r < 0 || !sums)
+        return r;
     count = json_array_size(sums);
-    if (count > SW_KINESIS_MAX_STREAMS) {
-        sw_err_set(err, errlen,
-                   "'StreamSummaries' has %zu entries, more "
-                   "than %d",
-                   count, SW_KINESIS_MAX_STREAMS);
-        return SW_EPARSE;
-    }
     for (size_t i = 0; i < count; i++) {
         const json_t *s = json_array_get(sums, i);
         const json_t *st;
@@ -195,7 +148,7 @@ deleting_names(const json_t *sums, const char ***out, size_t *n, char *err,
         if (!json_is_object(s)) {
             sw_err_set(err, errlen,
                        "'StreamSummaries' entry %zu is %s, not an object", i,
-                       type_name(s));
+                       sw_json_type_name(s));
             free(v);
             return SW_EPARSE;
         }
@@ -213,7 +166,7 @@ deleting_names(const json_t *sums, const char ***out, size_t *n, char *err,
             sw_err_set(err, errlen,
                        "'StreamSummaries' entry %zu: 'StreamStatus' is %s, "
                        "not a string",
-                       i, type_name(st));
+                       i, sw_json_type_name(st));
             free(v);
             return SW_EPARSE;
         }
@@ -251,7 +204,6 @@ sw_kinesis_list_streams_parse(const char *json, size_t len,
     const json_t *names, *more, *tok;
     const char **deleting = NULL;
     size_t count, ndeleting = 0;
-    json_error_t jerr;
     struct sw_kinesis_page p;
     int r = SW_EPARSE;
 
@@ -263,22 +215,9 @@ sw_kinesis_list_streams_parse(const char *json, size_t len,
         return SW_EINVAL;
     }
     memset(out, 0, sizeof(*out));
-    root = json_loadb(json ? json : "", json ? len : 0, 0, &jerr);
-    if (!root) {
-        /* jansson quotes the input near the error ("near '...'"), raw
-         * bytes included: the reason must stay one printable line. */
-        for (char *c = jerr.text; *c; c++)
-            if ((unsigned char)*c < 0x20 || *c == 0x7f)
-                *c = ' ';
-        sw_err_set(err, errlen, "reply is not JSON: %s at line %d column %d",
-                   jerr.text, jerr.line, jerr.column);
+    root = sw_json_load_object(json, len, err, errlen);
+    if (!root)
         goto out;
-    }
-    if (!json_is_object(root)) {
-        sw_err_set(err, errlen, "reply is %s, not a JSON object",
-                   type_name(root));
-        goto out;
-    }
     names = json_object_get(root, "StreamNames");
     if (!names) {
         sw_err_set(err, errlen, "reply has no 'StreamNames'");
@@ -286,7 +225,7 @@ sw_kinesis_list_streams_parse(const char *json, size_t len,
     }
     if (!json_is_array(names)) {
         sw_err_set(err, errlen, "'StreamNames' is %s, not an array",
-                   type_name(names));
+                   sw_json_type_name(names));
         goto out;
     }
     /* HasMoreStreams is required: guessing "no" would silently drop the
@@ -298,7 +237,7 @@ sw_kinesis_list_streams_parse(const char *json, size_t len,
     }
     if (!json_is_boolean(more)) {
         sw_err_set(err, errlen, "'HasMoreStreams' is %s, not a boolean",
-                   type_name(more));
+                   sw_json_type_name(more));
         goto out;
     }
     p.has_more = json_is_true(more);
@@ -306,7 +245,7 @@ sw_kinesis_list_streams_parse(const char *json, size_t len,
     if (tok && !json_is_null(tok)) {
         if (!json_is_string(tok)) {
             sw_err_set(err, errlen, "'NextToken' is %s, not a string",
-                       type_name(tok));
+                       sw_json_type_name(tok));
             goto out;
         }
         if (!token_is_valid(json_string_value(tok), json_string_length(tok))) {
@@ -325,8 +264,7 @@ sw_kinesis_list_streams_parse(const char *json, size_t len,
                    count, SW_KINESIS_MAX_STREAMS);
         goto out;
     }
-    r = deleting_names(json_object_get(root, "StreamSummaries"), &deleting,
-                       &ndeleting, err, errlen);
+    r = deleting_names(root, &deleting, &ndeleting, err, errlen);
     if (r < 0)
         goto out;
     r = SW_ENOMEM;
@@ -408,10 +346,9 @@ sw_kinesis_list_streams(struct sw_aws *a, struct sw_strv *out,
     }
     for (;;) {
         if (pages >= SW_KINESIS_MAX_PAGES) {
-            snprintf(err->code, sizeof(err->code), "TooManyStreams");
-            snprintf(err->message, sizeof(err->message),
-                     "ListStreams: still more streams after %d pages",
-                     SW_KINESIS_MAX_PAGES);
+            sw_aws_error_set(err, "TooManyStreams",
+                             "ListStreams: still more streams after %d pages",
+                             SW_KINESIS_MAX_PAGES);
             r = SW_ETOOBIG;
             goto out;
         }
@@ -425,9 +362,8 @@ sw_kinesis_list_streams(struct sw_aws *a, struct sw_strv *out,
         if (r < 0) {
             /* Only a token or name from a previous page can get here,
              * and the parser checked both: a bug, but say what. */
-            snprintf(err->code, sizeof(err->code), "ParamValidation");
-            snprintf(err->message, sizeof(err->message),
-                     "ListStreams request: %s", why);
+            sw_aws_error_set(err, "ParamValidation", "ListStreams request: %s",
+                             why);
             goto out;
         }
         pages++;
@@ -454,16 +390,14 @@ sw_kinesis_list_streams(struct sw_aws *a, struct sw_strv *out,
         r = sw_kinesis_list_streams_parse(reply.data, reply.len, &page, why,
                                           sizeof(why));
         if (r < 0) {
-            snprintf(err->code, sizeof(err->code), "MalformedReply");
-            snprintf(err->message, sizeof(err->message),
-                     "ListStreams reply (page %d): %s", pages, why);
+            sw_aws_error_set(err, "MalformedReply",
+                             "ListStreams reply (page %d): %s", pages, why);
             goto out;
         }
         if (acc.n + page.nnames > SW_KINESIS_MAX_STREAMS) {
-            snprintf(err->code, sizeof(err->code), "TooManyStreams");
-            snprintf(err->message, sizeof(err->message),
-                     "ListStreams: more than %d streams",
-                     SW_KINESIS_MAX_STREAMS);
+            sw_aws_error_set(err, "TooManyStreams",
+                             "ListStreams: more than %d streams",
+                             SW_KINESIS_MAX_STREAMS);
             r = SW_ETOOBIG;
             goto out;
         }
@@ -482,11 +416,11 @@ sw_kinesis_list_streams(struct sw_aws *a, struct sw_strv *out,
          * same input would only loop until the page cap. */
         if (!page.next_token &&
             (!page.last_name || (start && !strcmp(start, page.last_name)))) {
-            snprintf(err->code, sizeof(err->code), "MalformedReply");
-            snprintf(err->message, sizeof(err->message),
-                     "ListStreams reply (page %d): 'HasMoreStreams' is true "
-                     "but there is no NextToken and no new stream name",
-                     pages);
+            sw_aws_error_set(
+                err, "MalformedReply",
+                "ListStreams reply (page %d): 'HasMoreStreams' is true "
+                "but there is no NextToken and no new stream name",
+                pages);
             r = SW_EPARSE;
             goto out;
         }

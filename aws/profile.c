@@ -286,7 +286,7 @@ ini_add_section(struct ini *ini, const char *name, size_t n)
 }
 
 /* split_kv - "key <D> value" at the first delimiter in DELIMS; both parts
- * stripped.  Returns 0, or -1 when there is no delimiter. */
+ * stripped.  Returns 0, or SW_EPARSE when there is no delimiter. */
 static int
 split_kv(const char *c, size_t cl, const char *delims, size_t *klen,
          const char **val, size_t *vlen)
@@ -297,7 +297,7 @@ split_kv(const char *c, size_t cl, const char *delims, size_t *klen,
         if (strchr(delims, c[d]))
             break;
     if (d == cl)
-        return -1;
+        return SW_EPARSE;
     *klen = d;
     while (*klen && is_blank(c[*klen - 1]))
         (*klen)--;
@@ -557,48 +557,61 @@ resolve_services(struct sw_profile *p, const struct ini *cfg)
     return apply(cfg, 1, "services", svc, SW_PROFILE_CONFIG, &p->svc, &found);
 }
 
+/* profile_build - the profile PNAME from the parsed config file CFG and
+ * credentials file CRD (either may be NULL): config first, then the
+ * credentials file on top, as botocore's Session.full_config does
+ * profiles[name].update(cred_vars); then its services section.
+ * Returns 0 and *out: new; SW_ENOENT when REQUIRED and neither file has
+ * the profile; SW_ENOMEM or SW_ETOOBIG. */
+static int
+profile_build(const char *pname, int required, const struct ini *cfg,
+              const struct ini *crd, struct sw_profile **out)
+{
+    struct sw_profile *p = profile_new(pname);
+    int found = 0, r = 0;
+
+    if (!p)
+        return SW_ENOMEM;
+    if (cfg)
+        r = apply(cfg, 1, "profile", pname, SW_PROFILE_CONFIG, &p->kv, &found);
+    if (r == 0 && crd)
+        r = apply(crd, 0, "profile", pname, SW_PROFILE_CREDENTIALS, &p->kv,
+                  &found);
+    if (r == 0 && !found && required)
+        r = SW_ENOENT;
+    if (r == 0)
+        r = resolve_services(p, cfg);
+    if (r < 0) {
+        sw_profile_free(p);
+        return r;
+    }
+    *out = p;
+    return 0;
+}
+
 int
 sw_profile_parse_buf(const char *text, size_t len, int is_config,
                      const char *filename, const char *name,
                      struct sw_profile **out, char *err, size_t errlen)
 {
     struct ini ini = {NULL, 0, 0};
-    struct sw_profile *p = NULL;
     const char *pname;
-    int required, found = 0, r;
+    int required, r;
 
     *out = NULL;
     pname = resolve_name(name, &required);
     r = ini_parse(text, len, filename, &ini, err, errlen);
     if (r < 0)
         goto out;
-    r = SW_ENOMEM;
-    p = profile_new(pname);
-    if (!p)
-        goto merge_err;
-    r = apply(&ini, is_config, "profile", pname,
-              is_config ? SW_PROFILE_CONFIG : SW_PROFILE_CREDENTIALS, &p->kv,
-              &found);
-    if (r < 0)
-        goto merge_err;
-    if (!found && required) {
+    r = profile_build(pname, required, is_config ? &ini : NULL,
+                      is_config ? NULL : &ini, out);
+    if (r == SW_ENOENT)
         sw_err_set(err, errlen, "profile '%s' not found in %s", pname,
                    filename);
-        r = SW_ENOENT;
-        goto out;
-    }
-    r = resolve_services(p, is_config ? &ini : NULL);
-    if (r < 0)
-        goto merge_err;
-    *out = p;
-    p = NULL;
-    r = 0;
-    goto out;
-merge_err:
-    sw_err_set(err, errlen, "%s: profile '%s': %s", filename, pname,
-               sw_strerror(r));
+    else if (r < 0)
+        sw_err_set(err, errlen, "%s: profile '%s': %s", filename, pname,
+                   sw_strerror(r));
 out:
-    sw_profile_free(p);
     ini_release(&ini);
     return r;
 }
@@ -742,10 +755,9 @@ sw_profile_load(const char *name, struct sw_profile **out, char *err,
                 size_t errlen)
 {
     struct ini cfg = {NULL, 0, 0}, crd = {NULL, 0, 0};
-    struct sw_profile *p = NULL;
     char cpath[PATH_MAX], kpath[PATH_MAX];
     const char *pname;
-    int required, have_cfg, have_crd, found = 0, r;
+    int required, have_cfg, have_crd, r;
 
     *out = NULL;
     pname = resolve_name(name, &required);
@@ -757,36 +769,13 @@ sw_profile_load(const char *name, struct sw_profile **out, char *err,
                  sizeof(kpath), &crd, &have_crd, err, errlen);
     if (r < 0)
         goto out;
-    r = SW_ENOMEM;
-    p = profile_new(pname);
-    if (!p)
-        goto merge_err;
-    /* Config first, then the credentials file on top: botocore's
-     * Session.full_config does profiles[name].update(cred_vars). */
-    r = apply(&cfg, 1, "profile", pname, SW_PROFILE_CONFIG, &p->kv, &found);
-    if (r < 0)
-        goto merge_err;
-    r = apply(&crd, 0, "profile", pname, SW_PROFILE_CREDENTIALS, &p->kv,
-              &found);
-    if (r < 0)
-        goto merge_err;
-    if (!found && required) {
+    r = profile_build(pname, required, &cfg, &crd, out);
+    if (r == SW_ENOENT)
         sw_err_set(err, errlen, "profile '%s' not found in %s or %s", pname,
                    cpath, kpath);
-        r = SW_ENOENT;
-        goto out;
-    }
-    r = resolve_services(p, &cfg);
-    if (r < 0)
-        goto merge_err;
-    *out = p;
-    p = NULL;
-    r = 0;
-    goto out;
-merge_err:
-    sw_err_set(err, errlen, "profile '%s': %s", pname, sw_strerror(r));
+    else if (r < 0)
+        sw_err_set(err, errlen, "profile '%s': %s", pname, sw_strerror(r));
 out:
-    sw_profile_free(p);
     ini_release(&cfg);
     ini_release(&crd);
     return r;

@@ -495,6 +495,18 @@ copy_out(struct sw_buf *dst, const struct sw_buf *src)
     return sw_buf_add(dst, src->data ? src->data : "", src->len);
 }
 
+/* Empty the outputs the caller asked for (each may be NULL). */
+static void
+reset_outputs(struct sw_buf *authz, struct sw_buf *creq, struct sw_buf *sts)
+{
+    if (authz)
+        sw_buf_reset(authz);
+    if (creq)
+        sw_buf_reset(creq);
+    if (sts)
+        sw_buf_reset(sts);
+}
+
 int
 sw_sigv4_sign(const struct sw_sigv4_req *req, const struct sw_sigv4_key *key,
               time_t t, struct sw_buf *authz, struct sw_buf *creq,
@@ -511,12 +523,7 @@ sw_sigv4_sign(const struct sw_sigv4_req *req, const struct sw_sigv4_key *key,
     sw_buf_init(&signed_h, SIGV4_MAX_CANON);
     sw_buf_init(&host, SIGV4_MAX_CANON);
     sw_buf_init(&date, SIGV4_MAX_CANON);
-    if (authz)
-        sw_buf_reset(authz);
-    if (creq)
-        sw_buf_reset(creq);
-    if (sts)
-        sw_buf_reset(sts);
+    reset_outputs(authz, creq, sts);
     if (!req || !key || !authz || !token_ok(req->method) ||
         (req->body_len && !req->body) || !scope_ok(key->akid) || !key->secret ||
         !scope_ok(key->region) || !scope_ok(key->service))
@@ -588,15 +595,9 @@ sw_sigv4_sign(const struct sw_sigv4_req *req, const struct sw_sigv4_key *key,
     if (r == 0)
         r = copy_out(sts, &s);
 out:
-    if (r < 0) {
-        /* No half-built header or canonical text on failure. */
-        if (authz)
-            sw_buf_reset(authz);
-        if (creq)
-            sw_buf_reset(creq);
-        if (sts)
-            sw_buf_reset(sts);
-    }
+    /* No half-built header or canonical text on failure. */
+    if (r < 0)
+        reset_outputs(authz, creq, sts);
     sw_memzero(kx, sizeof(kx));
     /* The canonical headers carry the session token. */
     sw_buf_wipe(&c);

@@ -54,7 +54,7 @@ digits(const char **p, int n, int *out)
 
     for (int i = 0; i < n; i++) {
         if (!isdigit((unsigned char)**p))
-            return -1;
+            return SW_EPARSE;
         v = v * 10 + (**p - '0');
         (*p)++;
     }
@@ -70,12 +70,28 @@ month_days(int y, int m)
     return m == 2 ? 28 + leap : md[m - 1];
 }
 
+/* The UTC time of a checked date and time; a leap second (SE 60) reads
+ * as the second before it. */
+static time_t
+utc_time(int y, int mo, int d, int h, int mi, int se)
+{
+    struct tm tm;
+
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = se > 59 ? 59 : se;
+    return sw_timegm(&tm);
+}
+
 int
 sw_time_parse_rfc3339(const char *s, time_t *out)
 {
     const char *p = s;
     int y, mo, d, h, mi, se, oh = 0, om = 0, sign = 0;
-    struct tm tm;
 
     if (!s)
         return SW_EPARSE;
@@ -112,16 +128,7 @@ sw_time_parse_rfc3339(const char *s, time_t *out)
     if (mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo) || h > 23 ||
         mi > 59 || se > 60 || oh > 23 || om > 59)
         return SW_EPARSE;
-    if (se == 60)
-        se = 59; /* a leap second reads as the second before it */
-    memset(&tm, 0, sizeof(tm));
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = se;
-    *out = sw_timegm(&tm) - sign * (oh * 3600 + om * 60);
+    *out = utc_time(y, mo, d, h, mi, se) - sign * (oh * 3600 + om * 60);
     return 0;
 }
 
@@ -133,7 +140,6 @@ sw_time_parse_http(const char *s, time_t *out)
                                        "Sep", "Oct", "Nov", "Dec"};
     const char *p = s;
     int d, y, h, mi, se, mo = -1;
-    struct tm tm;
 
     if (!s)
         return SW_EPARSE;
@@ -156,14 +162,7 @@ sw_time_parse_http(const char *s, time_t *out)
         return SW_EPARSE;
     if (d < 1 || d > month_days(y, mo) || h > 23 || mi > 59 || se > 60)
         return SW_EPARSE;
-    memset(&tm, 0, sizeof(tm));
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = se > 59 ? 59 : se;
-    *out = sw_timegm(&tm);
+    *out = utc_time(y, mo, d, h, mi, se);
     return 0;
 }
 

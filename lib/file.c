@@ -14,10 +14,12 @@
 #include "lib/err.h"
 #include "lib/str.h"
 
+#define PATH_BUF 4096 /* a path we build: DIR/NAME and its temporary */
+
 int
 sw_file_mkdirs(const char *dir, mode_t mode)
 {
-    char path[4096];
+    char path[PATH_BUF];
     size_t len = sw_strlcpy(path, dir, sizeof(path));
 
     if (len >= sizeof(path))
@@ -101,33 +103,59 @@ out:
 }
 
 /* A new or renamed name is durable only once its directory is on disk.
- * Returns 0, or -1 with errno set. */
+ * Returns 0, or SW_EIO with errno set. */
 static int
 fsync_dir(const char *dir)
 {
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r, e;
 
     if (dfd < 0)
-        return -1;
+        return SW_EIO;
     r = fsync(dfd);
     e = errno;
     close(dfd);
     errno = e;
-    return r;
+    return r < 0 ? SW_EIO : 0;
+}
+
+/* DIR/NAME, or with TMP the temporary DIR/.NAME.tmp it is written as,
+ * into BUF.  Returns 0, or SW_EINVAL when it does not fit. */
+static int
+path_in(char buf[PATH_BUF], const char *dir, const char *name, int tmp)
+{
+    int n = tmp ? snprintf(buf, PATH_BUF, "%s/.%s.tmp", dir, name)
+                : snprintf(buf, PATH_BUF, "%s/%s", dir, name);
+
+    return n < 0 || n >= PATH_BUF ? SW_EINVAL : 0;
+}
+
+/* Rename TMP over DST, then make the new name durable (fsync DIR).
+ * Returns 0, or SW_EIO with errno set and *FAILED_AT the path that
+ * failed: DST when the rename did (TMP is still there), DIR after it. */
+static int
+publish(const char *tmp, const char *dst, const char *dir,
+        const char **failed_at)
+{
+    if (rename(tmp, dst) < 0) {
+        *failed_at = dst;
+        return SW_EIO;
+    }
+    if (fsync_dir(dir) < 0) {
+        *failed_at = dir;
+        return SW_EIO;
+    }
+    return 0;
 }
 
 int
 sw_file_replace(const char *dir, const char *name, const char *text,
                 mode_t mode, char *err, size_t errlen)
 {
-    char path[4096], tmp[4096];
-    int fd = -1, r = SW_EIO, oerrno = 0, tmp_made = 0, n, m;
+    char path[PATH_BUF], tmp[PATH_BUF];
+    int fd = -1, r = SW_EIO, oerrno = 0, tmp_made = 0, n;
     const char *failed_at = tmp;
 
-    n = snprintf(path, sizeof(path), "%s/%s", dir, name);
-    m = snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
-    if (n < 0 || (size_t)n >= sizeof(path) || m < 0 ||
-        (size_t)m >= sizeof(tmp)) {
+    if (path_in(path, dir, name, 0) < 0 || path_in(tmp, dir, name, 1) < 0) {
         snprintf(err, errlen, "%s: directory path too long", dir);
         return SW_EINVAL;
     }
@@ -160,17 +188,12 @@ sw_file_replace(const char *dir, const char *name, const char *text,
         oerrno = errno;
         goto out;
     }
-    if (rename(tmp, path) < 0) {
+    if (publish(tmp, path, dir, &failed_at) < 0) {
         oerrno = errno;
-        failed_at = path;
+        tmp_made = failed_at == path; /* a failed rename leaves it */
         goto out;
     }
     tmp_made = 0;
-    if (fsync_dir(dir) < 0) {
-        oerrno = errno;
-        failed_at = dir;
-        goto out;
-    }
     r = 0;
 out:
     if (r < 0)
@@ -186,15 +209,12 @@ int
 sw_file_keep(const char *dir, const char *name, const char *keep, char *err,
              size_t errlen)
 {
-    char path[4096], dst[4096], tmp[4096];
+    char path[PATH_BUF], dst[PATH_BUF], tmp[PATH_BUF];
     const char *failed_at = tmp;
-    int r = SW_EIO, oerrno = 0, n, m, k;
+    int r = SW_EIO, oerrno = 0;
 
-    n = snprintf(path, sizeof(path), "%s/%s", dir, name);
-    m = snprintf(dst, sizeof(dst), "%s/%s", dir, keep);
-    k = snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, keep);
-    if (n < 0 || (size_t)n >= sizeof(path) || m < 0 ||
-        (size_t)m >= sizeof(dst) || k < 0 || (size_t)k >= sizeof(tmp)) {
+    if (path_in(path, dir, name, 0) < 0 || path_in(dst, dir, keep, 0) < 0 ||
+        path_in(tmp, dir, keep, 1) < 0) {
         snprintf(err, errlen, "%s: directory path too long", dir);
         return SW_EINVAL;
     }
@@ -209,15 +229,10 @@ sw_file_keep(const char *dir, const char *name, const char *keep, char *err,
         failed_at = path;
         goto out;
     }
-    if (rename(tmp, dst) < 0) {
+    if (publish(tmp, dst, dir, &failed_at) < 0) {
         oerrno = errno;
-        failed_at = dst;
-        (void)unlink(tmp);
-        goto out;
-    }
-    if (fsync_dir(dir) < 0) {
-        oerrno = errno;
-        failed_at = dir;
+        if (failed_at == dst)
+            (void)unlink(tmp);
         goto out;
     }
     r = 0;
@@ -233,7 +248,7 @@ sw_file_check_writable(const char *dir, char *err, size_t errlen)
     /* A page's worth: a file system with a few bytes left can still fail
      * the real files, which are larger. */
     static const char probe[4096];
-    char path[4096];
+    char path[PATH_BUF];
     const char *what = "open";
     int fd = -1, r = SW_EIO, oerrno = 0, n;
 

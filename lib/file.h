@@ -1,5 +1,5 @@
 /* lib/file.h - file-system helpers for the modules that keep durable
- * files (agent/state, agent/discover, notifiers/outbox).  Each returns 0
+ * files (agent/store, agent/discover, notifiers/outbox).  Each returns 0
  * or a negative SW_E* code with errno left as the failing call set it.
  */
 #ifndef SW_LIB_FILE_H

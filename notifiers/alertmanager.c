@@ -15,18 +15,10 @@
 #include "notifiers/message.h"
 #include "notifiers/webhook.h"
 
-#define USER_AGENT "streamwatch/" PACKAGE_VERSION
-
 struct am_notifier {
     struct sw_notifier base; /* first: the interface */
     char *url;               /* .../api/v2/alerts */
     char *generator_url;     /* NULL: the console URL */
-};
-
-struct am_ctx {
-    char *body;
-    size_t len;
-    struct curl_slist *headers;
 };
 
 char *
@@ -75,31 +67,17 @@ out:
     return r;
 }
 
-static void
-am_ctx_free(void *ctx)
-{
-    struct am_ctx *c = ctx;
-
-    if (!c)
-        return;
-    sw_webhook_headers_free(c->headers);
-    free(c->body);
-    free(c);
-}
-
 static int
 am_prepare(struct sw_notifier *n, const json_t *rec, time_t now, CURL *easy,
            void **ctx, char *err, size_t errlen)
 {
     struct am_notifier *an = (struct am_notifier *)n;
-    struct am_ctx *c;
-    struct curl_slist *t;
-    CURLcode cc = CURLE_OK;
+    struct sw_webhook_post *c;
     int r;
 
     *ctx = NULL;
-    c = calloc(1, sizeof(*c));
-    if (!c)
+    r = sw_webhook_post_new(&c);
+    if (r < 0)
         goto nomem;
     *ctx = c;
     r = sw_alertmanager_body(rec, now, an->generator_url, &c->body, &c->len);
@@ -109,26 +87,7 @@ am_prepare(struct sw_notifier *n, const json_t *rec, time_t now, CURL *easy,
     }
     if (r < 0)
         goto nomem;
-    r = sw_webhook_add_header(&c->headers, "Content-Type", "application/json");
-    if (r == 0)
-        r = sw_webhook_add_header(&c->headers, "User-Agent", USER_AGENT);
-    if (r < 0)
-        goto nomem;
-    t = curl_slist_append(c->headers, "Expect:");
-    if (!t)
-        goto nomem;
-    c->headers = t;
-    cc |= curl_easy_setopt(easy, CURLOPT_URL, an->url);
-    cc |= curl_easy_setopt(easy, CURLOPT_POST, 1L);
-    cc |= curl_easy_setopt(easy, CURLOPT_POSTFIELDS, c->body);
-    cc |=
-        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->len);
-    cc |= curl_easy_setopt(easy, CURLOPT_HTTPHEADER, c->headers);
-    if (cc != CURLE_OK) {
-        sw_err_set(err, errlen, "cannot set up the transfer");
-        return SW_EINTERNAL;
-    }
-    return 0;
+    return sw_webhook_post_setup(c, easy, an->url, err, errlen);
 nomem:
     sw_err_set(err, errlen, "out of memory");
     return SW_ENOMEM;
@@ -190,7 +149,7 @@ static const struct sw_notifier_ops am_ops = {
     .type = "alertmanager",
     .prepare = am_prepare,
     .done = am_done,
-    .ctx_free = am_ctx_free,
+    .ctx_free = sw_webhook_post_free,
     .free = am_free,
 };
 

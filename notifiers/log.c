@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "lib/err.h"
+#include "lib/json_util.h"
 #include "lib/str.h"
 
 struct log_notifier {
@@ -47,8 +48,7 @@ sw_notifier_log_format(const char *name, const json_t *rec)
 {
     const json_t *alarm = json_object_get(rec, "alarm");
     json_t *obj = NULL;
-    char *text = NULL, *line = NULL;
-    size_t len;
+    char *line = NULL;
 
     if (!json_is_object(alarm))
         goto out;
@@ -62,19 +62,9 @@ sw_notifier_log_format(const char *name, const json_t *rec)
     /* 15 significant digits print a configured threshold as written
      * ("10.0", "0.1") where jansson's default 17 would show "0.1" as
      * 0.10000000000000001. */
-    text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER |
-                               JSON_REAL_PRECISION(15));
-    if (!text)
-        goto out;
-    len = strlen(text);
-    line = malloc(len + 2);
-    if (!line)
-        goto out;
-    memcpy(line, text, len);
-    line[len] = '\n';
-    line[len + 1] = '\0';
+    line = sw_json_line(obj, JSON_COMPACT | JSON_PRESERVE_ORDER |
+                                 JSON_REAL_PRECISION(15));
 out:
-    free(text);
     json_decref(obj);
     return line;
 }

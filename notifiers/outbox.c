@@ -96,8 +96,7 @@ char *
 sw_outbox_entry_format(const struct sw_outbox_entry *e)
 {
     json_t *o = json_object();
-    char *text = NULL, *line = NULL;
-    size_t len;
+    char *line = NULL;
     int failed = !o;
 
     if (failed)
@@ -119,18 +118,8 @@ sw_outbox_entry_format(const struct sw_outbox_entry *e)
         failed = 1;
     if (failed)
         goto out;
-    text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (!text)
-        goto out;
-    len = strlen(text);
-    line = malloc(len + 2);
-    if (!line)
-        goto out;
-    memcpy(line, text, len);
-    line[len] = '\n';
-    line[len + 1] = '\0';
+    line = sw_json_line(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 out:
-    free(text);
     json_decref(o);
     return line;
 }

@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 
+#include "aws/http.h"
 #include "lib/err.h"
 #include "lib/hash.h"
 #include "lib/secret.h"
@@ -32,13 +33,6 @@ struct webhook_notifier {
     size_t nheaders;
     char *bearer_token_file; /* NULL: none */
     char *secret_file;       /* NULL: unsigned */
-};
-
-/* What one POST owns until the dispatcher is done with it. */
-struct webhook_ctx {
-    char *body;
-    size_t len;
-    struct curl_slist *headers; /* may hold the bearer token: wiped */
 };
 
 /* ---- checks and pieces ---- */
@@ -245,53 +239,74 @@ sw_webhook_body(const json_t *rec, enum sw_webhook_format format, time_t now,
 }
 
 int
-sw_webhook_add_header(struct curl_slist **list, const char *name,
-                      const char *value)
+sw_webhook_post_new(struct sw_webhook_post **out)
+{
+    struct sw_webhook_post *p = calloc(1, sizeof(*p));
+    int r;
+
+    *out = NULL;
+    if (!p)
+        return SW_ENOMEM;
+    r = sw_webhook_post_header(p, "Content-Type", "application/json");
+    if (r == 0)
+        r = sw_webhook_post_header(p, "User-Agent", USER_AGENT);
+    if (r < 0) {
+        sw_webhook_post_free(p);
+        return r;
+    }
+    *out = p;
+    return 0;
+}
+
+int
+sw_webhook_post_header(struct sw_webhook_post *p, const char *name,
+                       const char *value)
 {
     struct sw_buf line;
-    struct curl_slist *t;
     int r;
 
     sw_buf_init(&line, HEADER_NAME_MAX + SW_WEBHOOK_HEADER_MAX + 72 * 1024);
-    if (*value)
-        r = sw_buf_addf(&line, "%s: %s", name, value);
-    else
-        r = sw_buf_addf(&line, "%s;", name);
-    if (r < 0)
-        goto out;
-    t = curl_slist_append(*list, sw_buf_str(&line));
-    if (!t) {
-        r = SW_ENOMEM;
-        goto out;
-    }
-    *list = t;
-out:
+    r = sw_http_header_add(&p->headers, &line, name, value);
     sw_buf_wipe(&line);
     return r;
 }
 
-void
-sw_webhook_headers_free(struct curl_slist *list)
+int
+sw_webhook_post_setup(struct sw_webhook_post *p, CURL *easy, const char *url,
+                      char *err, size_t errlen)
 {
-    for (struct curl_slist *p = list; p; p = p->next)
-        if (p->data)
-            sw_memzero(p->data, strlen(p->data));
-    curl_slist_free_all(list);
+    CURLcode cc = CURLE_OK;
+
+    if (sw_http_header_remove(&p->headers, "Expect") < 0) {
+        sw_err_set(err, errlen, "out of memory");
+        return SW_ENOMEM;
+    }
+    cc |= curl_easy_setopt(easy, CURLOPT_URL, url);
+    cc |= curl_easy_setopt(easy, CURLOPT_POST, 1L);
+    cc |= curl_easy_setopt(easy, CURLOPT_POSTFIELDS, p->body);
+    cc |=
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->len);
+    cc |= curl_easy_setopt(easy, CURLOPT_HTTPHEADER, p->headers);
+    if (cc != CURLE_OK) {
+        sw_err_set(err, errlen, "cannot set up the transfer");
+        return SW_EINTERNAL;
+    }
+    return 0;
+}
+
+void
+sw_webhook_post_free(void *ctx)
+{
+    struct sw_webhook_post *p = ctx;
+
+    if (!p)
+        return;
+    sw_http_headers_free(p->headers);
+    free(p->body);
+    free(p);
 }
 
 /* ---- the notifier ---- */
-
-static void
-webhook_ctx_free(void *ctx)
-{
-    struct webhook_ctx *c = ctx;
-
-    if (!c)
-        return;
-    sw_webhook_headers_free(c->headers);
-    free(c->body);
-    free(c);
-}
 
 /* Read the secret at PATH for WHAT into SEC; ERR says why not.  An empty
  * or unreadable file is something the operator fixes while the outbox
@@ -315,20 +330,17 @@ webhook_prepare(struct sw_notifier *n, const json_t *rec, time_t now,
                 CURL *easy, void **ctx, char *err, size_t errlen)
 {
     struct webhook_notifier *wn = (struct webhook_notifier *)n;
-    struct webhook_ctx *c;
+    struct sw_webhook_post *c;
     struct sw_secret sec = {NULL, 0};
     struct sw_buf authz;
     char dedup[SW_DEDUP_ID_BUF], sig[SW_WEBHOOK_SIG_BUF], ts[32];
-    CURLcode cc = CURLE_OK;
     int r;
 
     *ctx = NULL;
     sw_buf_init(&authz, 72 * 1024);
-    c = calloc(1, sizeof(*c));
-    if (!c) {
-        r = SW_ENOMEM;
+    r = sw_webhook_post_new(&c);
+    if (r < 0)
         goto nomem;
-    }
     *ctx = c;
     r = sw_webhook_body(rec, wn->format, now, &c->body, &c->len);
     if (r == SW_EPARSE || r == SW_ETOOBIG) {
@@ -343,23 +355,11 @@ webhook_prepare(struct sw_notifier *n, const json_t *rec, time_t now,
     r = sw_notifier_dedup_id(rec, dedup);
     if (r < 0)
         goto nomem;
-    r = sw_webhook_add_header(&c->headers, "Content-Type", "application/json");
-    if (r == 0)
-        r = sw_webhook_add_header(&c->headers, "User-Agent", USER_AGENT);
-    if (r == 0)
-        r = sw_webhook_add_header(&c->headers, "X-Streamwatch-Delivery", dedup);
+    r = sw_webhook_post_header(c, "X-Streamwatch-Delivery", dedup);
     for (size_t i = 0; r == 0 && i < wn->nheaders; i++)
-        r = sw_webhook_add_header(&c->headers, wn->hname[i], wn->hvalue[i]);
+        r = sw_webhook_post_header(c, wn->hname[i], wn->hvalue[i]);
     if (r < 0)
         goto nomem;
-    /* "Expect:" drops curl's 100-continue on larger bodies: a round trip
-     * some receivers never answer. */
-    {
-        struct curl_slist *t = curl_slist_append(c->headers, "Expect:");
-        if (!t)
-            goto nomem;
-        c->headers = t;
-    }
     if (wn->secret_file) {
         time_t t = time(NULL);
 
@@ -371,10 +371,9 @@ webhook_prepare(struct sw_notifier *n, const json_t *rec, time_t now,
         if (r < 0)
             goto nomem;
         snprintf(ts, sizeof(ts), "%lld", (long long)t);
-        r = sw_webhook_add_header(&c->headers, "X-Streamwatch-Timestamp", ts);
+        r = sw_webhook_post_header(c, "X-Streamwatch-Timestamp", ts);
         if (r == 0)
-            r = sw_webhook_add_header(&c->headers, "X-Streamwatch-Signature",
-                                      sig);
+            r = sw_webhook_post_header(c, "X-Streamwatch-Signature", sig);
         if (r < 0)
             goto nomem;
     }
@@ -394,8 +393,7 @@ webhook_prepare(struct sw_notifier *n, const json_t *rec, time_t now,
         }
         r = sw_buf_addf(&authz, "Bearer %s", sec.s);
         if (r == 0)
-            r = sw_webhook_add_header(&c->headers, "Authorization",
-                                      sw_buf_str(&authz));
+            r = sw_webhook_post_header(c, "Authorization", sw_buf_str(&authz));
         if (r == SW_ETOOBIG) {
             sw_err_set(err, errlen, "bearer_token_file '%s': token too long",
                        wn->bearer_token_file);
@@ -405,18 +403,7 @@ webhook_prepare(struct sw_notifier *n, const json_t *rec, time_t now,
         if (r < 0)
             goto nomem;
     }
-    cc |= curl_easy_setopt(easy, CURLOPT_URL, wn->url);
-    cc |= curl_easy_setopt(easy, CURLOPT_POST, 1L);
-    cc |= curl_easy_setopt(easy, CURLOPT_POSTFIELDS, c->body);
-    cc |=
-        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->len);
-    cc |= curl_easy_setopt(easy, CURLOPT_HTTPHEADER, c->headers);
-    if (cc != CURLE_OK) {
-        r = SW_EINTERNAL;
-        sw_err_set(err, errlen, "cannot set up the transfer");
-        goto out;
-    }
-    r = 0;
+    r = sw_webhook_post_setup(c, easy, wn->url, err, errlen);
     goto out;
 nomem:
     r = SW_ENOMEM;
@@ -477,7 +464,7 @@ static const struct sw_notifier_ops webhook_ops = {
     .type = "webhook",
     .prepare = webhook_prepare,
     .done = webhook_done,
-    .ctx_free = webhook_ctx_free,
+    .ctx_free = sw_webhook_post_free,
     .free = webhook_free,
 };
 

@@ -21,7 +21,10 @@
  * receiver refuses this request, sending it again will not help);
  * everything else, transport errors included, is retried by the outbox.
  *
- * Depends on lib/ (HMAC from lib/hash) and
+ * The POST itself (its headers, its curl set-up) is shared with the
+ * Alertmanager notifier (notifiers/alertmanager.c).
+ *
+ * Depends on lib/ (HMAC from lib/hash), aws/http (curl header lines) and
  * notifiers/{notifier,message,am_payload,slack}.h; not on agent/.
  */
 #ifndef SW_NOTIFIERS_WEBHOOK_H
@@ -121,14 +124,39 @@ int sw_webhook_signature(const void *key, size_t keylen, time_t ts,
 int sw_webhook_body(const json_t *rec, enum sw_webhook_format format,
                     time_t now, char **out, size_t *len);
 
-/* sw_webhook_add_header - append "NAME: VALUE" to *LIST ("NAME;" for an
- * empty VALUE, which curl would otherwise read as "remove NAME").
- * Returns 0 or SW_ENOMEM (*LIST unchanged). */
-int sw_webhook_add_header(struct curl_slist **list, const char *name,
-                          const char *value);
+/* --- the JSON POST the webhook and Alertmanager notifiers share --- */
 
-/* sw_webhook_headers_free - wipe every line (they may hold a token) and
- * free the list; NULL is accepted. */
-void sw_webhook_headers_free(struct curl_slist *list);
+/* What one POST owns until the dispatcher is done with it (the ctx of
+ * the webhook's and Alertmanager's prepare). */
+struct sw_webhook_post {
+    char *body; /* owned */
+    size_t len;
+    struct curl_slist *headers; /* may hold a token: wiped when freed */
+};
+
+/* sw_webhook_post_new - an empty POST with the headers every JSON POST of
+ * ours starts with: Content-Type: application/json and our User-Agent.
+ * Returns 0 and *out: new (sw_webhook_post_free()), or SW_ENOMEM. */
+int sw_webhook_post_new(struct sw_webhook_post **out);
+
+/* sw_webhook_post_header - append NAME: VALUE to P's headers ("NAME;" for
+ * an empty VALUE, which curl would otherwise read as "remove NAME"); the
+ * line is built in a buffer wiped afterwards, since VALUE may be a token.
+ * Returns 0, SW_ETOOBIG (a line over SW_WEBHOOK_HEADER_MAX + 72 KiB) or
+ * SW_ENOMEM (P unchanged). */
+int sw_webhook_post_header(struct sw_webhook_post *p, const char *name,
+                           const char *value);
+
+/* sw_webhook_post_setup - set EASY up to POST P's body with P's headers
+ * to URL (borrowed, like P, until the transfer is done), without curl's
+ * "Expect: 100-continue", a round trip some receivers never answer.
+ * Returns 0, SW_ENOMEM ("out of memory" in ERR) or SW_EINTERNAL ("cannot
+ * set up the transfer"). */
+int sw_webhook_post_setup(struct sw_webhook_post *p, CURL *easy,
+                          const char *url, char *err, size_t errlen);
+
+/* sw_webhook_post_free - free P (a void * so it serves as the notifiers'
+ * ctx_free), its header lines wiped first; NULL is accepted. */
+void sw_webhook_post_free(void *p);
 
 #endif

@@ -414,28 +414,18 @@ reason_text(const struct sw_rule *r, const struct decision *d,
         return rc;
     }
     *kind = alarm ? LIST_BREACH : LIST_OK;
-    if (!r->datapoints_to_alarm_set) {
-        /* Without DatapointsToAlarm CloudWatch words it shorter and says
-         * nothing of a minimum (recorded: "Threshold Crossed: 1 datapoint
-         * [21.5 (26/10/23 16:42:00)] was greater than the threshold
-         * (2.0).", docs/cloudwatch-alarms.md section 8). */
+    /* Without DatapointsToAlarm CloudWatch words it shorter and says
+     * nothing of a minimum (recorded: "Threshold Crossed: 1 datapoint
+     * [21.5 (26/10/23 16:42:00)] was greater than the threshold (2.0).",
+     * docs/cloudwatch-alarms.md section 8). */
+    if (!r->datapoints_to_alarm_set)
         rc = sw_buf_addf(pre, "Threshold Crossed: %d datapoint%s ", k,
                          plural(k));
-        if (rc == 0)
-            rc = sw_buf_addf(post, " %s %s%s the threshold (%s)", was_were(k),
-                             alarm ? "" : "not ", op_phrase(r->cmp), thr);
-        if (rc == 0 && d->nfill > 0)
-            rc = sw_buf_addf(post,
-                             " and %d missing datapoint%s %s treated as "
-                             "[%s]",
-                             d->nfill, plural(d->nfill), was_were(d->nfill),
-                             treated);
-        if (rc == 0)
-            rc = sw_buf_adds(post, ".");
-        return rc;
-    }
-    rc = sw_buf_addf(
-        pre, "Threshold Crossed: %d out of the last %d datapoints ", k, window);
+    else
+        rc = sw_buf_addf(pre,
+                         "Threshold Crossed: %d out of the last %d "
+                         "datapoints ",
+                         k, window);
     if (rc == 0)
         rc = sw_buf_addf(post, " %s %s%s the threshold (%s)", was_were(k),
                          alarm ? "" : "not ", op_phrase(r->cmp), thr);
@@ -445,7 +435,9 @@ reason_text(const struct sw_rule *r, const struct decision *d,
                          "[%s]",
                          d->nfill, plural(d->nfill), was_were(d->nfill),
                          treated);
-    if (rc == 0)
+    if (rc == 0 && !r->datapoints_to_alarm_set)
+        rc = sw_buf_adds(post, ".");
+    else if (rc == 0)
         rc = sw_buf_addf(post,
                          " (minimum %d datapoint%s for %s "
                          "transition).",
@@ -740,7 +732,8 @@ sw_eval_result_release(struct sw_eval_result *res)
 }
 
 /* A percentile statistic as the fraction NUM / DEN of 100: "p99.9" is
- * 999 / 10.  Returns 0, or -1 when STAT is not a percentile.  Digits past
+ * 999 / 10.  Returns 0, or SW_EINVAL when STAT is not a percentile (or
+ * leading zeros would overflow NUM).  Digits past
  * PCT_DECIMALS are dropped; they cannot move a threshold by one sample. */
 static int
 parse_pct(const char *stat, uint64_t *num, uint64_t *den)
@@ -749,7 +742,7 @@ parse_pct(const char *stat, uint64_t *num, uint64_t *den)
     int decimals = -1;
 
     if (!sw_stat_is_percentile(stat))
-        return -1;
+        return SW_EINVAL;
     *num = 0;
     *den = 1;
     for (p = stat + 1; *p; p++) {
@@ -767,7 +760,7 @@ parse_pct(const char *stat, uint64_t *num, uint64_t *den)
         /* sw_stat_is_percentile() capped the value at 100, but leading
          * zeros ("p0000000000000000099") could still overflow. */
         if (*num > 100 * *den)
-            return -1;
+            return SW_EINVAL;
     }
     return 0;
 }

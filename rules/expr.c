@@ -284,13 +284,15 @@ new_node(struct parser *p, enum node_kind kind, struct node **out)
     return 0;
 }
 
+/* enter - one level deeper at the current token ('(' or a unary '-'),
+ * and past it. */
 static int
-enter(struct parser *p, size_t pos)
+enter(struct parser *p)
 {
     if (++p->depth > SW_EXPR_MAX_DEPTH)
-        return fail(p, pos, "expression nested more than %d levels deep",
+        return fail(p, p->tok.pos, "expression nested more than %d levels deep",
                     SW_EXPR_MAX_DEPTH);
-    return 0;
+    return next(p);
 }
 
 static int
@@ -353,10 +355,7 @@ parse_call(struct parser *p, struct node **out)
         return r;
     if (p->tok.kind != T_LPAREN)
         return fail(p, p->tok.pos, "expected '(' after %s", name);
-    r = enter(p, p->tok.pos);
-    if (r < 0)
-        return r;
-    r = next(p);
+    r = enter(p);
     if (r < 0)
         return r;
     pos = p->tok.pos;
@@ -489,10 +488,7 @@ parse_primary(struct parser *p, struct node **out)
         return next(p);
     case T_ID: return parse_id(p, out);
     case T_LPAREN:
-        r = enter(p, p->tok.pos);
-        if (r < 0)
-            return r;
-        r = next(p);
+        r = enter(p);
         if (r < 0)
             return r;
         r = parse_expr(p, out);
@@ -535,10 +531,7 @@ parse_unary(struct parser *p, struct node **out)
 
     if (p->tok.kind != T_MINUS)
         return parse_primary(p, out);
-    r = enter(p, p->tok.pos);
-    if (r < 0)
-        return r;
-    r = next(p);
+    r = enter(p);
     if (r < 0)
         return r;
     r = parse_unary(p, &child);
@@ -558,23 +551,27 @@ parse_unary(struct parser *p, struct node **out)
     return 0;
 }
 
+/* A left-associative chain of OPERANDs joined by the operators T1 (node
+ * K1) and T2 (K2): "a - b - c" is "(a - b) - c". */
 static int
-parse_term(struct parser *p, struct node **out)
+parse_chain(struct parser *p, int (*operand)(struct parser *, struct node **),
+            enum tok_kind t1, enum node_kind k1, enum tok_kind t2,
+            enum node_kind k2, struct node **out)
 {
     struct node *lhs, *rhs;
     int r;
 
-    r = parse_unary(p, &lhs);
+    r = operand(p, &lhs);
     if (r < 0)
         return r;
-    while (p->tok.kind == T_STAR || p->tok.kind == T_SLASH) {
-        enum node_kind kind = p->tok.kind == T_STAR ? N_MUL : N_DIV;
+    while (p->tok.kind == t1 || p->tok.kind == t2) {
+        enum node_kind kind = p->tok.kind == t1 ? k1 : k2;
         size_t pos = p->tok.pos;
 
         r = next(p);
         if (r < 0)
             return r;
-        r = parse_unary(p, &rhs);
+        r = operand(p, &rhs);
         if (r < 0)
             return r;
         r = binary(p, kind, pos, lhs, rhs, &lhs);
@@ -586,30 +583,15 @@ parse_term(struct parser *p, struct node **out)
 }
 
 static int
+parse_term(struct parser *p, struct node **out)
+{
+    return parse_chain(p, parse_unary, T_STAR, N_MUL, T_SLASH, N_DIV, out);
+}
+
+static int
 parse_expr(struct parser *p, struct node **out)
 {
-    struct node *lhs, *rhs;
-    int r;
-
-    r = parse_term(p, &lhs);
-    if (r < 0)
-        return r;
-    while (p->tok.kind == T_PLUS || p->tok.kind == T_MINUS) {
-        enum node_kind kind = p->tok.kind == T_PLUS ? N_ADD : N_SUB;
-        size_t pos = p->tok.pos;
-
-        r = next(p);
-        if (r < 0)
-            return r;
-        r = parse_term(p, &rhs);
-        if (r < 0)
-            return r;
-        r = binary(p, kind, pos, lhs, rhs, &lhs);
-        if (r < 0)
-            return r;
-    }
-    *out = lhs;
-    return 0;
+    return parse_chain(p, parse_term, T_PLUS, N_ADD, T_MINUS, N_SUB, out);
 }
 
 int

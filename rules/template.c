@@ -112,7 +112,8 @@ sw_template_subst(const char *text, const char *stream, char **out)
 
 /* ---- deep copies ---- */
 
-/* dup_str - *dst = copy of SRC (NULL stays NULL).  Returns 0 or -1. */
+/* dup_str - *dst = copy of SRC (NULL stays NULL).  Returns 0 or
+ * SW_ENOMEM. */
 static int
 dup_str(char **dst, const char *src)
 {
@@ -120,7 +121,7 @@ dup_str(char **dst, const char *src)
     if (!src)
         return 0;
     *dst = sw_strdup(src);
-    return *dst ? 0 : -1;
+    return *dst ? 0 : SW_ENOMEM;
 }
 
 /* dup_dims - copy N dimensions (or labels), values through STREAM's
@@ -137,18 +138,18 @@ dup_dims(struct sw_dimension **dst, const struct sw_dimension *src, size_t n,
         return 0;
     d = calloc(n, sizeof(*d));
     if (!d)
-        return -1;
+        return SW_ENOMEM;
     /* Set the count first: a partial copy is freed by sw_rule_free(). */
     *dst = d;
     *dn = n;
     for (size_t i = 0; i < n; i++) {
         if (dup_str(&d[i].name, src[i].name) < 0)
-            return -1;
+            return SW_ENOMEM;
         if (stream) {
             if (sw_template_subst(src[i].value, stream, &d[i].value) < 0)
-                return -1;
+                return SW_ENOMEM;
         } else if (dup_str(&d[i].value, src[i].value) < 0) {
-            return -1;
+            return SW_ENOMEM;
         }
     }
     return 0;
@@ -160,7 +161,7 @@ dup_strv(struct sw_strv *dst, const struct sw_strv *src)
     memset(dst, 0, sizeof(*dst));
     for (size_t i = 0; i < src->n; i++)
         if (sw_strv_push(dst, src->v[i]) < 0)
-            return -1;
+            return SW_ENOMEM;
     return 0;
 }
 
@@ -189,10 +190,10 @@ copy(struct sw_rule *d, const struct sw_rule *r, const char *stream)
     if (stream) {
         if (sw_template_subst(r->name, stream, &d->name) < 0 ||
             sw_template_subst(r->description, stream, &d->description) < 0)
-            return -1;
+            return SW_ENOMEM;
     } else if (dup_str(&d->name, r->name) < 0 ||
                dup_str(&d->description, r->description) < 0) {
-        return -1;
+        return SW_ENOMEM;
     }
     if (dup_str(&d->namespace_, r->namespace_) < 0 ||
         dup_str(&d->metric, r->metric) < 0 || dup_str(&d->stat, r->stat) < 0 ||
@@ -204,20 +205,20 @@ copy(struct sw_rule *d, const struct sw_rule *r, const char *stream)
         dup_strv(&d->ok_actions, &r->ok_actions) < 0 ||
         dup_strv(&d->insufficient_data_actions, &r->insufficient_data_actions) <
             0)
-        return -1;
+        return SW_ENOMEM;
     if (stream) {
         if (dup_str(&d->stream, stream) < 0 ||
             dup_str(&d->template_name, r->name) < 0)
-            return -1;
+            return SW_ENOMEM;
     } else if (dup_strv(&d->streams, &r->streams) < 0 ||
                dup_str(&d->stream, r->stream) < 0 ||
                dup_str(&d->template_name, r->template_name) < 0) {
-        return -1;
+        return SW_ENOMEM;
     }
     if (r->nmetrics > 0) {
         d->metrics = calloc(r->nmetrics, sizeof(*d->metrics));
         if (!d->metrics)
-            return -1;
+            return SW_ENOMEM;
         d->nmetrics = r->nmetrics;
         for (size_t i = 0; i < r->nmetrics; i++) {
             const struct sw_metric_stat *m = &r->metrics[i];
@@ -229,7 +230,7 @@ copy(struct sw_rule *d, const struct sw_rule *r, const char *stream)
                 dup_str(&dm->stat, m->stat) < 0 ||
                 dup_str(&dm->unit, m->unit) < 0 ||
                 dup_dims(&dm->dims, m->dims, m->ndims, &dm->ndims, stream) < 0)
-                return -1;
+                return SW_ENOMEM;
         }
     }
     return 0;

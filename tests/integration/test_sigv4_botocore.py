@@ -1,7 +1,9 @@
 """Our SigV4 signer (aws/sigv4) against botocore's, an independent one, on
-requests made up at random: methods, paths with dot segments, doubled slashes,
-spaces and percent signs, canonical query strings, headers with runs of
-blanks and repeated names, bodies.  Both must give the same canonical request
+1,200 requests made up at random: methods; paths with dot segments, doubled
+slashes, reserved characters, percent signs and non-ASCII (UTF-8) text;
+canonical query strings with repeated and percent-encoded keys; headers with
+runs of blanks and tabs and repeated names; empty, text and binary bodies;
+session tokens; every service and region form the agent signs for.  Both must give the same canonical request
 and the same Authorization header, byte for byte (tabs in header values too).
 
 This runs everywhere.  The official AWS SigV4 test suite is not shipped with
@@ -26,7 +28,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest, HTTPHeaders
 from botocore.credentials import Credentials
 
-CASES = 400
+CASES = 1200
 UNRESERVED = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~"
 TOKEN = UNRESERVED.replace(".", "") + "!#$&'*+^`|"
 
@@ -64,7 +66,7 @@ def _segment(rng):
         return ".."
     if pick < 0.2:
         return ""  # a doubled slash
-    chars = UNRESERVED + " $@!*()'+,;=:%"
+    chars = UNRESERVED + " $@!*()'+,;=:%" + "é東京ü😀"
     return "".join(rng.choice(chars) for _ in range(rng.randint(1, 12)))
 
 
@@ -85,7 +87,11 @@ def _case(rng, i):
     path = "/" + "/".join(_segment(rng) for _ in range(rng.randint(0, 5)))
     if rng.random() < 0.3:
         path += "/"
-    pairs = sorted({(_pct(rng) or "k", _pct(rng)) for _ in range(rng.randint(0, 5))})
+    pairs = [(_pct(rng) or "k", _pct(rng)) for _ in range(rng.randint(0, 5))]
+    if pairs and rng.random() < 0.3:  # a repeated key: sorted by value
+        pairs += [(pairs[0][0], _pct(rng)) for _ in range(rng.randint(1, 3))]
+    pairs = sorted(set(pairs))
+    rng.shuffle(pairs)  # the signer sorts; the order sent must not matter
     query = "&".join(f"{k}={v}" for k, v in pairs)
     headers = [("Host", host), ("X-Amz-Date", amz)]
     for _ in range(rng.randint(0, 6)):
@@ -98,20 +104,30 @@ def _case(rng, i):
             headers.append((name.lower(), value[::-1]))
     if rng.random() < 0.3:
         headers.append(("X-Amz-Security-Token", "FwoGZXIvYXdzE" + _pct(rng).replace("%", "")))
-    body = "".join(rng.choice(UNRESERVED + " {}\":,\n") for _ in range(rng.randint(0, 300)))
+    kind = rng.random()
+    if kind < 0.2:
+        body = b""
+    elif kind < 0.5:
+        body = bytes(rng.randrange(256) for _ in range(rng.randint(1, 300)))
+    else:
+        body = "".join(rng.choice(UNRESERVED + " {}\":,\n")
+                       for _ in range(rng.randint(1, 300))).encode()
     return {
         "method": rng.choice(["GET", "POST", "PUT", "DELETE", "HEAD"]),
-        "path": path, "query": query, "headers": [list(h) for h in headers], "body": body,
+        "path": path, "query": query, "headers": [list(h) for h in headers],
+        "body_hex": body.hex(),
         "akid": "AKIDEXAMPLE%04d" % i, "secret": "wJalrXUtnFEMI/K7MDENG+bPxRfiCY%04d" % i,
-        "region": rng.choice(["us-east-1", "ap-northeast-1", "eu-west-3", "cn-north-1"]),
-        "service": rng.choice(["monitoring", "sns", "kinesis", "sts"]),
+        "region": rng.choice(["us-east-1", "ap-northeast-1", "eu-west-3", "cn-north-1",
+                              "cn-northwest-1", "us-gov-west-1", "us-iso-east-1",
+                              "il-central-1"]),
+        "service": rng.choice(["monitoring", "sns", "kinesis", "sts", "iam"]),
         "time": t, "amz": amz,
     }
 
 
 def _botocore(c):
     url = "http://" + c["headers"][0][1] + c["path"] + ("?" + c["query"] if c["query"] else "")
-    req = AWSRequest(method=c["method"], url=url, data=c["body"].encode())
+    req = AWSRequest(method=c["method"], url=url, data=bytes.fromhex(c["body_hex"]))
     req.context["timestamp"] = c["amz"]
     signer = _ExactHeaders(Credentials(c["akid"], c["secret"]), c["service"], c["region"],
                            [tuple(h) for h in c["headers"]])
@@ -147,7 +163,7 @@ def test_the_documented_example_signs_alike():
                      ["X-Amz-Date", "20261125T100500Z"],
                      ["Content-Type", "application/x-amz-json-1.0"],
                      ["X-Amz-Target", "GraniteServiceVersion20100801.GetMetricStatistics"]],
-         "body": '{"Namespace":"AWS/Kinesis"}', "akid": "AKIDEXAMPLE",
+         "body_hex": b'{"Namespace":"AWS/Kinesis"}'.hex(), "akid": "AKIDEXAMPLE",
          "secret": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "region": "ap-northeast-1",
          "service": "monitoring", "time": t, "amz": "20261125T100500Z"}
     p = subprocess.run([str(_tool())], input=json.dumps(c) + "\n", capture_output=True,

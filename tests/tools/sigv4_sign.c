@@ -33,6 +33,42 @@ str(const json_t *o, const char *key)
     return s ? s : "";
 }
 
+static int
+hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return SW_EINVAL;
+}
+
+/* HEX decoded into a new buffer of *LEN bytes (free()), or NULL. */
+static unsigned char *
+unhex(const char *hex, size_t *len)
+{
+    size_t n = strlen(hex) / 2;
+    unsigned char *out = malloc(n + 1);
+
+    if (!out || strlen(hex) % 2) {
+        free(out);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+
+        if (hi < 0 || lo < 0) {
+            free(out);
+            return NULL;
+        }
+        out[i] = (unsigned char)(hi << 4 | lo);
+    }
+    *len = n;
+    return out;
+}
+
 /* Sign the request IN describes; print the answer line. */
 static int
 sign_one(const json_t *in)
@@ -41,6 +77,8 @@ sign_one(const json_t *in)
     struct sw_sigv4_req req;
     struct sw_sigv4_key key;
     struct sw_buf authz, creq;
+    unsigned char *body;
+    size_t body_len = 0;
     const json_t *hs = json_object_get(in, "headers");
     json_t *out = NULL;
     size_t n = json_array_size(hs);
@@ -62,8 +100,11 @@ sign_one(const json_t *in)
     req.query = str(in, "query");
     req.headers = h;
     req.nheaders = n;
-    req.body = str(in, "body");
-    req.body_len = strlen(str(in, "body"));
+    body = unhex(str(in, "body_hex"), &body_len);
+    if (!body)
+        return SW_EINVAL;
+    req.body = body;
+    req.body_len = body_len;
     req.normalize_path = 1;
     key.akid = str(in, "akid");
     key.secret = str(in, "secret");
@@ -81,6 +122,7 @@ sign_one(const json_t *in)
         out = json_pack("{s:s}", "error", sw_strerror(r));
     sw_buf_release(&authz);
     sw_buf_release(&creq);
+    free(body);
     if (!out)
         return SW_ENOMEM;
     r = json_dumpf(out, stdout, JSON_COMPACT) < 0 ? SW_EIO : 0;

@@ -23,6 +23,8 @@
 
 #include <cmocka.h>
 
+#include <curl/curl.h>
+
 #include "aws/client.h"
 #include "aws/http.h"
 #include "lib/buf.h"
@@ -1100,6 +1102,35 @@ group_teardown(void **state)
     return 0;
 }
 
+/* aws/http's curl header lines, which sw_aws_prepare() and the webhook
+ * notifiers build: "Name: value", "Name;" for an empty value, "Name:" to
+ * stop curl's own header, the line capped by the caller's buffer. */
+static void
+test_http_header_lines(void **state)
+{
+    struct curl_slist *l = NULL, *p;
+    struct sw_buf line;
+    const char *want[] = {"Host: example.com", "X-Empty;", "Expect:"};
+    size_t i = 0;
+
+    (void)state;
+    sw_buf_init(&line, 32);
+    assert_int_equal(sw_http_header_add(&l, &line, "Host", "example.com"), 0);
+    assert_int_equal(sw_http_header_add(&l, &line, "X-Empty", ""), 0);
+    assert_int_equal(
+        sw_http_header_add(&l, &line, "X-Long", "a value longer than the cap"),
+        SW_ETOOBIG);
+    assert_int_equal(sw_http_header_remove(&l, "Expect"), 0);
+    for (p = l; p; p = p->next, i++) {
+        assert_true(i < 3);
+        assert_string_equal(p->data, want[i]);
+    }
+    assert_int_equal(i, 3);
+    sw_buf_wipe(&line);
+    sw_http_headers_free(l);
+    sw_http_headers_free(NULL);
+}
+
 int
 main(void)
 {
@@ -1121,6 +1152,7 @@ main(void)
         cmocka_unit_test(test_call_bad_args),
         cmocka_unit_test(test_call_assume_role),
         cmocka_unit_test(test_http_direct),
+        cmocka_unit_test(test_http_header_lines),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -41,18 +41,18 @@ test_bucket_spacing(void **state)
     (void)state;
     /* 3 a second, one token: calls 333.3 ms apart. */
     sw_cwa_bucket_init(&b, 3.0, 1.0);
-    assert_int_equal(sw_cwa_bucket_take(&b, 1000), 0);
-    assert_int_equal(sw_cwa_bucket_take(&b, 1000), 334);
+    assert_int_equal(sw_cwa_bucket_acquire(&b, 1000), 0);
+    assert_int_equal(sw_cwa_bucket_acquire(&b, 1000), 334);
     /* Asking does not take: the same answer, less the time gone by. */
-    assert_int_equal(sw_cwa_bucket_take(&b, 1100), 234);
-    assert_int_equal(sw_cwa_bucket_take(&b, 1333), 1);
-    assert_int_equal(sw_cwa_bucket_take(&b, 1334), 0);
+    assert_int_equal(sw_cwa_bucket_acquire(&b, 1100), 234);
+    assert_int_equal(sw_cwa_bucket_acquire(&b, 1333), 1);
+    assert_int_equal(sw_cwa_bucket_acquire(&b, 1334), 0);
     /* A long pause refills one token, never more. */
-    assert_int_equal(sw_cwa_bucket_take(&b, 100000), 0);
-    assert_true(sw_cwa_bucket_take(&b, 100000) > 0);
+    assert_int_equal(sw_cwa_bucket_acquire(&b, 100000), 0);
+    assert_true(sw_cwa_bucket_acquire(&b, 100000) > 0);
     /* A clock that steps back gives nothing away. */
-    assert_int_equal(sw_cwa_bucket_take(&b, 100334), 0);
-    assert_int_equal(sw_cwa_bucket_take(&b, 50000), 334);
+    assert_int_equal(sw_cwa_bucket_acquire(&b, 100334), 0);
+    assert_int_equal(sw_cwa_bucket_acquire(&b, 50000), 334);
 }
 
 static void
@@ -65,16 +65,16 @@ test_bucket_burst(void **state)
     /* Burst 3: three at once, then one per 1/rate. */
     sw_cwa_bucket_init(&b, 2.0, 3.0);
     for (int i = 0; i < 5; i++)
-        if (sw_cwa_bucket_take(&b, 0) == 0)
+        if (sw_cwa_bucket_acquire(&b, 0) == 0)
             sent++;
     assert_int_equal(sent, 3);
-    assert_int_equal(sw_cwa_bucket_take(&b, 0), 500);
-    assert_int_equal(sw_cwa_bucket_take(&b, 500), 0);
-    assert_int_equal(sw_cwa_bucket_take(&b, 500), 500);
+    assert_int_equal(sw_cwa_bucket_acquire(&b, 0), 500);
+    assert_int_equal(sw_cwa_bucket_acquire(&b, 500), 0);
+    assert_int_equal(sw_cwa_bucket_acquire(&b, 500), 500);
     /* 10 s idle: full again, but only to the burst. */
     sent = 0;
     for (int i = 0; i < 10; i++)
-        if (sw_cwa_bucket_take(&b, 10500) == 0)
+        if (sw_cwa_bucket_acquire(&b, 10500) == 0)
             sent++;
     assert_int_equal(sent, 3);
 }

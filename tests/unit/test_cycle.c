@@ -33,7 +33,7 @@
 
 #include "agent/cycle.h"
 #include "agent/source.h"
-#include "agent/state.h"
+#include "agent/store.h"
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/str.h"
@@ -126,7 +126,7 @@ struct fixture {
     char outbox_dir[128]; /* dir/outbox */
     struct fake_source src;
     struct sw_outbox *ob;
-    struct sw_state_store *store;
+    struct sw_store *store;
     struct sw_notifier *notifiers[NNOTIFIERS];
     struct sw_rule *rules[MAX_RULES];
     size_t nrules;
@@ -151,7 +151,7 @@ setup(void **state)
              SW_OUTBOX_DIR);
     if (sw_outbox_open(f->dir, 0, &f->ob, err, sizeof(err)) < 0)
         return -1;
-    f->store = sw_state_new();
+    f->store = sw_store_new();
     if (!f->store)
         return -1;
     snprintf(path, sizeof(path), "%s/%s", f->dir, NOTIFIER_LOGS);
@@ -169,7 +169,7 @@ setup(void **state)
     f->c.nnotifiers = NNOTIFIERS;
     f->c.outbox = f->ob;
     f->c.msg = &f->msg;
-    f->c.state = f->store;
+    f->c.store = f->store;
     f->c.region = "ap-northeast-1";
     f->c.stop = &f->stop;
     f->c.yield = &f->yield;
@@ -207,7 +207,7 @@ teardown(void **state)
         sw_rule_free(f->rules[i]);
     for (size_t i = 0; i < NNOTIFIERS; i++)
         sw_notifier_free(f->notifiers[i]);
-    sw_state_free(f->store);
+    sw_store_free(f->store);
     sw_outbox_free(f->ob);
     rm_tree(f->dir);
     free(f);
@@ -443,7 +443,7 @@ test_actions_per_state(void **state)
     assert_got(&g[1], "a2", "orders-low", "ALARM", "INSUFFICIENT_DATA", 0);
     /* Named by the period evaluated, not by the second the cycle ran. */
     assert_int_equal(g[0].window_end, T0 + 60);
-    a = sw_state_get(f->store, "orders-low");
+    a = sw_store_get(f->store, "orders-low");
     assert_non_null(a);
     assert_int_equal(a->state, SW_STATE_ALARM);
     assert_int_equal(a->since, T0 + 65);
@@ -496,7 +496,7 @@ test_actions_disabled(void **state)
     assert_int_equal(f->st.transitions, 2);
     assert_int_equal(f->st.queued, 0);
     assert_int_equal(f->st.notify_failures, 0);
-    assert_int_equal(sw_state_get(f->store, "disabled")->state, SW_STATE_ALARM);
+    assert_int_equal(sw_store_get(f->store, "disabled")->state, SW_STATE_ALARM);
     for (int k = 1; k <= 3; k++) {
         assert_int_equal(run_value(f, T0 + k * PERIOD + 5, V_BREACH), 0);
         assert_int_equal(f->st.queued, 0);
@@ -534,7 +534,7 @@ test_repeats(void **state)
         assert_int_equal(g[i].repeat, 0);
         assert_int_equal(g[i].window_end, T0);
     }
-    a = sw_state_get(f->store, "own-interval");
+    a = sw_store_get(f->store, "own-interval");
     assert_int_equal(a->nmarks, 2);
     assert_int_equal(a->marks[0].last, T0);
     assert_int_equal(a->marks[0].count, 0);
@@ -580,7 +580,7 @@ test_repeats(void **state)
     assert_int_equal(seen_rule, 4);     /* k = 3, 6: a1 and a2 */
     assert_int_equal(seen_notifier, 3); /* k = 2, 4, 6 */
     /* The mark holds the period of the last reminder and its number. */
-    a = sw_state_get(f->store, "own-interval");
+    a = sw_store_get(f->store, "own-interval");
     assert_int_equal(a->marks[0].last, T0 + 6 * PERIOD);
     assert_int_equal(a->marks[0].count, 2);
 
@@ -615,16 +615,16 @@ test_repeat_old_marks(void **state)
         3 * PERIOD;
     /* As loaded from state.json: in ALARM since one period ago, last
      * evaluated then; one with no marks, one reminded an hour ahead. */
-    assert_int_equal(sw_state_ensure(f->store, "no-marks", T0 - PERIOD, &a), 0);
-    assert_int_equal(sw_state_set(a, SW_STATE_ALARM, T0 - PERIOD, "r", NULL),
-                     0);
+    assert_int_equal(sw_store_ensure(f->store, "no-marks", T0 - PERIOD, &a), 0);
+    assert_int_equal(
+        sw_store_alarm_set(a, SW_STATE_ALARM, T0 - PERIOD, "r", NULL), 0);
     a->last_evaluated = T0 - PERIOD;
-    assert_int_equal(sw_state_ensure(f->store, "from-future", T0 - PERIOD, &b),
+    assert_int_equal(sw_store_ensure(f->store, "from-future", T0 - PERIOD, &b),
                      0);
-    assert_int_equal(sw_state_set(b, SW_STATE_ALARM, T0 - PERIOD, "r", NULL),
-                     0);
+    assert_int_equal(
+        sw_store_alarm_set(b, SW_STATE_ALARM, T0 - PERIOD, "r", NULL), 0);
     b->last_evaluated = T0 - PERIOD;
-    assert_int_equal(sw_state_mark(b, "a1", &m), 0);
+    assert_int_equal(sw_store_alarm_mark(b, "a1", &m), 0);
     m->last = T0 + 3600;
     m->count = 4;
 
@@ -666,7 +666,7 @@ test_fetch_failure_keeps_state(void **state)
     add_rule(f, "flaky", alarm, ok, insufficient);
     assert_int_equal(run_value(f, T0 + 5, V_BREACH), 0);
     assert_int_equal(drain(f, g), 1);
-    a = sw_state_get(f->store, "flaky");
+    a = sw_store_get(f->store, "flaky");
     assert_int_equal(a->state, SW_STATE_ALARM);
 
     capture_start(&cap);
@@ -720,13 +720,13 @@ test_fetch_canceled(void **state)
     assert_int_equal(f->st.fetch_failures, 0);
     assert_int_equal(f->st.alarms, 0);
     assert_int_equal(f->st.queued, 0);
-    a = sw_state_get(f->store, "first");
+    a = sw_store_get(f->store, "first");
     assert_non_null(a);
     assert_int_equal(a->state, SW_STATE_INSUFFICIENT_DATA);
     assert_null(a->fetch_error);
     assert_int_equal(a->fetch_failures, 0);
     assert_int_equal(a->last_evaluated, 0);
-    assert_null(sw_state_get(f->store, "second"));
+    assert_null(sw_store_get(f->store, "second"));
 
     assert_int_equal(run_value(f, T0 + 5, V_BREACH), 0);
     assert_int_equal(f->st.alarms, 2);
@@ -758,7 +758,7 @@ test_yield_and_stop(void **state)
     assert_int_equal(f->st.queued, 1);
     assert_int_equal(drain(f, g), 1);
     assert_string_equal(g[0].alarm, "first");
-    assert_null(sw_state_get(f->store, "second"));
+    assert_null(sw_store_get(f->store, "second"));
 
     /* Reloaded: the flag is down, and the cycle at the same NOW does only
      * what is left. */
@@ -773,7 +773,7 @@ test_yield_and_stop(void **state)
     assert_int_equal(run_value(f, T0 + 65, V_OK), SW_ECANCELED);
     assert_int_equal(f->src.calls, 2);
     assert_int_equal(f->st.alarms, 0);
-    assert_int_equal(sw_state_get(f->store, "first")->state, SW_STATE_ALARM);
+    assert_int_equal(sw_store_get(f->store, "first")->state, SW_STATE_ALARM);
 }
 
 /* An action naming a notifier that is not there at run time (conf checks
@@ -851,7 +851,7 @@ test_outbox_write_fails(void **state)
     assert_string_equal(sw_outbox_get(f->ob, 1)->notifier, "a2");
     assert_int_equal(count_files(f->outbox_dir), 0);
     /* Marked as notified like any queued notification. */
-    a = sw_state_get(f->store, "full-disk");
+    a = sw_store_get(f->store, "full-disk");
     assert_int_equal(a->nmarks, 2);
 
     assert_int_equal(sw_outbox_flush(f->ob, err, sizeof(err)), 0);

@@ -614,6 +614,83 @@ test_json_util(void **state)
     json_decref(a);
 }
 
+/* lib/json_util, the helpers of the modules that speak JSON to a server
+ * and write JSON lines: a reply that must be an object, with its reason
+ * on one printable line; type names; strings without NUL inside; array
+ * members with a cap; a request body with its one-line failure; a line. */
+static void
+test_json_reply_helpers(void **state)
+{
+    struct sw_buf b;
+    json_t *o, *a, *v;
+    char err[256];
+    const char *s;
+    size_t n;
+    char *line;
+    const char *doc = "{\"a\": [1, 2], \"n\": null, \"s\": \"x\"}";
+
+    (void)state;
+    o = sw_json_load_object(doc, strlen(doc), err, sizeof(err));
+    assert_non_null(o);
+    assert_null(sw_json_load_object("[1]", 3, err, sizeof(err)));
+    assert_string_equal(err, "reply is an array, not a JSON object");
+    assert_null(sw_json_load_object(NULL, 0, err, sizeof(err)));
+    assert_true(strncmp(err, "reply is not JSON: ", 19) == 0);
+    /* jansson quotes the bad input: control bytes become spaces */
+    assert_null(sw_json_load_object("\x01\x02", 2, err, sizeof(err)));
+    assert_null(strchr(err, '\x01'));
+    assert_null(strchr(err, '\x02'));
+
+    assert_string_equal(sw_json_type_name(json_object_get(o, "a")), "an array");
+    assert_string_equal(sw_json_type_name(json_object_get(o, "n")), "null");
+    assert_string_equal(sw_json_type_name(o), "an object");
+
+    assert_int_equal(sw_json_array_member(o, "a", 2, &a, err, sizeof(err)), 0);
+    assert_int_equal(json_array_size(a), 2);
+    assert_int_equal(sw_json_array_member(o, "n", 2, &a, err, sizeof(err)), 0);
+    assert_null(a);
+    assert_int_equal(sw_json_array_member(o, "gone", 2, &a, err, sizeof(err)),
+                     0);
+    assert_null(a);
+    assert_int_equal(sw_json_array_member(o, "a", 1, &a, err, sizeof(err)),
+                     SW_EPARSE);
+    assert_string_equal(err, "'a' has 2 entries, more than 1");
+    assert_int_equal(sw_json_array_member(o, "s", 1, &a, err, sizeof(err)),
+                     SW_EPARSE);
+    assert_string_equal(err, "'s' is a string, not an array");
+
+    s = sw_json_whole_string(json_object_get(o, "s"), &n);
+    assert_string_equal(s, "x");
+    assert_int_equal(n, 1);
+    v = json_stringn("a\0b", 3);
+    assert_null(sw_json_whole_string(v, NULL));
+    json_decref(v);
+    assert_null(sw_json_whole_string(o, NULL));
+
+    line = sw_json_line(json_object_get(o, "a"), JSON_COMPACT);
+    assert_string_equal(line, "[1,2]\n");
+    free(line);
+
+    /* a builder's end: appended, or "out of memory" when it failed */
+    sw_buf_init(&b, 8);
+    assert_int_equal(sw_json_finish_body(json_incref(json_object_get(o, "a")),
+                                         0, &b, err, sizeof(err)),
+                     0);
+    assert_string_equal(sw_buf_str(&b), "[1,2]");
+    assert_int_equal(sw_json_finish_body(NULL, 0, &b, err, sizeof(err)),
+                     SW_ENOMEM);
+    assert_string_equal(err, "out of memory");
+    assert_int_equal(
+        sw_json_finish_body(json_object(), 1, &b, err, sizeof(err)), SW_ENOMEM);
+    assert_int_equal(
+        sw_json_finish_body(json_incref(o), 0, &b, err, sizeof(err)),
+        SW_ETOOBIG);
+    assert_string_equal(err, "request body too large for its buffer");
+    assert_string_equal(sw_buf_str(&b), "[1,2]"); /* as it was */
+    sw_buf_release(&b);
+    json_decref(o);
+}
+
 int
 main(void)
 {
@@ -629,6 +706,7 @@ main(void)
         cmocka_unit_test(test_url_loopback),
         cmocka_unit_test(test_metric),
         cmocka_unit_test(test_json_util),
+        cmocka_unit_test(test_json_reply_helpers),
         cmocka_unit_test(test_strv),
         cmocka_unit_test(test_words_split),
         cmocka_unit_test(test_hashes),

@@ -1,7 +1,7 @@
-/* agent/state.c - the alarm state store; see state.h. */
+/* agent/store.c - the alarm state store; see store.h. */
 #include "config.h"
 
-#include "agent/state.h"
+#include "agent/store.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -19,7 +19,7 @@
 #define STATE_VERSION 1
 
 void
-sw_state_clear_marks(struct sw_alarm_state *a)
+sw_store_alarm_clear_marks(struct sw_alarm_state *a)
 {
     for (size_t i = 0; i < a->nmarks; i++)
         free(a->marks[i].notifier);
@@ -29,8 +29,8 @@ sw_state_clear_marks(struct sw_alarm_state *a)
 }
 
 int
-sw_state_mark(struct sw_alarm_state *a, const char *notifier,
-              struct sw_notify_mark **out)
+sw_store_alarm_mark(struct sw_alarm_state *a, const char *notifier,
+                    struct sw_notify_mark **out)
 {
     struct sw_notify_mark *v;
     char *name;
@@ -62,7 +62,7 @@ alarm_free(struct sw_alarm_state *a)
 {
     if (!a)
         return;
-    sw_state_clear_marks(a);
+    sw_store_alarm_clear_marks(a);
     free(a->name);
     free(a->reason);
     free(a->reason_data);
@@ -71,14 +71,14 @@ alarm_free(struct sw_alarm_state *a)
     free(a);
 }
 
-struct sw_state_store *
-sw_state_new(void)
+struct sw_store *
+sw_store_new(void)
 {
-    return calloc(1, sizeof(struct sw_state_store));
+    return calloc(1, sizeof(struct sw_store));
 }
 
 void
-sw_state_free(struct sw_state_store *st)
+sw_store_free(struct sw_store *st)
 {
     if (!st)
         return;
@@ -89,7 +89,7 @@ sw_state_free(struct sw_state_store *st)
 }
 
 struct sw_alarm_state *
-sw_state_get(const struct sw_state_store *st, const char *name)
+sw_store_get(const struct sw_store *st, const char *name)
 {
     for (size_t i = 0; st && name && i < st->n; i++)
         if (strcmp(st->alarms[i]->name, name) == 0)
@@ -99,7 +99,7 @@ sw_state_get(const struct sw_state_store *st, const char *name)
 
 /* Append A to the store, which takes it over on success. */
 static int
-store_add(struct sw_state_store *st, struct sw_alarm_state *a)
+store_add(struct sw_store *st, struct sw_alarm_state *a)
 {
     struct sw_alarm_state **v;
 
@@ -112,20 +112,20 @@ store_add(struct sw_state_store *st, struct sw_alarm_state *a)
 }
 
 int
-sw_state_ensure(struct sw_state_store *st, const char *name, time_t now,
+sw_store_ensure(struct sw_store *st, const char *name, time_t now,
                 struct sw_alarm_state **out)
 {
     struct sw_alarm_state *a;
     int r = SW_ENOMEM;
 
-    *out = sw_state_get(st, name);
+    *out = sw_store_get(st, name);
     if (*out)
         return 0;
     a = calloc(1, sizeof(*a));
     if (!a)
         goto out;
     a->name = sw_strdup(name);
-    a->reason = sw_strdup(SW_STATE_INITIAL_REASON);
+    a->reason = sw_strdup(SW_STORE_INITIAL_REASON);
     a->state = SW_STATE_INSUFFICIENT_DATA;
     a->since = now;
     if (!a->name || !a->reason)
@@ -141,7 +141,7 @@ out:
 }
 
 size_t
-sw_state_prune(struct sw_state_store *st, const char *const *keep, size_t nkeep)
+sw_store_prune(struct sw_store *st, const char *const *keep, size_t nkeep)
 {
     size_t out = 0, dropped = 0;
 
@@ -177,8 +177,8 @@ replace_str(char **dst, const char *src)
 }
 
 int
-sw_state_set(struct sw_alarm_state *a, enum sw_state state, time_t since,
-             const char *reason, const char *reason_data)
+sw_store_alarm_set(struct sw_alarm_state *a, enum sw_state state, time_t since,
+                   const char *reason, const char *reason_data)
 {
     char *r1 = NULL, *r2 = NULL;
 
@@ -198,8 +198,8 @@ sw_state_set(struct sw_alarm_state *a, enum sw_state state, time_t since,
 }
 
 int
-sw_state_add_values(struct sw_alarm_state *a, const struct sw_datapoint *pts,
-                    size_t n)
+sw_store_alarm_add_values(struct sw_alarm_state *a,
+                          const struct sw_datapoint *pts, size_t n)
 {
     struct sw_datapoint *v;
     size_t total, keep;
@@ -219,7 +219,7 @@ sw_state_add_values(struct sw_alarm_state *a, const struct sw_datapoint *pts,
     /* The new points come last, so they win over kept ones at the same
      * ts. */
     total = sw_datapoints_normalize(v, total);
-    keep = total > SW_STATE_MAX_VALUES ? SW_STATE_MAX_VALUES : total;
+    keep = total > SW_STORE_MAX_VALUES ? SW_STORE_MAX_VALUES : total;
     memmove(v, v + (total - keep), keep * sizeof(*v));
     free(a->values);
     a->values = v;
@@ -228,7 +228,8 @@ sw_state_add_values(struct sw_alarm_state *a, const struct sw_datapoint *pts,
 }
 
 int
-sw_state_fetch_failed(struct sw_alarm_state *a, const char *msg, time_t when)
+sw_store_alarm_fetch_failed(struct sw_alarm_state *a, const char *msg,
+                            time_t when)
 {
     int r = replace_str(&a->fetch_error, msg ? msg : "fetch failed");
 
@@ -243,7 +244,7 @@ sw_state_fetch_failed(struct sw_alarm_state *a, const char *msg, time_t when)
 }
 
 void
-sw_state_fetch_ok(struct sw_alarm_state *a)
+sw_store_alarm_fetch_ok(struct sw_alarm_state *a)
 {
     free(a->fetch_error);
     a->fetch_error = NULL;
@@ -311,10 +312,10 @@ parse_values(json_t *arr, struct sw_alarm_state *a)
         a->values[i].sample_count = -1;
     }
     n = sw_datapoints_normalize(a->values, n);
-    if (n > SW_STATE_MAX_VALUES) {
-        memmove(a->values, a->values + (n - SW_STATE_MAX_VALUES),
-                SW_STATE_MAX_VALUES * sizeof(*a->values));
-        n = SW_STATE_MAX_VALUES;
+    if (n > SW_STORE_MAX_VALUES) {
+        memmove(a->values, a->values + (n - SW_STORE_MAX_VALUES),
+                SW_STORE_MAX_VALUES * sizeof(*a->values));
+        n = SW_STORE_MAX_VALUES;
     }
     a->nvalues = n;
     return 0;
@@ -344,7 +345,7 @@ parse_marks(json_t *obj, struct sw_alarm_state *a, const char **what)
             !json_is_integer(count) || json_integer_value(count) < 0 ||
             json_integer_value(count) > 1000000000)
             return SW_EPARSE;
-        r = sw_state_mark(a, key, &m);
+        r = sw_store_alarm_mark(a, key, &m);
         if (r < 0)
             return r;
         m->last = last;
@@ -437,7 +438,7 @@ out:
 }
 
 static int
-parse_doc(const char *path, const struct sw_buf *b, struct sw_state_store *st,
+parse_doc(const char *path, const struct sw_buf *b, struct sw_store *st,
           char *err, size_t errlen)
 {
     json_error_t jerr;
@@ -492,39 +493,38 @@ out:
 }
 
 int
-sw_state_load(const char *dir, struct sw_state_store **out, char *err,
-              size_t errlen)
+sw_store_load(const char *dir, struct sw_store **out, char *err, size_t errlen)
 {
-    int r = sw_state_load_file(dir, SW_STATE_FILE, out, err, errlen);
+    int r = sw_store_load_file(dir, SW_STORE_FILE, out, err, errlen);
 
     if (r == SW_ENOENT) {
         /* first run: nothing saved yet */
-        *out = sw_state_new();
+        *out = sw_store_new();
         r = *out ? 0 : SW_ENOMEM;
     }
     return r;
 }
 
 int
-sw_state_load_file(const char *dir, const char *name,
-                   struct sw_state_store **out, char *err, size_t errlen)
+sw_store_load_file(const char *dir, const char *name, struct sw_store **out,
+                   char *err, size_t errlen)
 {
     char path[4096];
-    struct sw_state_store *st = NULL;
+    struct sw_store *st = NULL;
     struct sw_buf b;
     int r;
 
     *out = NULL;
     if (errlen)
         err[0] = '\0';
-    sw_buf_init(&b, SW_STATE_MAX_BYTES);
+    sw_buf_init(&b, SW_STORE_MAX_BYTES);
     r = join_path(path, sizeof(path), dir, name);
     if (r < 0) {
         snprintf(err, errlen, "%s: state directory path too long", dir);
         goto out;
     }
     r = SW_ENOMEM;
-    st = sw_state_new();
+    st = sw_store_new();
     if (!st)
         goto out;
     r = sw_file_read(path, &b, err, errlen);
@@ -542,7 +542,7 @@ sw_state_load_file(const char *dir, const char *name,
 out:
     if (r == SW_ENOMEM && errlen && !err[0])
         snprintf(err, errlen, "%s: out of memory", path);
-    sw_state_free(st);
+    sw_store_free(st);
     sw_buf_release(&b);
     return r;
 }
@@ -621,7 +621,7 @@ out:
 }
 
 static char *
-dump_store(const struct sw_state_store *st)
+dump_store(const struct sw_store *st)
 {
     json_t *root = json_object(), *alarms = json_object();
     char *text = NULL;
@@ -635,15 +635,18 @@ dump_store(const struct sw_state_store *st)
         sw_json_set_new(root, "alarms", alarms, &failed);
         alarms = NULL;
     }
+    /* Compact: the file is rewritten after every cycle, and indentation
+     * was a tenth of the bytes and of the time spent dumping them;
+     * `status --json` is the readable view. */
     if (!failed)
-        text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(alarms);
     json_decref(root);
     return text;
 }
 
 int
-sw_state_save(const struct sw_state_store *st, const char *dir, char *err,
+sw_store_save(const struct sw_store *st, const char *dir, char *err,
               size_t errlen)
 {
     char path[4096], kerr[512];
@@ -652,7 +655,7 @@ sw_state_save(const struct sw_state_store *st, const char *dir, char *err,
 
     if (errlen)
         err[0] = '\0';
-    if (join_path(path, sizeof(path), dir, SW_STATE_FILE) < 0) {
+    if (join_path(path, sizeof(path), dir, SW_STORE_FILE) < 0) {
         snprintf(err, errlen, "%s: state directory path too long", dir);
         return SW_EINVAL;
     }
@@ -662,21 +665,21 @@ sw_state_save(const struct sw_state_store *st, const char *dir, char *err,
         snprintf(err, errlen, "%s: out of memory", path);
         goto out;
     }
-    /* Never write a file that sw_state_load() would refuse: the next start
+    /* Never write a file that sw_store_load() would refuse: the next start
      * would lose every alarm's state. */
-    if (strlen(text) + 1 > SW_STATE_MAX_BYTES) {
+    if (strlen(text) + 1 > SW_STORE_MAX_BYTES) {
         snprintf(err, errlen,
                  "%s: state of %zu alarms would exceed %u MiB; not written",
-                 path, st->n, (unsigned)(SW_STATE_MAX_BYTES >> 20));
+                 path, st->n, (unsigned)(SW_STORE_MAX_BYTES >> 20));
         r = SW_ETOOBIG;
         goto out;
     }
     /* The file being replaced was written (or read back) whole by this
      * agent: keep it as the known-good fallback for the next start. */
-    if (sw_file_keep(dir, SW_STATE_FILE, SW_STATE_PREV_FILE, kerr,
+    if (sw_file_keep(dir, SW_STORE_FILE, SW_STORE_PREV_FILE, kerr,
                      sizeof(kerr)) == SW_EIO)
         sw_log_warn("state: cannot keep the previous state file: %s", kerr);
-    r = sw_file_replace(dir, SW_STATE_FILE, text, 0640, err, errlen);
+    r = sw_file_replace(dir, SW_STORE_FILE, text, 0640, err, errlen);
 out:
     free(text);
     return r;

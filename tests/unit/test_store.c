@@ -1,4 +1,4 @@
-/* tests/unit/test_state.c - agent/state: round trip, atomic writes, refusal
+/* tests/unit/test_store.c - agent/store: round trip, atomic writes, refusal
  * of corrupt files, pruning and the value history. */
 #include "config.h"
 
@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent/state.h"
+#include "agent/store.h"
 #include "lib/err.h"
 
 #define T0 1795601100 /* 2026-11-25T10:05:00Z */
@@ -29,7 +29,7 @@ setup(void **state)
     const char *base = getenv("TMPDIR");
 
     (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "%s/sw_state_XXXXXX",
+    snprintf(tmpdir, sizeof(tmpdir), "%s/sw_store_XXXXXX",
              base && *base ? base : "/tmp");
     return mkdtemp(tmpdir) ? 0 : -1;
 }
@@ -81,25 +81,25 @@ list_dir(char *out, size_t size)
 static void
 test_missing_file_is_empty(void **state)
 {
-    struct sw_state_store *st;
+    struct sw_store *st;
     char err[256], dir[512];
 
     (void)state;
-    assert_int_equal(sw_state_load(tmpdir, &st, err, sizeof(err)), 0);
+    assert_int_equal(sw_store_load(tmpdir, &st, err, sizeof(err)), 0);
     assert_non_null(st);
     assert_int_equal(st->n, 0);
-    sw_state_free(st);
+    sw_store_free(st);
     snprintf(dir, sizeof(dir), "%s/not/there", tmpdir);
-    assert_int_equal(sw_state_load(dir, &st, err, sizeof(err)), 0);
+    assert_int_equal(sw_store_load(dir, &st, err, sizeof(err)), 0);
     assert_int_equal(st->n, 0);
-    sw_state_free(st);
-    sw_state_free(NULL);
+    sw_store_free(st);
+    sw_store_free(NULL);
 }
 
 static void
 test_round_trip(void **state)
 {
-    struct sw_state_store *st = sw_state_new(), *back;
+    struct sw_store *st = sw_store_new(), *back;
     struct sw_alarm_state *a, *b, *c;
     struct sw_datapoint pts[] = {{T0 - 120, 3.0, 1.0}, {T0 - 60, 0.1, -1}};
     char err[256], names[512], path[600];
@@ -107,32 +107,33 @@ test_round_trip(void **state)
 
     (void)state;
     assert_non_null(st);
-    assert_int_equal(sw_state_ensure(st, "sample-incoming-high", T0, &a), 0);
+    assert_int_equal(sw_store_ensure(st, "sample-incoming-high", T0, &a), 0);
     assert_int_equal(a->state, SW_STATE_INSUFFICIENT_DATA);
     assert_int_equal(a->since, T0);
     assert_string_equal(a->reason, "Unchecked: Initial alarm creation");
-    assert_int_equal(sw_state_ensure(st, "sample-incoming-high", T0 + 5, &b),
+    assert_int_equal(sw_store_ensure(st, "sample-incoming-high", T0 + 5, &b),
                      0);
     assert_ptr_equal(a, b);
     assert_int_equal(b->since, T0);
 
-    assert_int_equal(sw_state_set(a, SW_STATE_ALARM, T0 + 60,
-                                  "Threshold Crossed: \"quoted\" \xc3\xa9",
-                                  "{\"version\":\"1.0\",\"threshold\":10.0,"
-                                  "\"recentDatapoints\":[12.0]}"),
-                     0);
-    a->last_evaluated = T0 + 60;
-    assert_int_equal(sw_state_add_values(a, pts, 2), 0);
-    assert_int_equal(sw_state_ensure(st, "other", T0, &c), 0);
     assert_int_equal(
-        sw_state_fetch_failed(c, "Throttling: Rate exceeded", T0 + 7), 0);
-    assert_int_equal(sw_state_fetch_failed(c, "again", T0 + 8), 0);
+        sw_store_alarm_set(a, SW_STATE_ALARM, T0 + 60,
+                           "Threshold Crossed: \"quoted\" \xc3\xa9",
+                           "{\"version\":\"1.0\",\"threshold\":10.0,"
+                           "\"recentDatapoints\":[12.0]}"),
+        0);
+    a->last_evaluated = T0 + 60;
+    assert_int_equal(sw_store_alarm_add_values(a, pts, 2), 0);
+    assert_int_equal(sw_store_ensure(st, "other", T0, &c), 0);
+    assert_int_equal(
+        sw_store_alarm_fetch_failed(c, "Throttling: Rate exceeded", T0 + 7), 0);
+    assert_int_equal(sw_store_alarm_fetch_failed(c, "again", T0 + 8), 0);
     assert_int_equal(c->fetch_failures, 2);
 
     /* 0640 whatever the umask. */
     {
         mode_t old = umask(077);
-        assert_int_equal(sw_state_save(st, tmpdir, err, sizeof(err)), 0);
+        assert_int_equal(sw_store_save(st, tmpdir, err, sizeof(err)), 0);
         umask(old);
     }
     list_dir(names, sizeof(names));
@@ -141,9 +142,9 @@ test_round_trip(void **state)
     assert_int_equal(stat(path, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0640);
 
-    assert_int_equal(sw_state_load(tmpdir, &back, err, sizeof(err)), 0);
+    assert_int_equal(sw_store_load(tmpdir, &back, err, sizeof(err)), 0);
     assert_int_equal(back->n, 2);
-    a = sw_state_get(back, "sample-incoming-high");
+    a = sw_store_get(back, "sample-incoming-high");
     assert_non_null(a);
     assert_int_equal(a->state, SW_STATE_ALARM);
     assert_int_equal(a->since, T0 + 60);
@@ -157,51 +158,51 @@ test_round_trip(void **state)
     assert_true(a->values[1].value == 0.1); /* exact after a round trip */
     assert_null(a->fetch_error);
     assert_int_equal(a->last_error_time, 0);
-    c = sw_state_get(back, "other");
+    c = sw_store_get(back, "other");
     assert_non_null(c);
     assert_string_equal(c->fetch_error, "again");
     assert_int_equal(c->fetch_failures, 2);
     assert_int_equal(c->last_error_time, T0 + 8);
     assert_int_equal(c->last_evaluated, 0);
     assert_null(c->reason_data);
-    assert_null(sw_state_get(back, "nope"));
-    sw_state_fetch_ok(c);
+    assert_null(sw_store_get(back, "nope"));
+    sw_store_alarm_fetch_ok(c);
     assert_null(c->fetch_error);
     assert_int_equal(c->fetch_failures, 0);
 
     /* Saving again replaces the file; a stale temporary file left by a
      * crash is cleaned up, not followed. */
     write_text(".state.json.tmp", "junk");
-    assert_int_equal(sw_state_save(back, tmpdir, err, sizeof(err)), 0);
+    assert_int_equal(sw_store_save(back, tmpdir, err, sizeof(err)), 0);
     list_dir(names, sizeof(names));
     /* readdir's order: the two names, and no temporary file */
     if (strcmp(names, "state.json state.json.prev ") != 0)
         assert_string_equal(names, "state.json.prev state.json ");
-    sw_state_free(back);
-    sw_state_free(st);
+    sw_store_free(back);
+    sw_store_free(st);
 }
 
 static void
 test_save_creates_dir_and_reports_errors(void **state)
 {
-    struct sw_state_store *st = sw_state_new();
+    struct sw_store *st = sw_store_new();
     struct sw_alarm_state *a;
     char err[512], dir[512];
 
     (void)state;
-    assert_int_equal(sw_state_ensure(st, "x", T0, &a), 0);
+    assert_int_equal(sw_store_ensure(st, "x", T0, &a), 0);
     snprintf(dir, sizeof(dir), "%s/a/b", tmpdir);
-    assert_int_equal(sw_state_save(st, dir, err, sizeof(err)), 0);
-    sw_state_free(st);
-    assert_int_equal(sw_state_load(dir, &st, err, sizeof(err)), 0);
+    assert_int_equal(sw_store_save(st, dir, err, sizeof(err)), 0);
+    sw_store_free(st);
+    assert_int_equal(sw_store_load(dir, &st, err, sizeof(err)), 0);
     assert_int_equal(st->n, 1);
 
     /* A directory path that runs through a regular file. */
     write_text("plain", "x");
     snprintf(dir, sizeof(dir), "%s/plain/sub", tmpdir);
-    assert_int_equal(sw_state_save(st, dir, err, sizeof(err)), SW_EIO);
+    assert_int_equal(sw_store_save(st, dir, err, sizeof(err)), SW_EIO);
     assert_non_null(strstr(err, "plain/sub"));
-    sw_state_free(st);
+    sw_store_free(st);
 }
 
 struct bad_case {
@@ -214,31 +215,31 @@ struct bad_case {
 static void
 test_previous_kept(void **state)
 {
-    struct sw_state_store *st = sw_state_new(), *back = NULL;
+    struct sw_store *st = sw_store_new(), *back = NULL;
     struct sw_alarm_state *a = NULL;
     char err[256];
 
     (void)state;
     assert_int_equal(
-        sw_state_load_file(tmpdir, SW_STATE_PREV_FILE, &back, err, sizeof(err)),
+        sw_store_load_file(tmpdir, SW_STORE_PREV_FILE, &back, err, sizeof(err)),
         SW_ENOENT);
-    assert_int_equal(sw_state_ensure(st, "first", T0, &a), 0);
-    assert_int_equal(sw_state_save(st, tmpdir, err, sizeof(err)), 0);
+    assert_int_equal(sw_store_ensure(st, "first", T0, &a), 0);
+    assert_int_equal(sw_store_save(st, tmpdir, err, sizeof(err)), 0);
     assert_int_equal(
-        sw_state_load_file(tmpdir, SW_STATE_PREV_FILE, &back, err, sizeof(err)),
+        sw_store_load_file(tmpdir, SW_STORE_PREV_FILE, &back, err, sizeof(err)),
         SW_ENOENT);
-    assert_int_equal(sw_state_ensure(st, "second", T0 + 60, &a), 0);
-    assert_int_equal(sw_state_save(st, tmpdir, err, sizeof(err)), 0);
+    assert_int_equal(sw_store_ensure(st, "second", T0 + 60, &a), 0);
+    assert_int_equal(sw_store_save(st, tmpdir, err, sizeof(err)), 0);
     assert_int_equal(
-        sw_state_load_file(tmpdir, SW_STATE_PREV_FILE, &back, err, sizeof(err)),
+        sw_store_load_file(tmpdir, SW_STORE_PREV_FILE, &back, err, sizeof(err)),
         0);
     assert_int_equal(back->n, 1);
-    assert_non_null(sw_state_get(back, "first"));
-    sw_state_free(back);
-    assert_int_equal(sw_state_load(tmpdir, &back, err, sizeof(err)), 0);
+    assert_non_null(sw_store_get(back, "first"));
+    sw_store_free(back);
+    assert_int_equal(sw_store_load(tmpdir, &back, err, sizeof(err)), 0);
     assert_int_equal(back->n, 2);
-    sw_state_free(back);
-    sw_state_free(st);
+    sw_store_free(back);
+    sw_store_free(st);
 }
 
 static void
@@ -286,15 +287,15 @@ test_corrupt_files(void **state)
         {"{\"version\": 1, \"alarms\": {\"\": {}}}", "empty alarm name"},
         {"{\"version\": 1, \"version\": 1, \"alarms\": {}}", "duplicate"},
     };
-    struct sw_state_store *st;
+    struct sw_store *st;
     char err[512];
 
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         write_text("state.json", cases[i].text);
-        st = (struct sw_state_store *)1;
+        st = (struct sw_store *)1;
         err[0] = '\0';
-        int r = sw_state_load(tmpdir, &st, err, sizeof(err));
+        int r = sw_store_load(tmpdir, &st, err, sizeof(err));
         if (r != SW_EPARSE || st != NULL || !strstr(err, cases[i].msg) ||
             !strstr(err, "state.json"))
             fail_msg("case %zu: r=%d err='%s' (want '%s')", i, r, err,
@@ -305,7 +306,7 @@ test_corrupt_files(void **state)
 static void
 test_oversize_and_not_a_file(void **state)
 {
-    struct sw_state_store *st;
+    struct sw_store *st;
     char err[512], path[512];
     FILE *f;
 
@@ -317,15 +318,15 @@ test_oversize_and_not_a_file(void **state)
      * size is wrong, and the sparse file costs no disk. */
     fputs("{\"version\": 1, \"alarms\": {}}", f);
     assert_int_equal(fflush(f), 0);
-    assert_int_equal(ftruncate(fileno(f), (off_t)SW_STATE_MAX_BYTES + 1), 0);
+    assert_int_equal(ftruncate(fileno(f), (off_t)SW_STORE_MAX_BYTES + 1), 0);
     assert_int_equal(fclose(f), 0);
-    assert_int_equal(sw_state_load(tmpdir, &st, err, sizeof(err)), SW_EPARSE);
+    assert_int_equal(sw_store_load(tmpdir, &st, err, sizeof(err)), SW_EPARSE);
     assert_non_null(strstr(err, "larger than"));
     assert_null(st);
 
     assert_int_equal(unlink(path), 0);
     assert_int_equal(mkdir(path, 0700), 0);
-    assert_int_equal(sw_state_load(tmpdir, &st, err, sizeof(err)), SW_EIO);
+    assert_int_equal(sw_store_load(tmpdir, &st, err, sizeof(err)), SW_EIO);
     assert_non_null(strstr(err, "not a regular file"));
     assert_int_equal(rmdir(path), 0);
 }
@@ -333,7 +334,7 @@ test_oversize_and_not_a_file(void **state)
 static void
 test_optional_fields(void **state)
 {
-    struct sw_state_store *st;
+    struct sw_store *st;
     struct sw_alarm_state *a;
     char err[512];
 
@@ -343,61 +344,61 @@ test_optional_fields(void **state)
                "{\"version\": 1, \"alarms\": {\"a\": {\"state\": \"OK\", "
                "\"since\": \"2026-11-25T10:05:00Z\", \"reason\": \"r\", "
                "\"future\": true}}}");
-    assert_int_equal(sw_state_load(tmpdir, &st, err, sizeof(err)), 0);
-    a = sw_state_get(st, "a");
+    assert_int_equal(sw_store_load(tmpdir, &st, err, sizeof(err)), 0);
+    a = sw_store_get(st, "a");
     assert_non_null(a);
     assert_int_equal(a->state, SW_STATE_OK);
     assert_int_equal(a->since, T0);
     assert_int_equal(a->nvalues, 0);
     assert_null(a->reason_data);
-    sw_state_free(st);
+    sw_store_free(st);
 }
 
 static void
 test_prune(void **state)
 {
-    struct sw_state_store *st = sw_state_new();
+    struct sw_store *st = sw_store_new();
     struct sw_alarm_state *a;
     const char *keep[] = {"b", "d", "zzz"};
 
     (void)state;
-    assert_int_equal(sw_state_ensure(st, "a", T0, &a), 0);
-    assert_int_equal(sw_state_ensure(st, "b", T0, &a), 0);
-    assert_int_equal(sw_state_ensure(st, "c", T0, &a), 0);
-    assert_int_equal(sw_state_ensure(st, "d", T0, &a), 0);
-    assert_int_equal(sw_state_prune(st, keep, 3), 2);
+    assert_int_equal(sw_store_ensure(st, "a", T0, &a), 0);
+    assert_int_equal(sw_store_ensure(st, "b", T0, &a), 0);
+    assert_int_equal(sw_store_ensure(st, "c", T0, &a), 0);
+    assert_int_equal(sw_store_ensure(st, "d", T0, &a), 0);
+    assert_int_equal(sw_store_prune(st, keep, 3), 2);
     assert_int_equal(st->n, 2);
     assert_string_equal(st->alarms[0]->name, "b");
     assert_string_equal(st->alarms[1]->name, "d");
-    assert_ptr_equal(sw_state_get(st, "d"), a);
-    assert_int_equal(sw_state_prune(st, NULL, 0), 2);
+    assert_ptr_equal(sw_store_get(st, "d"), a);
+    assert_int_equal(sw_store_prune(st, NULL, 0), 2);
     assert_int_equal(st->n, 0);
-    sw_state_free(st);
+    sw_store_free(st);
 }
 
 static void
 test_values_history(void **state)
 {
-    struct sw_state_store *st = sw_state_new();
+    struct sw_store *st = sw_store_new();
     struct sw_alarm_state *a;
     struct sw_datapoint p[70];
 
     (void)state;
-    assert_int_equal(sw_state_ensure(st, "a", T0, &a), 0);
+    assert_int_equal(sw_store_ensure(st, "a", T0, &a), 0);
     /* Evaluated points arrive newest first; they are kept ascending. */
     for (int i = 0; i < 3; i++) {
         p[i].ts = T0 - i * 60;
         p[i].value = i;
         p[i].sample_count = 5;
     }
-    assert_int_equal(sw_state_add_values(a, p, 3), 0);
+    assert_int_equal(sw_store_alarm_add_values(a, p, 3), 0);
     assert_int_equal(a->nvalues, 3);
     assert_int_equal(a->values[0].ts, T0 - 120);
     assert_true(a->values[0].sample_count == -1);
     /* The same period again replaces the kept value. */
     p[0].ts = T0;
     p[0].value = 42;
-    assert_int_equal(sw_state_add_values(a, p, 1), 0);
+    assert_int_equal(sw_store_alarm_add_values(a, p, 1), 0);
     assert_int_equal(a->nvalues, 3);
     assert_true(a->values[2].value == 42);
     /* Only the newest 60 stay. */
@@ -405,12 +406,12 @@ test_values_history(void **state)
         p[i].ts = T0 + (i + 1) * 60;
         p[i].value = i;
     }
-    assert_int_equal(sw_state_add_values(a, p, 70), 0);
-    assert_int_equal(a->nvalues, SW_STATE_MAX_VALUES);
+    assert_int_equal(sw_store_alarm_add_values(a, p, 70), 0);
+    assert_int_equal(a->nvalues, SW_STORE_MAX_VALUES);
     assert_int_equal(a->values[0].ts, T0 + 11 * 60);
     assert_int_equal(a->values[59].ts, T0 + 70 * 60);
-    assert_int_equal(sw_state_add_values(a, p, 0), 0);
-    sw_state_free(st);
+    assert_int_equal(sw_store_alarm_add_values(a, p, 0), 0);
+    sw_store_free(st);
 }
 
 int
