@@ -386,9 +386,10 @@ build_headers(const struct sw_http_req *req, int with_body,
         r = sw_http_header_remove(&l, "Expect");
     if (r == 0 && with_body && !has_header(req, "Content-Type"))
         r = sw_http_header_remove(&l, "Content-Type");
-    sw_buf_release(&line);
+    /* The lines held the signature and the session token. */
+    sw_buf_wipe(&line);
     if (r < 0) {
-        curl_slist_free_all(l);
+        sw_http_headers_free(l);
         l = NULL;
     }
     *list = l;
@@ -547,6 +548,6 @@ sw_http_send(struct sw_http *h, const struct sw_http_req *req,
             sw_log_debug("http: < %zu response header(s) dropped", x.dropped);
     }
 out:
-    curl_slist_free_all(hl);
+    sw_http_headers_free(hl); /* wiped: Authorization, X-Amz-Security-Token */
     return r;
 }
