@@ -28,7 +28,10 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <expat.h>
 #include <jansson.h>
+#include <libconfig.h>
+#include <openssl/crypto.h>
 
 #include "agent/conf.h"
 #include "agent/cycle.h"
@@ -122,8 +125,30 @@ usage(FILE *f)
         "redacted)\n"
         "  -q, --quiet         errors only\n"
         "  -h, --help          this help\n"
-        "  -V, --version       print the version\n",
+        "  -V, --version       print the version and the libraries' versions\n",
         f);
+}
+
+/* The version, and those of the libraries it runs with (the run-time
+ * ones where the library can tell), for bug reports. */
+static void
+print_version(void)
+{
+    const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+
+    printf("streamwatch %s\n", PACKAGE_VERSION);
+    printf("  libcurl %s (%s)\n", cv && cv->version ? cv->version : "?",
+           cv && cv->ssl_version ? cv->ssl_version : "no TLS");
+#ifdef OPENSSL_VERSION_STRING /* OpenSSL 3: "3.0.19" */
+    printf("  OpenSSL %s\n", OpenSSL_version(OPENSSL_VERSION_STRING));
+#else /* 1.1.1: "OpenSSL 1.1.1w  11 Sep 2023" */
+    printf("  %s\n", OpenSSL_version(OPENSSL_VERSION));
+#endif
+    printf("  libconfig %d.%d.%d\n", LIBCONFIG_VER_MAJOR, LIBCONFIG_VER_MINOR,
+           LIBCONFIG_VER_REVISION);
+    printf("  jansson %s\n", jansson_version_str());
+    printf("  expat %d.%d.%d\n", XML_ExpatVersionInfo().major,
+           XML_ExpatVersionInfo().minor, XML_ExpatVersionInfo().micro);
 }
 
 static void
@@ -715,7 +740,7 @@ main(int argc, char **argv)
         case 'v': verbose++; break;
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); return 0;
-        case 'V': printf("streamwatch %s\n", PACKAGE_VERSION); return 0;
+        case 'V': print_version(); return 0;
         case 'o': once = 1; break;
         case 'd': dry_run = 1; break;
         case 'j': json = 1; break;

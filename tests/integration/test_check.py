@@ -62,6 +62,15 @@ def test_help_and_version(sw, flag):
     assert r.rc == 0 and r.stdout.strip(), sw.explain()
 
 
+def test_version_names_the_libraries(sw):
+    r = sw.run("--version")
+    assert r.rc == 0, sw.explain()
+    lines = r.stdout.splitlines()
+    assert re.fullmatch(r"streamwatch \d+\.\d+\.\d+", lines[0]), lines
+    for lib in ("libcurl", "OpenSSL", "libconfig", "jansson", "expat"):
+        assert any(re.match(rf"  {lib} \S*\d", ln) for ln in lines[1:]), (lib, lines)
+
+
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").rglob("*.conf"))
 
 
