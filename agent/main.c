@@ -445,6 +445,14 @@ cmd_run(int once, int dry_run, int have_now, time_t now_arg)
     size_t lost;
     int r, failed = 0;
 
+    /* The agent needs no privilege: reading its config and secrets and
+     * writing state_dir are all it does, and it parses replies from the
+     * network.  Root works, but says so at every start, as sshd does for
+     * unsafe settings. */
+    if (geteuid() == 0)
+        sw_log_warn("running as root: streamwatch needs no privileges; run "
+                    "it as its own user (the shipped systemd unit uses "
+                    "User=streamwatch)");
     if (sw_runtime_new(agent.conf_path, &stop_requested, &reload_requested,
                        &agent.rt) < 0)
         return 1;
