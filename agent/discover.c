@@ -404,7 +404,8 @@ sw_discover_save(struct sw_discover *d, char *err, size_t errlen)
     text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (!text)
         goto out;
-    r = sw_file_replace(d->dir, SW_DISCOVER_FILE, text, 0640, err, errlen);
+    r = sw_file_replace(d->dir, SW_DISCOVER_FILE, NULL, text, 0640, err,
+                        errlen);
     if (r == 0)
         d->unsaved = 0;
 out:

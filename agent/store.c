@@ -13,7 +13,6 @@
 #include "lib/err.h"
 #include "lib/file.h"
 #include "lib/json_util.h"
-#include "lib/log.h"
 #include "lib/str.h"
 
 #define STATE_VERSION 1
@@ -649,7 +648,7 @@ int
 sw_store_save(const struct sw_store *st, const char *dir, char *err,
               size_t errlen)
 {
-    char path[4096], kerr[512];
+    char path[4096];
     char *text = NULL;
     int r;
 
@@ -675,11 +674,9 @@ sw_store_save(const struct sw_store *st, const char *dir, char *err,
         goto out;
     }
     /* The file being replaced was written (or read back) whole by this
-     * agent: keep it as the known-good fallback for the next start. */
-    if (sw_file_keep(dir, SW_STORE_FILE, SW_STORE_PREV_FILE, kerr,
-                     sizeof(kerr)) == SW_EIO)
-        sw_log_warn("state: cannot keep the previous state file: %s", kerr);
-    r = sw_file_replace(dir, SW_STORE_FILE, text, 0640, err, errlen);
+     * agent: it is kept as the known-good fallback for the next start. */
+    r = sw_file_replace(dir, SW_STORE_FILE, SW_STORE_PREV_FILE, text, 0640, err,
+                        errlen);
 out:
     free(text);
     return r;

@@ -12,6 +12,7 @@
 
 #include "lib/buf.h"
 #include "lib/err.h"
+#include "lib/log.h"
 #include "lib/str.h"
 
 #define PATH_BUF 4096 /* a path we build: DIR/NAME and its temporary */
@@ -147,9 +148,39 @@ publish(const char *tmp, const char *dst, const char *dir,
     return 0;
 }
 
+/* Make DIR/KEEP a second name of PATH (a hard link, no copy), replacing
+ * an older DIR/KEEP atomically: link() never replaces, rename() does, so
+ * a reader sees the old KEEP or the new one, never none.  Not fsync'd:
+ * the caller's publish() fsyncs DIR once for both names.  Logged, not
+ * fatal: the file being written matters more than its predecessor.  A
+ * missing PATH (the first save) keeps nothing. */
+static void
+keep_previous(const char *path, const char *dir, const char *keep)
+{
+    char dst[PATH_BUF], tmp[PATH_BUF];
+
+    if (path_in(dst, dir, keep, 0) < 0 || path_in(tmp, dir, keep, 1) < 0) {
+        sw_log_warn("%s/%s: path too long; previous version not kept", dir,
+                    keep);
+        return;
+    }
+    (void)unlink(tmp); /* a leftover from a crash is ours */
+    if (link(path, tmp) < 0) {
+        if (errno != ENOENT && errno != ENOTDIR)
+            sw_log_warn("cannot keep the previous %s as %s: %s", path, dst,
+                        strerror(errno));
+        return;
+    }
+    if (rename(tmp, dst) < 0) {
+        sw_log_warn("cannot keep the previous %s as %s: %s", path, dst,
+                    strerror(errno));
+        (void)unlink(tmp);
+    }
+}
+
 int
-sw_file_replace(const char *dir, const char *name, const char *text,
-                mode_t mode, char *err, size_t errlen)
+sw_file_replace(const char *dir, const char *name, const char *keep,
+                const char *text, mode_t mode, char *err, size_t errlen)
 {
     char path[PATH_BUF], tmp[PATH_BUF];
     int fd = -1, r = SW_EIO, oerrno = 0, tmp_made = 0, n;
@@ -188,6 +219,8 @@ sw_file_replace(const char *dir, const char *name, const char *text,
         oerrno = errno;
         goto out;
     }
+    if (keep)
+        keep_previous(path, dir, keep);
     if (publish(tmp, path, dir, &failed_at) < 0) {
         oerrno = errno;
         tmp_made = failed_at == path; /* a failed rename leaves it */
@@ -202,43 +235,6 @@ out:
         close(fd);
     if (tmp_made)
         unlink(tmp);
-    return r;
-}
-
-int
-sw_file_keep(const char *dir, const char *name, const char *keep, char *err,
-             size_t errlen)
-{
-    char path[PATH_BUF], dst[PATH_BUF], tmp[PATH_BUF];
-    const char *failed_at = tmp;
-    int r = SW_EIO, oerrno = 0;
-
-    if (path_in(path, dir, name, 0) < 0 || path_in(dst, dir, keep, 0) < 0 ||
-        path_in(tmp, dir, keep, 1) < 0) {
-        snprintf(err, errlen, "%s: directory path too long", dir);
-        return SW_EINVAL;
-    }
-    /* link() never replaces, rename() does so atomically: a reader sees
-     * the old KEEP or the new one, never none.  A leftover from a crash
-     * is ours (one writer per file). */
-    (void)unlink(tmp);
-    if (link(path, tmp) < 0) {
-        oerrno = errno;
-        if (oerrno == ENOENT || oerrno == ENOTDIR)
-            return SW_ENOENT;
-        failed_at = path;
-        goto out;
-    }
-    if (publish(tmp, dst, dir, &failed_at) < 0) {
-        oerrno = errno;
-        if (failed_at == dst)
-            (void)unlink(tmp);
-        goto out;
-    }
-    r = 0;
-out:
-    if (r < 0)
-        snprintf(err, errlen, "%s: %s", failed_at, strerror(oerrno));
     return r;
 }
 

@@ -30,20 +30,15 @@ int sw_file_read(const char *path, struct sw_buf *b, char *err, size_t errlen);
  * through a file or link someone else put there; a leftover from a crash
  * is removed once), chmod MODE whatever the umask, fsync, rename over
  * DIR/NAME, fsync DIR.  A crash leaves either the old or the new file.
- * DIR is created (0750) when missing.  One writer per DIR/NAME.
+ * With KEEP (NULL: none) the DIR/NAME being replaced first becomes DIR/KEEP
+ * (a hard link, atomically replacing an older DIR/KEEP), for a reader to
+ * fall back on; the one fsync of DIR covers both names, and a failure to
+ * keep is logged, not returned.  DIR is created (0750) when missing.  One
+ * writer per DIR/NAME.
  * Returns 0, SW_EINVAL (path too long) or SW_EIO, with ERR naming the path
  * and the error. */
-int sw_file_replace(const char *dir, const char *name, const char *text,
-                    mode_t mode, char *err, size_t errlen);
-
-/* sw_file_keep - make DIR/KEEP a second name of the file DIR/NAME now is
- * (a hard link: no copy), atomically replacing any older DIR/KEEP, and
- * fsync DIR.  Called before DIR/NAME is replaced, it keeps the previous
- * version for a reader to fall back on.  Returns 0; SW_ENOENT when
- * DIR/NAME (or DIR) does not exist (nothing to keep); SW_EINVAL (path too long)
- * or SW_EIO with ERR naming the path and the error. */
-int sw_file_keep(const char *dir, const char *name, const char *keep, char *err,
-                 size_t errlen);
+int sw_file_replace(const char *dir, const char *name, const char *keep,
+                    const char *text, mode_t mode, char *err, size_t errlen);
 
 /* sw_file_check_writable - create, write, fsync and remove a small
  * probe file in DIR, so that a read-only or full file system, or a

@@ -32,14 +32,14 @@ def _minute(offset_min: int) -> str:
 class Daemon:
     """`streamwatch -c CONF run` with NOTIFY_SOCKET pointing at our socket."""
 
-    def __init__(self, sw, tmp_path):
+    def __init__(self, sw, tmp_path, name="daemon"):
         self.sw = sw
-        self.sock_path = str(tmp_path / "notify.sock")
+        self.sock_path = str(tmp_path / f"{name}.sock")
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(self.sock_path)
         self.sock.settimeout(0.2)
         self.messages = []
-        self.err_path = tmp_path / "daemon.err"
+        self.err_path = tmp_path / f"{name}.err"
         env = dict(sw.env, NOTIFY_SOCKET=self.sock_path)
         self.err = open(self.err_path, "w")
         self.p = subprocess.Popen([sw.bin, "-c", str(sw.conf), "run"], env=env,

@@ -12,12 +12,10 @@ import json
 import os
 import signal
 import stat
-import subprocess
 import time
 
-import pytest
-
 from conftest import put
+from test_daemon import Daemon
 
 TEMPLATE = {
     "name": "{stream}-incoming-high",
@@ -190,33 +188,12 @@ def test_dry_run_saves_no_stream_list(sw, fake):
     assert not (sw.state_dir / "streams.json").exists()
 
 
-class _Agent:
-    """`streamwatch -c CONF run` in the background, stderr to a file."""
+class _Agent(Daemon):
+    """test_daemon's Daemon, one of several in a test, that can wait for a
+    save and stop cleanly."""
 
     def __init__(self, sw, n):
-        self.sw = sw
-        self.err_path = sw.tmp / f"daemon{n}.err"
-        self.err = open(self.err_path, "w")
-        self.p = subprocess.Popen([sw.bin, "-c", str(sw.conf), "run"], env=sw.env,
-                                  cwd=sw.tmp, stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.DEVNULL, stderr=self.err,
-                                  start_new_session=True)
-
-    def stderr(self) -> str:
-        self.err.flush()
-        return self.err_path.read_text()
-
-    def wait_for(self, pred, what, timeout=25.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if pred():
-                    return
-            except (OSError, ValueError, KeyError, TypeError):
-                pass  # state.json mid-rename or not there yet
-            assert self.p.poll() is None, f"agent exited: {self.stderr()}"
-            time.sleep(0.1)
-        pytest.fail(f"timed out waiting for {what}\n{self.stderr()}", pytrace=False)
+        super().__init__(sw, sw.tmp, name=f"daemon{n}")
 
     def wait_saved(self, since_ns):
         """Wait for a state.json written at SINCE_NS (time.time_ns()) or later."""
@@ -226,13 +203,7 @@ class _Agent:
     def stop(self):
         os.kill(self.p.pid, signal.SIGTERM)
         assert self.p.wait(timeout=15) == 0, self.stderr()
-        self.err.close()
-
-    def kill(self):
-        if self.p.poll() is None:
-            os.killpg(self.p.pid, signal.SIGKILL)
-            self.p.wait()
-        self.err.close()
+        self.close()
 
 
 def test_daemon_restart_and_reload_during_outage(sw, fake):
@@ -288,4 +259,4 @@ def test_daemon_restart_and_reload_during_outage(sw, fake):
         assert len(_alarm_notes(sw, EU)) == 1, sw.notifications()
     finally:
         for x in agents:
-            x.kill()
+            x.close()

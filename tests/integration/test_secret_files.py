@@ -8,50 +8,21 @@ The checks are on the file actually read (fstat of the open descriptor), so they
 on every read: here `notify-test`, which reads the files for its one delivery.
 """
 
-import http.server
 import os
-import threading
 
 import pytest
 
 from conftest import DEAD_URL, line_with
+from test_notify_webhook import Receiver
 
 TOKEN = "tok-secret-files-5e2b"
 HMAC_KEY = "whsec-secret-files-91c0"
 PASSWORD = "pw-secret-files-77aa"
 
 
-class Receiver:
-    """Answers every POST with 200 and keeps the Authorization headers."""
-
-    def __init__(self):
-        self.auth = []
-        rcv = self
-
-        class H(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a):
-                pass
-
-            def do_POST(self):
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                rcv.auth.append(self.headers.get("Authorization"))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+def _auth(rcv):
+    """The Authorization header of each request the receiver got."""
+    return [q["headers"].get("authorization") for q in rcv.requests]
 
 
 @pytest.fixture
@@ -90,7 +61,7 @@ def test_private_files_draw_no_warning(sw, fake, receiver, tmp_path):
     hook(sw, receiver, token, key)
     r = notify_test(sw)
     assert r.rc == 0, sw.explain()
-    assert receiver.auth == [f"Bearer {TOKEN}"]
+    assert _auth(receiver) == [f"Bearer {TOKEN}"]
     assert "secret file" not in r.stderr, r.stderr
 
 
@@ -101,7 +72,7 @@ def test_readable_by_others_is_warned_and_still_used(sw, fake, receiver, tmp_pat
     hook(sw, receiver, token, key)
     r = notify_test(sw)
     assert r.rc == 0, sw.explain()                  # a warning, not a refusal
-    assert receiver.auth == [f"Bearer {TOKEN}"]
+    assert _auth(receiver) == [f"Bearer {TOKEN}"]
     warn = line_with(r.stderr, "warning", str(token))
     assert warn, r.stderr
     assert "readable by group or others" in warn and f"(mode 0{mode:o})" in warn, warn
@@ -119,7 +90,7 @@ def test_symlink_is_warned_and_followed(sw, fake, receiver, tmp_path):
     hook(sw, receiver, link, key)
     r = notify_test(sw)
     assert r.rc == 0, sw.explain()
-    assert receiver.auth == [f"Bearer {TOKEN}"]
+    assert _auth(receiver) == [f"Bearer {TOKEN}"]
     warn = line_with(r.stderr, "warning", f"'{link}'", "symbolic link")
     assert warn, r.stderr
     assert str(real) in warn, warn                  # where it led, from the open file
