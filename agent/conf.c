@@ -303,6 +303,39 @@ conf_check_failure_actions(struct conf_scope *sc, const struct conf_key *k,
     return 1;
 }
 
+/* The watcher alarm is "watcher:<name>", a CloudWatch alarm name (255
+ * characters at most) that also travels in e-mail subjects and
+ * Alertmanager labels: keep it to a host name's characters. */
+static int
+conf_check_agent_name(struct conf_scope *sc, const struct conf_key *k,
+                      const struct conf_value *v, void *base)
+{
+    const char *p;
+
+    (void)base;
+    for (p = v->str; *p; p++)
+        if (!(conf_is_alnum(*p) || strchr("_.:-@", *p)))
+            break;
+    if (!*p)
+        return 0;
+    conf_serr(sc, v->s, "'%s': letters, digits and _ . : - @ only, not '%s'",
+              k->name, v->str);
+    return SW_EINVAL;
+}
+
+static int
+conf_check_heartbeat_url(struct conf_scope *sc, const struct conf_key *k,
+                         const struct conf_value *v, void *base)
+{
+    int scheme;
+
+    (void)base;
+    return conf_check_url(sc, v->s, k->name, v->str, conf_http_schemes,
+                          "the URL itself is the check's secret", &scheme) < 0
+               ? SW_EINVAL
+               : 0;
+}
+
 static int
 conf_check_owner(struct conf_scope *sc, const struct conf_key *k,
                  const struct conf_value *v, void *base)
@@ -390,12 +423,24 @@ const struct conf_key conf_agent_keys[] = {
      .desc = "a recorded CSV metrics file read instead of CloudWatch"},
     {.name = "pid_file", .type = CT_PATH, .off = C(agent.pid_file),
      .desc = "a file the running agent writes its pid to"},
+    {.name = "name", .type = CT_STR, .flags = CK_ASCII | CK_NOBLANK,
+     .max = 200, .off = C(agent.name), .check = conf_check_agent_name,
+     .desc = "this agent's name, in the watcher alarm 'watcher:<name>'; "
+             "unset: the host name"},
     {.name = "failure_after", .type = CT_INT, .min = 1, .max = 604800,
-     .def = 600, .off = C(agent.failure_after_s),
-     .desc = "seconds of failed fetches before the agent is blind"},
+     .def = 300, .off = C(agent.failure_after_s),
+     .desc = "seconds of failed fetches in a row before an alarm is blind"},
     {.name = "failure_actions", .type = CT_STRLIST, .max = CONF_MAX_FAILURE,
      .off = C(agent.failure_actions), .check = conf_check_failure_actions,
-     .desc = "notifiers told when the agent is blind"},
+     .desc = "notifiers told when the watcher is blind and when it sees "
+             "again"},
+    {.name = "heartbeat_url", .type = CT_STR, .flags = CK_RAW,
+     .off = C(agent.heartbeat_url), .check = conf_check_heartbeat_url,
+     .desc = "an http(s) URL POSTed after each cycle (healthchecks.io "
+             "style: URL/fail when a fetch failed)"},
+    {.name = "metrics_file", .type = CT_PATH, .off = C(agent.metrics_file),
+     .desc = "a Prometheus text file written after each cycle, for "
+             "node_exporter's textfile collector"},
     {.name = NULL},
 };
 
@@ -922,4 +967,27 @@ sw_conf_notifier(const struct sw_conf *c, const char *name)
         if (c->notifiers[i].name && strcmp(c->notifiers[i].name, name) == 0)
             return &c->notifiers[i];
     return NULL;
+}
+
+const char *
+sw_conf_agent_name(const struct sw_conf *c, char *buf, size_t len)
+{
+    char *dot;
+
+    if (c->agent.name)
+        return c->agent.name;
+    /* The host name, short form: "onprem-01", not the FQDN, as the
+     * prompt shows it.  Characters the config would refuse become '_'. */
+    if (len < 2 || gethostname(buf, len - 1) < 0 || !buf[0]) {
+        snprintf(buf, len, "%s", "streamwatch");
+        return buf;
+    }
+    buf[len - 1] = '\0';
+    dot = strchr(buf, '.');
+    if (dot && dot != buf)
+        *dot = '\0';
+    for (char *p = buf; *p; p++)
+        if (!(conf_is_alnum(*p) || strchr("_:-@", *p)))
+            *p = '_';
+    return buf;
 }

@@ -133,8 +133,11 @@ struct sw_conf {
         char *recording; /* a recorded CSV metrics file used instead of
                             CloudWatch, or NULL */
         char *pid_file;  /* or NULL */
+        char *name;      /* NULL: the host name (sw_conf_agent_name()) */
         int failure_after_s;
         struct sw_strv failure_actions; /* notifier names */
+        char *heartbeat_url;            /* or NULL */
+        char *metrics_file;             /* or NULL */
     } agent;
     struct {
         char *owner;       /* the streamwatch:owner tag */
@@ -180,6 +183,12 @@ int sw_conf_load(const char *path, struct sw_conf **out,
 
 /* sw_conf_free - release C and everything in it.  NULL is accepted. */
 void sw_conf_free(struct sw_conf *c);
+
+/* sw_conf_agent_name - agent.name, else the short host name with any
+ * character agent.name would refuse made '_' (BUF, LEN >= 2, holds it),
+ * else "streamwatch".  Returns: borrowed from C or BUF. */
+#define SW_CONF_AGENT_NAME_MAX 256
+const char *sw_conf_agent_name(const struct sw_conf *c, char *buf, size_t len);
 
 /* sw_conf_notifier - the notifier called NAME.
  * Returns: borrowed (valid until sw_conf_free()), or NULL. */

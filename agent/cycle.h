@@ -64,6 +64,8 @@ struct sw_cycle_stats {
     int notify_failures; /* notifications that could not be queued */
     int unsaved;         /* queued, but only in memory: the outbox file
                             could not be written */
+    int blind;           /* alarms whose fetches have failed for
+                            agent.failure_after seconds (the watcher) */
 };
 
 /* sw_cycle_run - evaluate every due alarm as of wall time NOW.

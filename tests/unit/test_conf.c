@@ -172,7 +172,7 @@ test_defaults(void **state)
     assert_string_equal(c->agent.state_dir, "/var/lib/streamwatch");
     assert_null(c->agent.recording);
     assert_null(c->agent.pid_file);
-    assert_int_equal(c->agent.failure_after_s, 600);
+    assert_int_equal(c->agent.failure_after_s, 300);
     assert_int_equal(c->agent.failure_actions.n, 0);
     assert_string_equal(c->sync.owner, "streamwatch");
     assert_null(c->sync.name_prefix);
