@@ -11,6 +11,7 @@
 #include "agent/fetch.h"
 #include "agent/source.h"
 #include "agent/store.h"
+#include "agent/watcher.h"
 #include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/log.h"
@@ -252,6 +253,72 @@ out:
     return r2;
 }
 
+/* The watcher after a whole cycle: stream discovery's outcome into its
+ * entry, then the judgement, and a change notified like any alarm's.
+ * Its period is the moment it is judged (NOW), which names its
+ * notifications: two agents have two watchers, never one message. */
+static int
+watch(struct sw_cycle *c, time_t now, struct sw_cycle_stats *st)
+{
+    const struct sw_rule *r = c->watcher;
+    struct sw_watcher_verdict v;
+    struct sw_watcher_input in;
+    struct sw_alarm_state *w;
+    enum sw_state prev;
+    int r2;
+
+    r2 = sw_store_watcher(c->store, r->name, now, &w);
+    if (r2 < 0)
+        return r2;
+    if (c->discover_error)
+        r2 = sw_store_alarm_fetch_failed(w, c->discover_error, now);
+    else
+        sw_store_alarm_fetch_ok(w);
+    if (r2 < 0)
+        return r2;
+    memset(&in, 0, sizeof(in));
+    in.rules = c->rules;
+    in.nrules = c->nrules;
+    in.store = c->store;
+    in.discovery = w;
+    in.now = now;
+    in.failure_after_s = c->failure_after_s;
+    r2 = sw_watcher_judge(&in, w->state, w->since, &v);
+    if (r2 < 0)
+        return r2;
+    st->blind = (int)v.nblind;
+    w->last_evaluated = now;
+    prev = w->state;
+    if (v.state == prev) {
+        /* Still blind: the reason follows which alarms are, so that a
+         * reminder tells the current story; no new notification. */
+        if (prev == SW_STATE_ALARM && v.reason &&
+            (!w->reason || strcmp(v.reason, w->reason) != 0))
+            r2 = sw_store_alarm_set(w, prev, w->since, v.reason, v.reason_data);
+        if (r2 == 0)
+            notify_repeats(c, r, w, now, now, st);
+        goto out;
+    }
+    r2 = sw_store_alarm_set(w, v.state, now, v.reason, v.reason_data);
+    if (r2 < 0)
+        goto out;
+    if (prev == SW_STATE_INSUFFICIENT_DATA && v.state == SW_STATE_OK) {
+        sw_log_debug("watcher '%s': OK: %s", r->name, v.reason);
+        goto out;
+    }
+    st->transitions++;
+    if (v.state == SW_STATE_ALARM)
+        sw_log_warn("watcher '%s': %s -> ALARM: %s", r->name,
+                    sw_state_name(prev), v.reason);
+    else
+        sw_log_info("watcher '%s': %s -> %s: %s", r->name, sw_state_name(prev),
+                    sw_state_name(v.state), v.reason);
+    notify_change(c, r, w, prev, now, now, st);
+out:
+    sw_watcher_verdict_release(&v);
+    return r2;
+}
+
 int
 sw_cycle_run(struct sw_cycle *c, time_t now, struct sw_cycle_stats *st)
 {
@@ -265,5 +332,5 @@ sw_cycle_run(struct sw_cycle *c, time_t now, struct sw_cycle_stats *st)
         if (r == SW_ENOMEM || r == SW_ECANCELED)
             return r;
     }
-    return 0;
+    return c->watcher ? watch(c, now, st) : 0;
 }

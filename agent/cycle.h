@@ -11,6 +11,10 @@
  * A fetch that fails is not data: the alarm keeps its state, and the
  * failure is recorded and logged.
  *
+ * After the alarms, the watcher (agent/watcher.h) judges whether any of
+ * them is blind and, on a change, notifies agent.failure_actions the same
+ * way; it enters OK from INSUFFICIENT_DATA (its first cycle) silently.
+ *
  * The cycle neither saves the store nor delivers: the caller saves once
  * after the cycle and runs the dispatcher, so a dead SMTP server never
  * delays an evaluation.  All objects are borrowed from the caller
@@ -52,6 +56,12 @@ struct sw_cycle {
     volatile sig_atomic_t *yield; /* set by SIGHUP: finish the request in
                                      flight, then return so the agent can
                                      reload */
+    /* The blind-watcher alarm (agent/watcher.h), judged after the alarms
+     * of a cycle that ran to the end; NULL: none (tests). */
+    const struct sw_rule *watcher;
+    int failure_after_s;
+    const char *discover_error; /* stream discovery's last refresh failed
+                                   with this; NULL: it did not (or none) */
 };
 
 struct sw_cycle_stats {

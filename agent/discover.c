@@ -266,6 +266,12 @@ sw_discover_streams(struct sw_discover *d, time_t now,
     return 0;
 }
 
+const char *
+sw_discover_failing(const struct sw_discover *d)
+{
+    return d && d->last_error[0] ? d->last_error : NULL;
+}
+
 /* --- the file in state_dir --- */
 
 static int

@@ -59,6 +59,13 @@ struct sw_discover;
 int sw_discover_new(struct sw_aws *a, int interval_s, struct sw_discover **out);
 void sw_discover_free(struct sw_discover *d);
 
+/* sw_discover_failing - the error of the last refresh when it failed
+ * (the one-line ERR sw_discover_streams() gave), NULL when the last
+ * refresh succeeded or none was tried.  It stays set between retries,
+ * while the cached list is in use.  Returns: borrowed, valid until the
+ * next sw_discover_streams(). */
+const char *sw_discover_failing(const struct sw_discover *d);
+
 /* sw_discover_streams - the stream list as of wall time NOW: the cached
  * one while it is fresh, else a new ListStreams listing (sorted, no
  * duplicates, DELETING streams left out).  A refresh is due

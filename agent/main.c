@@ -35,6 +35,7 @@
 
 #include "agent/conf.h"
 #include "agent/cycle.h"
+#include "agent/discover.h"
 #include "agent/runtime.h"
 #include "agent/sdnotify.h"
 #include "agent/store.h"
@@ -334,6 +335,9 @@ run_cycle(time_t now, int dry_run, struct sw_cycle_stats *st)
     c.dry_out = stdout;
     c.stop = &stop_requested;
     c.yield = &reload_requested;
+    c.watcher = agent.rt->watcher;
+    c.failure_after_s = agent.rt->conf->agent.failure_after_s;
+    c.discover_error = sw_discover_failing(agent.rt->discover);
     return sw_cycle_run(&c, now, st);
 }
 

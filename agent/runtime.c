@@ -12,6 +12,7 @@
 #include "agent/discover.h"
 #include "agent/recording.h"
 #include "agent/source.h"
+#include "agent/watcher.h"
 #include "aws/client.h"
 #include "lib/err.h"
 #include "lib/log.h"
@@ -340,10 +341,17 @@ sw_runtime_new(const char *path, volatile sig_atomic_t *cancel,
             sw_log_err("discover: %s; not used, the next listing replaces it",
                        err[0] ? err : sw_strerror(r));
     }
-    if (rt->conf->agent.failure_actions.n)
-        sw_log_warn("agent.failure_actions: notifying that the watcher is "
-                    "blind is not implemented in this version; fetch "
-                    "failures are logged and shown by `streamwatch status`");
+    {
+        char host[SW_CONF_AGENT_NAME_MAX];
+
+        rt->watcher = sw_watcher_rule(
+            sw_conf_agent_name(rt->conf, host, sizeof(host)),
+            &rt->conf->agent.failure_actions, rt->conf->agent.failure_after_s);
+        if (!rt->watcher) {
+            r = SW_ENOMEM;
+            goto out;
+        }
+    }
     rt->msg.account_id = rt->account_id[0] ? rt->account_id : NULL;
     rt->msg.arns = rt->arns;
     rt->msg.narns = rt->narns;
@@ -371,6 +379,7 @@ sw_runtime_free(struct sw_runtime *rt)
     free(rt->notifiers);
     free(rt->arns);
     sw_discover_free(rt->discover);
+    sw_rule_free(rt->watcher);
     sw_discover_rules_free(rt->dynamic, rt->ndynamic);
     free(rt->rules);
     sw_source_free(rt->source);

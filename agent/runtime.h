@@ -37,6 +37,8 @@ struct sw_runtime {
     struct sw_message_ctx msg;
     char account_id[16];          /* from the SNS topic ARNs, or "" */
     struct sw_discover *discover; /* NULL without pattern templates */
+    struct sw_rule *watcher;      /* the blind-watcher alarm (agent/watcher.h),
+                                     owned */
     /* the alarms of the last sw_runtime_rules(): conf->rules, then the
        ones discovered (owned) */
     const struct sw_rule **rules;

@@ -10,6 +10,7 @@
 
 #include "agent/conf.h"
 #include "agent/store.h"
+#include "agent/watcher.h"
 #include "lib/buf.h"
 #include "lib/clock.h"
 #include "lib/err.h"
@@ -155,7 +156,7 @@ sw_status_print(const struct sw_conf *conf, int json, FILE *out)
     struct sw_outbox *ob = NULL;
     char err[512], b[SW_TIME_BUF];
     json_t *root = json_object(), *alarms = json_array(),
-           *pending = json_object();
+           *pending = json_object(), *watcher = NULL;
     const char **names = NULL;
     size_t nnames = 0;
     int r;
@@ -196,6 +197,21 @@ sw_status_print(const struct sw_conf *conf, int json, FILE *out)
         else
             alarm_text(out, names[i], a, next);
     }
+    /* The watcher of this agent (agent.name may have changed since the
+     * last save: then it has not been judged yet). */
+    {
+        char host[SW_CONF_AGENT_NAME_MAX], wname[SW_CONF_AGENT_NAME_MAX + 16];
+        const struct sw_alarm_state *w = st->watcher;
+
+        snprintf(wname, sizeof(wname), "%s%s", SW_WATCHER_PREFIX,
+                 sw_conf_agent_name(conf, host, sizeof(host)));
+        if (w && strcmp(w->name, wname) != 0)
+            w = NULL;
+        if (json)
+            watcher = alarm_json(wname, w, 0);
+        else
+            alarm_text(out, wname, w, 0);
+    }
     for (size_t i = 0; i < conf->nnotifiers; i++) {
         time_t oldest = 0;
         size_t n = sw_outbox_pending(ob, conf->notifiers[i].name, &oldest);
@@ -217,6 +233,7 @@ sw_status_print(const struct sw_conf *conf, int json, FILE *out)
         char *s;
         json_object_set(root, "alarms", alarms);
         json_object_set(root, "outbox", pending);
+        json_object_set(root, "watcher", watcher ? watcher : json_null());
         s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         if (!s) {
             r = SW_ENOMEM;
@@ -231,6 +248,7 @@ out:
     json_decref(root);
     json_decref(alarms);
     json_decref(pending);
+    json_decref(watcher);
     sw_outbox_free(ob);
     sw_store_free(st);
     return r;

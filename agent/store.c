@@ -84,6 +84,7 @@ sw_store_free(struct sw_store *st)
     for (size_t i = 0; i < st->n; i++)
         alarm_free(st->alarms[i]);
     free(st->alarms);
+    alarm_free(st->watcher);
     free(st);
 }
 
@@ -110,6 +111,45 @@ store_add(struct sw_store *st, struct sw_alarm_state *a)
     return 0;
 }
 
+/* A new alarm as CloudWatch starts one: INSUFFICIENT_DATA since NOW. */
+static struct sw_alarm_state *
+alarm_new(const char *name, time_t now)
+{
+    struct sw_alarm_state *a = calloc(1, sizeof(*a));
+
+    if (!a)
+        return NULL;
+    a->name = sw_strdup(name);
+    a->reason = sw_strdup(SW_STORE_INITIAL_REASON);
+    a->state = SW_STATE_INSUFFICIENT_DATA;
+    a->since = now;
+    if (!a->name || !a->reason) {
+        alarm_free(a);
+        return NULL;
+    }
+    return a;
+}
+
+int
+sw_store_watcher(struct sw_store *st, const char *name, time_t now,
+                 struct sw_alarm_state **out)
+{
+    struct sw_alarm_state *a;
+
+    if (st->watcher && strcmp(st->watcher->name, name) == 0) {
+        *out = st->watcher;
+        return 0;
+    }
+    *out = NULL;
+    a = alarm_new(name, now);
+    if (!a)
+        return SW_ENOMEM;
+    alarm_free(st->watcher);
+    st->watcher = a;
+    *out = a;
+    return 0;
+}
+
 int
 sw_store_ensure(struct sw_store *st, const char *name, time_t now,
                 struct sw_alarm_state **out)
@@ -120,14 +160,8 @@ sw_store_ensure(struct sw_store *st, const char *name, time_t now,
     *out = sw_store_get(st, name);
     if (*out)
         return 0;
-    a = calloc(1, sizeof(*a));
+    a = alarm_new(name, now);
     if (!a)
-        goto out;
-    a->name = sw_strdup(name);
-    a->reason = sw_strdup(SW_STORE_INITIAL_REASON);
-    a->state = SW_STATE_INSUFFICIENT_DATA;
-    a->since = now;
-    if (!a->name || !a->reason)
         goto out;
     r = store_add(st, a);
     if (r < 0)
@@ -236,6 +270,9 @@ sw_store_alarm_fetch_failed(struct sw_alarm_state *a, const char *msg,
         return r;
     /* The message may quote a reply (a JSON parser's "near '...'"). */
     sw_str_blank_ctl(a->fetch_error);
+    if (a->fetch_failures == 0 || a->failing_since == 0 ||
+        a->failing_since > when)
+        a->failing_since = when;
     if (a->fetch_failures < 1000000000)
         a->fetch_failures++;
     a->last_error_time = when;
@@ -248,6 +285,7 @@ sw_store_alarm_fetch_ok(struct sw_alarm_state *a)
     free(a->fetch_error);
     a->fetch_error = NULL;
     a->fetch_failures = 0;
+    a->failing_since = 0;
 }
 
 /* ---- loading ------------------------------------------------------------ */
@@ -425,6 +463,16 @@ parse_alarm(const char *name, json_t *obj, struct sw_alarm_state **out,
     if (get_time(json_object_get(obj, "last_fetch_error_time"), 1,
                  &a->last_error_time) < 0)
         goto out;
+    /* Files from before it existed: the failures began no later than the
+     * last one, which only makes the alarm blind later, never sooner. */
+    *what = "'fetch_failing_since' must be an RFC 3339 time or null";
+    if (get_time(json_object_get(obj, "fetch_failing_since"), 1,
+                 &a->failing_since) < 0)
+        goto out;
+    if (a->fetch_failures > 0 && a->failing_since == 0)
+        a->failing_since = a->last_error_time;
+    if (a->fetch_failures == 0)
+        a->failing_since = 0;
     r = parse_marks(json_object_get(obj, "notified"), a, what);
     if (r < 0)
         goto out;
@@ -433,6 +481,28 @@ parse_alarm(const char *name, json_t *obj, struct sw_alarm_state **out,
     a = NULL;
 out:
     alarm_free(a);
+    return r;
+}
+
+/* "watcher": absent, or an alarm with its name inside. */
+static int
+parse_watcher(const char *path, json_t *w, struct sw_store *st, char *err,
+              size_t errlen)
+{
+    const char *name, *what = "";
+    int r;
+
+    if (!w)
+        return 0;
+    name = json_string_value(json_object_get(w, "name"));
+    if (!json_is_object(w) || !name || !name[0]) {
+        snprintf(err, errlen, "%s: 'watcher' must be an object with a 'name'",
+                 path);
+        return SW_EPARSE;
+    }
+    r = parse_alarm(name, w, &st->watcher, &what);
+    if (r == SW_EPARSE)
+        snprintf(err, errlen, "%s: watcher '%s': %s", path, name, what);
     return r;
 }
 
@@ -485,7 +555,7 @@ parse_doc(const char *path, const struct sw_buf *b, struct sw_store *st,
             goto out;
         }
     }
-    r = 0;
+    r = parse_watcher(path, json_object_get(root, "watcher"), st, err, errlen);
 out:
     json_decref(root);
     return r;
@@ -597,6 +667,8 @@ alarm_to_json(const struct sw_alarm_state *a)
                     &failed);
     sw_json_set_new(obj, "last_fetch_error_time",
                     time_or_null(a->last_error_time), &failed);
+    sw_json_set_new(obj, "fetch_failing_since", time_or_null(a->failing_since),
+                    &failed);
     if (a->nmarks) {
         json_t *marks = json_object();
 
@@ -633,6 +705,16 @@ dump_store(const struct sw_store *st)
         sw_json_set_new(root, "version", json_integer(STATE_VERSION), &failed);
         sw_json_set_new(root, "alarms", alarms, &failed);
         alarms = NULL;
+    }
+    if (!failed && st->watcher) {
+        /* The name first, as a reader looks for it. */
+        json_t *w = json_pack("{s:s}", "name", st->watcher->name);
+        json_t *fields = alarm_to_json(st->watcher);
+
+        if (!w || !fields || json_object_update(w, fields) < 0)
+            failed = 1;
+        json_decref(fields);
+        sw_json_set_new(root, "watcher", w, &failed);
     }
     /* Compact: the file is rewritten after every cycle, and indentation
      * was a tenth of the bytes and of the time spent dumping them;

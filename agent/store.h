@@ -14,7 +14,14 @@
  *       "values": [[1795600980, 12.0], ...],
  *       "fetch_error": null | "message", "fetch_failures": 0,
  *       "last_fetch_error_time": null | "2026-11-25T10:05:00Z",
- *       "notified": {"<notifier>": {"last": "...", "count": 0}}}}}
+ *       "fetch_failing_since": null | "2026-11-25T10:01:00Z",
+ *       "notified": {"<notifier>": {"last": "...", "count": 0}}}},
+ *   "watcher": {"name": "watcher:onprem-01", <the fields of an alarm>}}
+ *
+ * "watcher" (optional) is the blind-watcher alarm (agent/watcher.h): the
+ * agent's own, so it is kept apart from the alarms, which the config
+ * defines and sw_store_prune() trims.  Its fetch_* fields record stream
+ * discovery (Kinesis ListStreams), the one fetch that belongs to no alarm.
  *
  * A file that is not exactly this shape is refused with SW_EPARSE and a
  * message naming the problem; the caller decides what to do (the agent must
@@ -65,6 +72,8 @@ struct sw_alarm_state {
                                    * succeeded */
     int fetch_failures;           /* consecutive failed fetches */
     time_t last_error_time;       /* 0: none */
+    time_t failing_since;         /* the first of the consecutive failed
+                                     fetches; 0 while fetches succeed */
     struct sw_notify_mark *marks; /* "notified" in state.json */
     size_t nmarks;
 };
@@ -75,6 +84,7 @@ struct sw_alarm_state {
 struct sw_store {
     struct sw_alarm_state **alarms;
     size_t n;
+    struct sw_alarm_state *watcher; /* "watcher" above, or NULL */
 };
 
 /* sw_store_new - an empty store.
@@ -112,6 +122,14 @@ struct sw_alarm_state *sw_store_get(const struct sw_store *st,
 int sw_store_ensure(struct sw_store *st, const char *name, time_t now,
                     struct sw_alarm_state **out);
 
+/* sw_store_watcher - the watcher alarm, named NAME.  Created as
+ * sw_store_ensure() creates an alarm when missing or when it has another
+ * name (agent.name changed: another agent's watcher, started afresh).
+ * Returns 0 and *out (borrowed, valid until the next call or
+ * sw_store_free()), or SW_ENOMEM. */
+int sw_store_watcher(struct sw_store *st, const char *name, time_t now,
+                     struct sw_alarm_state **out);
+
 /* sw_store_prune - drop every alarm whose name is not in KEEP (the
  * configured alarms).  Returns the number dropped. */
 size_t sw_store_prune(struct sw_store *st, const char *const *keep,
@@ -131,7 +149,8 @@ int sw_store_alarm_add_values(struct sw_alarm_state *a,
                               const struct sw_datapoint *pts, size_t n);
 
 /* sw_store_alarm_fetch_failed - count one failed fetch at WHEN with a copy of
- * MSG.  sw_store_alarm_fetch_ok - clear the failure bookkeeping.
+ * MSG; the first of a run of failures sets failing_since to WHEN.
+ * sw_store_alarm_fetch_ok - clear the failure bookkeeping.
  * Returns 0 or SW_ENOMEM. */
 int sw_store_alarm_fetch_failed(struct sw_alarm_state *a, const char *msg,
                                 time_t when);

@@ -129,6 +129,17 @@ test_round_trip(void **state)
         sw_store_alarm_fetch_failed(c, "Throttling: Rate exceeded", T0 + 7), 0);
     assert_int_equal(sw_store_alarm_fetch_failed(c, "again", T0 + 8), 0);
     assert_int_equal(c->fetch_failures, 2);
+    assert_int_equal(c->failing_since, T0 + 7);
+    {
+        struct sw_alarm_state *w;
+
+        assert_int_equal(sw_store_watcher(st, "watcher:onprem-01", T0, &w), 0);
+        assert_int_equal(sw_store_alarm_set(w, SW_STATE_ALARM, T0 + 300,
+                                            "Blind: 1 of 2",
+                                            "{\"blindCount\":1}"),
+                         0);
+        assert_int_equal(sw_store_alarm_fetch_failed(w, "discover: x", T0), 0);
+    }
 
     /* 0640 whatever the umask. */
     {
@@ -163,11 +174,20 @@ test_round_trip(void **state)
     assert_string_equal(c->fetch_error, "again");
     assert_int_equal(c->fetch_failures, 2);
     assert_int_equal(c->last_error_time, T0 + 8);
+    assert_int_equal(c->failing_since, T0 + 7);
     assert_int_equal(c->last_evaluated, 0);
+    assert_non_null(back->watcher);
+    assert_string_equal(back->watcher->name, "watcher:onprem-01");
+    assert_int_equal(back->watcher->state, SW_STATE_ALARM);
+    assert_int_equal(back->watcher->since, T0 + 300);
+    assert_string_equal(back->watcher->reason, "Blind: 1 of 2");
+    assert_string_equal(back->watcher->fetch_error, "discover: x");
+    assert_int_equal(back->watcher->failing_since, T0);
     assert_null(c->reason_data);
     assert_null(sw_store_get(back, "nope"));
     sw_store_alarm_fetch_ok(c);
     assert_null(c->fetch_error);
+    assert_int_equal(c->failing_since, 0);
     assert_int_equal(c->fetch_failures, 0);
 
     /* Saving again replaces the file; a stale temporary file left by a
@@ -284,6 +304,17 @@ test_corrupt_files(void **state)
          "\"since\": \"2026-11-25T10:05:00Z\", \"reason\": \"r\", "
          "\"last_fetch_error_time\": 5}}}",
          "'last_fetch_error_time'"},
+        {"{\"version\": 1, \"alarms\": {\"a\": {\"state\": \"OK\", "
+         "\"since\": \"2026-11-25T10:05:00Z\", \"reason\": \"r\", "
+         "\"fetch_failing_since\": 5}}}",
+         "'fetch_failing_since'"},
+        {"{\"version\": 1, \"alarms\": {}, \"watcher\": 5}",
+         "'watcher' must be an object with a 'name'"},
+        {"{\"version\": 1, \"alarms\": {}, \"watcher\": {\"state\": \"OK\"}}",
+         "'watcher' must be an object with a 'name'"},
+        {"{\"version\": 1, \"alarms\": {}, \"watcher\": {\"name\": \"w\", "
+         "\"state\": \"NO\"}}",
+         "watcher 'w': 'state'"},
         {"{\"version\": 1, \"alarms\": {\"\": {}}}", "empty alarm name"},
         {"{\"version\": 1, \"version\": 1, \"alarms\": {}}", "duplicate"},
     };
