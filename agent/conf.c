@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -330,6 +331,13 @@ conf_check_heartbeat_url(struct conf_scope *sc, const struct conf_key *k,
     int scheme;
 
     (void)base;
+    /* The URL is the check's secret: a wrong one is not echoed. */
+    if (strncasecmp(v->str, "http://", 7) != 0 &&
+        strncasecmp(v->str, "https://", 8) != 0) {
+        conf_serr(sc, v->s, "'%s' must start with http:// or https://",
+                  k->name);
+        return SW_EINVAL;
+    }
     return conf_check_url(sc, v->s, k->name, v->str, conf_http_schemes,
                           "the URL itself is the check's secret", &scheme) < 0
                ? SW_EINVAL

@@ -9,6 +9,7 @@
 #include "agent/conf.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "agent/conf_int.h"
 #include "agent/conf_schema.h"
@@ -159,6 +160,40 @@ add_template(struct sw_buf *out, const struct sw_rule *t)
     return rc;
 }
 
+/* What the agent does beside the alarms: the watcher alarm, the
+ * heartbeat (its host only: the URL is the check's secret) and the
+ * metrics file. */
+static int
+add_agent(struct sw_buf *out, const struct sw_conf *c)
+{
+    char host[SW_CONF_AGENT_NAME_MAX];
+    int r;
+
+    r = sw_buf_addf(out,
+                    "  watcher: 'watcher:%s' goes to ALARM when an alarm's "
+                    "fetches fail for %d s in a row -> ",
+                    sw_conf_agent_name(c, host, sizeof(host)),
+                    c->agent.failure_after_s);
+    for (size_t i = 0; r == 0 && i < c->agent.failure_actions.n; i++)
+        r = sw_buf_addf(out, "%s%s", i ? ", " : "",
+                        c->agent.failure_actions.v[i]);
+    if (r == 0 && !c->agent.failure_actions.n)
+        r = sw_buf_adds(out, "logged only (agent.failure_actions is empty)");
+    if (r == 0)
+        r = sw_buf_adds(out, "\n");
+    if (r == 0 && c->agent.heartbeat_url) {
+        const char *u = c->agent.heartbeat_url, *h = strstr(u, "://");
+        size_t n = h ? 3 + strcspn(h + 3, "/?#") : strlen(u);
+
+        r = sw_buf_addf(out, "  heartbeat: POST after each cycle to %.*s/...\n",
+                        (int)((size_t)(h ? h - u : 0) + n), u);
+    }
+    if (r == 0 && c->agent.metrics_file)
+        r = sw_buf_addf(out, "  metrics: %s, after each cycle\n",
+                        c->agent.metrics_file);
+    return r;
+}
+
 int
 sw_conf_summary(const struct sw_conf *c, struct sw_buf *out)
 {
@@ -251,6 +286,8 @@ sw_conf_summary(const struct sw_conf *c, struct sw_buf *out)
                                  : "",
                             reqs, (double)requests / 100000.0);
     }
+    if (r == 0)
+        r = add_agent(out, c);
     for (size_t i = 0; r == 0 && i < c->nrules; i++)
         r = add_alarm(out, c->rules[i]);
     for (size_t i = 0; r == 0 && i < c->ntemplates; i++)

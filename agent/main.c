@@ -3,15 +3,16 @@
  * The only file with mutable globals: the signal flags and the one struct
  * sw_agent.  Signal handlers only set flags.  The loop blocks the signals
  * while it works on state and sleeps in ppoll() with them unblocked, so no
- * wakeup is lost (the sshd.c pattern); while notifications are in flight
- * it runs the dispatcher in short slices instead, with the signals
- * unblocked, and the flags are looked at after each slice.  SIGHUP lets
- * the requests in flight finish, starts no other (no retry, no next
+ * wakeup is lost (the sshd.c pattern); while notifications or a heartbeat
+ * ping are in flight it runs them in short slices instead, with the
+ * signals unblocked, and the flags are looked at after each slice.  SIGHUP
+ * lets the requests in flight finish, starts no other (no retry, no next
  * alarm), then builds a new runtime beside the running one and swaps it
  * in only when it is valid (nginx's fallback); the cycle it cut short is
  * finished right after.  SIGTERM/SIGINT cancel the cycle at once (requests
- * in flight, backoff sleeps, a credential_process), give notifications in
- * flight a few seconds, save state and exit 0 within 5 s.
+ * in flight, backoff sleeps, a credential_process), drop a heartbeat ping
+ * in flight, give notifications in flight a few seconds, save state and
+ * exit 0 within 5 s.
  */
 #include "config.h"
 
@@ -36,6 +37,8 @@
 #include "agent/conf.h"
 #include "agent/cycle.h"
 #include "agent/discover.h"
+#include "agent/heartbeat.h"
+#include "agent/metrics.h"
 #include "agent/runtime.h"
 #include "agent/sdnotify.h"
 #include "agent/store.h"
@@ -68,6 +71,8 @@ struct sw_agent {
     struct sw_store *store;
     struct sw_outbox *outbox;
     struct sw_dispatch *dispatch;
+    struct sw_metrics *metrics;     /* agent.metrics_file's counts, or NULL */
+    struct sw_heartbeat *heartbeat; /* agent.heartbeat_url's pings */
 };
 
 /* Written by the handlers, polled by the cycle, the AWS client and the
@@ -155,6 +160,8 @@ print_version(void)
 static void
 agent_release(void)
 {
+    sw_heartbeat_free(agent.heartbeat);
+    agent.heartbeat = NULL;
     sw_dispatch_free(agent.dispatch);
     agent.dispatch = NULL;
     sw_outbox_free(agent.outbox);
@@ -163,6 +170,9 @@ agent_release(void)
     agent.rt = NULL;
     sw_store_free(agent.store);
     agent.store = NULL;
+    /* Last: the AWS client and the dispatcher report to it. */
+    sw_metrics_free(agent.metrics);
+    agent.metrics = NULL;
 }
 
 /* A state.json that cannot be read is set aside, never overwritten, for a
@@ -306,13 +316,57 @@ open_delivery(void)
         return r;
     }
     sw_dispatch_set_cancel_flag(agent.dispatch, &stop_requested);
+    /* Made even without agent.heartbeat_url: a reload may add one. */
+    r = sw_heartbeat_new(NULL, &stop_requested, &agent.heartbeat);
+    if (r < 0) {
+        sw_log_err("heartbeat: %s", sw_strerror(r));
+        return r;
+    }
     return 0;
+}
+
+/* agent.metrics_file: the counts of state_dir/metrics.json, told of every
+ * AWS call of the runtime's client and every delivery.  Opened with the
+ * first configuration that asks for it, at start or at a reload; called
+ * again after each reload for the new client. */
+static int
+open_metrics(void)
+{
+    if (!agent.metrics && agent.rt->conf->agent.metrics_file &&
+        sw_metrics_open(agent.rt->conf->agent.state_dir, &agent.metrics) < 0) {
+        sw_log_err("metrics: out of memory");
+        return SW_ENOMEM;
+    }
+    sw_metrics_attach(agent.metrics, agent.rt->aws, agent.dispatch);
+    return 0;
+}
+
+/* Best effort: sw_metrics_write() logs its failures, never fatal. */
+static void
+write_metrics(void)
+{
+    if (agent.metrics && agent.rt->conf->agent.metrics_file)
+        (void)sw_metrics_write(agent.metrics,
+                               agent.rt->conf->agent.metrics_file, agent.rt,
+                               agent.store, agent.outbox);
+}
+
+/* After a cycle that ran (one a signal cut short is finished, and
+ * reported, by the next), start the ping to agent.heartbeat_url; the
+ * loop's waits drive it while notifications are delivered. */
+static void
+heartbeat(int r, const struct sw_cycle_stats *st, long cycle_ms)
+{
+    if (r != SW_ECANCELED)
+        (void)sw_heartbeat_after_cycle(agent.heartbeat, agent.rt, agent.store,
+                                       st, r < 0 ? r : 0, cycle_ms);
 }
 
 static int
 run_cycle(time_t now, int dry_run, struct sw_cycle_stats *st)
 {
     struct sw_cycle c;
+    sw_mono_ms t0 = sw_mono_now();
     int r;
 
     r = sw_runtime_rules(agent.rt, now, !dry_run);
@@ -338,11 +392,35 @@ run_cycle(time_t now, int dry_run, struct sw_cycle_stats *st)
     c.watcher = agent.rt->watcher;
     c.failure_after_s = agent.rt->conf->agent.failure_after_s;
     c.discover_error = sw_discover_failing(agent.rt->discover);
-    return sw_cycle_run(&c, now, st);
+    r = sw_cycle_run(&c, now, st);
+    if (!dry_run)
+        sw_metrics_cycle(agent.metrics, now, (long)(sw_mono_now() - t0), r, st);
+    if (!dry_run)
+        heartbeat(r, st, (long)(sw_mono_now() - t0));
+    return r;
+}
+
+/* Move deliveries and the heartbeat along for at most MS.  Each has its
+ * own curl multi handle: while both are busy, the dispatcher gets turns
+ * of 100 ms and the heartbeat a non-blocking pass after each. */
+static int
+run_slice(time_t now, long ms)
+{
+    int hb = sw_heartbeat_in_flight(agent.heartbeat), r = 0;
+    time_t due = sw_dispatch_next_due(agent.dispatch);
+
+    if (sw_dispatch_in_flight(agent.dispatch) || (due && due <= now)) {
+        r = sw_dispatch_run(agent.dispatch, now, hb && ms > 100 ? 100 : ms);
+        ms = 0;
+    }
+    if (hb && sw_heartbeat_run(agent.heartbeat, ms) == SW_ECANCELED)
+        r = SW_ECANCELED;
+    return r;
 }
 
 /* Deliver what is due until nothing is in flight and nothing else is due
- * at NOW, or DEADLINE_MS has passed. */
+ * at NOW (the heartbeat included: at most its timeout), or DEADLINE_MS
+ * has passed. */
 static void
 deliver_until_idle(time_t now, long deadline_ms)
 {
@@ -353,9 +431,10 @@ deliver_until_idle(time_t now, long deadline_ms)
         sw_mono_ms left = end - sw_mono_now();
 
         if (left <= 0 || (sw_dispatch_in_flight(agent.dispatch) == 0 &&
-                          (due == 0 || due > now)))
+                          (due == 0 || due > now) &&
+                          !sw_heartbeat_in_flight(agent.heartbeat)))
             return;
-        if (sw_dispatch_run(agent.dispatch, now, left) == SW_ECANCELED)
+        if (run_slice(now, left) == SW_ECANCELED)
             return;
     }
 }
@@ -386,6 +465,7 @@ reload(void)
                                   rt->nnotifiers);
         sw_runtime_free(agent.rt);
         agent.rt = rt;
+        (void)open_metrics(); /* the new AWS client counts too */
         sw_log_info("configuration reloaded: %zu alarm%s", rt->nrules,
                     rt->nrules == 1 ? "" : "s");
     }
@@ -405,10 +485,11 @@ wait_until(time_t deadline, const sigset_t *block, const sigset_t *waitmask)
         if (now >= deadline)
             return;
         due = sw_dispatch_next_due(agent.dispatch);
-        if (sw_dispatch_in_flight(agent.dispatch) || (due && due <= now)) {
+        if (sw_dispatch_in_flight(agent.dispatch) || (due && due <= now) ||
+            sw_heartbeat_in_flight(agent.heartbeat)) {
             long ms = (long)(deadline - now) * 1000;
             sigprocmask(SIG_SETMASK, waitmask, NULL);
-            (void)sw_dispatch_run(agent.dispatch, now, ms > 1000 ? 1000 : ms);
+            (void)run_slice(now, ms > 1000 ? 1000 : ms);
             sigprocmask(SIG_BLOCK, block, NULL);
             continue;
         }
@@ -464,6 +545,8 @@ cmd_run(int once, int dry_run, int have_now, time_t now_arg)
         return 1;
     if (!dry_run && (open_delivery() < 0 || check_writable() < 0))
         return 1;
+    if (!dry_run && open_metrics() < 0)
+        return 1;
 
     if (once || dry_run) {
         time_t now = have_now ? now_arg : time(NULL);
@@ -492,6 +575,8 @@ cmd_run(int once, int dry_run, int have_now, time_t now_arg)
                        "delivered nor written are lost");
             failed = 1;
         }
+        /* After the deliveries, so that they are counted. */
+        write_metrics();
         return failed;
     }
 
@@ -522,6 +607,7 @@ cmd_run(int once, int dry_run, int have_now, time_t now_arg)
         /* Both log their failures; the next cycle tries again. */
         (void)flush_outbox();
         (void)save_state();
+        write_metrics();
         /* Cycles land on tick boundaries of the wall clock (10:05:00,
          * 10:06:00), the minutes at which CloudWatch evaluates. */
         wait_until((now / tick + 1) * tick, &block, &old);
@@ -534,6 +620,8 @@ cmd_run(int once, int dry_run, int have_now, time_t now_arg)
         }
     }
     sw_sdnotify_send("STOPPING=1");
+    /* A ping now would only say "alive" about an agent that is not. */
+    sw_heartbeat_abandon(agent.heartbeat, "stopping");
     /* Give notifications in flight a moment; the rest stay queued. */
     sigprocmask(SIG_SETMASK, &old, NULL);
     sw_dispatch_set_cancel_flag(agent.dispatch, NULL);
@@ -542,6 +630,7 @@ cmd_run(int once, int dry_run, int have_now, time_t now_arg)
                                                           : 0);
     r = save_state();
     lost = flush_outbox();
+    write_metrics();
     if (pid_file)
         (void)unlink(pid_file);
     free(pid_file);

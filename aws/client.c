@@ -438,10 +438,13 @@ log_retry(const char *op, const struct sw_aws_error *e, const char *what, int n,
                     e->message, n, of, (double)delay_ms / 1000.0);
 }
 
+/* The call/retry loop; *CREDS_FAILED is set when it ended because no
+ * credentials could be had, whatever code the chain returned for it. */
 static int
-call(struct sw_aws *a, const struct sw_creds *fixed, enum sw_aws_service svc,
-     enum sw_aws_proto proto, const char *op, const char *body, size_t body_len,
-     struct sw_buf *reply, struct sw_aws_error *err)
+call_loop(struct sw_aws *a, const struct sw_creds *fixed,
+          enum sw_aws_service svc, enum sw_aws_proto proto, const char *op,
+          const char *body, size_t body_len, struct sw_buf *reply,
+          struct sw_aws_error *err, int *creds_failed)
 {
     struct sw_http_resp resp;
     enum sw_retry_class cls;
@@ -466,8 +469,10 @@ call(struct sw_aws *a, const struct sw_creds *fixed, enum sw_aws_service svc,
         }
         r = sw_aws_signing_creds(a, fixed, &cr, err->message,
                                  sizeof(err->message));
-        if (r < 0)
+        if (r < 0) {
+            *creds_failed = r != SW_ECANCELED;
             goto out;
+        }
         transport = send_once(a, cr, sw_aws_signing_now(a), svc, proto, op,
                               body, body_len, &resp);
         if (transport < 0 && transport != SW_ETIMEDOUT &&
@@ -559,6 +564,55 @@ call(struct sw_aws *a, const struct sw_creds *fixed, enum sw_aws_service svc,
 out:
     sw_http_resp_release(&resp);
     return r;
+}
+
+/* call_loop() and one report to the observer: every way out of a call
+ * passes here once. */
+static int
+call(struct sw_aws *a, const struct sw_creds *fixed, enum sw_aws_service svc,
+     enum sw_aws_proto proto, const char *op, const char *body, size_t body_len,
+     struct sw_buf *reply, struct sw_aws_error *err)
+{
+    int creds_failed = 0, r;
+
+    r = call_loop(a, fixed, svc, proto, op, body, body_len, reply, err,
+                  &creds_failed);
+    if (a && a->observer)
+        a->observer(a->observer_arg, op ? op : "",
+                    creds_failed ? "credentials" : sw_aws_outcome(r),
+                    err->attempts > 1 ? err->attempts - 1 : 0);
+    return r;
+}
+
+void
+sw_aws_set_observer(struct sw_aws *a, sw_aws_observer_fn fn, void *arg)
+{
+    a->observer = fn;
+    a->observer_arg = arg;
+}
+
+const char *
+sw_aws_outcome(int result)
+{
+    switch (result) {
+    case 0: return "success";
+    case SW_EAWS: return "error";
+    case SW_ETHROTTLED: return "throttled";
+    case SW_ETIMEDOUT: return "timeout";
+    case SW_EHTTP: return "network";
+    case SW_EAUTH:
+    case SW_ECREDS: return "credentials";
+    case SW_ECANCELED: return "canceled";
+    default: return "other";
+    }
+}
+
+void
+sw_aws_report(struct sw_aws *a, const char *op, int result, int retries)
+{
+    if (a && a->observer)
+        a->observer(a->observer_arg, op ? op : "", sw_aws_outcome(result),
+                    retries > 0 ? retries : 0);
 }
 
 int

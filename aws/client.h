@@ -136,6 +136,46 @@ void sw_aws_set_cancel_flag(struct sw_aws *a, volatile sig_atomic_t *flag);
  * most, never for a cycle of timeouts and retries. */
 void sw_aws_set_yield_flag(struct sw_aws *a, volatile sig_atomic_t *flag);
 
+/* sw_aws_observer_fn - told how each call ended, for the agent's metrics
+ * (aws/ cannot include agent/ headers, hence a callback).  OPERATION is
+ * the API action ("GetMetricStatistics", "AssumeRole", "Publish"),
+ * OUTCOME one of the fixed strings below, RETRIES the requests sent after
+ * the first (backoff retries, and the immediate ones after clock skew or
+ * an expired token).  Both strings are borrowed for the call only. */
+typedef void (*sw_aws_observer_fn)(void *arg, const char *operation,
+                                   const char *outcome, int retries);
+
+/* The outcomes an observer is told, by what the call returned:
+ *   "success"     0
+ *   "error"       SW_EAWS: AWS (or a proxy) answered with an error
+ *   "throttled"   SW_ETHROTTLED: still throttled after the retries
+ *   "timeout"     SW_ETIMEDOUT
+ *   "network"     SW_EHTTP: connect, TLS, reset, no reply
+ *   "credentials" no usable credentials could be had (the chain failed),
+ *                 or AWS refused them (SW_EAUTH: unknown or expired key,
+ *                 bad signature)
+ *   "canceled"    SW_ECANCELED: a stop or a reload cut it short
+ *   "other"       anything else: a refused request, a reply over the
+ *                 caller's cap, out of memory */
+#define SW_AWS_OUTCOMES                                                        \
+    "success", "error", "throttled", "timeout", "network", "credentials",      \
+        "canceled", "other"
+
+/* sw_aws_set_observer - FN(ARG, ...) (NULL: none) is called once at the
+ * end of every sw_aws_call() and sw_aws_call_with_creds(), STS AssumeRole
+ * calls made by the credential chain included, and by sw_aws_report(). */
+void sw_aws_set_observer(struct sw_aws *a, sw_aws_observer_fn fn, void *arg);
+
+/* sw_aws_outcome - the observer's outcome name for RESULT (0 or an SW_E*
+ * code), as listed above.  Returns: static. */
+const char *sw_aws_outcome(int result);
+
+/* sw_aws_report - for a caller that sends its own requests (sw_aws_prepare,
+ * sw_aws_observe): tell the observer that one call of OP ended with RESULT
+ * (0, or the SW_E* code sw_aws_call() would have returned) after RETRIES
+ * retries.  Nothing happens without an observer. */
+void sw_aws_report(struct sw_aws *a, const char *op, int result, int retries);
+
 /* sw_aws_parse_error - turn an error reply into ERR's http_status, code,
  * message and request_id (ERR->attempts is left alone).  Pure, for tests
  * and fuzzing.  PROTO is the protocol we spoke, but the body's first byte

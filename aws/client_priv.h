@@ -36,6 +36,11 @@ struct sw_creds;
 struct sw_creds_provider;
 struct sw_aws_error;
 
+/* The same type as in aws/client.h (a repeated identical typedef is valid
+ * C11), so this header needs nothing from it. */
+typedef void (*sw_aws_observer_fn)(void *arg, const char *operation,
+                                   const char *outcome, int retries);
+
 struct sw_aws {
     char region[SW_REGION_MAX + 1];
     const struct sw_partition *partition;
@@ -54,6 +59,8 @@ struct sw_aws {
     uint64_t rng;                  /* xorshift64* state for backoff jitter */
     double (*rand_fn)(void *);     /* tests: replaces rng */
     void *rand_arg;
+    sw_aws_observer_fn observer; /* NULL: none (sw_aws_set_observer) */
+    void *observer_arg;
 };
 
 /* ---- aws/client_sign.c ---- */

@@ -56,6 +56,8 @@ struct sw_dispatch {
     size_t nwarned;
     size_t nflight;
     struct sw_dispatch_stats st;
+    sw_dispatch_observer_fn observer; /* NULL: none */
+    void *observer_arg;
 };
 
 /* ---- transfers ---- */
@@ -214,6 +216,13 @@ rand01(struct sw_dispatch *d)
     return (double)((x * 0x2545f4914f6cdd1dull) >> 11) / 9007199254740992.0;
 }
 
+static void
+observe(const struct sw_dispatch *d, const char *notifier, const char *outcome)
+{
+    if (d->observer)
+        d->observer(d->observer_arg, notifier, outcome);
+}
+
 static int
 cancelled(const struct sw_dispatch *d)
 {
@@ -237,6 +246,7 @@ settle(struct sw_dispatch *d, struct sw_notifier *n, struct sw_outbox_entry *e,
                     "(attempt %d)",
                     n->name, alarm, e->attempts + 1);
         d->st.delivered++;
+        observe(d, n->name, "delivered");
         (void)sw_outbox_remove(d->ob, e);
         return;
     case SW_DELIVERY_PERMANENT:
@@ -244,6 +254,7 @@ settle(struct sw_dispatch *d, struct sw_notifier *n, struct sw_outbox_entry *e,
                    "%s; notification dropped",
                    n->name, alarm, why);
         d->st.dropped_permanent++;
+        observe(d, n->name, "failed");
         (void)sw_outbox_remove(d->ob, e);
         return;
     default:
@@ -252,6 +263,7 @@ settle(struct sw_dispatch *d, struct sw_notifier *n, struct sw_outbox_entry *e,
                     "%s; next attempt in %ld s",
                     n->name, alarm, e->attempts + 1, why, delay);
         d->st.retried++;
+        observe(d, n->name, "retry");
         if (sw_outbox_mark_failed(d->ob, e, now, now + (time_t)delay, why, err,
                                   sizeof(err)) < 0)
             sw_log_err("notify: %s", err);
@@ -522,6 +534,14 @@ sw_dispatch_set_cancel_flag(struct sw_dispatch *d, volatile sig_atomic_t *flag)
 }
 
 void
+sw_dispatch_set_observer(struct sw_dispatch *d, sw_dispatch_observer_fn fn,
+                         void *arg)
+{
+    d->observer = fn;
+    d->observer_arg = arg;
+}
+
+void
 sw_dispatch_set_rand(struct sw_dispatch *d, double (*fn)(void *arg), void *arg)
 {
     d->rand_fn = fn;
@@ -539,9 +559,13 @@ sw_dispatch_run(struct sw_dispatch *d, time_t now, long timeout_ms)
     if (cancelled(d))
         return SW_ECANCELED;
     warn_unknown(d);
-    for (size_t i = 0; i < d->nslots; i++)
-        d->st.expired += sw_outbox_expire(d->ob, d->slots[i].n->name,
-                                          d->slots[i].n->max_age_s, now);
+    for (size_t i = 0; i < d->nslots; i++) {
+        size_t k = sw_outbox_expire(d->ob, d->slots[i].n->name,
+                                    d->slots[i].n->max_age_s, now);
+        d->st.expired += k;
+        while (k-- > 0)
+            observe(d, d->slots[i].n->name, "expired");
+    }
     for (;;) {
         /* The agent's clock moves on with the real time spent here, so a
          * retry scheduled late in a long run is not due at once. */

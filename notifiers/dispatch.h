@@ -99,6 +99,19 @@ int sw_dispatch_set_notifiers(struct sw_dispatch *d,
 void sw_dispatch_set_cancel_flag(struct sw_dispatch *d,
                                  volatile sig_atomic_t *flag);
 
+/* sw_dispatch_observer_fn - told of every entry settled, for the agent's
+ * metrics: NOTIFIER is the notifier's name, OUTCOME one of
+ * "delivered" (removed after SW_DELIVERED), "retry" (a failed attempt,
+ * rescheduled), "failed" (a permanent failure, dropped) and "expired"
+ * (older than the notifier's max_age_s, dropped): the four counts of
+ * struct sw_dispatch_stats.  Both strings are borrowed for the call. */
+typedef void (*sw_dispatch_observer_fn)(void *arg, const char *notifier,
+                                        const char *outcome);
+
+/* sw_dispatch_set_observer - FN(ARG, ...) (NULL: none) from now on. */
+void sw_dispatch_set_observer(struct sw_dispatch *d, sw_dispatch_observer_fn fn,
+                              void *arg);
+
 /* sw_dispatch_set_rand - for tests: FN(ARG) supplies the numbers in [0, 1)
  * that place each backoff delay in [d/2, d].  NULL restores the built-in
  * generator. */

@@ -7,7 +7,7 @@
  *
  *   { "alarm": { ...the CloudWatch alarm JSON exactly as CloudWatch
  *                publishes it to SNS (tests/data/message/
- *                aws_reference_5_3.json is CloudWatch's own)... },
+ *                cloudwatch_sns_alarm.json is CloudWatch's own)... },
  *     "streamwatch": { "rule", "stream", "repeat", "window_end", "labels",
  *                      "namespace", "metric", "state_reason_data",
  *                      "console_url", "region" } }

@@ -5,10 +5,11 @@
  * Content-Type (text/plain; charset=UTF-8), Content-Transfer-Encoding
  * (quoted-printable) and Auto-Submitted, a blank line, and the body.
  *
- * Alarm names, descriptions and reasons are untrusted (style rule 33): no
- * byte of them can end a header line.  The subject and body are first
- * sanitised (control characters become a space, or a line break in the
- * body; bytes that are not UTF-8 become U+FFFD), then encoded: the
+ * Alarm names, descriptions and reasons are untrusted (they come from the
+ * configuration file and from outbox files on disk): no byte of them can
+ * end a header line.  The subject and body are first sanitised (control
+ * characters become a space, or a line break in the body; bytes that are
+ * not UTF-8 become U+FFFD), then encoded: the
  * subject as RFC 2047 "=?UTF-8?B?...?=" encoded-words unless it is plain
  * printable ASCII, the body as quoted-printable.  Addresses are not
  * encoded, so they are validated instead (sw_mime_addr_valid()).

@@ -404,6 +404,10 @@ sns_prepare(struct sw_notifier *n, const json_t *rec, time_t now, CURL *easy,
          * expires: never let such an error read as permanent. */
         if (r == SW_EINVAL || r == SW_EPARSE)
             r = SW_ECREDS;
+        /* A Publish that could not even be signed still counts as a
+         * call that failed, as it does through sw_aws_call(). */
+        sw_aws_report(sn->aws, "Publish",
+                      r == SW_ECANCELED || r == SW_ENOMEM ? r : SW_ECREDS, 0);
         goto out;
     }
     cc |= curl_easy_setopt(easy, CURLOPT_URL, c->url);
@@ -425,6 +429,20 @@ out:
     return r;
 }
 
+/* What sw_aws_call() would have returned for a Publish whose reply was
+ * judged CLS (sw_aws_observe), for the client's observer. */
+static int
+publish_result(int cls, const struct sw_aws_error *e, long status)
+{
+    if (cls == SW_RETRY_SUCCESS)
+        return 0;
+    if (cls == SW_RETRY_THROTTLE)
+        return SW_ETHROTTLED;
+    if (sw_retry_is_auth_code(e->code) || status == 401)
+        return SW_EAUTH;
+    return status > 0 ? SW_EAWS : SW_EHTTP;
+}
+
 static int
 sns_done(struct sw_notifier *n, void *ctx, CURLcode cc, long status,
          const char *body, size_t body_len, char *err, size_t errlen)
@@ -438,10 +456,15 @@ sns_done(struct sw_notifier *n, void *ctx, CURLcode cc, long status,
     if (cc != CURLE_OK) {
         sw_err_set(err, errlen, "publish to '%s': %s", sn->topic_arn,
                    curl_easy_strerror(cc));
+        sw_aws_report(sn->aws, "Publish",
+                      cc == CURLE_OPERATION_TIMEDOUT ? SW_ETIMEDOUT : SW_EHTTP,
+                      0);
         return SW_DELIVERY_RETRY;
     }
     cls = sw_aws_observe(sn->aws, status, c->date[0] ? c->date : NULL, body,
                          body_len, SW_PROTO_QUERY, &e);
+    /* One call each attempt: the outbox, not the client, retries it. */
+    sw_aws_report(sn->aws, "Publish", publish_result(cls, &e, status), 0);
     if (cls == SW_RETRY_SUCCESS) {
         if (sw_sns_reply_message_id(body, body_len, mid, sizeof(mid)) < 0)
             sw_log_warn("sns: alarm '%s' published to '%s', but the reply "

@@ -9,7 +9,7 @@
  *    {"Name","Value"}, statistics spelt as in the API ("Sum").  agent/sync
  *    sends it.
  *  - SW_CWRENDER_SNS: the "Trigger" of the alarm notification CloudWatch
- *    publishes to an SNS topic (tests/data/message/aws_reference_5_3.json
+ *    publishes to an SNS topic (tests/data/message/cloudwatch_sns_alarm.json
  *    is one): dimensions as {"value","name"}, standard statistics
  *    upper-case ("SUM") with a StatisticType, Unit null when none.
  *    notifiers/message puts it in every notification record.

@@ -5,8 +5,10 @@
  * defaults) checked here.  The test runs from $SW_TEST_DATA/config and
  * loads "bad_x.conf", so the .err files read "bad_x.conf:12: ...".
  * The schema's tables are checked for what the getters rely on, and
- * settings the running agent would refuse when it builds its notifiers
- * and AWS client are refused by the load too (test_agrees_with_run).
+ * against the two documents that list every key, docs/configuration.md
+ * and man/streamwatch.conf.5 (the page, both ways); settings the running
+ * agent would refuse when it builds its notifiers and AWS client are
+ * refused by the load too (test_agrees_with_run).
  */
 #include "config.h"
 
@@ -616,6 +618,9 @@ test_summary(void **state)
         "  API requests: 2 GetMetricStatistics every 60 s = 86,400 per "
         "30-day month, about $0.86 at $0.01 per 1,000 requests (first "
         "1,000,000 a month are free)\n"
+        "  watcher: 'watcher:onprem-01' goes to ALARM when an alarm's "
+        "fetches fail for 300 s in a row -> logged only (agent.failure_actions "
+        "is empty)\n"
         "  alarm 'sample-incoming-high': Sum of AWS/Kinesis IncomingRecords "
         "{StreamName=sample} over 60 s > 10.0 for 1 of 1 periods -> ALARM: "
         "ops-topic, oncall-mail; OK: ops-topic\n"
@@ -654,6 +659,9 @@ test_summary_recording(void **state)
     assert_non_null(strstr(sw_buf_str(&b), "  API requests: none (metrics "
                                            "come from the recording)\n"));
     assert_non_null(strstr(sw_buf_str(&b), "-> actions disabled\n"));
+    assert_non_null(strstr(sw_buf_str(&b),
+                           "when an alarm's fetches fail for "
+                           "300 s in a row -> console, hook\n"));
     sw_buf_release(&b);
     sw_conf_free(c);
 }
@@ -1015,6 +1023,164 @@ test_schema_documented(void **state)
     assert_int_equal(failed, 0);
 }
 
+/* man_table - the schema table the key PATH of streamwatch.conf(5) names
+ * ("aws.region", "notifiers.sns.topic_arn", "rules.metrics.id", "rules"),
+ * and in *NAME the key's name within it. */
+static const struct conf_key *
+man_table(const char *path, const char **name)
+{
+    static const struct {
+        const char *prefix;
+        const struct conf_key *keys;
+    } sections[] = {
+        {"aws.", conf_aws_keys},
+        {"agent.", conf_agent_keys},
+        {"sync.", conf_sync_keys},
+        {"rules.metrics.", conf_metric_keys}, /* before "rules." */
+        {"rules.", conf_rule_keys},
+    };
+
+    if (strncmp(path, "notifiers.", 10) == 0) {
+        const char *rest = path + 10, *dot = strchr(rest, '.');
+
+        for (size_t t = 0; dot && t < CONF_NTYPES; t++) {
+            size_t n = strlen(conf_notifier_types[t]);
+
+            if (n == (size_t)(dot - rest) &&
+                strncmp(rest, conf_notifier_types[t], n) == 0) {
+                *name = dot + 1;
+                return conf_notifier_type_keys[t];
+            }
+        }
+        *name = rest;
+        return conf_notifier_keys;
+    }
+    for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+        size_t n = strlen(sections[i].prefix);
+
+        if (strncmp(path, sections[i].prefix, n) == 0) {
+            *name = path + n;
+            return sections[i].keys;
+        }
+    }
+    *name = path;
+    return conf_root_keys;
+}
+
+/* man_key - the key a ".B WORD" line names, into OUT: WORD when it is
+ * lower-case letters, digits, '_' and '.' only (a key's path), else ""
+ * (an option, a variable or a file in some other list). */
+static void
+man_key(const char *line, char *out, size_t size)
+{
+    size_t n = strcspn(line, "\n");
+
+    out[0] = '\0';
+    if (n == 0 || n >= size ||
+        strspn(line, "abcdefghijklmnopqrstuvwxyz"
+                     "0123456789_.") != n)
+        return;
+    memcpy(out, line, n);
+    out[n] = '\0';
+}
+
+/* streamwatch.conf(5) lists exactly the loader's keys: every ".TP"
+ * followed by ".B section.key" (the layout the page's header comment
+ * describes) names a key of the schema, once, with its type and default
+ * in parentheses on the next line; and every key of every table has its
+ * entry. */
+static void
+test_manpage_keys(void **state)
+{
+    static const struct {
+        const char *prefix;
+        const struct conf_key *keys;
+    } tables[] = {
+        {"", conf_root_keys},
+        {"aws.", conf_aws_keys},
+        {"agent.", conf_agent_keys},
+        {"sync.", conf_sync_keys},
+        {"notifiers.", conf_notifier_keys},
+        {"rules.", conf_rule_keys},
+        {"rules.metrics.", conf_metric_keys},
+    };
+    char path[PATH_MAX * 2], key[160], want[160], *page;
+    struct sw_strv seen = {0};
+    const char *p;
+    int failed = 0;
+
+    (void)state;
+    (void)snprintf(path, sizeof(path), "%s/../../../man/streamwatch.conf.5",
+                   cwd);
+    page = slurp(path);
+    assert_non_null(page);
+    for (p = strstr(page, "\n.TP\n.B "); p; p = strstr(p, "\n.TP\n.B ")) {
+        const struct conf_key *keys;
+        const char *name, *next;
+
+        p += 8;
+        man_key(p, key, sizeof(key));
+        if (!key[0])
+            continue;
+        keys = man_table(key, &name);
+        if (!conf_key_find(keys, name)) {
+            fprintf(stderr,
+                    "streamwatch.conf.5: '%s' is not a key of the "
+                    "loader\n",
+                    key);
+            failed++;
+        }
+        for (size_t i = 0; i < seen.n; i++)
+            if (strcmp(seen.v[i], key) == 0) {
+                fprintf(stderr, "streamwatch.conf.5: '%s' twice\n", key);
+                failed++;
+            }
+        next = strchr(p, '\n');
+        if (!next || next[1] != '(') {
+            fprintf(stderr,
+                    "streamwatch.conf.5: '%s': no \"(type; default)\" "
+                    "line after it\n",
+                    key);
+            failed++;
+        }
+        assert_int_equal(sw_strv_push(&seen, key), 0);
+    }
+    for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+        for (const struct conf_key *k = tables[i].keys; k->name; k++) {
+            int found = 0;
+
+            (void)snprintf(want, sizeof(want), "%s%s", tables[i].prefix,
+                           k->name);
+            for (size_t j = 0; j < seen.n && !found; j++)
+                found = strcmp(seen.v[j], want) == 0;
+            if (!found) {
+                fprintf(stderr, "streamwatch.conf.5: no entry for '%s'\n",
+                        want);
+                failed++;
+            }
+        }
+    }
+    for (size_t t = 0; t < CONF_NTYPES; t++) {
+        for (const struct conf_key *k = conf_notifier_type_keys[t]; k->name;
+             k++) {
+            int found = 0;
+
+            (void)snprintf(want, sizeof(want), "notifiers.%s.%s",
+                           conf_notifier_types[t], k->name);
+            for (size_t j = 0; j < seen.n && !found; j++)
+                found = strcmp(seen.v[j], want) == 0;
+            if (!found) {
+                fprintf(stderr, "streamwatch.conf.5: no entry for '%s'\n",
+                        want);
+                failed++;
+            }
+        }
+    }
+    sw_strv_release(&seen);
+    free(page);
+    assert_int_equal(failed, 0);
+}
+
 /* Settings that passed `check` before and that `run` refused when it
  * built the notifier or the AWS client: each notifier's and aws/'s own
  * check now decides for both.  Each case is one notifier (or one aws
@@ -1180,6 +1346,7 @@ main(void)
         cmocka_unit_test(test_misc),
         cmocka_unit_test(test_schema),
         cmocka_unit_test(test_schema_documented),
+        cmocka_unit_test(test_manpage_keys),
         cmocka_unit_test(test_agrees_with_run),
         cmocka_unit_test(test_agrees_with_run_ok),
     };

@@ -6,8 +6,8 @@
  * sw_message_record(), as the notifiers get them.
  *
  * The golden files were written by this program (SW_MESSAGE_REGEN=1
- * rewrites them) and then checked by hand; aws_reference_5_3.json is a
- * reference CloudWatch alarm notification for the alarm of rule_5_3(),
+ * rewrites them) and then checked by hand; cloudwatch_sns_alarm.json is a
+ * reference CloudWatch alarm notification for the alarm of rule_ref(),
  * kept verbatim, and the single-metric alarm must print exactly as it
  * does, apart from the one value the event cannot carry (StateChangeTime
  * milliseconds). */
@@ -40,13 +40,13 @@
 
 #define PRETTY (JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
 
-static const char reason_5_3[] =
+static const char reason_ref[] =
     "Threshold Crossed: 3 out of the last 5 datapoints [12.0 (26/11/25 "
     "10:04:00), 40.0 (26/11/25 10:03:00), 7.0 (26/11/25 10:01:00)] were less "
     "than the threshold (100.0) (minimum 3 datapoints for OK -> ALARM "
     "transition).";
 
-static const char reason_data_5_3[] =
+static const char reason_data_ref[] =
     "{\"version\":\"1.0\",\"queryDate\":\"2025-11-26T10:06:41.000+0000\","
     "\"startDate\":\"2025-11-26T10:01:00.000+0000\",\"statistic\":\"Sum\","
     "\"period\":60,\"recentDatapoints\":[7.0,120.0,40.0,12.0,150.0],"
@@ -67,7 +67,7 @@ static const struct sw_message_arn arns[] = {
     {"oncall-mail", NULL}, /* an e-mail notifier: no ARN */
 };
 
-static const struct sw_message_ctx ctx_5_3 = {
+static const struct sw_message_ctx ctx_ref = {
     .account_id = "123456789012",
     .config_updated = T_UPDATED,
     .config_updated_ms = 123,
@@ -161,9 +161,9 @@ add_dim(struct sw_dimension **d, size_t *n, const char *name, const char *value)
     (*n)++;
 }
 
-/* The alarm of aws_reference_5_3.json. */
+/* The alarm of cloudwatch_sns_alarm.json. */
 static struct sw_rule *
-rule_5_3(void)
+rule_ref(void)
 {
     struct sw_rule *r = sw_rule_new();
 
@@ -190,15 +190,15 @@ rule_5_3(void)
 }
 
 static void
-event_5_3(struct sw_alarm_event *ev, const struct sw_rule *r)
+event_ref(struct sw_alarm_event *ev, const struct sw_rule *r)
 {
     memset(ev, 0, sizeof(*ev));
     ev->alarm_name = r->name;
     ev->description = r->description;
     ev->old_state = SW_STATE_OK;
     ev->new_state = SW_STATE_ALARM;
-    ev->reason = reason_5_3;
-    ev->reason_data = reason_data_5_3;
+    ev->reason = reason_ref;
+    ev->reason_data = reason_data_ref;
     ev->state_change_time = T_CHANGE;
     ev->window_end = T_WINDOW;
     ev->region = "ap-northeast-1";
@@ -259,23 +259,24 @@ utf8_count(const char *s)
 static void
 test_kinesis_matches_reference(void **state)
 {
-    struct sw_rule *r = rule_5_3();
+    struct sw_rule *r = rule_ref();
     struct sw_alarm_event ev;
     json_t *rec, *ref;
     char *text, *ref_text, *doc, *ms;
 
     (void)state;
-    event_5_3(&ev, r);
-    rec = sw_message_record(&ev, &ctx_5_3);
+    event_ref(&ev, r);
+    rec = sw_message_record(&ev, &ctx_ref);
     assert_non_null(rec);
     assert_int_equal(sw_message_check(rec), 0);
     text = alarm_text(rec);
     golden("kinesis_alarm.json", text);
 
-    /* Section 5.3 verbatim, printed as we print: the same bytes once its
-     * StateChangeTime milliseconds are ours (time_t has none), and the
-     * example's actions are the ones its rule resolves to. */
-    doc = read_data("aws_reference_5_3.json");
+    /* The reference message verbatim, printed as we print: the same
+     * bytes once its StateChangeTime milliseconds are ours (time_t has
+     * none), and the example's actions are the ones its rule resolves
+     * to. */
+    doc = read_data("cloudwatch_sns_alarm.json");
     ref = json_loads(doc, 0, NULL);
     assert_non_null(ref);
     ref_text = json_dumps(ref, SW_MESSAGE_JSON_FLAGS);
@@ -301,14 +302,14 @@ test_kinesis_matches_reference(void **state)
 static void
 test_kinesis_renderings(void **state)
 {
-    struct sw_rule *r = rule_5_3();
+    struct sw_rule *r = rule_ref();
     struct sw_alarm_event ev;
     json_t *rec, *v;
     char *s;
 
     (void)state;
-    event_5_3(&ev, r);
-    rec = sw_message_record(&ev, &ctx_5_3);
+    event_ref(&ev, r);
+    rec = sw_message_record(&ev, &ctx_ref);
     assert_non_null(rec);
 
     s = sw_message_subject(rec);
@@ -346,15 +347,15 @@ test_kinesis_renderings(void **state)
 static void
 test_round_trip(void **state)
 {
-    struct sw_rule *r = rule_5_3();
+    struct sw_rule *r = rule_ref();
     struct sw_alarm_event ev;
     json_t *rec, *back, *a, *b;
     char *stored, *s1, *s2;
 
     (void)state;
-    event_5_3(&ev, r);
+    event_ref(&ev, r);
     r->threshold = 0.1; /* not exact in binary */
-    rec = sw_message_record(&ev, &ctx_5_3);
+    rec = sw_message_record(&ev, &ctx_ref);
     assert_non_null(rec);
     stored = json_dumps(rec, JSON_COMPACT); /* the outbox's precision */
     assert_non_null(stored);
@@ -392,15 +393,15 @@ test_round_trip(void **state)
 static void
 test_window_end(void **state)
 {
-    struct sw_rule *r = rule_5_3();
+    struct sw_rule *r = rule_ref();
     struct sw_alarm_event ev;
     json_t *a, *b, *back;
     char ida[SW_DEDUP_ID_BUF], idb[SW_DEDUP_ID_BUF], *stored;
 
     (void)state;
-    event_5_3(&ev, r);
+    event_ref(&ev, r);
     ev.state_change_time = T_WINDOW + 5;
-    a = sw_message_record(&ev, &ctx_5_3);
+    a = sw_message_record(&ev, &ctx_ref);
     assert_non_null(a);
     assert_int_equal(json_integer_value(json_object_get(
                          json_object_get(a, "streamwatch"), "window_end")),
@@ -408,7 +409,7 @@ test_window_end(void **state)
     assert_string_equal(sw_message_alarm_str(a, "StateChangeTime"),
                         "2025-11-26T10:06:05.000+0000");
     ev.state_change_time = T_WINDOW + 41;
-    b = sw_message_record(&ev, &ctx_5_3);
+    b = sw_message_record(&ev, &ctx_ref);
     assert_non_null(b);
     assert_string_equal(sw_message_alarm_str(b, "StateChangeTime"),
                         "2025-11-26T10:06:41.000+0000");
@@ -427,14 +428,14 @@ test_window_end(void **state)
 
     /* The next period, or the first reminder in this one: other ids. */
     ev.window_end = T_WINDOW + 60;
-    b = sw_message_record(&ev, &ctx_5_3);
+    b = sw_message_record(&ev, &ctx_ref);
     assert_non_null(b);
     assert_int_equal(sw_notifier_dedup_id(b, idb), 0);
     assert_string_not_equal(ida, idb);
     json_decref(b);
     ev.window_end = T_WINDOW;
     ev.repeat = 1;
-    b = sw_message_record(&ev, &ctx_5_3);
+    b = sw_message_record(&ev, &ctx_ref);
     assert_non_null(b);
     assert_int_equal(sw_notifier_dedup_id(b, idb), 0);
     assert_string_not_equal(ida, idb);
@@ -444,7 +445,7 @@ test_window_end(void **state)
      * time, so each sample is its own notification. */
     ev.repeat = 0;
     ev.window_end = 0;
-    b = sw_message_record(&ev, &ctx_5_3);
+    b = sw_message_record(&ev, &ctx_ref);
     assert_non_null(b);
     assert_true(json_is_null(
         json_object_get(json_object_get(b, "streamwatch"), "window_end")));
@@ -521,7 +522,7 @@ test_metric_math(void **state)
     ev.window_end = T_WINDOW - 60; /* 10:05:00, the period is 300 s */
     ev.region = "ap-northeast-1";
     ev.rule = r;
-    rec = sw_message_record(&ev, &ctx_5_3);
+    rec = sw_message_record(&ev, &ctx_ref);
     assert_non_null(rec);
 
     t = json_object_get(json_object_get(rec, "alarm"), "Trigger");
@@ -553,15 +554,15 @@ test_metric_math(void **state)
 static void
 test_partitions(void **state)
 {
-    struct sw_rule *r = rule_5_3();
+    struct sw_rule *r = rule_ref();
     struct sw_alarm_event ev;
     json_t *rec;
     char *s;
 
     (void)state;
-    event_5_3(&ev, r);
+    event_ref(&ev, r);
     ev.region = "cn-north-1";
-    rec = sw_message_record(&ev, &ctx_5_3);
+    rec = sw_message_record(&ev, &ctx_ref);
     assert_non_null(rec);
     s = alarm_text(rec);
     golden("cn_alarm.json", s);
@@ -632,16 +633,16 @@ test_partitions(void **state)
 static void
 test_subject_states(void **state)
 {
-    struct sw_rule *r = rule_5_3();
+    struct sw_rule *r = rule_ref();
     struct sw_alarm_event ev;
     json_t *rec, *v;
     char *s;
 
     (void)state;
-    event_5_3(&ev, r);
+    event_ref(&ev, r);
     ev.old_state = SW_STATE_ALARM;
     ev.new_state = SW_STATE_OK;
-    rec = sw_message_record(&ev, &ctx_5_3);
+    rec = sw_message_record(&ev, &ctx_ref);
     s = sw_message_subject(rec);
     assert_string_equal(
         s, "OK: \"kds-orders-incoming-low\" in Asia Pacific (Tokyo)");
@@ -665,7 +666,7 @@ test_subject_states(void **state)
 
     ev.old_state = SW_STATE_OK;
     ev.new_state = SW_STATE_INSUFFICIENT_DATA;
-    rec = sw_message_record(&ev, &ctx_5_3);
+    rec = sw_message_record(&ev, &ctx_ref);
     s = sw_message_subject(rec);
     assert_string_equal(s, "INSUFFICIENT_DATA: \"kds-orders-incoming-low\" in "
                            "Asia Pacific (Tokyo)");
@@ -683,7 +684,7 @@ test_subject_states(void **state)
     ev.old_state = SW_STATE_ALARM;
     ev.new_state = SW_STATE_ALARM;
     ev.repeat = 3;
-    rec = sw_message_record(&ev, &ctx_5_3);
+    rec = sw_message_record(&ev, &ctx_ref);
     assert_int_equal(json_integer_value(json_object_get(
                          json_object_get(rec, "streamwatch"), "repeat")),
                      3);
@@ -704,7 +705,7 @@ test_subject_states(void **state)
 static void
 test_subject_long_utf8(void **state)
 {
-    struct sw_rule *r = rule_5_3();
+    struct sw_rule *r = rule_ref();
     struct sw_alarm_event ev;
     char name[1024];
     json_t *rec;
@@ -721,9 +722,9 @@ test_subject_long_utf8(void **state)
         off += sizeof(part) - 1;
     }
     assert_int_equal(utf8_count(name), 300);
-    event_5_3(&ev, r);
+    event_ref(&ev, r);
     ev.alarm_name = name;
-    rec = sw_message_record(&ev, &ctx_5_3);
+    rec = sw_message_record(&ev, &ctx_ref);
     s = sw_message_subject(rec);
     assert_non_null(s);
     n = utf8_count(s);
@@ -744,7 +745,7 @@ test_subject_long_utf8(void **state)
     n = SW_MESSAGE_SUBJECT_MAX_CHARS - strlen("ALARM: \"\" in Asia Pacific "
                                               "(Tokyo)");
     name[n] = '\0';
-    rec = sw_message_record(&ev, &ctx_5_3);
+    rec = sw_message_record(&ev, &ctx_ref);
     s = sw_message_subject(rec);
     assert_int_equal(strlen(s), SW_MESSAGE_SUBJECT_MAX_CHARS);
     assert_null(strstr(s, "..."));
@@ -752,7 +753,7 @@ test_subject_long_utf8(void **state)
     json_decref(rec);
     name[n] = 'a';
     name[n + 1] = '\0';
-    rec = sw_message_record(&ev, &ctx_5_3);
+    rec = sw_message_record(&ev, &ctx_ref);
     s = sw_message_subject(rec);
     assert_int_equal(strlen(s), SW_MESSAGE_SUBJECT_MAX_CHARS);
     assert_non_null(strstr(s, "...\" in Asia Pacific (Tokyo)"));
@@ -764,7 +765,7 @@ test_subject_long_utf8(void **state)
 static void
 test_crlf_name(void **state)
 {
-    struct sw_rule *r = rule_5_3();
+    struct sw_rule *r = rule_ref();
     struct sw_alarm_event ev;
     const char *name = "evil\r\nBcc: victim@example.com\r\n\r\nbody\x7f\t"
                        "\xc2\x85\xe2\x80\xa8x";
@@ -772,11 +773,11 @@ test_crlf_name(void **state)
     char *s;
 
     (void)state;
-    event_5_3(&ev, r);
+    event_ref(&ev, r);
     ev.alarm_name = name;
     ev.description = "line one\nline two";
     ev.reason = "reason\r\nX-Injected: 1";
-    rec = sw_message_record(&ev, &ctx_5_3);
+    rec = sw_message_record(&ev, &ctx_ref);
     assert_non_null(rec);
     /* the record keeps the name as it is: CloudWatch JSON escapes it */
     assert_string_equal(sw_message_alarm_str(rec, "AlarmName"), name);
@@ -819,7 +820,7 @@ static void
 test_huge_reason(void **state)
 {
     const size_t big = 300 * 1024;
-    struct sw_rule *r = rule_5_3();
+    struct sw_rule *r = rule_ref();
     struct sw_alarm_event ev;
     char *reason = malloc(big + 1), *s;
     json_t *rec, *v, *back;
@@ -840,9 +841,9 @@ test_huge_reason(void **state)
         }
     }
     reason[big] = '\0';
-    event_5_3(&ev, r);
+    event_ref(&ev, r);
     ev.reason = reason;
-    rec = sw_message_record(&ev, &ctx_5_3);
+    rec = sw_message_record(&ev, &ctx_ref);
     assert_non_null(rec);
     assert_int_equal(strlen(sw_message_alarm_str(rec, "NewStateReason")), big);
 
@@ -898,22 +899,22 @@ test_huge_reason(void **state)
 static void
 test_bad_input(void **state)
 {
-    struct sw_rule *r = rule_5_3();
+    struct sw_rule *r = rule_ref();
     struct sw_alarm_event ev;
     json_t *rec, *junk, *v;
     char *s;
 
     (void)state;
     assert_null(sw_message_record(NULL, NULL));
-    event_5_3(&ev, r);
+    event_ref(&ev, r);
     ev.rule = NULL;
     assert_null(sw_message_record(&ev, NULL));
 
     /* bytes that are not UTF-8 become U+FFFD; bad reason data is null */
-    event_5_3(&ev, r);
+    event_ref(&ev, r);
     ev.alarm_name = "bad\xff\xc3(name";
     ev.reason_data = "{not json";
-    rec = sw_message_record(&ev, &ctx_5_3);
+    rec = sw_message_record(&ev, &ctx_ref);
     assert_non_null(rec);
     assert_string_equal(sw_message_alarm_str(rec, "AlarmName"),
                         "bad\xef\xbf\xbd\xef\xbf\xbd(name");
