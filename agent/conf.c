@@ -304,6 +304,18 @@ conf_check_failure_actions(struct conf_scope *sc, const struct conf_key *k,
     return 1;
 }
 
+static int
+conf_parse_fetch(const char *v, int *out)
+{
+    if (strcmp(v, "GetMetricStatistics") == 0)
+        *out = SW_CONF_FETCH_GMS;
+    else if (strcmp(v, "GetMetricData") == 0)
+        *out = SW_CONF_FETCH_GMD;
+    else
+        return SW_EINVAL;
+    return 0;
+}
+
 /* The watcher alarm is "watcher:<name>", a CloudWatch alarm name (255
  * characters at most) that also travels in e-mail subjects and
  * Alertmanager labels: keep it to a host name's characters. */
@@ -417,6 +429,15 @@ const struct conf_key conf_aws_keys[] = {
      .off = C(aws.max_attempts),
      .desc = "attempts per API call, the first one included; unset (0): "
              "AWS_MAX_ATTEMPTS, else 3"},
+    {.name = "max_requests_per_second", .type = CT_INT, .min = 1, .max = 400,
+     .def = 50, .off = C(aws.max_requests_per_second),
+     .desc = "CloudWatch calls a second at most, retries included, in any "
+             "one-second window"},
+    {.name = "fetch", .type = CT_ENUM, .parse = conf_parse_fetch,
+     .expect = "GetMetricStatistics or GetMetricData", .off = C(aws.fetch),
+     .desc = "how datapoints are fetched: GetMetricStatistics (in the free "
+             "tier) or GetMetricData (500 series a call, not in the free "
+             "tier)"},
     {.name = NULL},
 };
 
@@ -424,6 +445,9 @@ const struct conf_key conf_agent_keys[] = {
     {.name = "interval", .type = CT_INT, .min = 10, .max = 86400, .def = 60,
      .off = C(agent.interval_s),
      .desc = "seconds between cycles of the running agent"},
+    {.name = "concurrency", .type = CT_INT, .min = 1, .max = 256, .def = 16,
+     .off = C(agent.concurrency),
+     .desc = "fetch requests in flight at once"},
     {.name = "state_dir", .type = CT_PATH, .sdef = "/var/lib/streamwatch",
      .off = C(agent.state_dir),
      .desc = "where the alarm states, the stream list and the outbox live"},

@@ -111,6 +111,12 @@ struct sw_notifier_conf {
                               in clear (see above) */
 };
 
+/* aws.fetch: the CloudWatch API datapoints come from. */
+enum sw_conf_fetch {
+    SW_CONF_FETCH_GMS = 0, /* GetMetricStatistics, the default */
+    SW_CONF_FETCH_GMD      /* GetMetricData */
+};
+
 /* The aws, agent and sync fields are the rows of their sections in
  * agent/conf_schema.c, which give each one's range and default. */
 struct sw_conf {
@@ -126,9 +132,12 @@ struct sw_conf {
         int max_attempts;   /* 0: AWS_MAX_ATTEMPTS, else 3 */
         int allow_insecure; /* endpoint may be http:// to a host that is
                                not loopback */
+        int max_requests_per_second; /* CloudWatch calls, any 1 s window */
+        int fetch;                   /* enum sw_conf_fetch */
     } aws;
     struct {
         int interval_s;
+        int concurrency; /* fetch requests in flight at once */
         char *state_dir;
         char *recording; /* a recorded CSV metrics file used instead of
                             CloudWatch, or NULL */
