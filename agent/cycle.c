@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-#include "agent/fetch.h"
+#include "agent/plan.h"
 #include "agent/source.h"
 #include "agent/store.h"
 #include "agent/watcher.h"
@@ -181,37 +181,31 @@ notify_repeats(struct sw_cycle *c, const struct sw_rule *r,
     }
 }
 
+/* Alarm R (state A), whose window's series the plan fetched as its
+ * alarm K: record the fetch's outcome, evaluate, and notify. */
 static int
-eval_one(struct sw_cycle *c, const struct sw_rule *r, time_t now,
+eval_one(struct sw_cycle *c, const struct sw_rule *r, struct sw_alarm_state *a,
+         const struct sw_plan *p, size_t k, time_t now,
          struct sw_cycle_stats *st)
 {
-    struct sw_alarm_state *a = NULL;
     struct sw_datapoint *pts = NULL;
     struct sw_eval_result res;
-    time_t start, end;
+    time_t end = p->alarms[k].end;
     size_t n = 0;
     char err[768];
     enum sw_state prev;
     int r2;
 
     memset(&res, 0, sizeof(res));
-    r2 = sw_store_ensure(c->store, r->name, now, &a);
-    if (r2 < 0)
-        goto out;
-    if (!sw_eval_due(r, a->last_evaluated, now)) {
-        st->skipped++;
-        r2 = 0;
-        goto out;
-    }
-    sw_eval_window(r, now, &start, &end);
-    r2 = sw_fetch_series(c->source, r, start, end, &pts, &n, &st->requests, err,
-                         sizeof(err));
+    r2 = sw_plan_series(p, k, &pts, &n, err, sizeof(err));
     if (r2 == SW_ECANCELED) {
         /* Stopped or reloading: the fetch was not answered, which says
-         * nothing about AWS; leave the alarm as it was. */
+         * nothing about AWS; leave the alarm as it was, still due. */
         sw_log_debug("fetch: alarm '%s': canceled", r->name);
         goto out;
     }
+    if (r2 == SW_ENOMEM)
+        goto out;
     if (r2 < 0) {
         /* Not data: keep the state, remember and report the failure. */
         st->fetch_failures++;
@@ -231,7 +225,7 @@ eval_one(struct sw_cycle *c, const struct sw_rule *r, time_t now,
     }
     st->alarms++;
     a->last_evaluated = now;
-    r2 = sw_store_alarm_add_values(a, pts, n);
+    r2 = sw_store_alarm_add_values(a, pts, n, sw_rule_eval_range(r));
     if (r2 < 0)
         goto out;
     if (!res.changed) {
@@ -319,18 +313,75 @@ out:
     return r2;
 }
 
+static int
+canceled(const struct sw_cycle *c)
+{
+    return (c->stop && *c->stop) || (c->yield && *c->yield);
+}
+
 int
 sw_cycle_run(struct sw_cycle *c, time_t now, struct sw_cycle_stats *st)
 {
-    memset(st, 0, sizeof(*st));
-    for (size_t i = 0; i < c->nrules; i++) {
-        int r;
+    struct sw_source_batch batch;
+    struct sw_alarm_state **states = NULL;
+    struct sw_plan p;
+    int r = 0, cut = 0;
 
-        if ((c->stop && *c->stop) || (c->yield && *c->yield))
-            return SW_ECANCELED;
-        r = eval_one(c, c->rules[i], now, st);
-        if (r == SW_ENOMEM || r == SW_ECANCELED)
-            return r;
+    memset(st, 0, sizeof(*st));
+    sw_plan_init(&p);
+    if (canceled(c))
+        return SW_ECANCELED;
+    /* 1. What every due alarm needs, each series asked for once. */
+    states = calloc(c->nrules ? c->nrules : 1, sizeof(*states));
+    if (!states) {
+        r = SW_ENOMEM;
+        goto out;
     }
-    return c->watcher ? watch(c, now, st) : 0;
+    for (size_t i = 0; i < c->nrules; i++) {
+        const struct sw_rule *rule = c->rules[i];
+        struct sw_alarm_state *a;
+        time_t start, end;
+
+        r = sw_store_ensure(c->store, rule->name, now, &a);
+        if (r < 0)
+            goto out;
+        if (!sw_eval_due(rule, a->last_evaluated, now)) {
+            st->skipped++;
+            continue;
+        }
+        sw_eval_window(rule, now, &start, &end);
+        r = sw_plan_add(&p, rule, start, end);
+        if (r < 0)
+            goto out;
+        states[p.nalarms - 1] = a;
+    }
+    r = sw_plan_finish(&p);
+    if (r < 0)
+        goto out;
+    /* 2. Fetch them all, several at a time. */
+    memset(&batch, 0, sizeof(batch));
+    batch.concurrency = c->concurrency;
+    batch.stop = c->stop;
+    batch.yield = c->yield;
+    batch.tick = c->tick;
+    batch.tick_arg = c->tick_arg;
+    r = sw_source_fetch_all(c->source, p.fetches, p.nfetches, &batch,
+                            &st->requests);
+    if (r == SW_ENOMEM)
+        goto out;
+    cut = r == SW_ECANCELED;
+    /* 3. Evaluate in the config's order; an alarm whose fetch a signal cut
+     * short stays due, so running the cycle again at NOW finishes it. */
+    for (size_t k = 0; k < p.nalarms; k++) {
+        r = eval_one(c, p.alarms[k].rule, states[k], &p, k, now, st);
+        if (r == SW_ENOMEM)
+            goto out;
+        if (r == SW_ECANCELED)
+            cut = 1;
+    }
+    r = cut ? SW_ECANCELED : c->watcher ? watch(c, now, st) : 0;
+out:
+    sw_plan_release(&p);
+    free(states);
+    return r;
 }

@@ -2,10 +2,13 @@
  *
  * For each alarm that is due (rules/eval's cadence: each minute, each 10 s
  * for high-resolution periods, hourly for alarms spanning more than a
- * day): compute the aligned window, fetch the series (agent/fetch: one
- * metric, or several and a metric-math expression), evaluate, record the
- * result in the state store, and, on a state change, put one record per
- * action of the new state into the durable outbox.  An alarm that stays in
+ * day): compute the aligned window and plan its fetches (agent/plan: one
+ * metric, or several and a metric-math expression; alarms that need the
+ * same series share its fetch).  The source then fetches the whole plan,
+ * several requests at a time.  Then, alarm by alarm in the config's
+ * order: evaluate, record the result in the state store, and, on a state
+ * change, put one record per action of the new state into the durable
+ * outbox.  An alarm that stays in
  * ALARM re-notifies every repeat_interval (the rule's, else the
  * notifier's); Alertmanager notifiers use that to keep the alert firing.
  * A fetch that fails is not data: the alarm keeps its state, and the
@@ -52,6 +55,10 @@ struct sw_cycle {
     int dry_run;        /* print the records' log lines
                            to DRY_OUT instead */
     FILE *dry_out;
+    int concurrency;         /* fetch requests in flight; 0: 16 */
+    void (*tick)(void *arg); /* called while fetches are in flight:
+                                the agent delivers meanwhile */
+    void *tick_arg;
     volatile sig_atomic_t *stop;  /* set by SIGTERM: finish quickly */
     volatile sig_atomic_t *yield; /* set by SIGHUP: finish the request in
                                      flight, then return so the agent can
@@ -81,9 +88,9 @@ struct sw_cycle_stats {
 /* sw_cycle_run - evaluate every due alarm as of wall time NOW.
  * Returns 0 when the cycle ran (failures are counted in STATS, which is
  * zeroed first), SW_ENOMEM, or SW_ECANCELED when *stop or *yield was set:
- * the alarm whose fetch was cut short keeps its state and records no
- * fetch failure, and the alarms not reached stay due, so running the
- * cycle again at the same NOW finishes it. */
+ * the alarms whose fetches were answered are evaluated; those whose fetch
+ * was cut short keep their state, record no fetch failure and stay due,
+ * so running the cycle again at the same NOW finishes it. */
 int sw_cycle_run(struct sw_cycle *c, time_t now, struct sw_cycle_stats *st);
 
 /* sw_cycle_find_notifier - the notifier called NAME in C, or NULL. */

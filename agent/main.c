@@ -362,6 +362,33 @@ heartbeat(int r, const struct sw_cycle_stats *st, long cycle_ms)
                                        st, r < 0 ? r : 0, cycle_ms);
 }
 
+/* Move deliveries and the heartbeat along for at most MS.  Each has its
+ * own curl multi handle: while both are busy, the dispatcher gets turns
+ * of 100 ms and the heartbeat a non-blocking pass after each. */
+static int
+run_slice(time_t now, long ms)
+{
+    int hb = sw_heartbeat_in_flight(agent.heartbeat), r = 0;
+    time_t due = sw_dispatch_next_due(agent.dispatch);
+
+    if (sw_dispatch_in_flight(agent.dispatch) || (due && due <= now)) {
+        r = sw_dispatch_run(agent.dispatch, now, hb && ms > 100 ? 100 : ms);
+        ms = 0;
+    }
+    if (hb && sw_heartbeat_run(agent.heartbeat, ms) == SW_ECANCELED)
+        r = SW_ECANCELED;
+    return r;
+}
+
+/* While a cycle's fetches are in flight: deliveries and the heartbeat
+ * move on too (one non-blocking pass), so a slow CloudWatch never holds a
+ * notification back.  ARG: the cycle's clock. */
+static void
+cycle_tick(void *arg)
+{
+    (void)run_slice(*(const time_t *)arg, 0);
+}
+
 static int
 run_cycle(time_t now, int dry_run, struct sw_cycle_stats *st)
 {
@@ -387,6 +414,11 @@ run_cycle(time_t now, int dry_run, struct sw_cycle_stats *st)
                              : agent.rt->conf->aws.region;
     c.dry_run = dry_run;
     c.dry_out = stdout;
+    c.concurrency = agent.rt->conf->agent.concurrency;
+    if (!dry_run) {
+        c.tick = cycle_tick;
+        c.tick_arg = &now;
+    }
     c.stop = &stop_requested;
     c.yield = &reload_requested;
     c.watcher = agent.rt->watcher;
@@ -397,24 +429,6 @@ run_cycle(time_t now, int dry_run, struct sw_cycle_stats *st)
         sw_metrics_cycle(agent.metrics, now, (long)(sw_mono_now() - t0), r, st);
     if (!dry_run)
         heartbeat(r, st, (long)(sw_mono_now() - t0));
-    return r;
-}
-
-/* Move deliveries and the heartbeat along for at most MS.  Each has its
- * own curl multi handle: while both are busy, the dispatcher gets turns
- * of 100 ms and the heartbeat a non-blocking pass after each. */
-static int
-run_slice(time_t now, long ms)
-{
-    int hb = sw_heartbeat_in_flight(agent.heartbeat), r = 0;
-    time_t due = sw_dispatch_next_due(agent.dispatch);
-
-    if (sw_dispatch_in_flight(agent.dispatch) || (due && due <= now)) {
-        r = sw_dispatch_run(agent.dispatch, now, hb && ms > 100 ? 100 : ms);
-        ms = 0;
-    }
-    if (hb && sw_heartbeat_run(agent.heartbeat, ms) == SW_ECANCELED)
-        r = SW_ECANCELED;
     return r;
 }
 

@@ -2,12 +2,16 @@
  *
  * Two sources implement it: CloudWatch (GetMetricStatistics through
  * aws/cloudwatch) and a recorded CSV file (agent/recording), so the agent
- * can run with no AWS account.  A source answers one question at a time:
- * the datapoints of one metric and statistic in [start, end).
+ * can run with no AWS account.  A source answers one question, the
+ * datapoints of one metric and statistic in [start, end), or a whole
+ * cycle's questions at once (sw_source_fetch_all()), which a source may
+ * answer with fewer requests (several statistics of one series in one
+ * call) and several at a time.
  */
 #ifndef SW_AGENT_SOURCE_H
 #define SW_AGENT_SOURCE_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include "lib/metric.h"
@@ -15,12 +19,38 @@
 struct sw_aws;
 struct sw_source;
 
+/* One question of a batch: the datapoints of Q (its statistic Q.stat)
+ * over [Q.start, Q.end).  Fetches with the same SERIES ask about the same
+ * series (Q equal but for the statistic), over the same window. */
+struct sw_fetch {
+    struct sw_metric_query q; /* strings borrowed */
+    size_t series;
+    /* the answer: */
+    int result;               /* 0, or SW_E* (SW_ECANCELED: not asked) */
+    char err[512];            /* one line, when RESULT < 0 */
+    struct sw_datapoint *pts; /* owned by the fetch: sw_fetch_release() */
+    size_t n;
+};
+
+/* How a batch runs. */
+struct sw_source_batch {
+    int concurrency;              /* requests in flight at once; 0: 16 */
+    volatile sig_atomic_t *stop;  /* SIGTERM: give up at once */
+    volatile sig_atomic_t *yield; /* SIGHUP: finish what is in flight */
+    void (*tick)(void *arg);      /* called while waiting (the agent's
+                                     deliveries, heartbeat); may be NULL */
+    void *tick_arg;
+};
+
 struct sw_source_ops {
     const char *name; /* "cloudwatch", "recording" */
     /* fetch - see sw_source_fetch(). */
     int (*fetch)(struct sw_source *s, const struct sw_metric_query *q,
                  struct sw_datapoint **out, size_t *n, char *err,
                  size_t errlen);
+    /* fetch_all - see sw_source_fetch_all(); NULL: one fetch() each. */
+    int (*fetch_all)(struct sw_source *s, struct sw_fetch *f, size_t n,
+                     const struct sw_source_batch *o, int *requests);
     void (*free)(struct sw_source *s);
 };
 
@@ -35,6 +65,19 @@ struct sw_source {
 int sw_source_fetch(struct sw_source *s, const struct sw_metric_query *q,
                     struct sw_datapoint **out, size_t *n, char *err,
                     size_t errlen);
+
+/* sw_source_fetch_all - answer the N fetches of F: each gets its points or
+ * its failure (RESULT, ERR as sw_source_fetch() says it).  *REQUESTS
+ * (may be NULL) is increased by the requests made.  Returns 0 when every
+ * fetch was answered (failures included), SW_ECANCELED when *O->stop or
+ * *O->yield cut the batch short (the fetches not answered hold
+ * SW_ECANCELED), or SW_ENOMEM. */
+int sw_source_fetch_all(struct sw_source *s, struct sw_fetch *f, size_t n,
+                        const struct sw_source_batch *o, int *requests);
+
+/* sw_fetch_release - free F's points and clear its answer. */
+void sw_fetch_release(struct sw_fetch *f);
+
 void sw_source_free(struct sw_source *s);
 
 /* sw_source_cloudwatch_new - AWS is borrowed and must outlive the source.
