@@ -609,7 +609,7 @@ cmd_run(int once, int dry_run, int have_now, time_t now_arg)
                 agent.rt->conf->agent.interval_s);
     while (!stop_requested) {
         int tick = sw_runtime_tick_s(agent.rt);
-        time_t now = time(NULL);
+        time_t now = time(NULL), next;
 
         /* Work with the signals unblocked so a SIGTERM during a long
          * request cancels the retries; the handlers only set flags. */
@@ -618,13 +618,23 @@ cmd_run(int once, int dry_run, int have_now, time_t now_arg)
         sigprocmask(SIG_BLOCK, &block, NULL);
         if (r == SW_ENOMEM)
             sw_log_err("cycle: out of memory");
+        /* Cycles land on tick boundaries of the wall clock (10:05:00,
+         * 10:06:00), the minutes at which CloudWatch evaluates.  A cycle
+         * that ran past the next boundary is said and counted; the next
+         * starts at once, at the clock it then reads: one cycle, never a
+         * backlog of missed ones. */
+        next = (now / tick + 1) * tick;
+        if (r != SW_ECANCELED && time(NULL) >= next) {
+            sw_log_warn("cycle: took %lld s, more than its %d s interval; "
+                        "the next starts at once",
+                        (long long)(time(NULL) - now), tick);
+            sw_metrics_overrun(agent.metrics);
+        }
         /* Both log their failures; the next cycle tries again. */
         (void)flush_outbox();
         (void)save_state();
         write_metrics();
-        /* Cycles land on tick boundaries of the wall clock (10:05:00,
-         * 10:06:00), the minutes at which CloudWatch evaluates. */
-        wait_until((now / tick + 1) * tick, &block, &old);
+        wait_until(next, &block, &old);
         if (reload_requested) {
             /* A cycle cut short by the reload ran its requests in flight
              * to the end; the next one, right after, picks up the alarms

@@ -206,6 +206,7 @@ struct sw_metrics {
     struct table retries;       /* operation */
     struct table notifications; /* notifier, outcome */
     unsigned long long cycles;
+    unsigned long long overruns; /* cycles that outlasted their interval */
     unsigned long long outbox_write_failures;
     unsigned long outbox_seen; /* sw_outbox_write_failures() last time */
     time_t last_success;       /* 0: none yet */
@@ -331,6 +332,13 @@ sw_metrics_cycle(struct sw_metrics *m, time_t now, long duration_ms, int r,
         m->last_success = now;
 }
 
+void
+sw_metrics_overrun(struct sw_metrics *m)
+{
+    if (m)
+        m->overruns++;
+}
+
 unsigned long long
 sw_metrics_count(const struct sw_metrics *m, const char *family, const char *a,
                  const char *b)
@@ -342,6 +350,8 @@ sw_metrics_count(const struct sw_metrics *m, const char *family, const char *a,
         return 0;
     if (strcmp(family, "cycles") == 0)
         return m->cycles;
+    if (strcmp(family, "cycle_overruns") == 0)
+        return m->overruns;
     if (strcmp(family, "outbox_write_failures") == 0)
         return m->outbox_write_failures;
     if (strcmp(family, "last_success") == 0)
@@ -462,7 +472,14 @@ parse_file(const char *text, size_t len, struct sw_metrics *m, char *why,
         sw_str_blank_ctl(why);
         return SW_EPARSE;
     }
-    if (!json_is_object(root) || json_object_size(root) != NELEM(keys)) {
+    /* "cycle_overruns" came later: a file without it is not corrupt. */
+    v = json_object_get(root, "cycle_overruns");
+    if (v && get_count(v, &m->overruns) < 0) {
+        sw_err_set(why, whylen, "a count is not a non-negative integer");
+        goto out;
+    }
+    if (!json_is_object(root) ||
+        json_object_size(root) != NELEM(keys) + (v != NULL)) {
         sw_err_set(why, whylen, "not a metrics file of version %d",
                    FILE_VERSION);
         goto out;
@@ -535,6 +552,7 @@ reset_counts(struct sw_metrics *m)
     table_release(&m->retries);
     table_release(&m->notifications);
     m->cycles = 0;
+    m->overruns = 0;
     m->outbox_write_failures = 0;
     m->last_success = 0;
 }
@@ -648,6 +666,8 @@ sw_metrics_save(const struct sw_metrics *m, char *err, size_t errlen)
     sw_json_set_new(root, "version", json_integer(FILE_VERSION), &failed);
     sw_json_set_new(root, "cycles", json_integer((json_int_t)m->cycles),
                     &failed);
+    sw_json_set_new(root, "cycle_overruns",
+                    json_integer((json_int_t)m->overruns), &failed);
     sw_json_set_new(root, "outbox_write_failures",
                     json_integer((json_int_t)m->outbox_write_failures),
                     &failed);
@@ -770,6 +790,7 @@ enum {
     F_OBFAIL,
     F_DURATION,
     F_CYCLES,
+    F_OVERRUNS,
     F_LAST,
     F_BLIND,
     F_COUNT
@@ -784,7 +805,7 @@ render(struct sw_metrics *m, const struct sw_runtime *rt,
     static const char *const state_label[3] = {"INSUFFICIENT_DATA", "OK",
                                                "ALARM"};
     struct sw_metrics_family f[F_COUNT];
-    struct sw_metrics_sample alarms[3], scalar[5];
+    struct sw_metrics_sample alarms[3], scalar[6];
     struct sw_metrics_sample *req = NULL, *ret = NULL, *ntf = NULL;
     struct sw_metrics_sample *pend = NULL;
     double states[3];
@@ -825,6 +846,7 @@ render(struct sw_metrics *m, const struct sw_runtime *rt,
     scalar[2].value = (double)m->cycles;
     scalar[3].value = (double)m->last_success;
     scalar[4].value = (double)m->blind;
+    scalar[5].value = (double)m->overruns;
 
     f[F_ALARMS] = (struct sw_metrics_family){
         "streamwatch_alarms",
@@ -899,6 +921,15 @@ render(struct sw_metrics *m, const struct sw_runtime *rt,
         {NULL},
         0,
         &scalar[3],
+        1};
+    f[F_OVERRUNS] = (struct sw_metrics_family){
+        "streamwatch_cycle_overruns_total",
+        "Cycles that took longer than their interval (the next started at "
+        "once).",
+        "counter",
+        {NULL},
+        0,
+        &scalar[5],
         1};
     f[F_BLIND] = (struct sw_metrics_family){
         "streamwatch_blind_alarms",

@@ -17,6 +17,8 @@
  *   streamwatch_outbox_pending{notifier}          gauge, every notifier
  *   streamwatch_outbox_write_failures_total       counter
  *   streamwatch_cycles_total                      counter: completed cycles
+ *   streamwatch_cycle_overruns_total              counter: cycles longer
+ *       than their interval
  *   streamwatch_cycle_duration_seconds            gauge: the last one's
  *   streamwatch_last_success_timestamp_seconds    gauge: the clock of the
  *       last completed cycle without a failed fetch; 0 before the first
@@ -26,7 +28,8 @@
  * restart or `run --once`, so they persist in state_dir/metrics.json,
  * written with the text file (atomically, mode 0640 like state.json):
  *
- *   {"version": 1, "cycles": 12, "outbox_write_failures": 0,
+ *   {"version": 1, "cycles": 12, "cycle_overruns": 0,
+ *    "outbox_write_failures": 0,
  *    "last_success": "2026-11-25T10:05:00Z" | null,
  *    "api_requests": {"GetMetricStatistics": {"success": 11, "error": 1}},
  *    "api_retries": {"GetMetricStatistics": 2},
@@ -124,6 +127,9 @@ void sw_metrics_on_notify(void *arg, const char *notifier, const char *outcome);
 void sw_metrics_cycle(struct sw_metrics *m, time_t now, long duration_ms, int r,
                       const struct sw_cycle_stats *st);
 
+/* sw_metrics_overrun - count a cycle that outlasted its interval. */
+void sw_metrics_overrun(struct sw_metrics *m);
+
 /* sw_metrics_write - save the counts to state_dir/metrics.json, then write
  * PATH (the metrics file) from them and from RT's alarms with their
  * states in STORE, and OB's pending entries and write failures (OB may be
@@ -138,7 +144,8 @@ int sw_metrics_write(struct sw_metrics *m, const char *path,
 
 /* sw_metrics_count - the counter FAMILY ("api_requests", "api_retries",
  * "notifications") at label values A and B (B NULL for api_retries), 0
- * when absent; and the scalar ones: "cycles", "outbox_write_failures",
+ * when absent; and the scalar ones: "cycles", "cycle_overruns",
+ * "outbox_write_failures",
  * "last_success". */
 unsigned long long sw_metrics_count(const struct sw_metrics *m,
                                     const char *family, const char *a,

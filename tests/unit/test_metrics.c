@@ -281,6 +281,7 @@ test_round_trip(void **state)
     sw_metrics_cycle(m, T0 + 120, 10, SW_ECANCELED, &st); /* not counted */
     assert_int_equal(sw_metrics_count(m, "cycles", NULL, NULL), 2);
     assert_int_equal(sw_metrics_count(m, "last_success", NULL, NULL), T0);
+    sw_metrics_overrun(m);
     {
         mode_t old = umask(077);
         assert_int_equal(sw_metrics_save(m, err, sizeof(err)), 0);
@@ -297,6 +298,7 @@ test_round_trip(void **state)
 
     assert_int_equal(sw_metrics_open(tmpdir, &back), 0);
     assert_int_equal(sw_metrics_count(back, "cycles", NULL, NULL), 2);
+    assert_int_equal(sw_metrics_count(back, "cycle_overruns", NULL, NULL), 1);
     assert_int_equal(sw_metrics_count(back, "last_success", NULL, NULL), T0);
     assert_int_equal(sw_metrics_count(back, "api_requests",
                                       "GetMetricStatistics", "success"),
@@ -442,6 +444,10 @@ static const char *want_file =
     "cycle took.\n"
     "# TYPE streamwatch_cycle_duration_seconds gauge\n"
     "streamwatch_cycle_duration_seconds 1.234\n"
+    "# HELP streamwatch_cycle_overruns_total Cycles that took longer than "
+    "their interval (the next started at once).\n"
+    "# TYPE streamwatch_cycle_overruns_total counter\n"
+    "streamwatch_cycle_overruns_total 0\n"
     "# HELP streamwatch_cycles_total Evaluation cycles completed.\n"
     "# TYPE streamwatch_cycles_total counter\n"
     "streamwatch_cycles_total 1\n"
