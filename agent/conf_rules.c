@@ -469,6 +469,45 @@ conf_load_metrics(struct conf_scope *sc, const struct conf_key *k,
     return 1;
 }
 
+/* check_shards_stream - SHARDS is the open shard count of the rule's
+ * stream (agent/shards), so the rule must have exactly one: a template's
+ * own, or the one StreamName its metrics' dimensions name. */
+static void
+check_shards_stream(struct conf_scope *sc, const config_setting_t *at,
+                    const struct rule_ld *ld, const struct sw_rule *r)
+{
+    const char *first = NULL;
+
+    if (ld->tmpl)
+        return;
+    for (size_t i = 0; i < r->nmetrics; i++) {
+        const struct sw_metric_stat *m = &r->metrics[i];
+
+        for (size_t j = 0; m->dims && j < m->ndims; j++) {
+            const char *v = m->dims[j].value;
+
+            if (!m->dims[j].name || !v ||
+                strcmp(m->dims[j].name, "StreamName") != 0)
+                continue;
+            if (!first) {
+                first = v;
+            } else if (strcmp(first, v) != 0) {
+                conf_serr(sc, at,
+                          "expression: SHARDS is the shard count of the "
+                          "rule's stream, and its metrics name two: '%s' "
+                          "and '%s'",
+                          first, v);
+                return;
+            }
+        }
+    }
+    if (!first)
+        conf_serr(sc, at,
+                  "expression: SHARDS is the shard count of the rule's "
+                  "stream, and it has none: give its metrics a StreamName "
+                  "dimension, or make it a template with 'streams'");
+}
+
 /* conf_check_expression - the alarmed expression, parsed at load time
  * against the metric ids (when they are all valid: else every id would
  * look unknown) so that its mistakes are reported with the rest; the
@@ -491,6 +530,8 @@ conf_check_expression(struct conf_scope *sc, const struct conf_key *k,
         ids[i] = r->metrics[i].id;
     err[0] = '\0';
     rc = sw_expr_parse(v->str, ids, r->nmetrics, &e, err, sizeof(err));
+    if (rc == 0 && sw_expr_uses_shards(e))
+        check_shards_stream(sc, v->s, ld, r);
     sw_expr_free(e);
     if (rc == SW_ENOMEM)
         sc->x->oom = 1;

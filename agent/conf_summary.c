@@ -12,10 +12,14 @@
 #include <string.h>
 
 #include "agent/conf_int.h"
+#include "agent/plan.h"
 #include "agent/conf_schema.h"
+#include "agent/discover.h"
+#include "agent/shards.h"
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/str.h"
+#include "lib/strv.h"
 #include "rules/eval.h"
 #include "rules/rule.h"
 #include "rules/template.h"
@@ -81,8 +85,16 @@ add_metric(struct sw_buf *out, const char *stat, const char *ns,
     return rc;
 }
 
-/* requests_of - GetMetricStatistics calls R costs a cycle: the agent
- * fetches each metric of a metric-math alarm on its own. */
+static int
+cadence_index(const struct sw_rule *r)
+{
+    int cad = sw_eval_cadence_s(r);
+
+    return cad <= 10 ? 0 : cad < 3600 ? 1 : 2;
+}
+
+/* requests_of - GetMetricStatistics calls R costs a cycle when it shares
+ * none: the agent fetches each metric of a metric-math alarm on its own. */
 static size_t
 requests_of(const struct sw_rule *r)
 {
@@ -160,6 +172,52 @@ add_template(struct sw_buf *out, const struct sw_rule *t)
     return rc;
 }
 
+/* add_shards - the DescribeStreamSummary calls SHARDS costs: one per
+ * stream of an alarm that uses it, at most every discovery interval
+ * (agent/shards).  Nothing when no alarm uses SHARDS. */
+static int
+add_shards(struct sw_buf *out, const struct sw_conf *c)
+{
+    struct sw_strv streams = {NULL, 0};
+    size_t ntmpl = 0;
+    int r = 0;
+
+    for (size_t i = 0; r == 0 && i < c->nrules; i++) {
+        const char *s;
+
+        if (sw_shards_rule_stream(c->rules[i], &s) == 1)
+            r = sw_strv_push(&streams, s);
+    }
+    /* A pattern template has no stream yet: SW_EINVAL says its
+     * expression uses SHARDS all the same. */
+    for (size_t i = 0; i < c->ntemplates; i++) {
+        const char *s;
+        int u =
+            c->templates[i] ? sw_shards_rule_stream(c->templates[i], &s) : 0;
+
+        ntmpl += u == 1 || u == SW_EINVAL;
+    }
+    sw_strv_sort_unique(&streams);
+    if (r == 0 && (streams.n || ntmpl)) {
+        r = sw_buf_addf(out, "  shard counts (SHARDS): ");
+        if (r == 0 && streams.n)
+            r = sw_buf_addf(out, "%zu stream%s", streams.n,
+                            streams.n == 1 ? "" : "s");
+        if (r == 0 && ntmpl)
+            r = sw_buf_addf(out, "%sthe streams of %zu pattern template%s",
+                            streams.n ? " and " : "", ntmpl,
+                            ntmpl == 1 ? "" : "s");
+        if (r == 0)
+            r = sw_buf_addf(out,
+                            ", one Kinesis DescribeStreamSummary per stream "
+                            "every %d s at most (needs "
+                            "kinesis:DescribeStreamSummary)\n",
+                            SW_DISCOVER_DEFAULT_INTERVAL_S);
+    }
+    sw_strv_release(&streams);
+    return r;
+}
+
 /* What the agent does beside the alarms: the watcher alarm, the
  * heartbeat (its host only: the URL is the check's secret) and the
  * metrics file. */
@@ -194,16 +252,134 @@ add_agent(struct sw_buf *out, const struct sw_conf *c)
     return r;
 }
 
+/* What one evaluation of the alarms at one cadence costs: each (series,
+ * statistic) is asked once (agent/plan shares them); a GetMetricStatistics
+ * call holds up to 5 Statistics or up to 10 ExtendedStatistics of one
+ * series, a GetMetricData call up to 500 queries of one period. */
+struct cost {
+    size_t gms_calls, gmd_calls, metrics;
+};
+
+static int
+cost_of(const struct sw_conf *c, int k, struct cost *out)
+{
+    struct sw_plan p;
+    int r = 0;
+
+    memset(out, 0, sizeof(*out));
+    sw_plan_init(&p);
+    for (size_t i = 0; r == 0 && i < c->nrules; i++)
+        if (cadence_index(c->rules[i]) == k)
+            r = sw_plan_add(&p, c->rules[i], 0, c->rules[i]->period_s, NULL);
+    if (r == 0)
+        r = sw_plan_finish(&p);
+    for (size_t i = 0; r == 0 && i < p.nfetches;) {
+        size_t j = i, plain = 0, ext = 0;
+
+        while (j < p.nfetches && p.fetches[j].series == p.fetches[i].series) {
+            if (sw_stat_is_percentile(p.fetches[j].q.stat))
+                ext++;
+            else
+                plain++;
+            j++;
+        }
+        out->gms_calls += (plain + 4) / 5 + (ext + 9) / 10;
+        i = j;
+    }
+    out->metrics = p.nfetches;
+    /* GetMetricData: one call a period, 500 queries each. */
+    for (size_t i = 0; r == 0 && i < p.nfetches; i++) {
+        size_t same = 0, seen = 0;
+
+        for (size_t j = 0; j < p.nfetches; j++) {
+            if (p.fetches[j].q.period_s != p.fetches[i].q.period_s)
+                continue;
+            same++;
+            if (j < i)
+                seen = 1;
+        }
+        if (!seen)
+            out->gmd_calls += (same + 499) / 500;
+    }
+    sw_plan_release(&p);
+    return r;
+}
+
+/* The API requests of a month of evaluations at each alarm's own cadence
+ * (rules/eval: every minute, every 10 s for high-resolution periods,
+ * hourly past a day, whatever agent.interval says), in both fetch modes,
+ * at CloudWatch's prices (Amazon CloudWatch pricing, us-east-1):
+ * GetMetricStatistics $0.01 per 1,000 requests, the first 1,000,000 a
+ * month free; GetMetricData $0.01 per 1,000 metrics requested, none free. */
+static int
+add_pricing(struct sw_buf *out, const struct sw_conf *c)
+{
+    static const int cadences[] = {10, 60, 3600};
+    static const char *const every[] = {"every 10 s", "every 60 s",
+                                        "every hour"};
+    unsigned long long gms = 0, metrics = 0;
+    struct cost k3[3];
+    char n1[32];
+    int r = 0, first = 1, math = 0;
+
+    for (size_t i = 0; i < c->nrules; i++)
+        math |= sw_rule_is_math(c->rules[i]);
+    for (int k = 0; r == 0 && k < 3; k++)
+        r = cost_of(c, k, &k3[k]);
+    if (r == 0)
+        r = sw_buf_adds(out, "\n  API requests:");
+    for (int k = 0; r == 0 && k < 3; k++) {
+        if (!k3[k].metrics)
+            continue;
+        gms += (unsigned long long)k3[k].gms_calls *
+               (unsigned long long)(CONF_MONTH_S / cadences[k]);
+        metrics += (unsigned long long)k3[k].metrics *
+                   (unsigned long long)(CONF_MONTH_S / cadences[k]);
+        r = sw_buf_addf(out, "%s %zu GetMetricStatistics %s", first ? "" : " +",
+                        k3[k].gms_calls, every[k]);
+        first = 0;
+    }
+    if (r == 0 && first)
+        r = sw_buf_adds(out, " 0 GetMetricStatistics");
+    fmt_count(n1, sizeof(n1), gms);
+    if (r == 0)
+        r = sw_buf_addf(out,
+                        "%s = %s per 30-day month, about $%.2f at $0.01 per "
+                        "1,000 requests (first 1,000,000 a month are free)%s\n",
+                        math ? " (metric-math alarms fetch each metric)" : "",
+                        n1, (double)gms / 100000.0,
+                        c->aws.fetch == SW_CONF_FETCH_GMS ? "" : "; not used");
+    first = 1;
+    if (r == 0)
+        r = sw_buf_adds(out, "  with GetMetricData:");
+    for (int k = 0; r == 0 && k < 3; k++) {
+        if (!k3[k].metrics)
+            continue;
+        r = sw_buf_addf(out, "%s %zu metric%s in %zu call%s %s",
+                        first ? "" : " +", k3[k].metrics,
+                        k3[k].metrics == 1 ? "" : "s", k3[k].gmd_calls,
+                        k3[k].gmd_calls == 1 ? "" : "s", every[k]);
+        first = 0;
+    }
+    if (r == 0 && first)
+        r = sw_buf_adds(out, " 0 metrics");
+    fmt_count(n1, sizeof(n1), metrics);
+    if (r == 0)
+        r = sw_buf_addf(out,
+                        " = %s metrics per 30-day month, about $%.2f at $0.01 "
+                        "per 1,000 metrics (none free)%s\n",
+                        n1, (double)metrics / 100000.0,
+                        c->aws.fetch == SW_CONF_FETCH_GMD
+                            ? "; used (aws.fetch)"
+                            : "; not used (aws.fetch)");
+    return r;
+}
+
 int
 sw_conf_summary(const struct sw_conf *c, struct sw_buf *out)
 {
     size_t counts[CONF_NTYPES] = {0};
-    unsigned long long requests = 0;
-    /* requests per evaluation at each cadence: 10 s, 60 s, hourly */
-    static const int cadences[] = {10, 60, 3600};
-    size_t per_cadence[3] = {0};
-    char reqs[32];
-    int r, first = 1, math = 0;
+    int r, first = 1;
 
     r = sw_buf_addf(out, "%s: OK\n  rules: %zu (%zu alarm%s", c->path,
                     c->nrule_groups, c->nrules, c->nrules == 1 ? "" : "s");
@@ -246,45 +422,9 @@ sw_conf_summary(const struct sw_conf *c, struct sw_buf *out)
             r = sw_buf_addf(out, " at %s", c->aws.endpoint);
         if (r < 0)
             goto out;
-        /* One GetMetricStatistics call per metric each time an alarm is
-         * evaluated: one for a plain alarm, one per metric for metric
-         * math.  Each alarm is evaluated at its own cadence (rules/eval:
-         * every minute, every 10 s for high-resolution periods, hourly
-         * past a day), whatever agent.interval says, so that is what is
-         * priced.  The price is CloudWatch's (Amazon CloudWatch pricing,
-         * us-east-1). */
-        for (size_t i = 0; i < c->nrules; i++) {
-            int cad = sw_eval_cadence_s(c->rules[i]);
-            size_t k = cad <= 10 ? 0 : cad < 3600 ? 1 : 2;
-
-            per_cadence[k] += requests_of(c->rules[i]);
-            math |= c->rules[i]->nmetrics > 0;
-        }
-        r = sw_buf_adds(out, "\n  API requests:");
-        first = 1;
-        for (size_t k = 0; r == 0 && k < 3; k++) {
-            if (!per_cadence[k])
-                continue;
-            requests += (unsigned long long)per_cadence[k] *
-                        (unsigned long long)(CONF_MONTH_S / cadences[k]);
-            r = sw_buf_addf(out, "%s %zu GetMetricStatistics %s",
-                            first ? "" : " +", per_cadence[k],
-                            k == 0   ? "every 10 s"
-                            : k == 1 ? "every 60 s"
-                                     : "every hour");
-            first = 0;
-        }
-        if (r == 0 && first)
-            r = sw_buf_adds(out, " 0 GetMetricStatistics");
-        fmt_count(reqs, sizeof(reqs), requests);
+        r = add_pricing(out, c);
         if (r == 0)
-            r = sw_buf_addf(out,
-                            "%s = %s per 30-day month, about $%.2f at $0.01 "
-                            "per 1,000 requests (first 1,000,000 a month are "
-                            "free)\n",
-                            math ? " (one per metric of a metric-math alarm)"
-                                 : "",
-                            reqs, (double)requests / 100000.0);
+            r = add_shards(out, c);
     }
     if (r == 0)
         r = add_agent(out, c);

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "agent/plan.h"
+#include "agent/shards.h"
 #include "agent/source.h"
 #include "agent/store.h"
 #include "agent/watcher.h"
@@ -313,6 +314,38 @@ out:
     return r2;
 }
 
+/* Plan alarm R; an expression with SHARDS gets its stream's shard count
+ * first (agent/shards: cached), and without one the alarm's fetch fails
+ * this cycle, as a failed GetMetricStatistics would. */
+static int
+plan_alarm(struct sw_cycle *c, struct sw_plan *p, const struct sw_rule *r,
+           time_t start, time_t end, time_t now)
+{
+    struct sw_expr_vars vars;
+    const char *stream = NULL;
+    char err[512];
+    int rc;
+
+    memset(&vars, 0, sizeof(vars));
+    rc = sw_shards_rule_stream(r, &stream);
+    if (rc == 0)
+        return sw_plan_add(p, r, start, end, NULL);
+    if (rc < 0 || !c->shards) {
+        snprintf(err, sizeof(err),
+                 "the expression uses SHARDS and the stream's shard count "
+                 "cannot be had%s",
+                 c->shards ? "" : " (no Kinesis client: a recording)");
+        return sw_plan_fail(p, r, start, end, SW_EINVAL, err);
+    }
+    rc = sw_shards_get(c->shards, stream, now, &vars.shards, err, sizeof(err));
+    if (rc == SW_ENOMEM)
+        return rc;
+    if (rc < 0)
+        return sw_plan_fail(p, r, start, end, rc, err);
+    vars.shards_known = 1;
+    return sw_plan_add(p, r, start, end, &vars);
+}
+
 static int
 canceled(const struct sw_cycle *c)
 {
@@ -350,7 +383,7 @@ sw_cycle_run(struct sw_cycle *c, time_t now, struct sw_cycle_stats *st)
             continue;
         }
         sw_eval_window(rule, now, &start, &end);
-        r = sw_plan_add(&p, rule, start, end);
+        r = plan_alarm(c, &p, rule, start, end, now);
         if (r < 0)
             goto out;
         states[p.nalarms - 1] = a;

@@ -36,6 +36,7 @@ struct sw_message_ctx;
 struct sw_notifier;
 struct sw_outbox;
 struct sw_rule;
+struct sw_shards;
 struct sw_source;
 struct sw_store;
 
@@ -45,6 +46,7 @@ struct sw_cycle {
                                            templates */
     size_t nrules;
     struct sw_source *source;
+    struct sw_shards *shards; /* SHARDS of expressions; NULL: none used */
     struct sw_notifier *const *notifiers; /* by name: the configured ones
                                              and one per raw SNS ARN */
     size_t nnotifiers;

@@ -25,7 +25,7 @@ sw_fetch_series(struct sw_source *src, const struct sw_rule *r, time_t start,
     if (errlen)
         err[0] = '\0';
     sw_plan_init(&p);
-    rc = sw_plan_add(&p, r, start, end);
+    rc = sw_plan_add(&p, r, start, end, NULL);
     if (rc == 0)
         rc = sw_plan_finish(&p);
     if (rc == 0)

@@ -403,6 +403,7 @@ run_cycle(time_t now, int dry_run, struct sw_cycle_stats *st)
     c.rules = agent.rt->rules;
     c.nrules = agent.rt->nrules;
     c.source = agent.rt->source;
+    c.shards = agent.rt->shards;
     c.notifiers = agent.rt->notifiers;
     c.nnotifiers = agent.rt->nnotifiers;
     c.outbox = agent.outbox;

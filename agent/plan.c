@@ -10,7 +10,6 @@
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/metric.h"
-#include "rules/expr.h"
 
 /* One need of one alarm, until the fetches are made: KEY names the series
  * and, after a separator, the statistic. */
@@ -141,15 +140,15 @@ add_math(struct sw_plan *p, struct sw_plan_alarm *a)
     return 0;
 }
 
-int
-sw_plan_add(struct sw_plan *p, const struct sw_rule *r, time_t start,
-            time_t end)
+/* A new alarm at the end of P, needing nothing yet. */
+static struct sw_plan_alarm *
+new_alarm(struct sw_plan *p, const struct sw_rule *r, time_t start, time_t end)
 {
     struct sw_plan_alarm *v, *a;
 
     v = realloc(p->alarms, (p->nalarms + 1) * sizeof(*v));
     if (!v)
-        return SW_ENOMEM;
+        return NULL;
     p->alarms = v;
     a = &v[p->nalarms++];
     memset(a, 0, sizeof(*a));
@@ -158,6 +157,32 @@ sw_plan_add(struct sw_plan *p, const struct sw_rule *r, time_t start,
     a->end = end;
     for (size_t i = 0; i < SW_PLAN_NEEDS; i++)
         a->need[i] = SW_PLAN_NONE;
+    return a;
+}
+
+int
+sw_plan_fail(struct sw_plan *p, const struct sw_rule *r, time_t start,
+             time_t end, int result, const char *err)
+{
+    struct sw_plan_alarm *a = new_alarm(p, r, start, end);
+
+    if (!a)
+        return SW_ENOMEM;
+    a->result = result < 0 ? result : SW_EINVAL;
+    snprintf(a->err, sizeof(a->err), "%s", err ? err : "");
+    return 0;
+}
+
+int
+sw_plan_add(struct sw_plan *p, const struct sw_rule *r, time_t start,
+            time_t end, const struct sw_expr_vars *vars)
+{
+    struct sw_plan_alarm *a = new_alarm(p, r, start, end);
+
+    if (!a)
+        return SW_ENOMEM;
+    if (vars)
+        a->vars = *vars;
     if (sw_rule_is_math(r))
         return add_math(p, a);
     if (want(p, 0, r->namespace_, r->metric, r->dims, r->ndims, r->stat,
@@ -330,8 +355,8 @@ math_series(const struct sw_plan *p, const struct sw_plan_alarm *a,
             series[i] =
                 slice(&p->fetches[a->need[i]], a->start, a->end, &counts[i]);
     }
-    rc = sw_expr_eval(a->expr, series, counts, a->start, a->end,
-                      a->rule->period_s, out, n, sub, sizeof(sub));
+    rc = sw_expr_eval_vars(a->expr, &a->vars, series, counts, a->start, a->end,
+                           a->rule->period_s, out, n, sub, sizeof(sub));
     if (rc < 0)
         snprintf(err, errlen, "expression: %s", sub);
     return rc;

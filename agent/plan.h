@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "agent/source.h"
+#include "rules/expr.h"
 #include "rules/rule.h"
 
 struct sw_expr;
@@ -45,6 +46,7 @@ struct sw_plan_alarm {
                                    CloudWatch bills it for nothing), else
                                    [0] the statistic, [1] its SampleCount */
     struct sw_expr *expr;       /* metric math: parsed, owned */
+    struct sw_expr_vars vars;   /* SHARDS, when known */
     int result;                 /* < 0: the alarm cannot be planned (its
                                    expression does not parse); ERR says */
     char err[512];
@@ -65,11 +67,19 @@ struct sw_plan {
 /* sw_plan_init - an empty plan. */
 void sw_plan_init(struct sw_plan *p);
 
-/* sw_plan_add - alarm R (borrowed) evaluates [START, END).  Returns 0 (a
- * metric-math expression that does not parse is recorded in the alarm's
- * result, not returned) or SW_ENOMEM. */
+/* sw_plan_add - alarm R (borrowed) evaluates [START, END); VARS (copied;
+ * NULL: none known) are the values its expression may use besides its
+ * metrics (SHARDS).  Returns 0 (a metric-math expression that does not
+ * parse is recorded in the alarm's result, not returned) or SW_ENOMEM. */
 int sw_plan_add(struct sw_plan *p, const struct sw_rule *r, time_t start,
-                time_t end);
+                time_t end, const struct sw_expr_vars *vars);
+
+/* sw_plan_fail - alarm R cannot be fetched this cycle (what its
+ * expression needs could not be had: RESULT, a one-line ERR): it is
+ * planned with no fetch, and sw_plan_series() gives it this failure.
+ * Returns 0 or SW_ENOMEM. */
+int sw_plan_fail(struct sw_plan *p, const struct sw_rule *r, time_t start,
+                 time_t end, int result, const char *err);
 
 /* sw_plan_finish - make the fetches: each distinct (series, statistic)
  * once, over the union of the windows that need it.  Call once, after

@@ -11,6 +11,7 @@
 #include "agent/conf.h"
 #include "agent/discover.h"
 #include "agent/recording.h"
+#include "agent/shards.h"
 #include "agent/source.h"
 #include "agent/watcher.h"
 #include "aws/client.h"
@@ -57,6 +58,7 @@ sw_runtime_aws_opts(const struct sw_conf *c, struct sw_aws_opts *o)
     o->connect_timeout_ms = c->aws.connect_timeout_s * 1000L;
     o->request_timeout_ms = c->aws.request_timeout_s * 1000L;
     o->max_attempts = c->aws.max_attempts;
+    o->max_rps = c->aws.max_requests_per_second;
 }
 
 static int
@@ -270,6 +272,21 @@ build_arn_notifiers(struct sw_runtime *rt)
     return 0;
 }
 
+/* Whether some alarm's expression reads SHARDS (a template's, for the
+ * alarms it will make). */
+static int
+uses_shards(const struct sw_conf *c)
+{
+    const char *stream;
+
+    for (size_t i = 0; i < c->nrules + c->ntemplates; i++)
+        if (sw_shards_rule_stream(i < c->nrules ? c->rules[i]
+                                                : c->templates[i - c->nrules],
+                                  &stream) != 0)
+            return 1;
+    return 0;
+}
+
 static int
 has_patterns(const struct sw_conf *c)
 {
@@ -316,7 +333,8 @@ sw_runtime_new(const char *path, volatile sig_atomic_t *cancel,
             goto out;
         }
     } else {
-        r = sw_source_cloudwatch_new(rt->aws, &rt->source);
+        r = sw_source_cloudwatch_new(
+            rt->aws, rt->conf->aws.fetch == SW_CONF_FETCH_GMD, &rt->source);
         if (r < 0)
             goto out;
     }
@@ -340,6 +358,11 @@ sw_runtime_new(const char *path, volatile sig_atomic_t *cancel,
         if (r < 0)
             sw_log_err("discover: %s; not used, the next listing replaces it",
                        err[0] ? err : sw_strerror(r));
+    }
+    if (rt->aws && uses_shards(rt->conf)) {
+        r = sw_shards_new(rt->aws, 0, &rt->shards);
+        if (r < 0)
+            goto out;
     }
     {
         char host[SW_CONF_AGENT_NAME_MAX];
@@ -379,6 +402,7 @@ sw_runtime_free(struct sw_runtime *rt)
     free(rt->notifiers);
     free(rt->arns);
     sw_discover_free(rt->discover);
+    sw_shards_free(rt->shards);
     sw_rule_free(rt->watcher);
     sw_discover_rules_free(rt->dynamic, rt->ndynamic);
     free(rt->rules);

@@ -24,6 +24,7 @@ struct sw_conf;
 struct sw_discover;
 struct sw_notifier;
 struct sw_rule;
+struct sw_shards;
 struct sw_source;
 
 struct sw_runtime {
@@ -37,6 +38,8 @@ struct sw_runtime {
     struct sw_message_ctx msg;
     char account_id[16];          /* from the SNS topic ARNs, or "" */
     struct sw_discover *discover; /* NULL without pattern templates */
+    struct sw_shards *shards;     /* shard counts for SHARDS; NULL when no
+                                     expression uses it */
     struct sw_rule *watcher;      /* the blind-watcher alarm (agent/watcher.h),
                                      owned */
     /* the alarms of the last sw_runtime_rules(): conf->rules, then the

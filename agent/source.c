@@ -1,5 +1,6 @@
-/* agent/source.c - the metric source interface and its CloudWatch
- * implementation; the recorded-CSV source lives in agent/recording.c. */
+/* agent/source.c - the metric source interface and the batch that asks
+ * one question at a time; the CloudWatch source is agent/source_cw.c, the
+ * recorded-CSV one agent/recording.c. */
 #include "config.h"
 
 #include "agent/source.h"
@@ -7,8 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "aws/client.h"
-#include "aws/cloudwatch.h"
 #include "lib/err.h"
 
 int
@@ -82,58 +81,4 @@ sw_source_free(struct sw_source *s)
 {
     if (s)
         s->ops->free(s);
-}
-
-struct cw_source {
-    struct sw_source base; /* first: the interface */
-    struct sw_aws *aws;    /* borrowed */
-};
-
-static int
-cw_fetch(struct sw_source *s, const struct sw_metric_query *q,
-         struct sw_datapoint **out, size_t *n, char *err, size_t errlen)
-{
-    struct cw_source *cw = (struct cw_source *)s;
-    struct sw_aws_error aerr = {0};
-    int r;
-
-    r = sw_cw_get_metric_statistics(cw->aws, q, out, n, &aerr);
-    if (r < 0) {
-        /* One line an operator can act on: the AWS code and message when
-         * AWS answered, else the transport error, and how hard we tried. */
-        const char *code = aerr.code[0] ? aerr.code : sw_strerror(r);
-        if (aerr.message[0])
-            snprintf(err, errlen, "%s: %s (%d attempt%s)", code, aerr.message,
-                     aerr.attempts, aerr.attempts == 1 ? "" : "s");
-        else
-            snprintf(err, errlen, "%s (%d attempt%s)", code, aerr.attempts,
-                     aerr.attempts == 1 ? "" : "s");
-    }
-    return r;
-}
-
-static void
-cw_free(struct sw_source *s)
-{
-    free(s);
-}
-
-static const struct sw_source_ops cw_ops = {
-    .name = "cloudwatch",
-    .fetch = cw_fetch,
-    .free = cw_free,
-};
-
-int
-sw_source_cloudwatch_new(struct sw_aws *aws, struct sw_source **out)
-{
-    struct cw_source *cw = calloc(1, sizeof(*cw));
-
-    *out = NULL;
-    if (!cw)
-        return SW_ENOMEM;
-    cw->base.ops = &cw_ops;
-    cw->aws = aws;
-    *out = &cw->base;
-    return 0;
 }

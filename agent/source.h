@@ -80,8 +80,11 @@ void sw_fetch_release(struct sw_fetch *f);
 
 void sw_source_free(struct sw_source *s);
 
-/* sw_source_cloudwatch_new - AWS is borrowed and must outlive the source.
- * Returns 0 and *out: new; or SW_ENOMEM. */
-int sw_source_cloudwatch_new(struct sw_aws *aws, struct sw_source **out);
+/* sw_source_cloudwatch_new - the CloudWatch source (agent/source_cw.c):
+ * a batch is fetched with GetMetricStatistics, or with GetMetricData when
+ * GET_METRIC_DATA is non-zero.  AWS is borrowed and must outlive the
+ * source.  Returns 0 and *out: new; or SW_ENOMEM. */
+int sw_source_cloudwatch_new(struct sw_aws *aws, int get_metric_data,
+                             struct sw_source **out);
 
 #endif

@@ -1,25 +1,26 @@
-/* agent/store.c - the alarm state store; see store.h. */
+/* agent/store.c - the alarm state store: the entries in memory; see
+ * store.h and store_priv.h. */
 #include "config.h"
 
 #include "agent/store.h"
 
-#include <jansson.h>
-#include <stdio.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/buf.h"
-#include "lib/clock.h"
+#include "agent/store_priv.h"
 #include "lib/err.h"
-#include "lib/file.h"
-#include "lib/json_util.h"
+#include "lib/json_stream.h"
 #include "lib/str.h"
 
-#define STATE_VERSION 1
+/* ---- entries ------------------------------------------------------------- */
 
 void
 sw_store_alarm_clear_marks(struct sw_alarm_state *a)
 {
+    if (a->nmarks)
+        a->changed |= SW_STORE_CH_ALL;
     for (size_t i = 0; i < a->nmarks; i++)
         free(a->marks[i].notifier);
     free(a->marks);
@@ -49,15 +50,15 @@ sw_store_alarm_mark(struct sw_alarm_state *a, const char *notifier,
         return SW_ENOMEM;
     }
     a->marks = v;
+    memset(&v[a->nmarks], 0, sizeof(*v));
     v[a->nmarks].notifier = name;
-    v[a->nmarks].last = 0;
-    v[a->nmarks].count = 0;
+    a->changed |= SW_STORE_CH_ALL;
     *out = &v[a->nmarks++];
     return 0;
 }
 
-static void
-alarm_free(struct sw_alarm_state *a)
+void
+sw_store_entry_free(struct sw_alarm_state *a)
 {
     if (!a)
         return;
@@ -68,47 +69,6 @@ alarm_free(struct sw_alarm_state *a)
     free(a->values);
     free(a->fetch_error);
     free(a);
-}
-
-struct sw_store *
-sw_store_new(void)
-{
-    return calloc(1, sizeof(struct sw_store));
-}
-
-void
-sw_store_free(struct sw_store *st)
-{
-    if (!st)
-        return;
-    for (size_t i = 0; i < st->n; i++)
-        alarm_free(st->alarms[i]);
-    free(st->alarms);
-    alarm_free(st->watcher);
-    free(st);
-}
-
-struct sw_alarm_state *
-sw_store_get(const struct sw_store *st, const char *name)
-{
-    for (size_t i = 0; st && name && i < st->n; i++)
-        if (strcmp(st->alarms[i]->name, name) == 0)
-            return st->alarms[i];
-    return NULL;
-}
-
-/* Append A to the store, which takes it over on success. */
-static int
-store_add(struct sw_store *st, struct sw_alarm_state *a)
-{
-    struct sw_alarm_state **v;
-
-    v = realloc(st->alarms, (st->n + 1) * sizeof(*v));
-    if (!v)
-        return SW_ENOMEM;
-    v[st->n++] = a;
-    st->alarms = v;
-    return 0;
 }
 
 /* A new alarm as CloudWatch starts one: INSUFFICIENT_DATA since NOW. */
@@ -123,74 +83,40 @@ alarm_new(const char *name, time_t now)
     a->reason = sw_strdup(SW_STORE_INITIAL_REASON);
     a->state = SW_STATE_INSUFFICIENT_DATA;
     a->since = now;
+    a->changed = SW_STORE_CH_ALL | SW_STORE_CH_NEW;
     if (!a->name || !a->reason) {
-        alarm_free(a);
+        sw_store_entry_free(a);
         return NULL;
     }
     return a;
 }
 
-int
-sw_store_watcher(struct sw_store *st, const char *name, time_t now,
-                 struct sw_alarm_state **out)
+void
+sw_store_entry_saved(struct sw_alarm_state *a)
 {
-    struct sw_alarm_state *a;
-
-    if (st->watcher && strcmp(st->watcher->name, name) == 0) {
-        *out = st->watcher;
-        return 0;
+    a->changed = 0;
+    a->saved_evaluated = a->last_evaluated;
+    a->values_from = 0;
+    for (size_t i = 0; i < a->nmarks; i++) {
+        a->marks[i].saved_last = a->marks[i].last;
+        a->marks[i].saved_count = a->marks[i].count;
     }
-    *out = NULL;
-    a = alarm_new(name, now);
-    if (!a)
-        return SW_ENOMEM;
-    alarm_free(st->watcher);
-    st->watcher = a;
-    *out = a;
-    return 0;
 }
 
-int
-sw_store_ensure(struct sw_store *st, const char *name, time_t now,
-                struct sw_alarm_state **out)
+/* Callers assign last_evaluated and a mark's last and count themselves,
+ * so those are compared with what the files hold. */
+unsigned
+sw_store_entry_change(const struct sw_alarm_state *a)
 {
-    struct sw_alarm_state *a;
-    int r = SW_ENOMEM;
+    unsigned c = a->changed & (SW_STORE_CH_ALL | SW_STORE_CH_VALUES);
 
-    *out = sw_store_get(st, name);
-    if (*out)
-        return 0;
-    a = alarm_new(name, now);
-    if (!a)
-        goto out;
-    r = store_add(st, a);
-    if (r < 0)
-        goto out;
-    *out = a;
-    a = NULL;
-out:
-    alarm_free(a);
-    return r;
-}
-
-size_t
-sw_store_prune(struct sw_store *st, const char *const *keep, size_t nkeep)
-{
-    size_t out = 0, dropped = 0;
-
-    for (size_t i = 0; i < st->n; i++) {
-        int kept = 0;
-        for (size_t k = 0; k < nkeep && !kept; k++)
-            kept = strcmp(st->alarms[i]->name, keep[k]) == 0;
-        if (kept) {
-            st->alarms[out++] = st->alarms[i];
-        } else {
-            alarm_free(st->alarms[i]);
-            dropped++;
-        }
-    }
-    st->n = out;
-    return dropped;
+    for (size_t i = 0; !(c & SW_STORE_CH_ALL) && i < a->nmarks; i++)
+        if (a->marks[i].last != a->marks[i].saved_last ||
+            a->marks[i].count != a->marks[i].saved_count)
+            c |= SW_STORE_CH_ALL;
+    if (!c && a->last_evaluated != a->saved_evaluated)
+        c = SW_STORE_CH_EVAL;
+    return c;
 }
 
 /* Replace *DST with a copy of SRC (NULL allowed). */
@@ -209,14 +135,41 @@ replace_str(char **dst, const char *src)
     return 0;
 }
 
+/* TEXT as compact JSON when it is one JSON object, else NULL with *R 0;
+ * *R SW_ENOMEM when memory ran out. */
+static char *
+canonical_object(const char *text, int *r)
+{
+    struct sw_jread rd;
+    struct sw_buf out;
+    char *s = NULL;
+
+    *r = 0;
+    sw_buf_init(&out, SW_JREAD_MAX_STR);
+    sw_jread_init_mem(&rd, text, strlen(text));
+    /* Exactly its size: a buffer grows by doubling, and there is one of
+     * these an alarm. */
+    if (sw_jread_peek(&rd) == SW_JREAD_OBJECT &&
+        sw_jread_skip(&rd, &out) == 0 && sw_jread_end(&rd) == 0 &&
+        !(s = sw_strndup(out.data, out.len)))
+        *r = SW_ENOMEM;
+    if (rd.err == SW_ENOMEM)
+        *r = SW_ENOMEM;
+    sw_jread_release(&rd);
+    sw_buf_release(&out);
+    return s;
+}
+
 int
 sw_store_alarm_set(struct sw_alarm_state *a, enum sw_state state, time_t since,
                    const char *reason, const char *reason_data)
 {
     char *r1 = NULL, *r2 = NULL;
+    int r = 0;
 
-    if ((reason && !(r1 = sw_strdup(reason))) ||
-        (reason_data && !(r2 = sw_strdup(reason_data)))) {
+    if (reason_data)
+        r2 = canonical_object(reason_data, &r);
+    if (r < 0 || (reason && !(r1 = sw_strdup(reason)))) {
         free(r1);
         free(r2);
         return SW_ENOMEM;
@@ -227,37 +180,115 @@ sw_store_alarm_set(struct sw_alarm_state *a, enum sw_state state, time_t since,
     a->reason_data = r2;
     a->state = state;
     a->since = since;
+    a->changed |= SW_STORE_CH_ALL;
     return 0;
 }
 
 int
 sw_store_alarm_add_values(struct sw_alarm_state *a,
-                          const struct sw_datapoint *pts, size_t n)
+                          const struct sw_datapoint *pts, size_t n, int keep)
 {
-    struct sw_datapoint *v;
-    size_t total, keep;
+    struct sw_datapoint *add = NULL;
+    struct sw_store_value *v = NULL;
+    size_t nadd = 0, i = 0, j = 0, total = 0, cap;
+    time_t from = 0;
+    int changed;
 
-    if (n == 0)
+    cap = keep < SW_STORE_SHOWN_VALUES ? SW_STORE_SHOWN_VALUES
+          : keep > SW_STORE_MAX_VALUES ? SW_STORE_MAX_VALUES
+                                       : (size_t)keep;
+    if (n == 0 && a->nvalues <= cap)
         return 0;
-    total = a->nvalues + n;
-    v = malloc(total * sizeof(*v));
-    if (!v)
-        return SW_ENOMEM;
-    if (a->nvalues)
-        memcpy(v, a->values, a->nvalues * sizeof(*v));
-    for (size_t i = 0; i < n; i++) {
-        v[a->nvalues + i] = pts[i];
-        v[a->nvalues + i].sample_count = -1;
+    if (n) {
+        add = malloc(n * sizeof(*add));
+        if (!add)
+            return SW_ENOMEM;
+        for (size_t k = 0; k < n; k++) {
+            if (!isfinite(pts[k].value))
+                continue;
+            add[nadd++] = pts[k];
+        }
+        /* The later of two points at one ts wins, as in the reply. */
+        nadd = sw_datapoints_normalize(add, nadd);
     }
-    /* The new points come last, so they win over kept ones at the same
-     * ts. */
-    total = sw_datapoints_normalize(v, total);
-    keep = total > SW_STORE_MAX_VALUES ? SW_STORE_MAX_VALUES : total;
-    memmove(v, v + (total - keep), keep * sizeof(*v));
+    v = malloc((a->nvalues + nadd + 1) * sizeof(*v));
+    if (!v) {
+        free(add);
+        return SW_ENOMEM;
+    }
+    /* Both ascending: merge, the new point winning a shared ts.  FROM:
+     * the oldest point the files do not hold as it is now. */
+    while (i < a->nvalues || j < nadd) {
+        if (j == nadd || (i < a->nvalues && a->values[i].ts < add[j].ts)) {
+            v[total++] = a->values[i++];
+            continue;
+        }
+        if (i < a->nvalues && a->values[i].ts == add[j].ts) {
+            if (a->values[i].value != add[j].value &&
+                (!from || add[j].ts < from))
+                from = add[j].ts;
+            i++;
+        } else if (!from || add[j].ts < from) {
+            from = add[j].ts;
+        }
+        v[total].ts = add[j].ts;
+        v[total++].value = add[j++].value;
+    }
+    free(add);
+    if (total > cap) {
+        memmove(v, v + (total - cap), cap * sizeof(*v));
+        total = cap;
+    }
+    /* Changed points the cap dropped are no change; of those it kept,
+     * the oldest is not known any more: take all that stay. */
+    if (from && total && from < v[0].ts)
+        from = v[0].ts;
+    changed =
+        from || total != a->nvalues || (total && v[0].ts != a->values[0].ts);
+    if (!changed) {
+        free(v);
+        return 0;
+    }
     free(a->values);
     a->values = v;
-    a->nvalues = keep;
+    a->nvalues = total;
+    if (from && (!(a->changed & SW_STORE_CH_VALUES) || !a->values_from ||
+                 from < a->values_from))
+        a->values_from = from;
+    else if (!(a->changed & SW_STORE_CH_VALUES))
+        a->values_from = 0;
+    a->changed |= SW_STORE_CH_VALUES;
     return 0;
+}
+
+size_t
+sw_store_values_normalize(struct sw_store_value *v, size_t n)
+{
+    struct sw_datapoint *tmp;
+    size_t i = 1;
+
+    while (i < n && v[i].ts > v[i - 1].ts)
+        i++;
+    if (i >= n)
+        return n;
+    /* A hand edit: sort as the evaluator's points are sorted. */
+    tmp = malloc(n * sizeof(*tmp));
+    if (!tmp) {
+        /* Keep the ascending prefix rather than fail a load. */
+        return i;
+    }
+    for (i = 0; i < n; i++) {
+        tmp[i].ts = v[i].ts;
+        tmp[i].value = v[i].value;
+        tmp[i].sample_count = -1;
+    }
+    n = sw_datapoints_normalize(tmp, n);
+    for (i = 0; i < n; i++) {
+        v[i].ts = tmp[i].ts;
+        v[i].value = tmp[i].value;
+    }
+    free(tmp);
+    return n;
 }
 
 int
@@ -276,490 +307,277 @@ sw_store_alarm_fetch_failed(struct sw_alarm_state *a, const char *msg,
     if (a->fetch_failures < 1000000000)
         a->fetch_failures++;
     a->last_error_time = when;
+    a->changed |= SW_STORE_CH_ALL;
     return 0;
 }
 
 void
 sw_store_alarm_fetch_ok(struct sw_alarm_state *a)
 {
+    /* Called after every good fetch: only a change is one. */
+    if (!a->fetch_error && !a->fetch_failures && !a->failing_since)
+        return;
     free(a->fetch_error);
     a->fetch_error = NULL;
     a->fetch_failures = 0;
     a->failing_since = 0;
+    a->changed |= SW_STORE_CH_ALL;
 }
 
-/* ---- loading ------------------------------------------------------------ */
+/* ---- the store and its name index ---------------------------------------- */
 
-static int
-join_path(char *out, size_t size, const char *dir, const char *name)
+struct sw_store *
+sw_store_new(void)
 {
-    int n = snprintf(out, size, "%s/%s", dir, name);
+    struct sw_store *st = calloc(1, sizeof(*st));
 
-    return n < 0 || (size_t)n >= size ? SW_EINVAL : 0;
+    if (st && !(st->files = calloc(1, sizeof(*st->files)))) {
+        free(st);
+        st = NULL;
+    }
+    return st;
 }
 
-/* Time fields: an RFC 3339 string, or null when NULLABLE. */
-static int
-get_time(json_t *v, int nullable, time_t *out)
+static void
+forget_dropped(struct sw_store_files *f)
 {
-    *out = 0;
-    if (nullable && (!v || json_is_null(v)))
-        return 0;
-    if (!json_is_string(v))
-        return SW_EPARSE;
-    return sw_time_parse_rfc3339(json_string_value(v), out);
+    for (size_t i = 0; i < f->ndropped; i++)
+        free(f->dropped[i]);
+    free(f->dropped);
+    f->dropped = NULL;
+    f->ndropped = 0;
 }
 
-static int
-get_opt_str(json_t *v, char **out)
+void
+sw_store_free(struct sw_store *st)
 {
-    *out = NULL;
-    if (!v || json_is_null(v))
-        return 0;
-    if (!json_is_string(v))
-        return SW_EPARSE;
-    *out = sw_strdup(json_string_value(v));
-    return *out ? 0 : SW_ENOMEM;
+    if (!st)
+        return;
+    for (size_t i = 0; i < st->n; i++)
+        sw_store_entry_free(st->alarms[i]);
+    free(st->alarms);
+    sw_store_entry_free(st->watcher);
+    if (st->files) {
+        forget_dropped(st->files);
+        free(st->files->slots);
+        free(st->files);
+    }
+    free(st);
 }
 
-static int
-parse_values(json_t *arr, struct sw_alarm_state *a)
+/* FNV-1a: names are short, and a cycle looks each one up. */
+static uint64_t
+hash_name(const char *s)
 {
-    size_t n, i;
-    json_t *pair;
+    uint64_t h = 14695981039346656037u;
 
-    if (!arr || json_is_null(arr))
-        return 0;
-    if (!json_is_array(arr))
-        return SW_EPARSE;
-    n = json_array_size(arr);
-    if (n == 0)
-        return 0;
-    a->values = calloc(n, sizeof(*a->values));
-    if (!a->values)
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211u;
+    }
+    return h;
+}
+
+static void
+index_put(struct sw_store *st, size_t pos)
+{
+    struct sw_store_files *f = st->files;
+    size_t i = hash_name(st->alarms[pos]->name) & (f->nslots - 1);
+
+    while (f->slots[i])
+        i = (i + 1) & (f->nslots - 1);
+    f->slots[i] = pos + 1;
+}
+
+/* Make room for N names and index every alarm again.  Returns 0 or
+ * SW_ENOMEM (the old index kept). */
+static int
+index_rebuild(struct sw_store *st, size_t n)
+{
+    struct sw_store_files *f = st->files;
+    size_t want = 16, *slots;
+
+    while (want < 2 * n)
+        want *= 2;
+    if (want != f->nslots) {
+        slots = calloc(want, sizeof(*slots));
+        if (!slots)
+            return SW_ENOMEM;
+        free(f->slots);
+        f->slots = slots;
+        f->nslots = want;
+    } else {
+        memset(f->slots, 0, want * sizeof(*f->slots));
+    }
+    for (size_t i = 0; i < st->n; i++)
+        index_put(st, i);
+    return 0;
+}
+
+/* The position of NAME in st->alarms, or -1. */
+long
+sw_store_find(const struct sw_store *st, const char *name)
+{
+    const struct sw_store_files *f = st->files;
+    size_t i;
+
+    if (!f->nslots)
+        return -1;
+    i = hash_name(name) & (f->nslots - 1);
+    for (; f->slots[i]; i = (i + 1) & (f->nslots - 1))
+        if (strcmp(st->alarms[f->slots[i] - 1]->name, name) == 0)
+            return (long)(f->slots[i] - 1);
+    return -1;
+}
+
+struct sw_alarm_state *
+sw_store_get(const struct sw_store *st, const char *name)
+{
+    long i = st && name ? sw_store_find(st, name) : -1;
+
+    return i < 0 ? NULL : st->alarms[i];
+}
+
+/* Append A to the store, which takes it over on success. */
+int
+sw_store_add(struct sw_store *st, struct sw_alarm_state *a)
+{
+    struct sw_alarm_state **v;
+
+    if (2 * (st->n + 1) > st->files->nslots &&
+        index_rebuild(st, 2 * (st->n + 1)) < 0)
         return SW_ENOMEM;
-    json_array_foreach(arr, i, pair)
-    {
-        json_t *ts = json_array_get(pair, 0), *val = json_array_get(pair, 1);
-        if (!json_is_array(pair) || json_array_size(pair) != 2 ||
-            !json_is_integer(ts) || !json_is_number(val))
-            return SW_EPARSE;
-        a->values[i].ts = (time_t)json_integer_value(ts);
-        a->values[i].value = json_number_value(val);
-        a->values[i].sample_count = -1;
-    }
-    n = sw_datapoints_normalize(a->values, n);
-    if (n > SW_STORE_MAX_VALUES) {
-        memmove(a->values, a->values + (n - SW_STORE_MAX_VALUES),
-                SW_STORE_MAX_VALUES * sizeof(*a->values));
-        n = SW_STORE_MAX_VALUES;
-    }
-    a->nvalues = n;
+    v = realloc(st->alarms, (st->n + 1) * sizeof(*v));
+    if (!v)
+        return SW_ENOMEM;
+    v[st->n] = a;
+    st->alarms = v;
+    index_put(st, st->n++);
     return 0;
 }
 
-/* "notified": {"<notifier>": {"last": time, "count": n}}; optional. */
-static int
-parse_marks(json_t *obj, struct sw_alarm_state *a, const char **what)
+int
+sw_store_watcher(struct sw_store *st, const char *name, time_t now,
+                 struct sw_alarm_state **out)
 {
-    const char *key;
-    json_t *v;
+    struct sw_alarm_state *a;
 
-    if (!obj || json_is_null(obj))
+    if (st->watcher && strcmp(st->watcher->name, name) == 0) {
+        *out = st->watcher;
         return 0;
-    *what = "'notified' must map notifiers to {\"last\": time, \"count\": n}";
-    if (!json_is_object(obj))
-        return SW_EPARSE;
-    json_object_foreach(obj, key, v)
-    {
-        struct sw_notify_mark *m;
-        json_t *count = json_object_get(v, "count");
-        time_t last;
-        int r;
-
-        if (!json_is_object(v) ||
-            get_time(json_object_get(v, "last"), 0, &last) < 0 ||
-            !json_is_integer(count) || json_integer_value(count) < 0 ||
-            json_integer_value(count) > 1000000000)
-            return SW_EPARSE;
-        r = sw_store_alarm_mark(a, key, &m);
-        if (r < 0)
-            return r;
-        m->last = last;
-        m->count = (int)json_integer_value(count);
     }
+    *out = NULL;
+    a = alarm_new(name, now);
+    if (!a)
+        return SW_ENOMEM;
+    sw_store_entry_free(st->watcher);
+    st->watcher = a;
+    *out = a;
     return 0;
 }
 
-/* One alarm object; on SW_EPARSE *what names the bad field. */
-static int
-parse_alarm(const char *name, json_t *obj, struct sw_alarm_state **out,
-            const char **what)
+int
+sw_store_ensure(struct sw_store *st, const char *name, time_t now,
+                struct sw_alarm_state **out)
 {
-    struct sw_alarm_state *a = calloc(1, sizeof(*a));
-    json_t *v;
+    struct sw_alarm_state *a;
     int r = SW_ENOMEM;
 
-    *out = NULL;
+    *out = sw_store_get(st, name);
+    if (*out)
+        return 0;
+    a = alarm_new(name, now);
     if (!a)
         goto out;
-    a->name = sw_strdup(name);
-    if (!a->name)
-        goto out;
-    r = SW_EPARSE;
-    *what = "must be an object";
-    if (!json_is_object(obj))
-        goto out;
-
-    *what = "'state' must be OK, ALARM or INSUFFICIENT_DATA";
-    v = json_object_get(obj, "state");
-    if (!json_is_string(v) ||
-        sw_state_parse(json_string_value(v), &a->state) < 0)
-        goto out;
-    *what = "'since' must be an RFC 3339 time";
-    if (get_time(json_object_get(obj, "since"), 0, &a->since) < 0)
-        goto out;
-    *what = "'reason' must be a string";
-    v = json_object_get(obj, "reason");
-    if (!json_is_string(v))
-        goto out;
-    r = get_opt_str(v, &a->reason);
+    r = sw_store_add(st, a);
     if (r < 0)
         goto out;
-
-    r = SW_EPARSE;
-    *what = "'reason_data' must be an object or null";
-    v = json_object_get(obj, "reason_data");
-    if (v && !json_is_null(v)) {
-        if (!json_is_object(v))
-            goto out;
-        a->reason_data = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        if (!a->reason_data) {
-            r = SW_ENOMEM;
-            goto out;
-        }
-    }
-    *what = "'last_evaluated' must be an RFC 3339 time or null";
-    if (get_time(json_object_get(obj, "last_evaluated"), 1,
-                 &a->last_evaluated) < 0)
-        goto out;
-    *what = "'values' must be an array of [timestamp, number] pairs";
-    r = parse_values(json_object_get(obj, "values"), a);
-    if (r < 0)
-        goto out;
-    r = SW_EPARSE;
-    *what = "'fetch_error' must be a string or null";
-    if (get_opt_str(json_object_get(obj, "fetch_error"), &a->fetch_error) < 0)
-        goto out;
-    *what = "'fetch_failures' must be a non-negative integer";
-    v = json_object_get(obj, "fetch_failures");
-    if (v) {
-        if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-            json_integer_value(v) > 1000000000)
-            goto out;
-        a->fetch_failures = (int)json_integer_value(v);
-    }
-    *what = "'last_fetch_error_time' must be an RFC 3339 time or null";
-    if (get_time(json_object_get(obj, "last_fetch_error_time"), 1,
-                 &a->last_error_time) < 0)
-        goto out;
-    /* Files from before it existed: the failures began no later than the
-     * last one, which only makes the alarm blind later, never sooner. */
-    *what = "'fetch_failing_since' must be an RFC 3339 time or null";
-    if (get_time(json_object_get(obj, "fetch_failing_since"), 1,
-                 &a->failing_since) < 0)
-        goto out;
-    if (a->fetch_failures > 0 && a->failing_since == 0)
-        a->failing_since = a->last_error_time;
-    if (a->fetch_failures == 0)
-        a->failing_since = 0;
-    r = parse_marks(json_object_get(obj, "notified"), a, what);
-    if (r < 0)
-        goto out;
-    r = 0;
     *out = a;
     a = NULL;
 out:
-    alarm_free(a);
+    sw_store_entry_free(a);
     return r;
 }
 
-/* "watcher": absent, or an alarm with its name inside. */
+/* Forget the alarm at POS; one the files hold is remembered for a
+ * "drop" line.  The index is left for the caller to rebuild. */
 static int
-parse_watcher(const char *path, json_t *w, struct sw_store *st, char *err,
-              size_t errlen)
+drop_at(struct sw_store *st, size_t pos)
 {
-    const char *name, *what = "";
-    int r;
+    struct sw_store_files *f = st->files;
+    struct sw_alarm_state *a = st->alarms[pos];
+    char **v;
 
-    if (!w)
-        return 0;
-    name = json_string_value(json_object_get(w, "name"));
-    if (!json_is_object(w) || !name || !name[0]) {
-        snprintf(err, errlen, "%s: 'watcher' must be an object with a 'name'",
-                 path);
-        return SW_EPARSE;
+    if (!(a->changed & SW_STORE_CH_NEW)) {
+        v = realloc(f->dropped, (f->ndropped + 1) * sizeof(*v));
+        if (!v)
+            return SW_ENOMEM;
+        f->dropped = v;
+        v[f->ndropped++] = a->name;
+        a->name = NULL;
     }
-    r = parse_alarm(name, w, &st->watcher, &what);
-    if (r == SW_EPARSE)
-        snprintf(err, errlen, "%s: watcher '%s': %s", path, name, what);
-    return r;
+    sw_store_entry_free(a);
+    return 0;
 }
 
-static int
-parse_doc(const char *path, const struct sw_buf *b, struct sw_store *st,
-          char *err, size_t errlen)
+size_t
+sw_store_prune(struct sw_store *st, const char *const *keep, size_t nkeep)
 {
-    json_error_t jerr;
-    json_t *root, *alarms, *v, *obj;
-    const char *name, *what = "";
-    int r = SW_EPARSE;
+    unsigned char *kept = calloc(st->n ? st->n : 1, 1);
+    size_t out = 0, dropped = 0;
 
-    root = json_loadb(b->data ? b->data : "", b->len, JSON_REJECT_DUPLICATES,
-                      &jerr);
-    if (!root) {
-        snprintf(err, errlen, "%s:%d:%d: %s", path, jerr.line, jerr.column,
-                 jerr.text);
-        return SW_EPARSE;
+    if (!kept)
+        return 0; /* nothing dropped: the next prune tries again */
+    for (size_t k = 0; k < nkeep; k++) {
+        long i = sw_store_find(st, keep[k]);
+        if (i >= 0)
+            kept[i] = 1;
     }
-    if (!json_is_object(root)) {
-        snprintf(err, errlen, "%s: not a JSON object", path);
-        goto out;
-    }
-    v = json_object_get(root, "version");
-    if (!json_is_integer(v) || json_integer_value(v) != STATE_VERSION) {
-        snprintf(err, errlen, "%s: 'version' must be %d", path, STATE_VERSION);
-        goto out;
-    }
-    alarms = json_object_get(root, "alarms");
-    if (!json_is_object(alarms)) {
-        snprintf(err, errlen, "%s: 'alarms' must be an object", path);
-        goto out;
-    }
-    json_object_foreach(alarms, name, obj)
-    {
-        struct sw_alarm_state *a;
-        if (!name[0]) {
-            snprintf(err, errlen, "%s: empty alarm name", path);
-            r = SW_EPARSE;
-            goto out;
+    for (size_t i = 0; i < st->n; i++) {
+        if (kept[i] || drop_at(st, i) < 0) {
+            st->alarms[out++] = st->alarms[i];
+            continue;
         }
-        r = parse_alarm(name, obj, &a, &what);
-        if (r == SW_EPARSE)
-            snprintf(err, errlen, "%s: alarm '%s': %s", path, name, what);
-        if (r < 0)
-            goto out;
-        r = store_add(st, a);
-        if (r < 0) {
-            alarm_free(a);
-            goto out;
-        }
+        dropped++;
     }
-    r = parse_watcher(path, json_object_get(root, "watcher"), st, err, errlen);
-out:
-    json_decref(root);
-    return r;
+    free(kept);
+    st->n = out;
+    if (dropped)
+        /* No smaller table than before, so no allocation: cannot fail. */
+        (void)index_rebuild(st, st->files->nslots / 2);
+    return dropped;
 }
 
-int
-sw_store_load(const char *dir, struct sw_store **out, char *err, size_t errlen)
+size_t
+sw_store_unsaved(const struct sw_store *st)
 {
-    int r = sw_store_load_file(dir, SW_STORE_FILE, out, err, errlen);
+    size_t n = st->files->ndropped;
 
-    if (r == SW_ENOENT) {
-        /* first run: nothing saved yet */
-        *out = sw_store_new();
-        r = *out ? 0 : SW_ENOMEM;
-    }
-    return r;
+    for (size_t i = 0; i < st->n; i++)
+        n += sw_store_entry_change(st->alarms[i]) != 0;
+    if (st->watcher)
+        n += sw_store_entry_change(st->watcher) != 0;
+    return n;
 }
 
-int
-sw_store_load_file(const char *dir, const char *name, struct sw_store **out,
-                   char *err, size_t errlen)
+void
+sw_store_remove(struct sw_store *st, size_t pos)
 {
-    char path[4096];
-    struct sw_store *st = NULL;
-    struct sw_buf b;
-    int r;
-
-    *out = NULL;
-    if (errlen)
-        err[0] = '\0';
-    sw_buf_init(&b, SW_STORE_MAX_BYTES);
-    r = join_path(path, sizeof(path), dir, name);
-    if (r < 0) {
-        snprintf(err, errlen, "%s: state directory path too long", dir);
-        goto out;
-    }
-    r = SW_ENOMEM;
-    st = sw_store_new();
-    if (!st)
-        goto out;
-    r = sw_file_read(path, &b, err, errlen);
-    if (r == SW_ENOENT)
-        goto out;
-    if (r == SW_ETOOBIG)
-        r = SW_EPARSE; /* the caller sets it aside like a broken one */
-    if (r < 0)
-        goto out;
-    r = parse_doc(path, &b, st, err, errlen);
-    if (r < 0)
-        goto out;
-    *out = st;
-    st = NULL;
-out:
-    if (r == SW_ENOMEM && errlen && !err[0])
-        snprintf(err, errlen, "%s: out of memory", path);
-    sw_store_free(st);
-    sw_buf_release(&b);
-    return r;
+    sw_store_entry_free(st->alarms[pos]);
+    memmove(st->alarms + pos, st->alarms + pos + 1,
+            (st->n - pos - 1) * sizeof(*st->alarms));
+    st->n--;
+    /* No larger table than before: cannot fail. */
+    (void)index_rebuild(st, st->files->nslots / 2);
 }
 
-/* ---- saving ------------------------------------------------------------- */
-
-static json_t *
-time_or_null(time_t t)
+/* The files hold every entry of ST as it is. */
+void
+sw_store_all_saved(struct sw_store *st)
 {
-    char buf[SW_TIME_BUF];
-
-    return t ? json_string(sw_time_rfc3339(t, buf)) : json_null();
-}
-
-static json_t *
-alarm_to_json(const struct sw_alarm_state *a)
-{
-    char buf[SW_TIME_BUF];
-    json_t *obj = json_object(), *values = json_array(), *rd = NULL;
-    int failed = !obj || !values;
-
-    if (failed)
-        goto out;
-    if (a->reason_data)
-        rd = json_loads(a->reason_data, 0, NULL);
-    if (rd && !json_is_object(rd)) {
-        json_decref(rd);
-        rd = NULL;
-    }
-    for (size_t i = 0; i < a->nvalues; i++) {
-        json_t *pair =
-            json_pack("[I f]", (json_int_t)a->values[i].ts, a->values[i].value);
-        /* json_pack refuses NaN and infinity; such a value is dropped
-         * rather than making the whole file unwritable. */
-        if (pair && json_array_append_new(values, pair) < 0)
-            failed = 1;
-    }
-    sw_json_set_new(obj, "state", json_string(sw_state_name(a->state)),
-                    &failed);
-    sw_json_set_new(obj, "since", json_string(sw_time_rfc3339(a->since, buf)),
-                    &failed);
-    sw_json_set_new(obj, "reason", json_string(a->reason ? a->reason : ""),
-                    &failed);
-    sw_json_set_new(obj, "reason_data", rd ? rd : json_null(), &failed);
-    sw_json_set_new(obj, "last_evaluated", time_or_null(a->last_evaluated),
-                    &failed);
-    sw_json_set_new(obj, "values", values, &failed);
-    values = NULL;
-    sw_json_set_new(obj, "fetch_error",
-                    a->fetch_error ? json_string(a->fetch_error) : json_null(),
-                    &failed);
-    sw_json_set_new(obj, "fetch_failures", json_integer(a->fetch_failures),
-                    &failed);
-    sw_json_set_new(obj, "last_fetch_error_time",
-                    time_or_null(a->last_error_time), &failed);
-    sw_json_set_new(obj, "fetch_failing_since", time_or_null(a->failing_since),
-                    &failed);
-    if (a->nmarks) {
-        json_t *marks = json_object();
-
-        for (size_t i = 0; marks && i < a->nmarks; i++) {
-            const struct sw_notify_mark *m = &a->marks[i];
-            sw_json_set_new(marks, m->notifier,
-                            json_pack("{s:s, s:i}", "last",
-                                      sw_time_rfc3339(m->last, buf), "count",
-                                      m->count),
-                            &failed);
-        }
-        sw_json_set_new(obj, "notified", marks, &failed);
-    }
-out:
-    json_decref(values);
-    if (failed) {
-        json_decref(obj);
-        return NULL;
-    }
-    return obj;
-}
-
-static char *
-dump_store(const struct sw_store *st)
-{
-    json_t *root = json_object(), *alarms = json_object();
-    char *text = NULL;
-    int failed = !root || !alarms;
-
-    for (size_t i = 0; !failed && i < st->n; i++)
-        sw_json_set_new(alarms, st->alarms[i]->name,
-                        alarm_to_json(st->alarms[i]), &failed);
-    if (!failed) {
-        sw_json_set_new(root, "version", json_integer(STATE_VERSION), &failed);
-        sw_json_set_new(root, "alarms", alarms, &failed);
-        alarms = NULL;
-    }
-    if (!failed && st->watcher) {
-        /* The name first, as a reader looks for it. */
-        json_t *w = json_pack("{s:s}", "name", st->watcher->name);
-        json_t *fields = alarm_to_json(st->watcher);
-
-        if (!w || !fields || json_object_update(w, fields) < 0)
-            failed = 1;
-        json_decref(fields);
-        sw_json_set_new(root, "watcher", w, &failed);
-    }
-    /* Compact: the file is rewritten after every cycle, and indentation
-     * was a tenth of the bytes and of the time spent dumping them;
-     * `status --json` is the readable view. */
-    if (!failed)
-        text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(alarms);
-    json_decref(root);
-    return text;
-}
-
-int
-sw_store_save(const struct sw_store *st, const char *dir, char *err,
-              size_t errlen)
-{
-    char path[4096];
-    char *text = NULL;
-    int r;
-
-    if (errlen)
-        err[0] = '\0';
-    if (join_path(path, sizeof(path), dir, SW_STORE_FILE) < 0) {
-        snprintf(err, errlen, "%s: state directory path too long", dir);
-        return SW_EINVAL;
-    }
-    r = SW_ENOMEM;
-    text = dump_store(st);
-    if (!text) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        goto out;
-    }
-    /* Never write a file that sw_store_load() would refuse: the next start
-     * would lose every alarm's state. */
-    if (strlen(text) + 1 > SW_STORE_MAX_BYTES) {
-        snprintf(err, errlen,
-                 "%s: state of %zu alarms would exceed %u MiB; not written",
-                 path, st->n, (unsigned)(SW_STORE_MAX_BYTES >> 20));
-        r = SW_ETOOBIG;
-        goto out;
-    }
-    /* The file being replaced was written (or read back) whole by this
-     * agent: it is kept as the known-good fallback for the next start. */
-    r = sw_file_replace(dir, SW_STORE_FILE, SW_STORE_PREV_FILE, text, 0640, err,
-                        errlen);
-out:
-    free(text);
-    return r;
+    for (size_t i = 0; i < st->n; i++)
+        sw_store_entry_saved(st->alarms[i]);
+    if (st->watcher)
+        sw_store_entry_saved(st->watcher);
+    forget_dropped(st->files);
 }

@@ -8,7 +8,11 @@
  * notifiers become their topic ARNs and raw SNS ARNs stay as they are;
  * other notifier types have no CloudWatch equivalent and are listed as
  * local-only.  The rule's labels become tags, and every alarm carries
- * the tag streamwatch:owner = sync.owner.
+ * the tag streamwatch:owner = sync.owner.  CloudWatch has no SHARDS: an
+ * expression that uses it is sent with the stream's open shard count in
+ * its place, looked up with Kinesis DescribeStreamSummary on every plan
+ * (agent/shards; a failed lookup is an error for that alarm), so a
+ * changed shard count plans an update of the Expression.
  *
  * Actual state: DescribeAlarms (every page; AlarmNamePrefix when
  * sync.name_prefix is set) and ListTagsForResource for each alarm whose
@@ -46,7 +50,7 @@
  * The work is split by concern into agent/sync_input.c, sync_diff.c,
  * sync_apply.c and sync.c (the command); agent/sync_priv.h says which
  * does what.  Depends on lib/, rules/, aws/ and agent/conf,
- * agent/discover.
+ * agent/discover, agent/shards.
  */
 #ifndef SW_AGENT_SYNC_H
 #define SW_AGENT_SYNC_H
@@ -104,6 +108,23 @@ int sw_sync_command(const char *conf_path, int apply, int prune, int yes,
 int sw_sync_alarm_input(const struct sw_conf *c, const struct sw_rule *r,
                         json_t **out, struct sw_strv *local_only, char *err,
                         size_t errlen);
+/* (sw_sync_alarm_input() refuses a rule whose expression uses SHARDS, with
+ * SW_EINVAL: it goes through sw_sync_shards_input().) */
+
+/* sw_sync_shards_input - sw_sync_alarm_input() for the metric-math rule
+ * R whose expression uses SHARDS, with SHARDS open shards: the
+ * expression's Expression is R's with the number in place of SHARDS
+ * (sw_expr_subst_shards(): "w / (4 * 60000) * 100"), its Label R's text
+ * as written ("w / (SHARDS * 60000) * 100"), so that the console shows
+ * where the number came from and a new count changes the Expression
+ * alone.  Returns as sw_sync_alarm_input(); also SW_EPARSE when the
+ * expression with the number does not parse (a constant division by
+ * zero: "w + 1 / (SHARDS - 4)" with 4 gives ERR "alarm 'x': with SHARDS =
+ * 4, expression: column 7: division by zero"), SW_EINVAL when SHARDS is
+ * not a number >= 0 or R is not metric math. */
+int sw_sync_shards_input(const struct sw_conf *c, const struct sw_rule *r,
+                         double shards, json_t **out,
+                         struct sw_strv *local_only, char *err, size_t errlen);
 
 /* sw_sync_normalize - ALARM (a PutMetricAlarm input or a DescribeAlarms
  * MetricAlarm, borrowed) in the canonical form the diff compares: an

@@ -1,6 +1,6 @@
 /* agent/sync_input.c - the desired alarms of `plan` and `sync`: the
- * config's synced rules as PutMetricAlarm inputs; see sync.h and
- * sync_priv.h. */
+ * config's synced rules as PutMetricAlarm inputs, SHARDS replaced by the
+ * stream's shard count; see sync.h and sync_priv.h. */
 #include "config.h"
 
 #include <stdio.h>
@@ -11,6 +11,7 @@
 
 #include "agent/conf.h"
 #include "agent/discover.h"
+#include "agent/shards.h"
 #include "agent/sync.h"
 #include "agent/sync_priv.h"
 #include "lib/clock.h"
@@ -19,7 +20,9 @@
 #include "lib/str.h"
 #include "lib/utf8.h"
 #include "rules/cwrender.h"
+#include "rules/expr.h"
 #include "rules/rule.h"
+#include "rules/template.h"
 
 #define TAG_VALUE_MAX 256 /* characters of a CloudWatch tag value */
 
@@ -155,6 +158,7 @@ sw_sync_alarm_input(const struct sw_conf *c, const struct sw_rule *r,
                                         "InsufficientDataActions"};
     const struct sw_strv *svs[] = {&r->ok_actions, &r->alarm_actions,
                                    &r->insufficient_data_actions};
+    const char *stream;
     json_t *o = NULL, *v;
     int failed = 0, rc = SW_ENOMEM;
 
@@ -172,6 +176,17 @@ sw_sync_alarm_input(const struct sw_conf *c, const struct sw_rule *r,
                    r->name);
         return SW_EINVAL;
     }
+    /* CloudWatch has no SHARDS: such a rule goes through
+     * sw_sync_shards_input(), which puts the number in. */
+    rc = sw_shards_rule_stream(r, &stream);
+    if (rc == 1 || rc == SW_EINVAL) {
+        sw_err_set(err, errlen,
+                   "alarm '%s': the expression uses SHARDS, which "
+                   "CloudWatch does not know",
+                   r->name);
+        return SW_EINVAL;
+    }
+    rc = SW_ENOMEM;
     o = json_object();
     if (!o)
         goto out;
@@ -209,24 +224,141 @@ out:
     return rc;
 }
 
+/* The Label of the expression entry of IN's Metrics: LABEL. */
+static int
+set_expression_label(json_t *in, const char *label)
+{
+    json_t *m = json_object_get(in, "Metrics"), *q;
+    size_t i;
+
+    json_array_foreach(m, i, q)
+    {
+        if (!json_object_get(q, "Expression"))
+            continue;
+        if (json_object_set_new(q, "Label", json_string(label)) < 0)
+            return SW_ENOMEM;
+    }
+    return 0;
+}
+
+int
+sw_sync_shards_input(const struct sw_conf *c, const struct sw_rule *r,
+                     double shards, json_t **out, struct sw_strv *local_only,
+                     char *err, size_t errlen)
+{
+    const char *ids[SW_RULE_MAX_METRICS];
+    struct sw_rule *dup = NULL;
+    struct sw_expr *e = NULL;
+    char why[512], num[SW_EXPR_NUM_BUF];
+    char *text = NULL;
+    int rc;
+
+    if (err && errlen)
+        err[0] = '\0';
+    *out = NULL;
+    if (!c || !r || !r->name || !sw_rule_is_math(r) ||
+        r->nmetrics > SW_RULE_MAX_METRICS) {
+        sw_err_set(err, errlen, "no config or metric-math rule");
+        return SW_EINVAL;
+    }
+    rc = sw_expr_subst_shards(r->expression, shards, &text, why, sizeof(why));
+    if (rc < 0) {
+        sw_err_set(err, errlen, "alarm '%s': expression: %s", r->name, why);
+        goto out;
+    }
+    /* What CloudWatch will parse: a count that makes a constant divide
+     * by zero ("w + 1 / (4 - 4)") is refused here, with the number. */
+    for (size_t i = 0; i < r->nmetrics; i++)
+        ids[i] = r->metrics[i].id;
+    rc = sw_expr_parse(text, ids, r->nmetrics, &e, why, sizeof(why));
+    if (rc < 0) {
+        (void)sw_expr_format_shards(shards, num, sizeof(num));
+        sw_err_set(err, errlen, "alarm '%s': with SHARDS = %s, expression: %s",
+                   r->name, num, why);
+        goto out;
+    }
+    rc = sw_rule_dup(r, &dup);
+    if (rc < 0)
+        goto out;
+    free(dup->expression);
+    dup->expression = text;
+    text = NULL;
+    rc = sw_sync_alarm_input(c, dup, out, local_only, err, errlen);
+    if (rc < 0)
+        goto out;
+    /* The Label keeps the config's text: the console shows where the
+     * number came from, and a new shard count changes one line of the
+     * plan, the Expression. */
+    rc = set_expression_label(*out, r->expression);
+    if (rc < 0) {
+        json_decref(*out);
+        *out = NULL;
+    }
+out:
+    if (rc == SW_ENOMEM)
+        sw_err_set(err, errlen, "out of memory");
+    sw_expr_free(e);
+    sw_rule_free(dup);
+    free(text);
+    return rc;
+}
+
 /* ------------------------------------------------------------------ */
 /* every synced alarm of the config                                    */
 
 struct desired {
     const struct sw_conf *conf;
     const char *cmd; /* for messages */
+    struct sw_aws *aws;
+    struct sw_shards *shards; /* made for the first rule with SHARDS */
     json_t *arr;
     struct sw_strv *local_only;
 };
+
+/* The current shard count of STREAM for the rule R, DescribeStreamSummary
+ * once per stream and run: no fallback here, so a failure is an error for
+ * the rule. */
+static int
+shards_of(struct desired *x, const struct sw_rule *r, const char *stream,
+          double *out)
+{
+    char err[700];
+    int rc;
+
+    if (!x->shards) {
+        rc = sw_shards_new(x->aws, 0, &x->shards);
+        if (rc < 0) {
+            fprintf(stderr, "streamwatch: %s: %s\n", x->cmd, sw_strerror(rc));
+            return rc;
+        }
+    }
+    rc = sw_shards_get(x->shards, stream, sw_wall_now(), out, err, sizeof(err));
+    if (rc < 0)
+        fprintf(stderr, "streamwatch: %s: alarm '%s': %s\n", x->cmd, r->name,
+                err[0] ? err : sw_strerror(rc));
+    return rc;
+}
 
 static int
 add_desired(struct desired *x, const struct sw_rule *r)
 {
     json_t *in = NULL;
+    const char *stream = NULL;
+    double shards = 0;
     char err[512];
     int rc;
 
-    rc = sw_sync_alarm_input(x->conf, r, &in, x->local_only, err, sizeof(err));
+    rc = sw_shards_rule_stream(r, &stream);
+    if (rc == 1) {
+        rc = shards_of(x, r, stream, &shards);
+        if (rc < 0)
+            return rc;
+        rc = sw_sync_shards_input(x->conf, r, shards, &in, x->local_only, err,
+                                  sizeof(err));
+    } else {
+        rc = sw_sync_alarm_input(x->conf, r, &in, x->local_only, err,
+                                 sizeof(err));
+    }
     if (rc < 0) {
         fprintf(stderr, "streamwatch: %s: %s\n", x->cmd,
                 err[0] ? err : sw_strerror(rc));
@@ -315,7 +447,7 @@ int
 sw_sync_desired(const struct sw_conf *c, struct sw_aws *aws, const char *cmd,
                 json_t **out, struct sw_strv *local_only)
 {
-    struct desired x = {c, cmd, NULL, local_only};
+    struct desired x = {c, cmd, aws, NULL, NULL, local_only};
     int r = 0;
 
     *out = NULL;
@@ -327,6 +459,7 @@ sw_sync_desired(const struct sw_conf *c, struct sw_aws *aws, const char *cmd,
             r = add_desired(&x, c->rules[i]);
     if (r == 0 && any_synced_template(c))
         r = add_discovered(&x, aws);
+    sw_shards_free(x.shards);
     if (r < 0) {
         json_decref(x.arr);
         return r;

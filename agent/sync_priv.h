@@ -5,7 +5,9 @@
  *   sync_input.c  the desired alarms: each synced rule of the config, and
  *                 each alarm of a synced template (expanded with Kinesis
  *                 ListStreams as the agent does), as a PutMetricAlarm
- *                 input; rules/cwrender renders the alarm itself;
+ *                 input, SHARDS replaced by the count DescribeStreamSummary
+ *                 gives (agent/shards); rules/cwrender renders the alarm
+ *                 itself;
  *   sync_diff.c   both sides normalised, compared field by field, and
  *                 values shown as the plan prints them;
  *   sync_apply.c  the plan (creates, updates, deletes, conflicts), its
@@ -14,7 +16,7 @@
  *                 their tags, confirmation and exit status.
  *
  * Depends on lib/, rules/, aws/ (client, cwalarms) and agent/conf,
- * agent/discover.
+ * agent/discover, agent/shards.
  */
 #ifndef SW_AGENT_SYNC_PRIV_H
 #define SW_AGENT_SYNC_PRIV_H
@@ -61,9 +63,12 @@ void sw_sync_aws_failed(const char *cmd, const char *what,
                         const struct sw_aws_error *e, int r);
 
 /* sw_sync_desired - the PutMetricAlarm inputs of every synced alarm of C
- * (sw_sync_alarm_input()): its rules with sync = true, then, when a
- * template is synced, the alarms of its streams, listed through AWS (a
- * failed listing fails: without it a plan would delete those alarms).
+ * (sw_sync_alarm_input(), or sw_sync_shards_input() with the stream's
+ * current shard count for an expression that uses SHARDS: a failed
+ * DescribeStreamSummary fails, naming the alarm): its rules with sync =
+ * true, then, when a template is synced, the alarms of its streams,
+ * listed through AWS (a failed listing fails: without it a plan would
+ * delete those alarms).
  * Local-only notifiers are added to LOCAL_ONLY.  Problems go to stderr
  * prefixed with CMD.  Returns 0 and *OUT (new array, json_decref()), or
  * a negative SW_E* code (*OUT NULL). */

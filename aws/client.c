@@ -76,8 +76,8 @@ seed_rng(struct sw_aws *a)
     a->rng = s ? s : 0x9e3779b97f4a7c15ull;
 }
 
-static double
-rand01(struct sw_aws *a)
+double
+sw_aws_rand01(struct sw_aws *a)
 {
     uint64_t x = a->rng;
 
@@ -211,10 +211,34 @@ sw_aws_new(const struct sw_aws_opts *o, struct sw_aws **out, char *err,
     sw_retry_quota_init(&a->quota);
     seed_rng(a);
 
+    if (o->max_rps < 0 || o->max_rps > SW_RATELIMIT_MAX) {
+        sw_err_set(err, errlen, "max requests per second must be 0 to %d",
+                   SW_RATELIMIT_MAX);
+        r = SW_EINVAL;
+        goto out;
+    }
+    if (o->max_rps > 0) {
+        r = sw_ratelimit_new(o->max_rps, &a->rl);
+        if (r < 0) {
+            sw_err_set(err, errlen, "out of memory");
+            goto out;
+        }
+    }
+
+    /* Kept for aws/batch's handles, which follow the same rules. */
+    if (o->ca_file) {
+        a->ca_file = sw_strdup(o->ca_file);
+        if (!a->ca_file) {
+            r = SW_ENOMEM;
+            sw_err_set(err, errlen, "out of memory");
+            goto out;
+        }
+    }
     memset(&ho, 0, sizeof(ho));
     ho.connect_timeout_ms = o->connect_timeout_ms;
     ho.timeout_ms = o->request_timeout_ms;
-    ho.ca_file = o->ca_file;
+    ho.ca_file = a->ca_file;
+    a->http_opts = ho;
     r = sw_http_new(&ho, &a->http);
     if (r < 0) {
         sw_err_set(err, errlen,
@@ -228,8 +252,10 @@ sw_aws_new(const struct sw_aws_opts *o, struct sw_aws **out, char *err,
                    sw_strerror(r));
         goto out;
     }
-    sw_log_debug("aws: region %s, partition %s, %d attempts per call",
-                 a->region, a->partition->id, a->max_attempts);
+    sw_log_debug("aws: region %s, partition %s, %d attempts per call, "
+                 "CloudWatch at most %d requests a second (0: no limit)",
+                 a->region, a->partition->id, a->max_attempts,
+                 a->rl ? sw_ratelimit_max(a->rl) : 0);
     *out = a;
     a = NULL;
     r = 0;
@@ -247,7 +273,10 @@ sw_aws_free(struct sw_aws *a)
     /* The provider holds a pointer back to us (its AssumeRole callback):
      * it goes first. */
     sw_creds_provider_free(a->creds);
+    sw_aws_pool_free(a->pool);
     sw_http_free(a->http);
+    sw_ratelimit_free(a->rl);
+    free(a->ca_file);
     free(a);
 }
 
@@ -306,17 +335,21 @@ sw_aws_set_yield_flag(struct sw_aws *a, volatile sig_atomic_t *flag)
 
 /* ---- one call ---- */
 
-/* Sign and send one request at wall time T (already corrected). */
-static int
-send_once(struct sw_aws *a, const struct sw_creds *cr, time_t t,
-          enum sw_aws_service svc, enum sw_aws_proto proto, const char *op,
-          const char *body, size_t body_len, struct sw_http_resp *resp)
+static void turn_sent(void *arg);
+
+int
+sw_aws_http_start(struct sw_aws *a, struct sw_http *h,
+                  const struct sw_creds *cr, enum sw_aws_service svc,
+                  enum sw_aws_proto proto, const char *op, const char *body,
+                  size_t body_len, size_t max_body, struct sw_aws_turn *turn,
+                  struct sw_http_resp *resp)
 {
     struct sw_aws_signed sr;
     struct sw_http_req req;
     int r;
 
-    r = sw_aws_sign(a, cr, t, svc, proto, op, body, body_len, &sr);
+    r = sw_aws_sign(a, cr, sw_aws_signing_now(a), svc, proto, op, body,
+                    body_len, &sr);
     if (r < 0)
         goto out;
     memset(&req, 0, sizeof(req));
@@ -326,7 +359,11 @@ send_once(struct sw_aws *a, const struct sw_creds *cr, time_t t,
     req.nheaders = sr.n;
     req.body = body;
     req.body_len = body_len;
-    r = sw_http_send(a->http, &req, resp);
+    req.max_body = max_body;
+    req.on_send = turn_sent;
+    req.on_send_arg = turn;
+    /* The header lines are copied: SR may go. */
+    r = sw_http_start(h, &req, resp);
 out:
     sw_aws_signed_release(&sr);
     return r;
@@ -438,6 +475,181 @@ log_retry(const char *op, const struct sw_aws_error *e, const char *what, int n,
                     e->message, n, of, (double)delay_ms / 1000.0);
 }
 
+long
+sw_aws_rate_wait(const struct sw_aws *a, enum sw_aws_service svc,
+                 sw_mono_ms now)
+{
+    if (svc != SW_SVC_MONITORING || !a->rl)
+        return 0;
+    return sw_ratelimit_wait_ms(a->rl, now);
+}
+
+void
+sw_aws_turn_begin(struct sw_aws *a, enum sw_aws_service svc,
+                  struct sw_aws_turn *t)
+{
+    t->a = a;
+    t->svc = svc;
+    t->reserved = svc == SW_SVC_MONITORING && a->rl;
+    if (t->reserved)
+        sw_ratelimit_reserve(a->rl);
+}
+
+/* aws/http's on_send hook: the request goes on the wire now.  A second
+ * send of the same attempt (curl retrying on a fresh connection) counts
+ * too: the service sees it. */
+static void
+turn_sent(void *arg)
+{
+    struct sw_aws_turn *t = arg;
+
+    if (!t || !t->a || t->svc != SW_SVC_MONITORING || !t->a->rl)
+        return;
+    if (t->reserved)
+        sw_ratelimit_take_reserved(t->a->rl, sw_mono_now());
+    else
+        sw_ratelimit_take(t->a->rl, sw_mono_now());
+    t->reserved = 0;
+}
+
+void
+sw_aws_turn_end(struct sw_aws_turn *t)
+{
+    if (t->reserved && t->a->rl)
+        sw_ratelimit_unreserve(t->a->rl);
+    t->reserved = 0;
+}
+
+/* A throttling reply from SVC: CloudWatch's rate limit goes down. */
+static void
+rate_throttled(struct sw_aws *a, enum sw_aws_service svc)
+{
+    sw_mono_ms now = sw_mono_now();
+    int before, after;
+
+    if (svc != SW_SVC_MONITORING || !a->rl)
+        return;
+    before = sw_ratelimit_limit(a->rl, now);
+    sw_ratelimit_throttled(a->rl, now);
+    after = sw_ratelimit_limit(a->rl, now);
+    if (after < before)
+        sw_log_warn("aws: CloudWatch is throttling: at most %d requests a "
+                    "second for a while (configured: %d)",
+                    after, sw_ratelimit_max(a->rl));
+}
+
+/* Wait for the rate limit's turn for an attempt to SVC, in short slices
+ * like the backoff sleep.  Returns 0 or SW_ECANCELED. */
+static int
+rate_sleep(struct sw_aws *a, enum sw_aws_service svc)
+{
+    long wait;
+    int r;
+
+    while ((wait = sw_aws_rate_wait(a, svc, sw_mono_now())) > 0) {
+        r = backoff_sleep(a, wait);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+enum sw_aws_next
+sw_aws_attempt_done(struct sw_aws *a, struct sw_aws_attempt *st,
+                    const struct sw_creds *fixed, enum sw_aws_service svc,
+                    enum sw_aws_proto proto, const char *op, int transport,
+                    struct sw_http_resp *resp, struct sw_buf *reply,
+                    struct sw_aws_error *err, long *delay_ms, int *result)
+{
+    enum sw_retry_class cls;
+    const char *rid;
+    int attempt, r;
+
+    *result = 0;
+    *delay_ms = 0;
+    if (transport < 0 && transport != SW_ETIMEDOUT && transport != SW_EHTTP &&
+        transport != SW_ETOOBIG && transport != SW_ECANCELED) {
+        /* Nothing was sent: signing failed or the request was bad. */
+        *result = transport;
+        if (!err->message[0])
+            sw_err_set(err->message, sizeof(err->message),
+                       "cannot build the request: %s", sw_strerror(transport));
+        return SW_AWS_NEXT_DONE;
+    }
+    st->sent++;
+    err->attempts = st->sent;
+    attempt = st->sent - st->extra;
+    cls = judge_reply(a, proto, transport, resp->error, resp->status,
+                      sw_http_resp_header(resp, "date"),
+                      sw_http_resp_header(resp, "x-amzn-query-error"),
+                      resp->body.data, resp->body.len, err);
+    rid = sw_http_resp_header(resp, "x-amzn-requestid");
+    if (!rid)
+        rid = sw_http_resp_header(resp, "x-amz-request-id");
+    if (rid)
+        sw_aws_code_copy(err->request_id, sizeof(err->request_id), rid,
+                         strlen(rid));
+
+    if (cls == SW_RETRY_SUCCESS) {
+        sw_retry_quota_success(&a->quota, st->last_cost);
+        if (reply) {
+            sw_buf_reset(reply);
+            r = sw_buf_add(reply, resp->body.data ? resp->body.data : "",
+                           resp->body.len);
+            if (r < 0) {
+                sw_err_set(err->message, sizeof(err->message),
+                           "reply of %zu bytes over the caller's cap",
+                           resp->body.len);
+                *result = r;
+            }
+        }
+        return SW_AWS_NEXT_DONE;
+    }
+    if (cls == SW_RETRY_THROTTLE)
+        rate_throttled(a, svc);
+    /* Clock skew and an expired token are fixed by us, not by waiting:
+     * one immediate extra attempt each, outside the attempt budget. */
+    if (cls == SW_RETRY_SKEW && !st->skew_retried) {
+        st->skew_retried = 1;
+        st->extra++;
+        sw_log_info("aws: %s: %s: %s; clock offset %+ld s, retrying now", op,
+                    err->code, err->message, a->clock_offset);
+        return SW_AWS_NEXT_NOW;
+    }
+    if (cls == SW_RETRY_EXPIRED_TOKEN && !fixed && !st->token_retried) {
+        st->token_retried = 1;
+        st->extra++;
+        sw_creds_invalidate(a->creds);
+        sw_log_info("aws: %s: %s: %s; refreshing credentials, retrying now", op,
+                    err->code, err->message);
+        return SW_AWS_NEXT_NOW;
+    }
+    if ((cls == SW_RETRY_THROTTLE || cls == SW_RETRY_TRANSIENT) &&
+        attempt < a->max_attempts) {
+        int cost;
+
+        cost = sw_retry_quota_acquire(&a->quota, transport == SW_ETIMEDOUT);
+        if (cost > 0) {
+            st->last_cost = cost;
+            *delay_ms = sw_retry_backoff_ms(attempt, sw_aws_rand01(a));
+            log_retry(op, err, sw_strerror(transport), attempt,
+                      a->max_attempts - 1, *delay_ms);
+            return SW_AWS_NEXT_BACKOFF;
+        }
+        sw_log_info("aws: %s: retry quota exhausted, not retrying", op);
+    }
+    /* Final. */
+    if (transport < 0)
+        *result = transport;
+    else if (cls == SW_RETRY_THROTTLE)
+        *result = SW_ETHROTTLED;
+    else if (sw_retry_is_auth_code(err->code) || resp->status == 401)
+        *result = SW_EAUTH;
+    else
+        *result = SW_EAWS;
+    return SW_AWS_NEXT_DONE;
+}
+
 /* The call/retry loop; *CREDS_FAILED is set when it ended because no
  * credentials could be had, whatever code the chain returned for it. */
 static int
@@ -446,20 +658,20 @@ call_loop(struct sw_aws *a, const struct sw_creds *fixed,
           const char *body, size_t body_len, struct sw_buf *reply,
           struct sw_aws_error *err, int *creds_failed)
 {
+    struct sw_aws_attempt st;
+    struct sw_aws_turn turn;
     struct sw_http_resp resp;
-    enum sw_retry_class cls;
-    int r, sent = 0, extra = 0, skew_retried = 0, token_retried = 0;
-    int last_cost = 0;
+    int r;
 
     memset(err, 0, sizeof(*err));
+    memset(&st, 0, sizeof(st));
     sw_http_resp_init(&resp);
     r = sw_aws_call_checks(a, svc, proto, op, body, body_len, err);
     if (r < 0)
         goto out;
     for (;;) {
         const struct sw_creds *cr;
-        const char *rid;
-        int attempt, transport;
+        int transport;
         long delay;
 
         if (stopping(a)) {
@@ -473,97 +685,44 @@ call_loop(struct sw_aws *a, const struct sw_creds *fixed,
             *creds_failed = r != SW_ECANCELED;
             goto out;
         }
-        transport = send_once(a, cr, sw_aws_signing_now(a), svc, proto, op,
-                              body, body_len, &resp);
-        if (transport < 0 && transport != SW_ETIMEDOUT &&
-            transport != SW_EHTTP && transport != SW_ETOOBIG &&
-            transport != SW_ECANCELED) {
-            /* Nothing was sent: signing failed or the request was bad. */
-            r = transport;
-            if (!err->message[0])
-                sw_err_set(err->message, sizeof(err->message),
-                           "cannot build the request: %s", sw_strerror(r));
+        /* Every attempt takes its turn, retries included: they load the
+         * service as much as first tries. */
+        r = rate_sleep(a, svc);
+        if (r < 0) {
+            sw_strlcpy(err->message, "canceled", sizeof(err->message));
             goto out;
         }
-        sent++;
-        err->attempts = sent;
-        attempt = sent - extra;
-        cls = judge_reply(a, proto, transport, resp.error, resp.status,
-                          sw_http_resp_header(&resp, "date"),
-                          sw_http_resp_header(&resp, "x-amzn-query-error"),
-                          resp.body.data, resp.body.len, err);
-        rid = sw_http_resp_header(&resp, "x-amzn-requestid");
-        if (!rid)
-            rid = sw_http_resp_header(&resp, "x-amz-request-id");
-        if (rid)
-            sw_aws_code_copy(err->request_id, sizeof(err->request_id), rid,
-                             strlen(rid));
-
-        if (cls == SW_RETRY_SUCCESS) {
-            sw_retry_quota_success(&a->quota, last_cost);
-            if (reply) {
-                sw_buf_reset(reply);
-                r = sw_buf_add(reply, resp.body.data ? resp.body.data : "",
-                               resp.body.len);
-                if (r < 0) {
-                    sw_err_set(err->message, sizeof(err->message),
-                               "reply of %zu bytes over the caller's cap",
-                               resp.body.len);
-                    goto out;
-                }
-            }
-            r = 0;
-            goto out;
-        }
-        /* Clock skew and an expired token are fixed by us, not by waiting:
-         * one immediate extra attempt each, outside the attempt budget. */
-        if (cls == SW_RETRY_SKEW && !skew_retried) {
-            skew_retried = 1;
-            extra++;
-            sw_log_info("aws: %s: %s: %s; clock offset %+ld s, retrying now",
-                        op, err->code, err->message, a->clock_offset);
+        sw_aws_turn_begin(a, svc, &turn);
+        transport = sw_aws_http_start(a, a->http, cr, svc, proto, op, body,
+                                      body_len, 0, &turn, &resp);
+        if (transport == 0)
+            transport = sw_http_perform(a->http, &resp);
+        sw_aws_turn_end(&turn);
+        switch (sw_aws_attempt_done(a, &st, fixed, svc, proto, op, transport,
+                                    &resp, reply, err, &delay, &r)) {
+        case SW_AWS_NEXT_NOW: continue;
+        case SW_AWS_NEXT_BACKOFF:
+            r = backoff_sleep(a, delay);
+            if (r < 0)
+                goto out;
             continue;
+        case SW_AWS_NEXT_DONE:
+        default: goto out;
         }
-        if (cls == SW_RETRY_EXPIRED_TOKEN && !fixed && !token_retried) {
-            token_retried = 1;
-            extra++;
-            sw_creds_invalidate(a->creds);
-            sw_log_info("aws: %s: %s: %s; refreshing credentials, retrying "
-                        "now",
-                        op, err->code, err->message);
-            continue;
-        }
-        if ((cls == SW_RETRY_THROTTLE || cls == SW_RETRY_TRANSIENT) &&
-            attempt < a->max_attempts) {
-            int cost;
-
-            cost = sw_retry_quota_acquire(&a->quota, transport == SW_ETIMEDOUT);
-            if (cost > 0) {
-                last_cost = cost;
-                delay = sw_retry_backoff_ms(attempt, rand01(a));
-                log_retry(op, err, sw_strerror(transport), attempt,
-                          a->max_attempts - 1, delay);
-                r = backoff_sleep(a, delay);
-                if (r < 0)
-                    goto out;
-                continue;
-            }
-            sw_log_info("aws: %s: retry quota exhausted, not retrying", op);
-        }
-        /* Final. */
-        if (transport < 0)
-            r = transport;
-        else if (cls == SW_RETRY_THROTTLE)
-            r = SW_ETHROTTLED;
-        else if (sw_retry_is_auth_code(err->code) || resp.status == 401)
-            r = SW_EAUTH;
-        else
-            r = SW_EAWS;
-        goto out;
     }
 out:
     sw_http_resp_release(&resp);
     return r;
+}
+
+void
+sw_aws_tell(struct sw_aws *a, const char *op, int result, int creds_failed,
+            int attempts)
+{
+    if (a && a->observer)
+        a->observer(a->observer_arg, op ? op : "",
+                    creds_failed ? "credentials" : sw_aws_outcome(result),
+                    attempts > 1 ? attempts - 1 : 0);
 }
 
 /* call_loop() and one report to the observer: every way out of a call
@@ -577,10 +736,7 @@ call(struct sw_aws *a, const struct sw_creds *fixed, enum sw_aws_service svc,
 
     r = call_loop(a, fixed, svc, proto, op, body, body_len, reply, err,
                   &creds_failed);
-    if (a && a->observer)
-        a->observer(a->observer_arg, op ? op : "",
-                    creds_failed ? "credentials" : sw_aws_outcome(r),
-                    err->attempts > 1 ? err->attempts - 1 : 0);
+    sw_aws_tell(a, op, r, creds_failed, err->attempts);
     return r;
 }
 

@@ -10,7 +10,8 @@
  * are not retried.  Clock skew: after a skew error the offset is taken from
  * the reply's Date header and the request is retried once at once, and all
  * later requests are signed with the corrected clock.  ExpiredToken*:
- * credentials are refreshed and the call retried once.
+ * credentials are refreshed and the call retried once.  With a rate limit
+ * (max_rps) a CloudWatch attempt first waits for its turn.
  *
  * Role profiles: the chain (aws/creds) calls STS through a callback this
  * client gives it, which sends aws/sts's AssumeRole request signed with
@@ -20,7 +21,8 @@
  *
  * The implementation is in three files (aws/client_priv.h says what each
  * holds): the call/retry loop, the signing of one request, and the
- * reading of error replies.
+ * reading of error replies; aws/batch.h runs many calls at once with the
+ * same rules.
  *
  * Not thread-safe: one struct sw_aws per thread (the agent has one).
  */
@@ -46,6 +48,10 @@ struct sw_aws_opts {
     long request_timeout_ms; /* per attempt; 0: 30000 */
     int max_attempts;        /* 0: AWS_MAX_ATTEMPTS, else 3 */
     const char *ca_file;     /* NULL: AWS_CA_BUNDLE, else system store */
+    /* CloudWatch requests (every attempt, retries included, sw_aws_call()
+     * and aws/batch alike) in any one-second window, halved for a while
+     * after throttling (aws/ratelimit.h); 0: unlimited. */
+    int max_rps;
 };
 
 struct sw_aws_error {
@@ -71,8 +77,8 @@ struct sw_aws;
  * config's endpoint first, then AWS_ENDPOINT_URL_<SERVICE>,
  * AWS_ENDPOINT_URL, the profile's endpoint_url settings, the default.
  * Returns 0 and *out: new (sw_aws_free()); SW_EINVAL when no region can
- * be found, the region, an endpoint URL or AWS_MAX_ATTEMPTS is invalid,
- * or the profile cannot be loaded (ERR says which); SW_ENOMEM. */
+ * be found, the region, an endpoint URL, AWS_MAX_ATTEMPTS or max_rps is
+ * invalid, or the profile cannot be loaded (ERR says which); SW_ENOMEM. */
 int sw_aws_new(const struct sw_aws_opts *o, struct sw_aws **out, char *err,
                size_t errlen);
 void sw_aws_free(struct sw_aws *a);
@@ -123,17 +129,17 @@ long sw_aws_clock_offset(const struct sw_aws *a);
 
 /* sw_aws_set_cancel_flag - FLAG (borrowed, NULL: none) is the agent's
  * stop flag.  While it is non-zero every call ends with SW_ECANCELED as
- * soon as it can: before an attempt is sent, during the backoff sleep, or
- * by aborting the transfer in flight (aws/http).  To make a last call
- * during shutdown (flushing a notification), set the flag pointer back to
- * NULL first. */
+ * soon as it can: before an attempt is sent, during the backoff sleep or
+ * the rate-limit wait, or by aborting the transfer in flight (aws/http).  To
+ * make a last call during shutdown (flushing a notification), set the flag
+ * pointer back to NULL first. */
 void sw_aws_set_cancel_flag(struct sw_aws *a, volatile sig_atomic_t *flag);
 
 /* sw_aws_set_yield_flag - FLAG (borrowed, NULL: none) is the agent's
  * reload flag.  While it is non-zero the transfer in flight is left to
- * finish, but no further attempt (retry, backoff sleep, next call) starts:
- * those end with SW_ECANCELED.  A reload then waits for one request at
- * most, never for a cycle of timeouts and retries. */
+ * finish, but no further attempt (retry, backoff sleep, rate-limit wait,
+ * next call) starts: those end with SW_ECANCELED.  A reload then waits
+ * for one request at most, never for a cycle of timeouts and retries. */
 void sw_aws_set_yield_flag(struct sw_aws *a, volatile sig_atomic_t *flag);
 
 /* sw_aws_observer_fn - told how each call ended, for the agent's metrics

@@ -23,6 +23,17 @@
 #define MAX_HEADER_BYTES           8192  /* one response header line */
 #define MAX_REQ_HEADER_BYTES       16384 /* one request header line */
 
+/* State the callbacks of one transfer share. */
+struct xfer {
+    struct sw_http *h;
+    struct sw_http_resp *resp;
+    size_t max_body; /* this request's cap */
+    void (*on_send)(void *arg);
+    void *on_send_arg;
+    int failed;     /* SW_ETOOBIG/SW_ENOMEM from a callback */
+    size_t dropped; /* response headers over our limits */
+};
+
 struct sw_http {
     CURL *curl;
     long connect_timeout_ms;
@@ -31,14 +42,10 @@ struct sw_http {
     size_t max_body;
     volatile sig_atomic_t *cancel; /* borrowed; may be NULL */
     char errbuf[CURL_ERROR_SIZE];
-};
-
-/* State the callbacks of one transfer share. */
-struct xfer {
-    struct sw_http *h;
-    struct sw_http_resp *resp;
-    int failed;     /* SW_ETOOBIG/SW_ENOMEM from a callback */
-    size_t dropped; /* response headers over our limits */
+    /* The transfer between sw_http_start() and sw_http_finish(). */
+    struct xfer x;
+    struct curl_slist *hl; /* its header lines (secrets: wiped) */
+    sw_mono_ms t0;
 };
 
 void
@@ -89,7 +96,7 @@ write_cb(char *data, size_t size, size_t nmemb, void *arg)
     size_t n = size * nmemb;
     int r;
 
-    if (n > x->h->max_body || x->resp->body.len > x->h->max_body - n) {
+    if (n > x->max_body || x->resp->body.len > x->max_body - n) {
         x->failed = SW_ETOOBIG;
         return 0; /* anything but n makes curl abort the transfer */
     }
@@ -173,6 +180,24 @@ xferinfo_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
     return x->h->cancel && *x->h->cancel ? 1 : 0;
 }
 
+#if LIBCURL_VERSION_NUM >= 0x075000
+/* After the connect and TLS, before the request is sent. */
+static int
+prereq_cb(void *arg, char *primary_ip, char *local_ip, int primary_port,
+          int local_port)
+{
+    struct xfer *x = arg;
+
+    (void)primary_ip;
+    (void)local_ip;
+    (void)primary_port;
+    (void)local_port;
+    if (x->on_send)
+        x->on_send(x->on_send_arg);
+    return CURL_PREREQFUNC_OK;
+}
+#endif
+
 /* ---- handle ---- */
 
 int
@@ -235,6 +260,10 @@ sw_http_new(const struct sw_http_opts *o, struct sw_http **out)
     c |= curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, write_cb);
     c |= curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, header_cb);
     c |= curl_easy_setopt(h->curl, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
+#if LIBCURL_VERSION_NUM >= 0x075000
+    c |= curl_easy_setopt(h->curl, CURLOPT_PREREQFUNCTION, prereq_cb);
+    c |= curl_easy_setopt(h->curl, CURLOPT_PREREQDATA, &h->x);
+#endif
     c |= curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS,
                           h->connect_timeout_ms);
     if (c != CURLE_OK) {
@@ -257,6 +286,7 @@ sw_http_free(struct sw_http *h)
         return;
     if (h->curl)
         curl_easy_cleanup(h->curl);
+    sw_http_headers_free(h->hl);
     free(h->ca_file);
     free(h);
 }
@@ -426,27 +456,40 @@ curl_error(const struct sw_http *h, CURLcode res, struct sw_http_resp *resp)
 }
 
 static void
-resp_reset(struct sw_http *h, struct sw_http_resp *resp)
+resp_reset(struct sw_http_resp *resp, size_t max_body)
 {
     free_headers(resp);
     sw_buf_reset(&resp->body);
-    resp->body.cap = h->max_body;
+    resp->body.cap = max_body;
     resp->status = 0;
     resp->error[0] = '\0';
 }
 
-int
-sw_http_send(struct sw_http *h, const struct sw_http_req *req,
-             struct sw_http_resp *resp)
+void *
+sw_http_curl(struct sw_http *h)
 {
-    struct curl_slist *hl = NULL;
-    struct xfer x;
-    CURLcode c = CURLE_OK, res;
-    sw_mono_ms t0;
-    long status = 0;
+    return h->curl;
+}
+
+int
+sw_http_start(struct sw_http *h, const struct sw_http_req *req,
+              struct sw_http_resp *resp)
+{
+    struct xfer *x = &h->x;
+    CURLcode c = CURLE_OK;
     int with_body, r = SW_EINTERNAL;
 
-    resp_reset(h, resp);
+    /* A transfer never finished (a caller's bug) must not leak its
+     * lines, which hold a signature and maybe a session token. */
+    sw_http_headers_free(h->hl);
+    h->hl = NULL;
+    memset(x, 0, sizeof(*x));
+    x->h = h;
+    x->resp = resp;
+    x->max_body = req->max_body > 0 ? req->max_body : h->max_body;
+    x->on_send = req->on_send;
+    x->on_send_arg = req->on_send_arg;
+    resp_reset(resp, x->max_body);
     if (!method_ok(req->method) || !req->url || !*req->url ||
         (req->body_len > 0 && !req->body)) {
         resp_error(resp, "invalid request");
@@ -468,24 +511,21 @@ sw_http_send(struct sw_http *h, const struct sw_http_req *req,
     }
     with_body = req->body_len > 0 || strcmp(req->method, "POST") == 0 ||
                 strcmp(req->method, "PUT") == 0;
-    r = build_headers(req, with_body, &hl);
+    r = build_headers(req, with_body, &h->hl);
     if (r < 0)
         goto out;
 
-    memset(&x, 0, sizeof(x));
-    x.h = h;
-    x.resp = resp;
     h->errbuf[0] = '\0';
     /* Options that depend on the request are all set every time, so no
      * curl_easy_reset() is needed and the connection cache survives. */
     c |= curl_easy_setopt(h->curl, CURLOPT_URL, req->url);
-    c |= curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, hl);
+    c |= curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->hl);
     c |=
         curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS,
                          req->timeout_ms > 0 ? req->timeout_ms : h->timeout_ms);
-    c |= curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, &x);
-    c |= curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, &x);
-    c |= curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, &x);
+    c |= curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, x);
+    c |= curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, x);
+    c |= curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, x);
     c |= curl_easy_setopt(h->curl, CURLOPT_NOPROGRESS, h->cancel ? 0L : 1L);
     c |= curl_easy_setopt(h->curl, CURLOPT_NOBODY, 0L);
     if (with_body) {
@@ -508,9 +548,29 @@ sw_http_send(struct sw_http *h, const struct sw_http_req *req,
     }
     if (sw_log_get_level() >= SW_LOG_DEBUG)
         log_request(req);
+    h->t0 = sw_mono_now();
+#if LIBCURL_VERSION_NUM < 0x075000
+    if (x->on_send)
+        x->on_send(x->on_send_arg);
+#endif
+    r = 0;
+out:
+    if (r < 0) {
+        (void)curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
+        sw_http_headers_free(h->hl);
+        h->hl = NULL;
+    }
+    return r;
+}
 
-    t0 = sw_mono_now();
-    res = curl_easy_perform(h->curl);
+int
+sw_http_finish(struct sw_http *h, int curl_result, struct sw_http_resp *resp)
+{
+    CURLcode res = (CURLcode)curl_result;
+    struct xfer *x = &h->x;
+    long status = 0;
+    int r;
+
     if (curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK)
         resp->status = status;
     /* The list is freed below; do not leave curl pointing at it. */
@@ -518,12 +578,12 @@ sw_http_send(struct sw_http *h, const struct sw_http_req *req,
 
     if (res == CURLE_OK) {
         r = 0;
-    } else if (x.failed == SW_ETOOBIG) {
-        resp_error(resp, "reply larger than %zu bytes", h->max_body);
+    } else if (x->failed == SW_ETOOBIG) {
+        resp_error(resp, "reply larger than %zu bytes", x->max_body);
         r = SW_ETOOBIG;
-    } else if (x.failed < 0) {
-        resp_error(resp, "%s", sw_strerror(x.failed));
-        r = x.failed;
+    } else if (x->failed < 0) {
+        resp_error(resp, "%s", sw_strerror(x->failed));
+        r = x->failed;
     } else if (res == CURLE_ABORTED_BY_CALLBACK) {
         resp_error(resp, "canceled");
         r = SW_ECANCELED;
@@ -540,14 +600,33 @@ sw_http_send(struct sw_http *h, const struct sw_http_req *req,
          * credential replies) and are never logged. */
         if (r == 0)
             sw_log_debug("http: < %ld (%zu bytes, %lld ms)", resp->status,
-                         resp->body.len, (long long)(sw_mono_now() - t0));
+                         resp->body.len, (long long)(sw_mono_now() - h->t0));
         else
             sw_log_debug("http: < failed after %lld ms: %s",
-                         (long long)(sw_mono_now() - t0), resp->error);
-        if (x.dropped)
-            sw_log_debug("http: < %zu response header(s) dropped", x.dropped);
+                         (long long)(sw_mono_now() - h->t0), resp->error);
+        if (x->dropped)
+            sw_log_debug("http: < %zu response header(s) dropped", x->dropped);
     }
-out:
-    sw_http_headers_free(hl); /* wiped: Authorization, X-Amz-Security-Token */
+    /* Wiped: Authorization, X-Amz-Security-Token. */
+    sw_http_headers_free(h->hl);
+    h->hl = NULL;
     return r;
+}
+
+int
+sw_http_perform(struct sw_http *h, struct sw_http_resp *resp)
+{
+    return sw_http_finish(h, (int)curl_easy_perform(h->curl), resp);
+}
+
+int
+sw_http_send(struct sw_http *h, const struct sw_http_req *req,
+             struct sw_http_resp *resp)
+{
+    int r;
+
+    r = sw_http_start(h, req, resp);
+    if (r < 0)
+        return r;
+    return sw_http_perform(h, resp);
 }

@@ -7,6 +7,9 @@
  * set, and debug logging (sw_log level DEBUG) prints the request line and
  * headers with Authorization and X-Amz-Security-Token redacted.  Knows
  * nothing about AWS signing: aws/client signs, this module sends.
+ * sw_http_send() performs a transfer itself; sw_http_start() and
+ * sw_http_finish() are its two halves, for a caller that drives several
+ * handles on its own curl multi (aws/batch), with the same rules.
  */
 #ifndef SW_AWS_HTTP_H
 #define SW_AWS_HTTP_H
@@ -42,6 +45,14 @@ struct sw_http_req {
     const char *body; /* may be NULL when body_len == 0 */
     size_t body_len;
     long timeout_ms; /* 0: the handle's default (IMDS uses 1000) */
+    size_t max_body; /* reply cap; 0: the handle's */
+    /* ON_SEND(ON_SEND_ARG) is called right before the request goes on
+     * the wire: after the connect and the TLS handshake, and again should
+     * curl send it once more on a fresh connection (a reused one found
+     * dead); with libcurl before 7.80 when the transfer starts.  The
+     * client's rate limit counts sends with it.  NULL: none. */
+    void (*on_send)(void *arg);
+    void *on_send_arg;
 };
 
 struct sw_http_resp {
@@ -103,5 +114,33 @@ void sw_http_headers_free(struct curl_slist *list);
  * SW_EINVAL for a header with CR/LF/NUL; SW_ECANCELED (see above). */
 int sw_http_send(struct sw_http *h, const struct sw_http_req *req,
                  struct sw_http_resp *resp);
+
+/* sw_http_start - everything sw_http_send() does before the transfer:
+ * check REQ, build its header list, set the handle up for it, empty RESP.
+ * The caller then adds sw_http_curl(H) to its curl multi and, when the
+ * multi reports the transfer done (or the caller gives up on it and
+ * removes the handle), calls sw_http_finish().  REQ may go once this
+ * returns (the header lines are copied; the body is not: it must live
+ * until sw_http_finish()); RESP must live until then too.
+ * Returns 0, or what sw_http_send() returns for a refused request
+ * (SW_EINVAL, SW_ENOMEM, SW_EINTERNAL) with RESP->error set; then nothing
+ * is to be finished. */
+int sw_http_start(struct sw_http *h, const struct sw_http_req *req,
+                  struct sw_http_resp *resp);
+
+/* sw_http_finish - end the transfer sw_http_start() set up, whose curl
+ * result (a CURLcode; CURLE_ABORTED_BY_CALLBACK for one the caller cut
+ * short) is CURL_RESULT: RESP->status from the handle, the header lines
+ * wiped and freed.  Returns what sw_http_send() returns. */
+int sw_http_finish(struct sw_http *h, int curl_result,
+                   struct sw_http_resp *resp);
+
+/* sw_http_perform - perform the transfer sw_http_start() set up, blocking,
+ * and finish it: the second half of sw_http_send(). */
+int sw_http_perform(struct sw_http *h, struct sw_http_resp *resp);
+
+/* sw_http_curl - H's curl easy handle (a CURL *), for curl_multi_add_handle
+ * between sw_http_start() and sw_http_finish().  Returns: borrowed. */
+void *sw_http_curl(struct sw_http *h);
 
 #endif

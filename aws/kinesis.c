@@ -1,4 +1,5 @@
-/* aws/kinesis.c - Kinesis ListStreams over AWS JSON 1.1; see kinesis.h. */
+/* aws/kinesis.c - Kinesis ListStreams and DescribeStreamSummary over AWS
+ * JSON 1.1; see kinesis.h. */
 #include "config.h"
 
 #include "aws/kinesis.h"
@@ -444,6 +445,232 @@ out:
     sw_strv_release(&acc);
     free(token);
     free(start);
+    sw_buf_release(&body);
+    sw_buf_release(&reply);
+    return r;
+}
+
+/* --- DescribeStreamSummary --- */
+
+static int
+is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+int
+sw_kinesis_arn_is_valid(const char *s)
+{
+    const char *k, *st;
+    size_t n;
+
+    if (!s)
+        return 0;
+    n = strnlen(s, SW_KINESIS_ARN_MAX + 1);
+    if (n < 1 || n > SW_KINESIS_ARN_MAX || sw_str_has_ctl(s, n) ||
+        strchr(s, ' '))
+        return 0;
+    /* arn:aws.*:kinesis:.*:\d{12}:stream/\S+, read as a whole-string
+     * match: the partition and the region are free text in the pattern,
+     * so what is checked is the service, a ':' and twelve digits just
+     * before some ":stream/", and a resource after it. */
+    if (strncmp(s, "arn:aws", 7) != 0)
+        return 0;
+    k = strstr(s + 7, ":kinesis:");
+    if (!k)
+        return 0;
+    for (st = strstr(k + 9, ":stream/"); st; st = strstr(st + 1, ":stream/")) {
+        const char *d = st - 12;
+        int ok = d >= k + 10 && d[-1] == ':' && st[8] != '\0';
+
+        for (int i = 0; ok && i < 12; i++)
+            ok = is_digit(d[i]);
+        if (ok)
+            return 1;
+    }
+    return 0;
+}
+
+int
+sw_kinesis_describe_stream_summary_request(const char *name, const char *arn,
+                                           struct sw_buf *body, char *err,
+                                           size_t errlen)
+{
+    json_t *o;
+    int failed = 0;
+
+    if (err && errlen)
+        err[0] = '\0';
+    if (!body) {
+        sw_err_set(err, errlen, "no body buffer");
+        return SW_EINVAL;
+    }
+    if (!name && !arn) {
+        sw_err_set(err, errlen, "StreamName or StreamARN is required");
+        return SW_EINVAL;
+    }
+    if (name && !sw_kinesis_name_is_valid(name)) {
+        sw_err_set(err, errlen, "StreamName is not a valid stream name");
+        return SW_EINVAL;
+    }
+    if (arn && !sw_kinesis_arn_is_valid(arn)) {
+        sw_err_set(err, errlen, "StreamARN is not a Kinesis stream ARN");
+        return SW_EINVAL;
+    }
+    o = json_object();
+    if (name)
+        sw_json_set_new(o, "StreamName", json_string(name), &failed);
+    if (arn)
+        sw_json_set_new(o, "StreamARN", json_string(arn), &failed);
+    return sw_json_finish_body(o, failed, body, err, errlen);
+}
+
+/* A StreamStatus: a word of [A-Z_], which is safe to log and compare. */
+static int
+status_is_valid(const char *s, size_t n)
+{
+    if (n < 1 || n > SW_KINESIS_STATUS_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'A' && s[i] <= 'Z') || s[i] == '_'))
+            return 0;
+    return 1;
+}
+
+int
+sw_kinesis_describe_stream_summary_parse(const char *json, size_t len,
+                                         struct sw_kinesis_summary *out,
+                                         char *err, size_t errlen)
+{
+    json_t *root = NULL;
+    const json_t *sum, *v;
+    const char *s;
+    size_t n;
+    json_int_t count;
+    int r = SW_EPARSE;
+
+    if (err && errlen)
+        err[0] = '\0';
+    if (!out) {
+        sw_err_set(err, errlen, "no output summary");
+        return SW_EINVAL;
+    }
+    memset(out, 0, sizeof(*out));
+    root = sw_json_load_object(json, len, err, errlen);
+    if (!root)
+        goto out;
+    sum = json_object_get(root, "StreamDescriptionSummary");
+    if (!sum) {
+        sw_err_set(err, errlen, "reply has no 'StreamDescriptionSummary'");
+        goto out;
+    }
+    if (!json_is_object(sum)) {
+        sw_err_set(err, errlen,
+                   "'StreamDescriptionSummary' is %s, not an object",
+                   sw_json_type_name(sum));
+        goto out;
+    }
+    v = json_object_get(sum, "StreamName");
+    s = valid_name(v);
+    if (!s) {
+        sw_err_set(err, errlen, "%s",
+                   v ? "'StreamName' is not a valid stream name"
+                     : "the summary has no 'StreamName'");
+        goto out;
+    }
+    sw_strlcpy(out->name, s, sizeof(out->name));
+    v = json_object_get(sum, "StreamStatus");
+    s = sw_json_whole_string(v, &n);
+    if (!v) {
+        sw_err_set(err, errlen, "the summary has no 'StreamStatus'");
+        goto out;
+    }
+    if (!s || !status_is_valid(s, n)) {
+        sw_err_set(err, errlen,
+                   "'StreamStatus' is not a word of capital letters and "
+                   "'_' (1-%d)",
+                   SW_KINESIS_STATUS_MAX);
+        goto out;
+    }
+    sw_strlcpy(out->status, s, sizeof(out->status));
+    /* OpenShardCount is the one number SHARDS stands for: a missing or
+     * odd one is an error, never a guess. */
+    v = json_object_get(sum, "OpenShardCount");
+    if (!v) {
+        sw_err_set(err, errlen, "the summary has no 'OpenShardCount'");
+        goto out;
+    }
+    if (!json_is_integer(v)) {
+        sw_err_set(err, errlen, "'OpenShardCount' is %s, not an integer",
+                   sw_json_type_name(v));
+        goto out;
+    }
+    count = json_integer_value(v);
+    if (count < 0 || count > SW_KINESIS_SHARDS_MAX) {
+        sw_err_set(err, errlen, "'OpenShardCount' %lld is not 0-%d",
+                   (long long)count, SW_KINESIS_SHARDS_MAX);
+        goto out;
+    }
+    out->open_shards = (int)count;
+    r = 0;
+out:
+    if (r < 0)
+        memset(out, 0, sizeof(*out));
+    json_decref(root);
+    return r;
+}
+
+int
+sw_kinesis_describe_stream_summary(struct sw_aws *a, const char *name,
+                                   const char *arn,
+                                   struct sw_kinesis_summary *out,
+                                   struct sw_aws_error *err)
+{
+    struct sw_kinesis_summary sum;
+    struct sw_buf body, reply;
+    char why[256];
+    int r;
+
+    if (!err)
+        return SW_EINVAL;
+    memset(err, 0, sizeof(*err));
+    if (!a || !out) {
+        sw_strlcpy(err->message, "no AWS client or output summary",
+                   sizeof(err->message));
+        return SW_EINVAL;
+    }
+    sw_buf_init(&body, 4096 + 2 * SW_KINESIS_ARN_MAX);
+    sw_buf_init(&reply, SW_KINESIS_MAX_REPLY);
+    r = sw_kinesis_describe_stream_summary_request(name, arn, &body, why,
+                                                   sizeof(why));
+    if (r < 0) {
+        sw_aws_error_set(err, "ParamValidation",
+                         "DescribeStreamSummary request: %s", why);
+        goto out;
+    }
+    r = sw_aws_call(a, SW_SVC_KINESIS, SW_PROTO_JSON11, "DescribeStreamSummary",
+                    body.data, body.len, &reply, err);
+    if (r < 0)
+        goto out;
+    r = sw_kinesis_describe_stream_summary_parse(reply.data, reply.len, &sum,
+                                                 why, sizeof(why));
+    if (r < 0) {
+        sw_aws_error_set(err, "MalformedReply",
+                         "DescribeStreamSummary reply: %s", why);
+        goto out;
+    }
+    /* SHARDS of one stream must never be another's count. */
+    if (name && strcmp(sum.name, name) != 0) {
+        sw_aws_error_set(err, "MalformedReply",
+                         "DescribeStreamSummary reply: about stream '%s', "
+                         "not '%s'",
+                         sum.name, name);
+        r = SW_EPARSE;
+        goto out;
+    }
+    *out = sum;
+    r = 0;
+out:
     sw_buf_release(&body);
     sw_buf_release(&reply);
     return r;

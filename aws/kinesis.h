@@ -1,12 +1,16 @@
-/* aws/kinesis.h - Kinesis Data Streams ListStreams over AWS JSON 1.1.
+/* aws/kinesis.h - Kinesis Data Streams ListStreams and
+ * DescribeStreamSummary over AWS JSON 1.1.
  *
- * X-Amz-Target Kinesis_20131202.ListStreams, Content-Type
+ * X-Amz-Target Kinesis_20131202.<Operation>, Content-Type
  * application/x-amz-json-1.1, signing name "kinesis" (botocore's
  * kinesis/2013-12-02 model).  The agent lists the account's streams to
- * expand templated rules whose `streams` hold patterns (agent/discover).
- * The request builder and the page parser are pure, for tests and
- * fuzzing; sw_kinesis_list_streams() is the one function that talks to
- * the network, through aws/client, following NextToken across pages.
+ * expand templated rules whose `streams` hold patterns (agent/discover),
+ * and asks DescribeStreamSummary for a stream's OpenShardCount, the value
+ * of SHARDS in metric math (agent/shards).  The request builders and the
+ * reply parsers are pure, for tests and fuzzing;
+ * sw_kinesis_list_streams() (following NextToken across pages) and
+ * sw_kinesis_describe_stream_summary() are the functions that talk to the
+ * network, through aws/client.
  *
  * Every stream name that comes back is checked against the API's own
  * constraint ([a-zA-Z0-9_.-], 1-128 bytes) before anyone sees it: names
@@ -31,6 +35,9 @@ struct sw_strv;
 #define SW_KINESIS_PAGE_LIMIT  100     /* Limit we ask for: the API's most */
 #define SW_KINESIS_TOKEN_MAX   1048576 /* NextToken: 1-1048576 bytes */
 #define SW_KINESIS_MAX_REPLY   (4u * 1024 * 1024)
+#define SW_KINESIS_ARN_MAX     2048    /* StreamARN: 1-2048 bytes */
+#define SW_KINESIS_SHARDS_MAX  1000000 /* OpenShardCount: 0-1000000 */
+#define SW_KINESIS_STATUS_MAX  31      /* our cap on a StreamStatus */
 
 /* sw_kinesis_list_streams - every stream of the account in the client's
  * region: ListStreams with Limit 100, then NextToken while HasMoreStreams
@@ -54,10 +61,65 @@ struct sw_strv;
 int sw_kinesis_list_streams(struct sw_aws *a, struct sw_strv *out,
                             struct sw_aws_error *err);
 
+/* What DescribeStreamSummary says of a stream (the members we use). */
+struct sw_kinesis_summary {
+    char name[SW_KINESIS_NAME_MAX + 1]; /* StreamName */
+    /* StreamStatus: CREATING, DELETING, ACTIVE or UPDATING today; any
+     * other word of [A-Z_] is kept as it came (a status AWS adds later
+     * must not break the agent) */
+    char status[SW_KINESIS_STATUS_MAX + 1];
+    int open_shards; /* OpenShardCount, 0-1000000 */
+};
+
+/* sw_kinesis_describe_stream_summary - DescribeStreamSummary for the
+ * stream NAME or ARN (either may be NULL, not both; the API takes either,
+ * or both when they agree).  DescribeStreamSummary allows 20 calls per
+ * second per account: pacing the calls is the caller's (agent/shards).
+ * On success *OUT is overwritten.  A reply about another stream than NAME
+ * is malformed.
+ * Returns 0; SW_EPARSE for a malformed reply (ERR code "MalformedReply",
+ * the reason in message); SW_EINVAL (A, OUT or ERR NULL, or NAME and ARN
+ * both NULL or invalid: code "ParamValidation"); or what sw_aws_call()
+ * returns (SW_EAWS with code "ResourceNotFoundException" for a stream
+ * that does not exist, SW_ETHROTTLED for "LimitExceededException" after
+ * the retries, SW_EAUTH, SW_EHTTP, ...) with ERR filled by it.  ERR
+ * (required) is always reset first. */
+int sw_kinesis_describe_stream_summary(struct sw_aws *a, const char *name,
+                                       const char *arn,
+                                       struct sw_kinesis_summary *out,
+                                       struct sw_aws_error *err);
+
 /* --- for tests and fuzzing --- */
 
 /* sw_kinesis_name_is_valid - 1 when S is a valid StreamName. */
 int sw_kinesis_name_is_valid(const char *s);
+
+/* sw_kinesis_arn_is_valid - 1 when S is a valid StreamARN: 1-2048 bytes
+ * matching the model's "arn:aws.*:kinesis:.*:\d{12}:stream/\S+", and no
+ * control characters. */
+int sw_kinesis_arn_is_valid(const char *s);
+
+/* sw_kinesis_describe_stream_summary_request - a DescribeStreamSummary
+ * body appended to BODY (left as it was on failure): {"StreamName": NAME,
+ * "StreamARN": ARN}, each only when not NULL, in the model's member
+ * order.  Returns 0; SW_EINVAL (both NULL, an invalid name or ARN; ERR
+ * says which); SW_ETOOBIG (BODY's cap); SW_ENOMEM. */
+int sw_kinesis_describe_stream_summary_request(const char *name,
+                                               const char *arn,
+                                               struct sw_buf *body, char *err,
+                                               size_t errlen);
+
+/* sw_kinesis_describe_stream_summary_parse - one reply into OUT
+ * (overwritten; zeroed on failure).  The reply must be a JSON object whose
+ * StreamDescriptionSummary is an object with StreamName (a valid name),
+ * StreamStatus (a string of 1-31 of [A-Z_]) and OpenShardCount (an
+ * integer, 0-1000000), all three required by the model; other members are
+ * ignored.  Returns 0; SW_EPARSE with a one-line reason in ERR
+ * ("'OpenShardCount' is a string, not an integer"); SW_EINVAL (OUT
+ * NULL). */
+int sw_kinesis_describe_stream_summary_parse(const char *json, size_t len,
+                                             struct sw_kinesis_summary *out,
+                                             char *err, size_t errlen);
 
 /* sw_kinesis_list_streams_request - a ListStreams body appended to BODY
  * (left as it was on failure): {"Limit": LIMIT} (omitted when 0), then

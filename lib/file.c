@@ -179,8 +179,9 @@ keep_previous(const char *path, const char *dir, const char *keep)
 }
 
 int
-sw_file_replace(const char *dir, const char *name, const char *keep,
-                const char *text, mode_t mode, char *err, size_t errlen)
+sw_file_replace_with(const char *dir, const char *name, const char *keep,
+                     mode_t mode, int (*fill)(int fd, void *arg), void *arg,
+                     char *err, size_t errlen)
 {
     char path[PATH_BUF], tmp[PATH_BUF];
     int fd = -1, r = SW_EIO, oerrno = 0, tmp_made = 0, n;
@@ -208,8 +209,17 @@ sw_file_replace(const char *dir, const char *name, const char *keep,
     }
     tmp_made = 1;
     /* The umask may have taken bits away; MODE is what we promise. */
-    if (fchmod(fd, mode) < 0 || sw_file_write_all(fd, text, strlen(text)) < 0 ||
-        sw_file_write_all(fd, "\n", 1) < 0 || fsync(fd) < 0) {
+    if (fchmod(fd, mode) < 0) {
+        oerrno = errno;
+        goto out;
+    }
+    r = fill(fd, arg);
+    if (r < 0) {
+        oerrno = errno;
+        goto out;
+    }
+    r = SW_EIO;
+    if (fsync(fd) < 0) {
         oerrno = errno;
         goto out;
     }
@@ -229,13 +239,41 @@ sw_file_replace(const char *dir, const char *name, const char *keep,
     tmp_made = 0;
     r = 0;
 out:
-    if (r < 0)
+    if (r == SW_EIO)
         snprintf(err, errlen, "%s: %s", failed_at, strerror(oerrno));
+    else if (r < 0)
+        snprintf(err, errlen, "%s: %s", failed_at, sw_strerror(r));
     if (fd >= 0)
         close(fd);
     if (tmp_made)
         unlink(tmp);
     return r;
+}
+
+struct text_arg {
+    const char *text;
+};
+
+/* sw_file_replace()'s contents: the text and a newline. */
+static int
+fill_text(int fd, void *arg)
+{
+    const char *text = ((const struct text_arg *)arg)->text;
+
+    if (sw_file_write_all(fd, text, strlen(text)) < 0 ||
+        sw_file_write_all(fd, "\n", 1) < 0)
+        return SW_EIO;
+    return 0;
+}
+
+int
+sw_file_replace(const char *dir, const char *name, const char *keep,
+                const char *text, mode_t mode, char *err, size_t errlen)
+{
+    struct text_arg a = {text};
+
+    return sw_file_replace_with(dir, name, keep, mode, fill_text, &a, err,
+                                errlen);
 }
 
 int

@@ -40,6 +40,15 @@ int sw_file_read(const char *path, struct sw_buf *b, char *err, size_t errlen);
 int sw_file_replace(const char *dir, const char *name, const char *keep,
                     const char *text, mode_t mode, char *err, size_t errlen);
 
+/* sw_file_replace_with - sw_file_replace() of a file too large to build
+ * in memory first: FILL(FD, ARG) writes the contents (no newline is
+ * added) and returns 0 or a negative SW_E* code (SW_EIO with errno set),
+ * which is returned, DIR/NAME left as it was and ERR naming the
+ * temporary file and the error. */
+int sw_file_replace_with(const char *dir, const char *name, const char *keep,
+                         mode_t mode, int (*fill)(int fd, void *arg), void *arg,
+                         char *err, size_t errlen);
+
 /* sw_file_check_writable - create, write, fsync and remove a small
  * probe file in DIR, so that a read-only or full file system, or a
  * directory we may not write, shows before any real file depends on it.

@@ -96,3 +96,18 @@ sw_datapoints_normalize(struct sw_datapoint *v, size_t n)
     free(tmp);
     return out;
 }
+
+void
+sw_datapoints_join_counts(struct sw_datapoint *pts, size_t n,
+                          const struct sw_datapoint *cnt, size_t ncnt)
+{
+    size_t j = 0;
+
+    /* Both are sorted: one merge pass. */
+    for (size_t i = 0; i < n; i++) {
+        while (j < ncnt && cnt[j].ts < pts[i].ts)
+            j++;
+        if (j < ncnt && cnt[j].ts == pts[i].ts)
+            pts[i].sample_count = cnt[j].value;
+    }
+}

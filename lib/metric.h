@@ -33,6 +33,20 @@ struct sw_metric_query {
     time_t end;   /* exclusive */
 };
 
+/* One CloudWatch time series as GetMetricStatistics and GetMetricData
+ * name it: the metric (namespace, name, exact set of dimensions), the
+ * unit filter and the period.  Alarms that watch the same series can share
+ * one request for it (several statistics, the widest window).  All
+ * pointers are borrowed from the caller for the duration of the call. */
+struct sw_series {
+    const char *namespace_; /* "AWS/Kinesis" */
+    const char *metric;     /* "IncomingRecords" */
+    const struct sw_dimension *dims;
+    size_t ndims;
+    const char *unit; /* NULL: any unit */
+    int period_s;
+};
+
 struct sw_datapoint {
     time_t ts;           /* start of the period */
     double value;        /* the requested statistic */
@@ -49,5 +63,13 @@ int sw_stat_is_valid(const char *stat);
  * (same ts: the later entry in the input wins, as a re-published value
  * replaces the earlier one).  Returns the new count. */
 size_t sw_datapoints_normalize(struct sw_datapoint *v, size_t n);
+
+/* sw_datapoints_join_counts - for each of PTS (N points, sorted and
+ * unique by ts) that has a point of CNT (NCNT SampleCount points, sorted
+ * and unique) at the same ts, set its sample_count to that point's value;
+ * the others keep theirs.  This is how a percentile learns its sample
+ * counts for evaluate_low_sample_count_percentile = "ignore". */
+void sw_datapoints_join_counts(struct sw_datapoint *pts, size_t n,
+                               const struct sw_datapoint *cnt, size_t ncnt);
 
 #endif

@@ -15,8 +15,10 @@
 #include "lib/str.h"
 
 enum node_kind {
-    N_NUM, /* scalar constant; every scalar sub-expression folds to one */
-    N_ID,  /* a metric's time series */
+    N_NUM,    /* scalar constant; every constant sub-expression folds to one */
+    N_ID,     /* a metric's time series */
+    N_SHARDS, /* the stream's open shard count: a scalar known only when
+                 the expression is evaluated */
     N_NEG,
     N_ADD,
     N_SUB,
@@ -34,12 +36,21 @@ enum fill_mode {
 
 struct node {
     enum node_kind kind;
-    int series;          /* 1: time series, 0: scalar (then kind is N_NUM) */
-    double num;          /* N_NUM; N_FILL with FILL_VALUE */
+    int series;          /* 1: time series, 0: scalar (N_NUM, N_SHARDS, or
+                            an operator over scalars that use SHARDS) */
+    double num;          /* N_NUM; N_FILL with FILL_VALUE and no b */
     size_t id;           /* N_ID: index into the parse call's ids */
     enum fill_mode fill; /* N_FILL */
-    struct node *a, *b;  /* operands; N_NEG, N_ABS, N_FILL use a */
+    struct node *a, *b;  /* operands; N_NEG, N_ABS use a; N_FILL uses a,
+                            and b for a FILL_VALUE that uses SHARDS */
 };
+
+/* is_const - a scalar known at parse time: folded into one N_NUM. */
+static int
+is_const(const struct node *n)
+{
+    return n->kind == N_NUM;
+}
 
 /* The nodes live in one array sized from the text: every node consumes at
  * least one token of at least one byte, and constant folding reuses nodes,
@@ -52,6 +63,7 @@ struct sw_expr {
     struct node *root;
     unsigned char *used; /* nids flags */
     size_t nids;
+    int shards; /* SHARDS appears */
 };
 
 /* ---- lexer ---- */
@@ -314,7 +326,7 @@ binary(struct parser *p, enum node_kind kind, size_t pos, struct node *lhs,
     double v = 0;
     int r;
 
-    if (!lhs->series && !rhs->series) {
+    if (is_const(lhs) && is_const(rhs)) {
         switch (kind) {
         case N_ADD: v = lhs->num + rhs->num; break;
         case N_SUB: v = lhs->num - rhs->num; break;
@@ -335,6 +347,9 @@ binary(struct parser *p, enum node_kind kind, size_t pos, struct node *lhs,
     r = new_node(p, kind, &n);
     if (r < 0)
         return r;
+    /* A scalar that uses SHARDS stays a scalar, computed when the
+     * expression is evaluated. */
+    n->series = lhs->series || rhs->series;
     n->a = lhs;
     n->b = rhs;
     *out = n;
@@ -391,7 +406,10 @@ parse_call(struct parser *p, struct node **out)
                             "FILL's second argument must be a number, "
                             "REPEAT or LINEAR");
             n->fill = FILL_VALUE;
-            n->num = val->num;
+            if (is_const(val))
+                n->num = val->num;
+            else
+                n->b = val; /* uses SHARDS */
         }
     }
     r = expect(p, T_RPAREN, ")");
@@ -459,6 +477,10 @@ parse_id(struct parser *p, struct node **out)
                         "function names are uppercase: '%.*s' is not a "
                         "function",
                         (int)len, name);
+        if (len == 6 && strncmp(name, "shards", 6) == 0)
+            return fail(p, p->tok.pos,
+                        "unknown metric id 'shards' (the shard count is "
+                        "SHARDS, in capitals)");
         return fail(p, p->tok.pos, "unknown metric id '%.*s'", (int)len, name);
     }
     r = new_node(p, N_ID, &n);
@@ -500,6 +522,18 @@ parse_primary(struct parser *p, struct node **out)
         p->depth--;
         return 0;
     case T_WORD:
+        if (tok_is(p, "SHARDS")) {
+            if (followed_by_paren(p))
+                return fail(p, p->tok.pos,
+                            "SHARDS is a number, not a function");
+            r = new_node(p, N_SHARDS, &n);
+            if (r < 0)
+                return r;
+            n->series = 0;
+            p->e->shards = 1;
+            *out = n;
+            return next(p);
+        }
         if (tok_is(p, "ABS") || tok_is(p, "FILL"))
             return parse_call(p, out);
         if (tok_is(p, "REPEAT") || tok_is(p, "LINEAR"))
@@ -538,7 +572,7 @@ parse_unary(struct parser *p, struct node **out)
     if (r < 0)
         return r;
     p->depth--;
-    if (!child->series) {
+    if (is_const(child)) {
         child->num = -child->num;
         *out = child;
         return 0;
@@ -546,6 +580,7 @@ parse_unary(struct parser *p, struct node **out)
     r = new_node(p, N_NEG, &n);
     if (r < 0)
         return r;
+    n->series = child->series;
     n->a = child;
     *out = n;
     return 0;
@@ -687,6 +722,12 @@ sw_expr_uses(const struct sw_expr *e, size_t i)
     return e && i < e->nids && e->used[i];
 }
 
+int
+sw_expr_uses_shards(const struct sw_expr *e)
+{
+    return e && e->shards;
+}
+
 /* ---- evaluation ----
  *
  * Every series is an array of doubles over one shared timeline: the period
@@ -698,6 +739,7 @@ sw_expr_uses(const struct sw_expr *e, size_t i)
 
 struct evalctx {
     const struct sw_expr *e;
+    double shards; /* SHARDS, when the expression uses it */
     const struct sw_datapoint *const *inputs;
     const size_t *ninputs;
     time_t start;
@@ -754,9 +796,29 @@ apply(enum node_kind kind, double x, double y)
     }
 }
 
+/* scalar - the value of a scalar sub-expression; NaN when it divides by
+ * zero or overflows, which then drops every datapoint it meets, as a
+ * datapoint that divides by zero is dropped. */
+static double
+scalar(const struct evalctx *c, const struct node *nd)
+{
+    switch (nd->kind) {
+    case N_NUM: return nd->num;
+    case N_SHARDS: return c->shards;
+    case N_NEG: return -scalar(c, nd->a);
+    case N_ADD:
+    case N_SUB:
+    case N_MUL:
+    case N_DIV: return apply(nd->kind, scalar(c, nd->a), scalar(c, nd->b));
+    default: return NAN;
+    }
+}
+
 static void
 fill(const struct evalctx *c, const struct node *nd, double *v)
 {
+    double with = nd->b ? scalar(c, nd->b) : nd->num;
+
     size_t prev = c->n; /* index of the last real value, n: none yet */
 
     for (size_t i = 0; i < c->n; i++) {
@@ -779,7 +841,7 @@ fill(const struct evalctx *c, const struct node *nd, double *v)
         if (!c->grid[i])
             continue;
         if (nd->fill == FILL_VALUE)
-            v[i] = nd->num;
+            v[i] = with; /* NaN (a scalar dropped) fills nothing */
         else if (nd->fill == FILL_REPEAT && prev != c->n)
             v[i] = v[prev];
     }
@@ -828,7 +890,7 @@ eval_node(const struct evalctx *c, const struct node *nd, double **out)
         if (!nd->a->series || !nd->b->series) {
             /* Scalar with series: only the series' own datapoints. */
             const struct node *s = nd->a->series ? nd->a : nd->b;
-            double k = nd->a->series ? nd->b->num : nd->a->num;
+            double k = scalar(c, nd->a->series ? nd->b : nd->a);
 
             r = eval_node(c, s, &v);
             if (r < 0)
@@ -931,6 +993,17 @@ sw_expr_eval(const struct sw_expr *e, const struct sw_datapoint *const *inputs,
              const size_t *ninputs, time_t start, time_t end, int period_s,
              struct sw_datapoint **out, size_t *nout, char *err, size_t errlen)
 {
+    return sw_expr_eval_vars(e, NULL, inputs, ninputs, start, end, period_s,
+                             out, nout, err, errlen);
+}
+
+int
+sw_expr_eval_vars(const struct sw_expr *e, const struct sw_expr_vars *vars,
+                  const struct sw_datapoint *const *inputs,
+                  const size_t *ninputs, time_t start, time_t end, int period_s,
+                  struct sw_datapoint **out, size_t *nout, char *err,
+                  size_t errlen)
+{
     struct evalctx c;
     struct sw_datapoint *res = NULL;
     double *v = NULL;
@@ -952,6 +1025,20 @@ sw_expr_eval(const struct sw_expr *e, const struct sw_datapoint *const *inputs,
         sw_err_set(err, errlen, "invalid window [%lld, %lld) of %d s",
                    (long long)start, (long long)end, period_s);
         goto out;
+    }
+    if (e->shards) {
+        /* Never a default: a guessed shard count is a wrong alarm. */
+        if (!vars || !vars->shards_known) {
+            sw_err_set(err, errlen,
+                       "the expression uses SHARDS and the stream's shard "
+                       "count is not known");
+            goto out;
+        }
+        if (!isfinite(vars->shards) || vars->shards < 0) {
+            sw_err_set(err, errlen, "SHARDS must be a number >= 0");
+            goto out;
+        }
+        c.shards = vars->shards;
     }
     c.e = e;
     c.inputs = inputs;
@@ -992,5 +1079,99 @@ out:
     free(v);
     free(c.ts);
     free(c.grid);
+    return r;
+}
+
+/* ---- SHARDS as a constant ---- */
+
+int
+sw_expr_format_shards(double shards, char *out, size_t size)
+{
+    int n;
+
+    if (!out || !size || !isfinite(shards) || shards < 0)
+        return SW_EINVAL;
+    /* A shard count is a whole number: print it as one ("4", never
+     * "4.0" or "4e+00"); anything else with every digit it has. */
+    if (shards == floor(shards) && shards < 1e15)
+        n = snprintf(out, size, "%.0f", shards);
+    else
+        n = snprintf(out, size, "%.17g", shards);
+    return n < 0 || (size_t)n >= size ? SW_ETOOBIG : 0;
+}
+
+int
+sw_expr_subst_shards(const char *text, double shards, char **out, char *err,
+                     size_t errlen)
+{
+    struct parser p;
+    char num[SW_EXPR_NUM_BUF];
+    char *res = NULL;
+    size_t len, numlen, cap, n = 0, from = 0;
+    int r = SW_EINVAL;
+
+    if (out)
+        *out = NULL;
+    if (err && errlen)
+        err[0] = '\0';
+    if (!text || !out) {
+        sw_err_set(err, errlen, "invalid arguments");
+        goto out;
+    }
+    if (sw_expr_format_shards(shards, num, sizeof(num)) < 0) {
+        sw_err_set(err, errlen, "SHARDS must be a number >= 0");
+        goto out;
+    }
+    numlen = strlen(num);
+    len = strnlen(text, SW_EXPR_MAX_LEN + 1);
+    if (len > SW_EXPR_MAX_LEN) {
+        sw_err_set(err, errlen, "expression longer than %d characters",
+                   SW_EXPR_MAX_LEN);
+        goto out;
+    }
+    /* Token by token with the parser's own lexer, so that SHARDS is only
+     * ever the word itself: never a part of "SHARDSX" or of a metric id.
+     * Every other byte is copied as it is. */
+    memset(&p, 0, sizeof(p));
+    p.s = text;
+    p.len = len;
+    p.err = err;
+    p.errlen = errlen;
+    cap = len + 1 + (len / 6 + 1) * numlen;
+    res = malloc(cap);
+    if (!res) {
+        r = SW_ENOMEM;
+        sw_err_set(err, errlen, "out of memory");
+        goto out;
+    }
+    for (;;) {
+        r = next(&p);
+        if (r < 0)
+            goto out;
+        if (p.tok.kind == T_END)
+            break;
+        if (p.tok.kind != T_WORD || !tok_is(&p, "SHARDS"))
+            continue;
+        memcpy(res + n, text + from, p.tok.pos - from);
+        n += p.tok.pos - from;
+        memcpy(res + n, num, numlen);
+        n += numlen;
+        from = p.tok.pos + p.tok.len;
+    }
+    memcpy(res + n, text + from, len - from);
+    n += len - from;
+    res[n] = '\0';
+    if (n > SW_EXPR_MAX_LEN) {
+        sw_err_set(err, errlen,
+                   "expression longer than %d characters once SHARDS is %s",
+                   SW_EXPR_MAX_LEN, num);
+        r = SW_ETOOBIG;
+        goto out;
+    }
+    *out = res;
+    res = NULL;
+    r = 0;
+out:
+    free(res);
     return r;
 }

@@ -12,7 +12,7 @@
  *   expr    := term { ("+" | "-") term }           left-associative
  *   term    := unary { ("*" | "/") unary }         left-associative
  *   unary   := "-" unary | primary                 binds tighter than * /
- *   primary := NUMBER | ID | "(" expr ")"
+ *   primary := NUMBER | ID | "SHARDS" | "(" expr ")"
  *            | "ABS" "(" expr ")"
  *            | "FILL" "(" expr "," (expr | "REPEAT" | "LINEAR") ")"
  *   ID      := [a-z][A-Za-z0-9_]*, one of the rule's metric ids
@@ -31,6 +31,16 @@
  * expression must be a single time series").  Scalar sub-expressions are
  * computed at parse time: a constant division by zero or a constant that
  * overflows is a parse error.
+ *
+ * SHARDS is ours, not CloudWatch's: a scalar, the open shard count of the
+ * rule's Kinesis stream (DescribeStreamSummary OpenShardCount), which the
+ * caller supplies at evaluation time (struct sw_expr_vars), so that
+ * "w / (SHARDS * 60000) * 100" is a 60 s Sum of IncomingRecords as a
+ * percentage of the stream's write capacity (1,000 records/s a shard).
+ * Scalars that use it are computed at evaluation time; one that divides
+ * by zero or overflows there drops every datapoint it meets.  A synced
+ * alarm gets the expression with the number in its place
+ * (sw_expr_subst_shards()): CloudWatch has no SHARDS.
  *
  * Semantics (CloudWatch user guide, "Metric math syntax and functions";
  * sources and the reasoning in docs/metric-math.md):
@@ -90,6 +100,17 @@ void sw_expr_free(struct sw_expr *e);
  * agent fetches only the metrics the expression needs. */
 int sw_expr_uses(const struct sw_expr *e, size_t i);
 
+/* sw_expr_uses_shards - 1 when E uses SHARDS (its evaluation then needs
+ * the stream's shard count), else 0 (also for E NULL). */
+int sw_expr_uses_shards(const struct sw_expr *e);
+
+/* The values of the names an expression may use besides its metric ids,
+ * known only when it is evaluated. */
+struct sw_expr_vars {
+    int shards_known; /* 1: SHARDS is SHARDS below */
+    double shards;    /* the stream's open shard count, >= 0 */
+};
+
 /* sw_expr_eval - evaluate E over the window [START, END) of PERIOD_S second
  * periods.
  *
@@ -113,5 +134,38 @@ int sw_expr_eval(const struct sw_expr *e,
                  const size_t *ninputs, time_t start, time_t end, int period_s,
                  struct sw_datapoint **out, size_t *nout, char *err,
                  size_t errlen);
+
+/* sw_expr_eval_vars - sw_expr_eval() with the values of VARS (borrowed;
+ * NULL: none known).  An expression that uses SHARDS fails with SW_EINVAL
+ * ("the expression uses SHARDS and the stream's shard count is not
+ * known") unless VARS->shards_known, and when VARS->shards is not a
+ * finite number >= 0; the value is never guessed.  sw_expr_eval() is this
+ * with VARS NULL. */
+int sw_expr_eval_vars(const struct sw_expr *e, const struct sw_expr_vars *vars,
+                      const struct sw_datapoint *const *inputs,
+                      const size_t *ninputs, time_t start, time_t end,
+                      int period_s, struct sw_datapoint **out, size_t *nout,
+                      char *err, size_t errlen);
+
+/* Room for sw_expr_format_shards(): "%.17g" of any double. */
+#define SW_EXPR_NUM_BUF 32
+
+/* sw_expr_format_shards - SHARDS as it is written into an expression: a
+ * whole number as digits ("4"), anything else with "%.17g".  Returns 0;
+ * SW_EINVAL (not a finite number >= 0, OUT NULL); SW_ETOOBIG (SIZE). */
+int sw_expr_format_shards(double shards, char *out, size_t size);
+
+/* sw_expr_subst_shards - TEXT (an expression sw_expr_parse() accepts)
+ * with every SHARDS replaced by SHARDS's value as
+ * sw_expr_format_shards() writes it, everything else as written: what a
+ * synced alarm sends to CloudWatch ("w / (SHARDS * 60000) * 100" with 4
+ * shards is "w / (4 * 60000) * 100").  A TEXT without SHARDS comes back
+ * unchanged.  Returns 0 and *OUT: new (free()); SW_EINVAL (NULL
+ * arguments, SHARDS not a finite number >= 0); SW_EPARSE (TEXT does not
+ * lex; ERR names the column); SW_ETOOBIG (the result is longer than
+ * SW_EXPR_MAX_LEN); SW_ENOMEM.  On failure *OUT is NULL and ERR says
+ * why. */
+int sw_expr_subst_shards(const char *text, double shards, char **out, char *err,
+                         size_t errlen);
 
 #endif

@@ -35,6 +35,69 @@ REASON_ALARM = ("Threshold Crossed: 1 out of the last 1 datapoints [12.0 (25/11/
                 "transition).")
 
 
+def _journal(path: Path):
+    """(header, [lines]) of a state journal: its whole lines up to the first
+    that is not valid JSON; a last line without its newline (a save cut
+    short) does not count.  None when missing or without a header."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return None
+    lines = []
+    for ln in text.split("\n")[:-1]:
+        try:
+            lines.append(json.loads(ln))
+        except ValueError:
+            break
+    if not lines or not isinstance(lines[0], dict) or "journal" not in lines[0]:
+        return None
+    return lines[0], lines[1:]
+
+
+def _replay(st: dict, lines: list) -> None:
+    """agent/store.c's replay of journal LINES onto the state ST."""
+    alarms = st["alarms"]
+    for ln in lines:
+        op, name = ln.get("op"), ln.get("name")
+        fields = {k: v for k, v in ln.items() if k not in ("op", "name")}
+        if op == "set":
+            alarms[name] = fields
+        elif op == "watcher":
+            st["watcher"] = {"name": name, **fields}
+        elif op in ("eval", "eval_watcher"):
+            a = st.get("watcher") if op == "eval_watcher" else alarms.get(name)
+            if not a or (op == "eval_watcher" and a.get("name") != name):
+                continue
+            a["last_evaluated"] = ln["last_evaluated"]
+            if "values_from" in ln:
+                byts = {v[0]: v for v in a.get("values") or [] if v[0] < ln["values_from"]}
+                byts.update((v[0], v) for v in ln["values"])
+                a["values"] = [byts[t] for t in sorted(byts)][-ln["nvalues"]:] \
+                    if ln["nvalues"] else []
+        elif op == "drop":
+            alarms.pop(name, None)
+
+
+def read_state(state_dir: Path, name: str = "state.json"):
+    """STATE_DIR/NAME (state.json, or state.json.prev) with the journal that
+    follows it replayed, as agent/store.h describes; the journal's id is
+    left out, so the dict is the state alone.  None when NAME is missing."""
+    p = state_dir / name
+    if not p.exists():
+        return None
+    st = json.loads(p.read_text())
+    sid = st.pop("journal", None)
+    cur = _journal(state_dir / "state.journal")
+    prev = _journal(state_dir / "state.journal.prev")
+    if sid and cur and cur[0]["journal"] == sid:
+        _replay(st, cur[1])
+    elif sid and prev and prev[0]["journal"] == sid:
+        _replay(st, prev[1])
+        if cur and cur[0].get("base") == sid:
+            _replay(st, cur[1])
+    return st
+
+
 def ts(iso: str) -> int:
     """'2026-11-25T10:04:00Z' -> epoch seconds."""
     return calendar.timegm(time.strptime(iso, "%Y-%m-%dT%H:%M:%SZ"))
@@ -43,6 +106,23 @@ def ts(iso: str) -> int:
 def put(fake, iso: str, value, stream="sample", metric="IncomingRecords"):
     """One IncomingRecords sample for StreamName=stream."""
     fake.put_metric("AWS/Kinesis", metric, {"StreamName": stream}, iso, value)
+
+
+FETCH_MODES = ("GetMetricStatistics", "GetMetricData")
+
+
+def metric_windows(fake) -> list:
+    """(StartTime, EndTime, [metric names]) of each metric request, in either
+    fetch mode."""
+    out = []
+    for q in fake.requests:
+        if q.op == "GetMetricStatistics":
+            out.append((q.params["StartTime"], q.params["EndTime"], [q.params["MetricName"]]))
+        elif q.op == "GetMetricData":
+            out.append((q.params["StartTime"], q.params["EndTime"],
+                        [m["MetricStat"]["Metric"]["MetricName"]
+                         for m in q.params["MetricDataQueries"]]))
+    return out
 
 
 def gms_requests(fake) -> list:
@@ -144,6 +224,9 @@ class Streamwatch:
         self.aws_dir.mkdir()
         self.conf = tmp / "streamwatch.conf"
         self.elapsed = 0.0
+        # aws.fetch for write_config(): None (the default, GetMetricStatistics)
+        # or "GetMetricData"; tests that must hold in both modes set it.
+        self.fetch = None
         self.env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin",
             "HOME": str(tmp),
@@ -188,6 +271,8 @@ class Streamwatch:
     def config_dict(self, rules=None, aws=None, agent=None, notifiers=None) -> dict:
         a = {"region": self.fake.region, "connect_timeout": 2, "request_timeout": 2,
              "max_attempts": 3}
+        if self.fetch:
+            a["fetch"] = self.fetch
         a.update(aws or {})
         g = {"interval": 60, "state_dir": str(self.state_dir)}
         g.update(agent or {})
@@ -231,8 +316,9 @@ class Streamwatch:
 
     # ----- results
     def state(self) -> dict:
-        p = self.state_dir / "state.json"
-        return json.loads(p.read_text()) if p.exists() else None
+        """The saved state as one dict, {"version", "alarms", "watcher"}:
+        state.json with its journal replayed (read_state())."""
+        return read_state(self.state_dir)
 
     def alarm(self, name: str = ALARM) -> dict:
         st = self.state()

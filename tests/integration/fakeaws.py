@@ -5,9 +5,15 @@ One ThreadingHTTPServer on 127.0.0.1 (port 0 by default) serves:
 
 * CloudWatch GetMetricStatistics over AWS JSON 1.0 (X-Amz-Target
   GraniteServiceVersion20100801.GetMetricStatistics) and over AWS Query
-  (form POST, XML reply), from a metric store the test fills;
+  (form POST, XML reply), from a metric store the test fills; several Statistics
+  (up to 5) or ExtendedStatistics (up to 10) per call, never both;
+* CloudWatch GetMetricData (MetricStat queries) over JSON 1.0 and Query, validated
+  as CloudWatch does and answered from the same store, in pages of at most
+  min(MaxDatapoints, gmd_max_datapoints) values (default 100,800) with NextToken;
 * Kinesis ListStreams over AWS JSON 1.1 (X-Amz-Target Kinesis_20131202.ListStreams),
-  in pages of kinesis_page_size (default 2) names, from the streams the test adds;
+  in pages of kinesis_page_size (default 2) names, from the streams the test adds,
+  and DescribeStreamSummary (by StreamName or StreamARN; OpenShardCount is the
+  stream's `shards`, set_shards() changes it);
 * STS AssumeRole / GetCallerIdentity over Query;
 * SNS Publish over Query, validated as SNS does (topics the test registers with
   add_topic, Subject, Message size, FIFO ids and 5-minute deduplication), the
@@ -164,6 +170,14 @@ ALARM_INPUT_SHAPES = {
     "TagResource": {"ResourceARN": "s", "Tags": _TAGS_SHAPE},
     "UntagResource": {"ResourceARN": "s", "TagKeys": ["s"]},
 }
+
+# GetMetricData input (docs/aws-wire.md §15); "t" is a timestamp (epoch seconds in JSON 1.0,
+# ISO 8601 in Query).
+GMD_INPUT_SHAPE = {"MetricDataQueries": [_MDQ_SHAPE], "StartTime": "t", "EndTime": "t",
+                   "NextToken": "s", "ScanBy": "s", "MaxDatapoints": "i",
+                   "LabelOptions": {"Timezone": "s"}}
+GMD_MAX_QUERIES, GMD_MAX_DATAPOINTS = 500, 100800   # per call (API Reference: GetMetricData)
+SCAN_BY = ("TimestampDescending", "TimestampAscending")
 
 # Auth error codes differ per protocol: JSON 1.0 uses the Coral exception name,
 # Query the legacy code (docs/aws-wire.md §4).
@@ -344,6 +358,7 @@ class FakeAWS:
         self.imds_v1 = False             # IMDSv2 only: requests without a token get 401
         self.default_value: Optional[float] = None  # synthetic datapoints for unknown metrics
         self.json_timestamps = "float"   # float (1795600000.0) | int | sci (1.7956E9)
+        self.gmd_max_datapoints = GMD_MAX_DATAPOINTS  # most values per GetMetricData page
         self.allow_bad_signatures = False  # read by the conftest finalizer only
         self.allow_bad_signatures_to_pass = False  # debugging aid: serve them anyway
         self.on_request: Optional[Callable[[Request], None]] = None  # called when answered
@@ -495,14 +510,72 @@ class FakeAWS:
                     if not m["duplicate"] and (topic is None or m["topic"] == topic)]
 
     # ----- Kinesis streams
-    def add_stream(self, name, status="ACTIVE", mode="PROVISIONED", created=None) -> None:
-        """Add (or update) a Kinesis stream that ListStreams reports."""
+    def add_stream(self, name, status="ACTIVE", mode="PROVISIONED", created=None,
+                   shards=1) -> None:
+        """Add (or update) a Kinesis stream that ListStreams and DescribeStreamSummary
+        report, with SHARDS open shards."""
         if not STREAM_NAME_RE.match(name):
             raise ValueError(f"invalid Kinesis stream name {name!r}")
+        if isinstance(shards, bool) or not isinstance(shards, int) or \
+                not 0 <= shards <= 1000000:
+            raise ValueError(f"invalid shard count {shards!r}")
         with self._lock:
             self._streams[name] = {"status": status, "mode": mode,
                                    "created": self.now() if created is None
-                                   else to_epoch(created)}
+                                   else to_epoch(created), "shards": shards}
+
+    def set_shards(self, name, shards) -> None:
+        """A reshard: the stream's OpenShardCount becomes SHARDS."""
+        if isinstance(shards, bool) or not isinstance(shards, int) or \
+                not 0 <= shards <= 1000000:
+            raise ValueError(f"invalid shard count {shards!r}")
+        with self._lock:
+            self._streams[name]["shards"] = shards
+
+    def stream_arn(self, name) -> str:
+        return f"arn:aws:kinesis:{self.region}:{self.account_id}:stream/{name}"
+
+    def describe_stream_summary(self, p: dict) -> dict:
+        """Validate a decoded DescribeStreamSummary input like Kinesis (StreamName,
+        StreamARN or both, naming the same stream); the summary of the stream."""
+        name, arn = p.get("StreamName"), p.get("StreamARN")
+        for k, v in (("StreamName", name), ("StreamARN", arn)):
+            if v is not None and not isinstance(v, str):
+                raise _Reply("SerializationException", f"{k} must be a string")
+        if name is not None and not STREAM_NAME_RE.match(name):
+            raise _Reply("ValidationException", f"1 validation error detected: Value "
+                         f"'{name}' at 'streamName' failed to satisfy constraint: Member "
+                         "must satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
+        if arn is not None:
+            m = re.fullmatch(r"arn:aws[^:]*:kinesis:([^:]*):(\d{12}):stream/(\S+)", arn)
+            if not m or len(arn) > 2048:
+                raise _Reply("ValidationException", f"1 validation error detected: Value "
+                             f"'{arn}' at 'streamARN' failed to satisfy constraint: Member "
+                             "must satisfy regular expression pattern: "
+                             "arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+")
+            if m.group(1) != self.region or m.group(2) != self.account_id:
+                raise _Reply("AccessDeniedException", f"User is not authorized to access "
+                             f"{arn}")
+            if name is not None and m.group(3) != name:
+                raise _Reply("InvalidArgumentException", "StreamARN and StreamName "
+                             "do not refer to the same stream.")
+            name = m.group(3)
+        if name is None:
+            raise _Reply("InvalidArgumentException",
+                         "Either StreamName or StreamARN should be provided.")
+        with self._lock:
+            st = self._streams.get(name)
+            if st is None:
+                raise _Reply("ResourceNotFoundException", f"Stream {name} under account "
+                             f"{self.account_id} not found.")
+            return {"StreamDescriptionSummary": {
+                "StreamName": name, "StreamARN": self.stream_arn(name),
+                "StreamStatus": st["status"],
+                "StreamModeDetails": {"StreamMode": st["mode"]},
+                "RetentionPeriodHours": 24, "StreamCreationTimestamp": st["created"],
+                "EnhancedMonitoring": [{"ShardLevelMetrics": []}],
+                "EncryptionType": "NONE", "OpenShardCount": st["shards"],
+                "ConsumerCount": 0}}
 
     def remove_stream(self, name) -> None:
         with self._lock:
@@ -774,16 +847,19 @@ class FakeAWS:
             bad(combo, "Must specify either Statistics or ExtendedStatistics, but not both.")
         if not stats and not ext:
             bad(combo, "Must specify either Statistics or ExtendedStatistics.")
+        # CloudWatch words collection limits as "The collection MetricData must not have a
+        # size greater than 20." (InvalidParameterValue, PutMetricData); the same here.
         if stats:
-            if not isinstance(stats, list) or not 1 <= len(stats) <= 5:
-                bad(inval, "The collection Statistics must contain 1 to 5 members.")
+            if not isinstance(stats, list) or len(stats) > 5:
+                bad(inval, "The collection Statistics must not have a size greater than 5.")
             for s in stats:
                 if s not in STATISTICS:
                     bad(inval, f"The parameter Statistics.member contains invalid value {s!r}; "
                         f"valid values: {', '.join(STATISTICS)}.")
         if ext:
-            if not isinstance(ext, list) or not 1 <= len(ext) <= 10:
-                bad(inval, "The collection ExtendedStatistics must contain 1 to 10 members.")
+            if not isinstance(ext, list) or len(ext) > 10:
+                bad(inval, "The collection ExtendedStatistics must not have a size greater "
+                    "than 10.")
             for s in ext:
                 if not isinstance(s, str) or not PERCENTILE_RE.match(s):
                     bad(inval, f"The parameter ExtendedStatistics contains invalid value {s!r}.")
@@ -813,33 +889,17 @@ class FakeAWS:
                 "of 1440. You may reduce the datapoints requested by increasing Period, or "
                 "decreasing the time range.")
 
-        with self._lock:
-            samples = list(self._metrics.get(
-                (p["Namespace"], p["MetricName"], frozenset(dmap.items())), []))
-        if not samples and self.default_value is not None:
-            samples = [{"ts": start + i * period, "n": 1.0, "sum": self.default_value,
-                        "min": self.default_value, "max": self.default_value,
-                        "raw": self.default_value, "unit": "Count"} for i in range(npoints)]
-        buckets: dict[tuple, list] = {}
-        for s in samples:
-            if start <= s["ts"] < end and (unit is None or s["unit"] == unit):
-                b = start + ((s["ts"] - start) // period) * period
-                buckets.setdefault((b, s["unit"]), []).append(s)
+        buckets = self._series_buckets(p["Namespace"], p["MetricName"], dmap, unit, start, end,
+                                       period)
         out = []
         for (b, u), ss in buckets.items():
-            n = sum(s["n"] for s in ss)
-            total = sum(s["sum"] for s in ss)
-            values = {"SampleCount": n, "Sum": total, "Average": total / n if n else 0.0,
-                      "Minimum": min(s["min"] for s in ss), "Maximum": max(s["max"] for s in ss)}
             dp = {"Timestamp": b, "Unit": u}
             for s in stats or []:
-                dp[s] = float(values[s])
+                dp[s] = self._statistic(ss, s)
             if ext:
-                raw = sorted(s["raw"] for s in ss if s["raw"] is not None)
-                if raw:
-                    dp["ExtendedStatistics"] = {
-                        e: raw[max(0, min(len(raw) - 1, math.ceil(float(e[1:]) / 100 * len(raw))
-                                          - 1))] for e in ext}
+                pct = {e: self._statistic(ss, e) for e in ext}
+                if None not in pct.values():   # no raw samples: no percentiles at all
+                    dp["ExtendedStatistics"] = pct
             out.append(dp)
         # Real CloudWatch returns datapoints in no particular order: make sure ours are not
         # accidentally sorted, so the agent has to sort them itself.
@@ -847,6 +907,142 @@ class FakeAWS:
         if len(out) > 1 and out == sorted(out, key=lambda d: d["Timestamp"]):
             out.reverse()
         return {"Label": p["MetricName"], "Datapoints": out}
+
+    def _series_buckets(self, namespace, metric, dmap, unit, start, end, period,
+                        by_unit=True) -> dict:
+        """The samples of one metric in [start, end), grouped by period (counted from start)
+        and, with by_unit, by unit: {(period start, unit or None): [sample, ...]}.  An unknown
+        metric has one synthetic sample per period when default_value is set."""
+        with self._lock:
+            samples = list(self._metrics.get((namespace, metric, frozenset(dmap.items())), []))
+        if not samples and self.default_value is not None:
+            samples = [{"ts": start + i * period, "n": 1.0, "sum": self.default_value,
+                        "min": self.default_value, "max": self.default_value,
+                        "raw": self.default_value, "unit": "Count"}
+                       for i in range(math.ceil((end - start) / period))]
+        buckets: dict[tuple, list] = {}
+        for s in samples:
+            if start <= s["ts"] < end and (unit is None or s["unit"] == unit):
+                b = start + ((s["ts"] - start) // period) * period
+                buckets.setdefault((b, s["unit"] if by_unit else None), []).append(s)
+        return buckets
+
+    @staticmethod
+    def _statistic(ss: list, stat: str) -> Optional[float]:
+        """stat (a Statistics name or pNN) of the samples ss; None for a percentile of
+        samples that are all statistic sets (CloudWatch needs raw values for those)."""
+        if stat in STATISTICS:
+            n, total = sum(s["n"] for s in ss), sum(s["sum"] for s in ss)
+            return float({"SampleCount": n, "Sum": total,
+                          "Average": total / n if n else 0.0,
+                          "Minimum": min(s["min"] for s in ss),
+                          "Maximum": max(s["max"] for s in ss)}[stat])
+        raw = sorted(s["raw"] for s in ss if s["raw"] is not None)
+        if not raw:
+            return None
+        return raw[max(0, min(len(raw) - 1, math.ceil(float(stat[1:]) / 100 * len(raw)) - 1))]
+
+    def get_metric_data(self, p: dict, json_api: bool) -> dict:
+        """Validate a decoded GetMetricData input like CloudWatch (model constraints first, as
+        one ValidationError, then the service's rules); return one page of the output,
+        answered from the GetMetricStatistics store.  A page holds at most
+        min(MaxDatapoints, gmd_max_datapoints) values, oldest (ScanBy TimestampAscending) or
+        newest (the default) first across all queries; NextToken continues, and a result
+        with values left for later pages is PartialData."""
+        def bad(qcode, msg):
+            raise self._alarm_error(qcode, msg, json_api)
+
+        queries, start, end = p.get("MetricDataQueries"), p.get("StartTime"), p.get("EndTime")
+        scan, maxdp = p.get("ScanBy"), p.get("MaxDatapoints")
+        c = _Constraints()
+        c.required(queries, "metricDataQueries")
+        for i, q in enumerate(queries or [], 1):
+            c.metric_data_query(q, f"metricDataQueries.{i}.member")
+        c.required(start, "startTime")
+        c.required(end, "endTime")
+        c.enum(scan, "scanBy", SCAN_BY)
+        c.value(maxdp, "maxDatapoints", 1)
+        c.check(self, json_api)
+        if not queries:
+            bad("ValidationError", "The collection MetricDataQueries must not be empty.")
+        if len(queries) > GMD_MAX_QUERIES:
+            bad("ValidationError", "The collection MetricDataQueries must not have a size "
+                f"greater than {GMD_MAX_QUERIES}.")
+        ids = set()
+        for i, q in enumerate(queries, 1):
+            qid, ms, where = q["Id"], q.get("MetricStat"), f"MetricDataQueries.member.{i}"
+            if not METRIC_ID_RE.match(qid):
+                bad("ValidationError", f"The value {qid} for parameter {where}.Id is not "
+                    "matching the expected pattern ^[a-z][a-zA-Z0-9_]*$.")
+            if qid in ids:
+                bad("ValidationError", "The values for parameter id in MetricDataQueries are "
+                    "not unique.")
+            ids.add(qid)
+            if (ms is None) == (q.get("Expression") is None):
+                bad("ValidationError", f"Exactly one of {where}.MetricStat and "
+                    f"{where}.Expression must be set.")
+            if ms is None:
+                bad("ValidationError", "fakeaws: Expression queries are not implemented.")
+            if not ms["Metric"].get("Namespace") or not ms["Metric"].get("MetricName"):
+                bad("ValidationError", f"The parameter {where}.MetricStat.Metric needs a "
+                    "Namespace and a MetricName.")
+            if ms["Period"] not in (1, 5, 10, 20, 30) and ms["Period"] % 60:
+                bad("ValidationError", f"The parameter {where}.MetricStat.Period must be 1, 5, "
+                    "10, 20, 30 or a multiple of 60.")
+            stat = ms["Stat"]
+            if stat not in STATISTICS and not PERCENTILE_RE.match(stat):
+                if EXTENDED_STAT_RE.match(stat):
+                    bad("ValidationError", f"fakeaws: the statistic {stat} is not "
+                        "implemented.")
+                bad("ValidationError", f"The value {stat} for parameter "
+                    f"{where}.MetricStat.Stat is not a valid statistic.")
+            self._alarm_check_dims(ms["Metric"].get("Dimensions"), bad)
+        if start >= end:
+            bad("ValidationError", "The parameter StartTime must be less than the parameter "
+                "EndTime.")
+        scan = scan or "TimestampDescending"
+
+        results = []
+        for q in queries:
+            if not q.get("ReturnData", True):  # computed for expressions, not returned
+                continue
+            ms = q["MetricStat"]
+            m = ms["Metric"]
+            dmap = {d["Name"]: d["Value"] for d in m.get("Dimensions") or []}
+            # One value per period: samples of every unit together (no Unit: all of them).
+            buckets = self._series_buckets(m["Namespace"], m["MetricName"], dmap,
+                                           ms.get("Unit"), start, end, ms["Period"],
+                                           by_unit=False)
+            values = {b: self._statistic(ss, ms["Stat"]) for (b, _), ss in buckets.items()}
+            results.append((q, {b: v for b, v in values.items() if v is not None}))
+        sign = 1 if scan == "TimestampAscending" else -1
+        order = sorted(((t, i) for i, (_, pts) in enumerate(results) for t in pts),
+                       key=lambda x: (sign * x[0], x[1]))
+        query = hashlib.sha256(json.dumps([queries, start, end, scan], sort_keys=True)
+                               .encode()).hexdigest()[:16]
+        skip = 0
+        if p.get("NextToken") is not None:
+            try:
+                t = json.loads(base64.urlsafe_b64decode(p["NextToken"].encode()).decode())
+                skip, tq = int(t["skip"]), t["query"]
+            except (ValueError, KeyError, TypeError):
+                bad("InvalidNextToken", "The service couldn't process the NextToken.")
+            if tq != query or not 0 <= skip <= len(order):
+                bad("InvalidNextToken", "The NextToken belongs to another request.")
+        limit = min(maxdp or GMD_MAX_DATAPOINTS, max(1, int(self.gmd_max_datapoints)))
+        page, rest = set(order[skip:skip + limit]), {i for _, i in order[skip + limit:]}
+        out = {"MetricDataResults": []}
+        for i, (q, pts) in enumerate(results):
+            mine = sorted((t for t in pts if (t, i) in page), key=lambda t: sign * t)
+            out["MetricDataResults"].append({
+                "Id": q["Id"], "Label": q.get("Label") or q["MetricStat"]["Metric"]["MetricName"],
+                "Timestamps": mine, "Values": [pts[t] for t in mine],
+                "StatusCode": "PartialData" if i in rest else "Complete", "Messages": []})
+        if skip + limit < len(order):
+            out["NextToken"] = base64.urlsafe_b64encode(json.dumps(
+                {"skip": skip + limit, "query": query}).encode()).decode()
+        out["Messages"] = []
+        return out
 
     # ----- CloudWatch alarms (test API)
     def alarm_arn(self, name: str) -> str:
@@ -1011,23 +1207,7 @@ class FakeAWS:
             c.length(p.get("EvaluateLowSampleCountPercentile"),
                      "evaluateLowSampleCountPercentile", 1, 255)
             for i, q in enumerate(metrics or [], 1):
-                base = f"metrics.{i}.member"
-                if c.required(q.get("Id"), f"{base}.id"):
-                    c.length(q["Id"], f"{base}.id", 1, 255)
-                c.length(q.get("Expression"), f"{base}.expression", 1, 2048)
-                c.value(q.get("Period"), f"{base}.period", 1)
-                ms = q.get("MetricStat")
-                if ms is not None:
-                    mb = f"{base}.metricStat"
-                    if c.required(ms.get("Metric"), f"{mb}.metric"):
-                        c.namespace(ms["Metric"].get("Namespace"), f"{mb}.metric.namespace")
-                        c.length(ms["Metric"].get("MetricName"), f"{mb}.metric.metricName",
-                                 1, 255)
-                        c.dimensions(ms["Metric"].get("Dimensions"), f"{mb}.metric.dimensions")
-                    if c.required(ms.get("Period"), f"{mb}.period"):
-                        c.value(ms["Period"], f"{mb}.period", 1)
-                    c.required(ms.get("Stat"), f"{mb}.stat")
-                    c.enum(ms.get("Unit"), f"{mb}.unit", sorted(UNITS))
+                c.metric_data_query(q, f"metrics.{i}.member")
             c.tags(p.get("Tags"), "tags")
             c.length(p.get("ThresholdMetricId"), "thresholdMetricId", 1, 255)
             c.check(self, json_api)
@@ -1479,6 +1659,25 @@ class _Constraints:
             if self.required(d.get("Value"), f"{path}.{i}.member.value"):
                 self.length(d["Value"], f"{path}.{i}.member.value", 1, 1024)
 
+    def metric_data_query(self, q, base):
+        """The model constraints of one MetricDataQuery (PutMetricAlarm's Metrics and
+        GetMetricData's MetricDataQueries alike)."""
+        if self.required(q.get("Id"), f"{base}.id"):
+            self.length(q["Id"], f"{base}.id", 1, 255)
+        self.length(q.get("Expression"), f"{base}.expression", 1, 2048)
+        self.value(q.get("Period"), f"{base}.period", 1)
+        ms = q.get("MetricStat")
+        if ms is not None:
+            mb = f"{base}.metricStat"
+            if self.required(ms.get("Metric"), f"{mb}.metric"):
+                self.namespace(ms["Metric"].get("Namespace"), f"{mb}.metric.namespace")
+                self.length(ms["Metric"].get("MetricName"), f"{mb}.metric.metricName", 1, 255)
+                self.dimensions(ms["Metric"].get("Dimensions"), f"{mb}.metric.dimensions")
+            if self.required(ms.get("Period"), f"{mb}.period"):
+                self.value(ms["Period"], f"{mb}.period", 1)
+            self.required(ms.get("Stat"), f"{mb}.stat")
+            self.enum(ms.get("Unit"), f"{mb}.unit", sorted(UNITS))
+
     def tags(self, tags, path):
         for i, t in enumerate(tags or [], 1):
             if self.required(t.get("Key"), f"{path}.{i}.member.key"):
@@ -1514,11 +1713,12 @@ def _alarm_json_input(v, shape, path=""):
     if shape == "b" and isinstance(v, bool):
         return v
     if isinstance(v, (int, float)) and not isinstance(v, bool):
-        if shape == "d" and math.isfinite(v):
+        if shape in ("d", "t") and math.isfinite(v):
             return float(v)
         if shape == "i" and float(v).is_integer():
             return int(v)
-    fail({"s": "a string", "b": "a boolean", "d": "a number", "i": "an integer"}[shape])
+    fail({"s": "a string", "b": "a boolean", "d": "a number", "i": "an integer",
+          "t": "a timestamp (epoch seconds)"}[shape])
 
 
 def _alarm_query_input(form: dict, shape: dict, prefix: str = "") -> dict:
@@ -1530,13 +1730,15 @@ def _alarm_query_input(form: dict, shape: dict, prefix: str = "") -> dict:
                 return int(v)
             if t == "d":
                 return float(v)
+            if t == "t":
+                return to_epoch(v)
             if t == "b":
                 if v.lower() not in ("true", "false"):
                     raise ValueError
                 return v.lower() == "true"
             return v
         except ValueError:
-            kind = {"i": "integer", "d": "double", "b": "boolean"}[t]
+            kind = {"i": "integer", "d": "double", "b": "boolean", "t": "timestamp"}[t]
             raise _Reply("InvalidParameterValue",
                          f"Invalid value '{v}' for parameter {key}: not a valid {kind}.", 400)
 
@@ -1590,6 +1792,41 @@ def _alarm_xml_reply(op: str, out: Optional[dict]) -> str:
     return (f'<{op}Response xmlns="{CW_XMLNS}">\n{result}'
             f'  <ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata>\n'
             f'</{op}Response>\n')
+
+
+def _gmd_xml_reply(out: dict) -> str:
+    """GetMetricData output as the Query protocol's XML."""
+    res = "".join(
+        f"<member><Id>{xml_escape(r['Id'])}</Id><Label>{xml_escape(r['Label'])}</Label>"
+        "<Timestamps>" + "".join(f"<member>{iso8601(t)}</member>" for t in r["Timestamps"])
+        + "</Timestamps><Values>" + "".join(f"<member>{_fmt_num(v)}</member>"
+                                             for v in r["Values"])
+        + f"</Values><StatusCode>{r['StatusCode']}</StatusCode><Messages/></member>"
+        for r in out["MetricDataResults"])
+    tok = f"<NextToken>{xml_escape(out['NextToken'])}</NextToken>" if "NextToken" in out else ""
+    return (f'<GetMetricDataResponse xmlns="{CW_XMLNS}">\n  <GetMetricDataResult>\n'
+            f'    <MetricDataResults>{res}</MetricDataResults>\n    {tok}<Messages/>\n'
+            f'  </GetMetricDataResult>\n'
+            f'  <ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata>\n'
+            f'</GetMetricDataResponse>\n')
+
+
+def _gmd_json_reply(out: dict, mode: str) -> str:
+    """GetMetricData output in JSON 1.0; Timestamps in fake.json_timestamps style."""
+    def stamp(t: float) -> str:
+        if mode == "int":
+            return str(int(t))
+        if mode == "sci":  # Java/Coral prints doubles like 1.7956008E9
+            whole, _, frac = repr(float(t)).partition(".")
+            digits = (whole + frac).rstrip("0") or "0"
+            return f"{digits[0]}.{digits[1:] or '0'}E{len(whole) - 1}"
+        return repr(float(t))
+    body = json.dumps(dict(out, MetricDataResults=[
+        dict(r, Timestamps=[float(t) for t in r["Timestamps"]])
+        for r in out["MetricDataResults"]]))
+    # Inside a JSON string a quote is escaped, so only the member itself matches.
+    return re.sub(r'"Timestamps": \[([^\]]*)\]', lambda m: '"Timestamps": [' + ", ".join(
+        stamp(float(x)) for x in m.group(1).split(", ") if x) + "]", body)
 
 
 def _alarm_json_reply(out: Optional[dict], mode: str) -> str:
@@ -1849,6 +2086,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if req.op in ALARM_OPS:
             body, ctype = self.fake.alarm_api(req, json_api=True)
             return self._send(200, body, ctype, req=req)
+        if req.op == "GetMetricData":
+            out = self.fake.get_metric_data(_alarm_json_input(req.params, GMD_INPUT_SHAPE),
+                                            json_api=True)
+            return self._send(200, _gmd_json_reply(out, self.fake.json_timestamps),
+                              "application/x-amz-json-1.0", req=req)
         if req.op != "GetMetricStatistics":
             raise _Reply("UnknownOperationException", f"{req.op} is not implemented by the fake",
                          400)
@@ -1880,13 +2122,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if not req.headers.get("content-type", "").startswith("application/x-amz-json-1.1"):
             raise _Reply("SerializationException",
                          "Content-Type must be application/x-amz-json-1.1", 400)
-        if req.op != "ListStreams":
+        ops = {"ListStreams": self.fake.list_streams,
+               "DescribeStreamSummary": self.fake.describe_stream_summary}
+        if req.op not in ops:
             raise _Reply("UnknownOperationException", f"{req.op} is not implemented by the fake",
                          400)
         if not isinstance(req.params, dict):
             raise _Reply("SerializationException", "Malformed input: body is not a JSON object",
                          400)
-        self._send(200, json.dumps(self.fake.list_streams(req.params)),
+        self._send(200, json.dumps(ops[req.op](req.params)),
                    "application/x-amz-json-1.1", req=req)
 
     # ----- CloudWatch Query
@@ -1898,6 +2142,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if req.op in ALARM_OPS:
             body, ctype = self.fake.alarm_api(req, json_api=False)
             return self._send(200, body, ctype, req=req)
+        if req.op == "GetMetricData":
+            out = self.fake.get_metric_data(_alarm_query_input(f, GMD_INPUT_SHAPE),
+                                            json_api=False)
+            return self._send(200, _gmd_xml_reply(out), "text/xml", req=req)
         if req.op != "GetMetricStatistics":
             raise _Reply("InvalidAction", f"Could not find operation {req.op} for version "
                          f"{CW_VERSION}", 400)
@@ -2128,11 +2376,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                     a = dict(a)
                     fake.put_alarm_direct(a.pop("name"), tags=a.pop("tags", None),
                                           state=a.pop("state", None), **a)
-            elif path == "/_fake/streams":     # [name | {name, status?, mode?}]
+            elif path == "/_fake/streams":     # [name | {name, status?, mode?, shards?}]
                 for s in data:
                     s = {"name": s} if isinstance(s, str) else s
                     fake.add_stream(s["name"], s.get("status", "ACTIVE"),
-                                    s.get("mode", "PROVISIONED"))
+                                    s.get("mode", "PROVISIONED"), shards=s.get("shards", 1))
             elif path == "/_fake/reset":
                 fake.reset()
             else:

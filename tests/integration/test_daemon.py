@@ -155,25 +155,27 @@ def test_sigterm_cancels_a_request_that_never_answers(sw, fake, daemon):
 
 
 def test_sighup_waits_only_for_the_requests_in_flight(sw, fake, daemon):
-    """Five alarms whose requests hang for the whole request_timeout: a reload
-    lets the one in flight time out, then reloads at once, not after the
-    cycle's five alarms times three attempts."""
+    """Five alarms whose requests hang for the whole request_timeout, two
+    fetched at a time: a reload lets the two in flight time out, then
+    reloads at once, not after the cycle's five alarms times three
+    attempts, and starts no retry and no other request meanwhile."""
     names = [f"hang-{i}" for i in range(5)]
-    sw.write_config(agent={"interval": 10}, aws={"request_timeout": 5},
+    sw.write_config(agent={"interval": 10, "concurrency": 2}, aws={"request_timeout": 5},
                     rules=[sw.rule(name=n, dimensions={"StreamName": n}) for n in names])
     fake.fail_always("GetMetricStatistics", "hang")
     d = daemon()
     d.wait_message("READY=1")
-    d.wait_for(lambda: len(fake.requests_for("GetMetricStatistics")) >= 1,
-               "the first request to reach the fake", timeout=15)
+    d.wait_for(lambda: len(fake.requests_for("GetMetricStatistics")) >= 2,
+               "the first two requests to reach the fake", timeout=15)
     t0 = time.monotonic()
     os.kill(d.p.pid, signal.SIGHUP)
     d.wait_message("RELOADING=1", timeout=20)
     waited = time.monotonic() - t0
+    asked = len(fake.requests_for("GetMetricStatistics"))
     assert waited < 7.5, f"reload waited {waited:.1f} s\n{d.stderr()}"
-    d.wait_message("READY=1")
     # No retry and no other alarm was started once the reload was asked for.
-    assert len(fake.requests_for("GetMetricStatistics")) <= 2, d.stderr()
+    assert asked == 2, d.stderr()
+    d.wait_message("READY=1")
     os.kill(d.p.pid, signal.SIGTERM)
     assert d.p.wait(timeout=10) == 0, d.stderr()
 

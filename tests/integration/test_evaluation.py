@@ -4,7 +4,14 @@ the two documented "treat missing data" tables (docs/cloudwatch-alarms.md §5).
 
 import pytest
 
-from conftest import gms_requests, put, ts
+from conftest import FETCH_MODES, metric_windows, put, ts
+
+
+@pytest.fixture(autouse=True, params=FETCH_MODES)
+def fetch_mode(request, sw):
+    """Every case in both fetch modes: the same datapoints, the same outcomes."""
+    sw.fetch = request.param
+    return request.param
 
 BREACH, FINE = 20.0, 1.0   # threshold 10, GreaterThanThreshold
 
@@ -35,8 +42,8 @@ def test_m_of_n_stepping(sw, fake):
         iso = f"2026-11-25T{now}:00Z"
         r = sw.run_once(iso)
         assert r.rc == 0, sw.explain()
-        q = gms_requests(fake)[-1]
-        assert (q.params["StartTime"], q.params["EndTime"]) == (ts(iso) - 300, ts(iso))
+        start, end, _ = metric_windows(fake)[-1]
+        assert (start, end) == (ts(iso) - 300, ts(iso))
         a = sw.alarm(name)
         assert (a["state"], a["since"]) == (state, f"2026-11-25T{since}:00Z"), (now, a)
         if now == "10:06":

@@ -1,8 +1,11 @@
 """Self-test of fakeaws.py, using botocore as the independent client.
 
 Proves the fake accepts what real botocore sends (Query protocol for CloudWatch
-in Debian's botocore 1.29, STS, JSON 1.0 signed by hand with SigV4Auth) and
-rejects what AWS would reject.  Needs no streamwatch binary.
+in Debian's botocore 1.29, STS, JSON 1.0 signed by hand with SigV4Auth, and for
+GetMetricData and several statistics per GetMetricStatistics call also botocore
+with its CloudWatch model switched to JSON 1.0, so botocore's own JSON serializer
+and parser check the fake's wire format) and rejects what AWS would reject.
+Needs no streamwatch binary.
 """
 
 import datetime as dt
@@ -26,7 +29,9 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from conftest import ts
-from fakeaws import amz_date, parse_amz_date
+from fakeaws import STATISTICS, amz_date, parse_amz_date
+# the JSON 1.0 botocore model fixture and its client, shared with the alarm self-test
+from test_fake_alarms import check_error, error_of, json_model_dir, make_client  # noqa: F401
 
 UTC = dt.timezone.utc
 DIMS = {"StreamName": "sample"}
@@ -358,6 +363,211 @@ def test_json_wrong_content_type_and_unknown_op(fake):
     assert raw_json(fake, GMS, tamper=ctype)[0] == 403
     status, _, out = raw_json(fake, {}, target="GraniteServiceVersion20100801.ListMetrics")
     assert (status, out["__type"]) == (400, "UnknownOperationException")
+
+
+# --------------------------------------------------------------------------- GetMetricData
+
+@pytest.fixture(params=["query", "json"])
+def cw(request, fake, json_model_dir):  # noqa: F811 - json_model_dir is the fixture
+    """botocore against the fake, speaking Query or (model switched) JSON 1.0; client-side
+    parameter validation off, so that the fake rejects bad input."""
+    c = make_client(fake, request.param, json_model_dir)
+    c.protocol = request.param
+    return c
+
+
+def mdq(qid, stat="Sum", stream="sample", period=60, unit=None, **over):
+    """A MetricDataQuery of IncomingRecords{StreamName=stream}."""
+    ms = {"Metric": {"Namespace": "AWS/Kinesis", "MetricName": "IncomingRecords",
+                     "Dimensions": [{"Name": "StreamName", "Value": stream}]},
+          "Period": period, "Stat": stat}
+    if unit:
+        ms["Unit"] = unit
+    return dict({"Id": qid, "MetricStat": ms}, **over)
+
+
+def gmd(cw, queries, start=GMS["StartTime"], end=GMS["EndTime"], **kw):
+    """GetMetricData over [start, end) (epoch seconds; None leaves the member out)."""
+    for k, t in (("StartTime", start), ("EndTime", end)):
+        if t is not None:
+            kw[k] = dt.datetime.fromtimestamp(t, UTC)
+    return cw.get_metric_data(MetricDataQueries=queries, **kw)
+
+
+def series(result) -> list:
+    """[(epoch, value)] of one MetricDataResult, in the reply's order."""
+    return [(int(t.timestamp()), v) for t, v in zip(result["Timestamps"], result["Values"])]
+
+
+def test_botocore_several_statistics(cw, fake):
+    put_sample_minutes(fake)
+    fake.put_metric("AWS/Kinesis", "IncomingRecords", DIMS, "2026-11-25T10:04:30Z", 1.0)
+    out = gms(cw, Statistics=list(STATISTICS))
+    d = {int(x["Timestamp"].timestamp()): x for x in out["Datapoints"]}[
+        ts("2026-11-25T10:04:00Z")]
+    assert [d[k] for k in STATISTICS] == [2.0, 6.5, 13.0, 1.0, 12.0]
+    pct = ["p1", "p10", "p25", "p50", "p75", "p90", "p95", "p99", "p99.9", "p100"]
+    out = gms(cw, Statistics=None, ExtendedStatistics=pct)
+    assert len(out["Datapoints"]) == 5
+    assert all(sorted(x["ExtendedStatistics"]) == sorted(pct) for x in out["Datapoints"])
+    # the per-call limits, and never both lists in one call
+    check_error(error_of(gms, cw, Statistics=list(STATISTICS) + ["Sum"]),
+                "InvalidParameterValue", fragment="Statistics must not have a size greater "
+                "than 5", protocol=cw.protocol)
+    check_error(error_of(gms, cw, Statistics=None, ExtendedStatistics=pct + ["p0"]),
+                "InvalidParameterValue", fragment="ExtendedStatistics must not have a size "
+                "greater than 10", protocol=cw.protocol)
+    check_error(error_of(gms, cw, Statistics=["Sum"], ExtendedStatistics=["p99"]),
+                "InvalidParameterCombination", fragment="not both", protocol=cw.protocol)
+    rs = fake.requests_for("GetMetricStatistics")
+    assert {r.api for r in rs} == {"cloudwatch-json" if cw.protocol == "json"
+                                   else "cloudwatch-query"}
+
+
+def test_botocore_gmd(cw, fake):
+    put_sample_minutes(fake)
+    for v in range(1, 101):   # raw values: percentiles exist
+        fake.put_metric("AWS/Kinesis", "IncomingRecords", {"StreamName": "pct"},
+                        "2026-11-25T10:03:00Z", float(v))
+    # a statistic set: Sum and SampleCount, but no percentiles
+    fake.put_metric("AWS/Kinesis", "IncomingRecords", {"StreamName": "sets"},
+                    "2026-11-25T10:02:00Z", {"SampleCount": 4, "Sum": 10, "Minimum": 1,
+                                             "Maximum": 4})
+    out = gmd(cw, [mdq("m1"), mdq("m2", "Maximum"), mdq("p", "p50", stream="pct"),
+                   mdq("sets", "p99", stream="sets"), mdq("hidden", ReturnData=False),
+                   mdq("cnt", "SampleCount", stream="sets", unit="Count")],
+              ScanBy="TimestampAscending")
+    res = {r["Id"]: r for r in out["MetricDataResults"]}
+    assert list(res) == ["m1", "m2", "p", "sets", "cnt"]   # ReturnData false: no result
+    minutes = [ts(f"2026-11-25T10:0{m}:00Z") for m in range(5)]
+    # EndTime exclusive, other streams left out, oldest first, period starts
+    assert series(res["m1"]) == list(zip(minutes, [1.0, 2.0, 3.0, 4.0, 12.0]))
+    assert series(res["m2"]) == list(zip(minutes, [1.0, 2.0, 3.0, 4.0, 12.0]))
+    assert series(res["p"]) == [(minutes[3], 50.0)]
+    assert series(res["sets"]) == []
+    assert series(res["cnt"]) == [(minutes[2], 4.0)]
+    assert {r["StatusCode"] for r in res.values()} == {"Complete"}
+    assert res["m1"]["Label"] == "IncomingRecords"
+    assert "NextToken" not in out
+    # the default order is newest first
+    out = gmd(cw, [mdq("m1", Label="in")])
+    (r,) = out["MetricDataResults"]
+    assert [t for t, _ in series(r)] == minutes[::-1] and r["Label"] == "in"
+    # the same values as GetMetricStatistics gives for the window
+    g = {int(d["Timestamp"].timestamp()): d["Sum"] for d in gms(cw)["Datapoints"]}
+    assert sorted(g.items()) == series(res["m1"])
+    rs = fake.requests_for("GetMetricData")
+    assert len(rs) == 2 and all(x.signature_ok and x.status == 200 for x in rs)
+    assert {x.api for x in rs} == {"cloudwatch-json" if cw.protocol == "json"
+                                   else "cloudwatch-query"}
+
+
+def test_botocore_gmd_pages(cw, fake):
+    put_sample_minutes(fake)
+    qs = [mdq("a"), mdq("b", stream="other"), mdq("c", "Maximum")]
+    whole = gmd(cw, qs, ScanBy="TimestampAscending")
+    assert "NextToken" not in whole
+    fake.gmd_max_datapoints = 4   # 11 values: pages of 4, 4 and 3
+    pages, token = [], None
+    while True:
+        kw = {"NextToken": token} if token else {}
+        out = gmd(cw, qs, ScanBy="TimestampAscending", **kw)
+        pages.append(out)
+        token = out.get("NextToken")
+        if not token:
+            break
+    assert [sum(len(r["Values"]) for r in p["MetricDataResults"]) for p in pages] == [4, 4, 3]
+    # oldest first across all queries: a and c share the first minutes; b's one value
+    # (10:04) comes last, so it is PartialData until the last page
+    assert [[r["StatusCode"] for r in p["MetricDataResults"]] for p in pages] == [
+        ["PartialData"] * 3, ["PartialData"] * 3, ["Complete"] * 3]
+    merged = {q["Id"]: [] for q in qs}
+    for p in pages:
+        for r in p["MetricDataResults"]:
+            merged[r["Id"]] += series(r)
+    assert merged == {r["Id"]: series(r) for r in whole["MetricDataResults"]}
+    # MaxDatapoints in the request lowers the page size too
+    out = gmd(cw, qs, ScanBy="TimestampAscending", MaxDatapoints=2)
+    assert sum(len(r["Values"]) for r in out["MetricDataResults"]) == 2 and out["NextToken"]
+    # a token belongs to its request
+    first = pages[0]["NextToken"]
+    for q, tok in (([mdq("a")], first), (qs, "not-a-token")):
+        check_error(error_of(gmd, cw, q, ScanBy="TimestampAscending", NextToken=tok),
+                    "InvalidNextToken", protocol=cw.protocol)
+    check_error(error_of(gmd, cw, qs, NextToken=first), "InvalidNextToken",
+                protocol=cw.protocol)   # ScanBy differs
+
+
+@pytest.mark.parametrize("queries,kw,code,fragment", [
+    ([mdq(f"q{i}") for i in range(501)], {}, "ValidationError",
+     "The collection MetricDataQueries must not have a size greater than 500."),
+    ([], {}, "ValidationError", "must not be empty"),
+    ([mdq("M1")], {}, "ValidationError", "MetricDataQueries.member.1.Id is not matching "
+     "the expected pattern ^[a-z][a-zA-Z0-9_]*$."),
+    ([mdq("a" * 256)], {}, "ValidationError", "Member must have length less than or equal"),
+    ([mdq("a"), mdq("a")], {}, "ValidationError", "The values for parameter id in "
+     "MetricDataQueries are not unique."),
+    ([mdq("a", "Median")], {}, "ValidationError",
+     "The value Median for parameter MetricDataQueries.member.1.MetricStat.Stat is not a "
+     "valid statistic."),
+    ([mdq("a", period=45)], {}, "ValidationError", "MetricStat.Period must be 1, 5, 10"),
+    ([mdq("a", period=0)], {}, "ValidationError", "greater than or equal to 1"),
+    ([mdq("a", unit="Furlongs")], {}, "ValidationError", "enum value set"),
+    ([mdq("a", Expression="m1 * 2")], {}, "ValidationError", "Exactly one of"),
+    ([{"Id": "a", "MetricStat": {"Metric": {"MetricName": "x"}, "Stat": "Sum"}}], {},
+     "ValidationError", "Value null at 'metricDataQueries.1.member.metricStat.period'"),
+    ([mdq("a")], {"start": GMS["EndTime"]}, "ValidationError",
+     "The parameter StartTime must be less than the parameter EndTime."),
+    ([mdq("a")], {"start": None}, "ValidationError", "Value null at 'startTime'"),
+    ([mdq("a")], {"ScanBy": "Sideways"}, "ValidationError", "enum value set"),
+    ([mdq("a")], {"MaxDatapoints": 0}, "ValidationError", "greater than or equal to 1"),
+])
+def test_gmd_validation(cw, queries, kw, code, fragment):
+    check_error(error_of(gmd, cw, queries, **kw), code, fragment=fragment,
+                protocol=cw.protocol)
+
+
+# What tests/unit/test_cloudwatch.c checks streamwatch sends (docs/aws-wire.md §15).
+GMD_BODY = (b'{"MetricDataQueries":[{"Id":"m0","MetricStat":{"Metric":{"Namespace":"AWS/Kinesis",'
+            b'"MetricName":"IncomingRecords","Dimensions":[{"Name":"StreamName","Value":"orders"}]'
+            b'},"Period":60,"Stat":"Sum"},"ReturnData":true},{"Id":"m1","MetricStat":{"Metric":'
+            b'{"Namespace":"AWS/Kinesis","MetricName":"GetRecords.IteratorAgeMilliseconds",'
+            b'"Dimensions":[{"Name":"StreamName","Value":"orders"}]},"Period":60,"Stat":"p99",'
+            b'"Unit":"Milliseconds"},"ReturnData":true}],"StartTime":1764150900,"EndTime":'
+            b'1764151500,"ScanBy":"TimestampAscending"}')
+
+
+@pytest.mark.parametrize("mode,pattern", [("float", r"1764151200\.0"),
+                                          ("int", r"1764151200[],]"),
+                                          ("sci", r"1\.7641512E9")])
+def test_gmd_json_wire(fake, mode, pattern):
+    orders = {"StreamName": "orders"}
+    fake.put_metric("AWS/Kinesis", "IncomingRecords", orders, "2025-11-26T10:00:10Z", 1487.0)
+    fake.put_metric("AWS/Kinesis", "IncomingRecords", orders, "2025-11-26T10:01:00Z", 1520.0)
+    for v in (180.0, 250.0):
+        fake.put_metric("AWS/Kinesis", "GetRecords.IteratorAgeMilliseconds", orders,
+                        "2025-11-26T10:00:30Z", v, unit="Milliseconds")
+    fake.json_timestamps = mode
+    st, h, raw = raw_json(fake, GMD_BODY, target="GraniteServiceVersion20100801.GetMetricData",
+                          parse=False)
+    assert st == 200 and h["Content-Type"] == "application/x-amz-json-1.0", raw
+    assert re.search(pattern, raw.decode()), raw
+    out = json.loads(raw)
+    assert list(out) == ["MetricDataResults", "Messages"]
+    m0, m1 = out["MetricDataResults"]
+    assert list(m0) == ["Id", "Label", "Timestamps", "Values", "StatusCode", "Messages"]
+    assert (m0["Id"], m0["Timestamps"], m0["Values"], m0["StatusCode"]) == \
+        ("m0", [1764151200, 1764151260], [1487.0, 1520.0], "Complete")
+    assert (m1["Timestamps"], m1["Values"]) == ([1764151200], [250.0])
+    # a timestamp must be a number in JSON 1.0; the error carries the Query code too
+    body = json.loads(GMD_BODY)
+    st, _, err = raw_json(fake, dict(body, StartTime="2025-11-26T09:55:00Z"),
+                          target="GraniteServiceVersion20100801.GetMetricData")
+    assert (st, err["__type"]) == (400, "SerializationException")
+    st, h, err = raw_json(fake, dict(body, EndTime=1764150900),
+                          target="GraniteServiceVersion20100801.GetMetricData")
+    assert (st, err["__type"], h["x-amzn-query-error"]) == (
+        400, "com.amazon.coral.validate#ValidationException", "ValidationError;Sender")
 
 
 # --------------------------------------------------------------------------- faults

@@ -1,4 +1,5 @@
-"""Self-test of fakeaws.py's Kinesis ListStreams, with botocore as the client.
+"""Self-test of fakeaws.py's Kinesis ListStreams and DescribeStreamSummary, with
+botocore as the client.
 
 Debian's botocore 1.29 models ListStreams without NextToken (it pages with
 ExclusiveStartStreamName); newer ones page with NextToken.  The client tests
@@ -261,3 +262,84 @@ def test_control_api_and_reset(fake):
         fake.add_stream("a/b")
     fake.reset()
     assert call(fake, {})[2]["StreamNames"] == []
+
+
+# --------------------------------------------------------------------------- DescribeStreamSummary
+
+SUMMARY = "Kinesis_20131202.DescribeStreamSummary"
+
+
+def test_describe_stream_summary(fake):
+    fake.add_stream("orders", shards=4)
+    fake.add_stream("clicks")                       # one shard unless told
+    k = kinesis(fake)
+    s = k.describe_stream_summary(StreamName="orders")["StreamDescriptionSummary"]
+    assert s["StreamName"] == "orders" and s["OpenShardCount"] == 4
+    assert s["StreamStatus"] == "ACTIVE"
+    assert s["StreamARN"] == f"arn:aws:kinesis:{fake.region}:123456789012:stream/orders"
+    # Every member the model requires is there (botocore parsed it above).
+    assert {"RetentionPeriodHours", "StreamCreationTimestamp", "EnhancedMonitoring"} <= set(s)
+    assert k.describe_stream_summary(StreamName="clicks")[
+        "StreamDescriptionSummary"]["OpenShardCount"] == 1
+    fake.set_shards("orders", 8)
+    assert k.describe_stream_summary(StreamName="orders")[
+        "StreamDescriptionSummary"]["OpenShardCount"] == 8
+    # By ARN (newer models), sent by hand: Debian's botocore 1.29 requires StreamName.
+    status, _, body = call(fake, {"StreamARN": fake.stream_arn("orders")}, target=SUMMARY)
+    assert status == 200 and body["StreamDescriptionSummary"]["OpenShardCount"] == 8
+    status, _, body = call(fake, {"StreamName": "orders",
+                                  "StreamARN": fake.stream_arn("orders")}, target=SUMMARY)
+    assert status == 200 and body["StreamDescriptionSummary"]["StreamName"] == "orders"
+
+
+def test_describe_stream_summary_errors(fake):
+    fake.add_stream("orders", shards=2)
+    with pytest.raises(ClientError) as ei:
+        kinesis(fake).describe_stream_summary(StreamName="nope")
+    err = ei.value.response
+    assert err["Error"]["Code"] == "ResourceNotFoundException"
+    assert err["Error"]["Message"] == "Stream nope under account 123456789012 not found."
+    assert err["ResponseMetadata"]["HTTPStatusCode"] == 400
+    cases = [({}, "InvalidArgumentException"),
+             ({"StreamName": "a b"}, "ValidationException"),
+             ({"StreamName": 5}, "SerializationException"),
+             ({"StreamARN": "arn:aws:kinesis:x"}, "ValidationException"),
+             ({"StreamARN": "arn:aws:kinesis:eu-west-1:123456789012:stream/orders"},
+              "AccessDeniedException"),
+             ({"StreamName": "clicks", "StreamARN": fake.stream_arn("orders")},
+              "InvalidArgumentException"),
+             ({"StreamARN": fake.stream_arn("gone")}, "ResourceNotFoundException")]
+    for params, code in cases:
+        status, _, body = call(fake, params, target=SUMMARY)
+        assert (status, body["__type"]) == (400, code), params
+    with pytest.raises(ValueError):
+        fake.add_stream("x", shards=-1)
+    with pytest.raises(ValueError):
+        fake.set_shards("orders", 1.5)
+
+
+def test_describe_stream_summary_faults(fake):
+    fake.add_stream("orders", shards=3)
+    fake.fail_next("DescribeStreamSummary", [("LimitExceededException", 400), "malformed"])
+    with pytest.raises(ClientError) as ei:
+        kinesis(fake).describe_stream_summary(StreamName="orders")
+    assert ei.value.response["Error"]["Code"] == "LimitExceededException"
+    status, _, body = call(fake, {"StreamName": "orders"}, target=SUMMARY, parse=False)
+    assert status == 200
+    with pytest.raises(ValueError):
+        json.loads(body)
+    # fail_always by op, only for one stream.
+    fake.fail_always("DescribeStreamSummary", ("AccessDeniedException", 400),
+                     match=lambda r: r.params.get("StreamName") == "orders")
+    fake.add_stream("clicks", shards=5)
+    assert call(fake, {"StreamName": "orders"}, target=SUMMARY)[0] == 400
+    assert call(fake, {"StreamName": "clicks"}, target=SUMMARY)[2][
+        "StreamDescriptionSummary"]["OpenShardCount"] == 5
+    # The control API sets shards too.
+    fake.clear_faults()
+    conn = http.client.HTTPConnection("127.0.0.1", fake.port, timeout=10)
+    conn.request("POST", "/_fake/streams", json.dumps([{"name": "big", "shards": 40}]))
+    assert conn.getresponse().status == 200
+    conn.close()
+    assert call(fake, {"StreamName": "big"}, target=SUMMARY)[2][
+        "StreamDescriptionSummary"]["OpenShardCount"] == 40

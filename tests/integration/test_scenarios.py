@@ -22,7 +22,17 @@ the §8 wording: dates dd/MM/yy in UTC (the binary runs with TZ=Asia/Tokyo), val
 Java-style ("20.0").
 """
 
-from conftest import put, ts
+import pytest
+
+from conftest import FETCH_MODES, metric_windows, put, ts
+
+
+@pytest.fixture(autouse=True, params=FETCH_MODES)
+def fetch_mode(request, sw):
+    """Every scenario in both fetch modes: the same datapoints, the same
+    states, reasons and notifications."""
+    sw.fetch = request.param
+    return request.param
 
 STREAM = "sample"
 INCOMING = "IncomingRecords"
@@ -127,8 +137,8 @@ def test_late_datapoints(sw, fake):
     sw.write_config(rules=[rule(sw, LATE, evaluation_periods=3, datapoints_to_alarm=2)])
     run_scenario(sw, fake, [LATE], LATE_STEPS)
     # The GetMetricStatistics window of the last step: 5 periods ending at 10:09.
-    q = fake.requests_for("GetMetricStatistics")[-1]
-    assert (q.params["StartTime"], q.params["EndTime"]) == (ts(at(9)) - 300, ts(at(9)))
+    start, end, _ = metric_windows(fake)[-1]
+    assert (start, end) == (ts(at(9)) - 300, ts(at(9)))
 
 
 # --------------------------------------------------------------------------- (b) a stream goes silent
@@ -281,5 +291,5 @@ def test_consumer_stalls(sw, fake):
                            rule(sw, PRODUCER, metric=INCOMING, **common)])
     run_scenario(sw, fake, [STALLED, PRODUCER], CONSUMER_STEPS)
     # Each run asked for each metric once.
-    metrics = [q.params["MetricName"] for q in fake.requests_for("GetMetricStatistics")]
+    metrics = [m for _, _, names in metric_windows(fake) for m in names]
     assert metrics.count(READS) == metrics.count(INCOMING) == len(CONSUMER_STEPS)

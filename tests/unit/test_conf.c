@@ -456,11 +456,17 @@ test_summary_templates(void **state)
     s = sw_buf_str(&b);
     assert_non_null(strstr(s, "  rules: 6 (7 alarms, and more from 2 "
                               "templates at run time)\n"));
-    /* 1 + 3 + 3 + 1 + 1 + 1 + 1: a metric-math alarm fetches each
-     * metric. */
-    assert_non_null(strstr(s, "  API requests: 11 GetMetricStatistics every "
-                              "60 s (one per metric of a metric-math "
-                              "alarm) = 475,200 per 30-day month"));
+    /* Each (series, statistic) once: kds-first 1, kds-orders-behind 3
+     * (w, r, z), kds-audit.log_v2-behind 2 (its z, with no dimensions, is
+     * orders'), kds-payments-age 1, kds-a-fixed and kds-b-fixed 1 (one
+     * series), kds-last 0 (orders' w). */
+    assert_non_null(strstr(s, "  API requests: 8 GetMetricStatistics every "
+                              "60 s (metric-math alarms fetch each metric) "
+                              "= 345,600 per 30-day month"));
+    assert_non_null(strstr(s, "  with GetMetricData: 8 metrics in 1 call "
+                              "every 60 s = 345,600 metrics per 30-day "
+                              "month, about $3.46 at $0.01 per 1,000 metrics "
+                              "(none free); not used (aws.fetch)\n"));
     assert_non_null(strstr(
         s, "  alarm 'kds-orders-behind' (from template "
            "'kds-{stream}-behind'): w - FILL(r, 0) + 0 * z with w = Sum of "
@@ -618,6 +624,9 @@ test_summary(void **state)
         "  API requests: 2 GetMetricStatistics every 60 s = 86,400 per "
         "30-day month, about $0.86 at $0.01 per 1,000 requests (first "
         "1,000,000 a month are free)\n"
+        "  with GetMetricData: 2 metrics in 2 calls every 60 s = 86,400 "
+        "metrics per 30-day month, about $0.86 at $0.01 per 1,000 metrics "
+        "(none free); not used (aws.fetch)\n"
         "  watcher: 'watcher:onprem-01' goes to ALARM when an alarm's "
         "fetches fail for 300 s in a row -> logged only (agent.failure_actions "
         "is empty)\n"
@@ -772,9 +781,9 @@ test_relative_dir(void **state)
 static void
 test_examples(void **state)
 {
-    static const char *const names[] = {"streamwatch.conf", "minimal.conf",
-                                        "kinesis-stream.conf",
-                                        "kinesis-consumers.conf"};
+    static const char *const names[] = {
+        "streamwatch.conf", "minimal.conf", "kinesis-stream.conf",
+        "kinesis-consumers.conf", "kinesis-capacity.conf"};
     char path[PATH_MAX * 2];
 
     (void)state;

@@ -1,7 +1,8 @@
 /* tests/unit/test_expr.c - rules/expr: the metric-math parser (precedence,
  * numbers, every error with its column) and the evaluator (timestamp
  * alignment with and without FILL, the write-vs-read rule, ABS, division
- * by zero, overflow). */
+ * by zero, overflow) and SHARDS (parsed, evaluated with and without a
+ * value, written into the expression text for CloudWatch). */
 #include "config.h"
 
 #include <math.h>
@@ -596,6 +597,236 @@ test_input_handling(void **state)
     sw_expr_free(e);
 }
 
+/* ---- SHARDS ---- */
+
+/* eval_shards - TEXT over IN with SHARDS = SHARDS (KNOWN); returns the
+ * sw_expr_eval_vars() result, the points in *OUT (free()). */
+static int
+eval_shards(const char *text, const struct inputs *in, int nper, int known,
+            double shards, struct sw_datapoint **out, size_t *n, char *err,
+            size_t errlen)
+{
+    struct sw_expr *e = parse_ok(text);
+    struct sw_expr_vars vars = {known, shards};
+    int r;
+
+    r = sw_expr_eval_vars(e, &vars, in->p, in->n, T(0), T(nper), P, out, n, err,
+                          errlen);
+    sw_expr_free(e);
+    return r;
+}
+
+/* expect_shards - TEXT with SHARDS = SHARDS gives the points TS -> V,
+ * and so does the text sw_expr_subst_shards() makes of it, evaluated
+ * without SHARDS: the local alarm and the synced one agree.  Except
+ * when that text holds a constant division by zero, which does not
+ * parse (the sync refuses it: agent/sync_input.c). */
+static void
+expect_shards(const char *text, double shards, const struct inputs *in,
+              int nper, size_t n, const time_t *ts, const double *v)
+{
+    struct sw_expr *e = NULL;
+    struct sw_datapoint *out = NULL;
+    char err[256], *subst = NULL;
+    size_t got = 0;
+    int r;
+
+    r = eval_shards(text, in, nper, 1, shards, &out, &got, err, sizeof(err));
+    if (r != 0)
+        fail_msg("'%s' did not evaluate: %s", text, err);
+    if (got != n)
+        fail_msg("'%s' (SHARDS %g): %zu points, expected %zu", text, shards,
+                 got, n);
+    for (size_t i = 0; i < n; i++)
+        if (out[i].ts != ts[i] || fabs(out[i].value - v[i]) > 1e-9)
+            fail_msg("'%s' point %zu: %lld=%g, expected %lld=%g", text, i,
+                     (long long)out[i].ts, out[i].value, (long long)ts[i],
+                     v[i]);
+    free(out);
+    assert_int_equal(
+        sw_expr_subst_shards(text, shards, &subst, err, sizeof(err)), 0);
+    assert_null(strstr(subst, "SHARDS"));
+    r = sw_expr_parse(subst, IDS, NIDS, &e, err, sizeof(err));
+    if (r == 0)
+        expect(subst, in, nper, n, ts, v);
+    else
+        assert_non_null(strstr(err, ": division by zero"));
+    sw_expr_free(e);
+    free(subst);
+}
+
+static void
+test_shards_parse(void **state)
+{
+    struct sw_expr *e;
+
+    (void)state;
+    e = parse_ok("w / (SHARDS * 60000) * 100");
+    assert_true(sw_expr_uses_shards(e));
+    assert_true(sw_expr_uses(e, W));
+    assert_false(sw_expr_uses(e, R));
+    sw_expr_free(e);
+    e = parse_ok("w - FILL(r, 0)");
+    assert_false(sw_expr_uses_shards(e));
+    sw_expr_free(e);
+    assert_false(sw_expr_uses_shards(NULL));
+    /* Everywhere a scalar goes: negated, folded with constants, as
+     * FILL's value. */
+    e = parse_ok("FILL(w, SHARDS * 2) / -SHARDS + (1 - SHARDS) * 3");
+    assert_true(sw_expr_uses_shards(e));
+    sw_expr_free(e);
+
+    parse_err("SHARDS * 60000",
+              "column 1: the expression must produce a time series: it uses "
+              "no metric id");
+    parse_err("SHARDS(w)", "column 1: SHARDS is a number, not a function");
+    parse_err("w + shards", "column 5: unknown metric id 'shards' (the shard "
+                            "count is SHARDS, in capitals)");
+    parse_err("w + Shards", "column 5: unknown name 'Shards' (metric ids "
+                            "start with a lowercase letter)");
+    parse_err("ABS(SHARDS) + w",
+              "column 5: ABS needs a time series as its first argument");
+    parse_err("FILL(w, r * SHARDS)", "column 9: FILL's second argument must "
+                                     "be a number, REPEAT or LINEAR");
+    parse_err("w SHARDS", "column 3: unexpected 'SHARDS'");
+    /* Constants beside SHARDS still fold, and their mistakes are still
+     * found at once. */
+    parse_err("w * (1/0 + SHARDS)", "column 7: division by zero");
+}
+
+static void
+test_shards_eval(void **state)
+{
+    /* IncomingRecords, 60 s Sums: 2,000 records/s, then 1,000, then none,
+     * then 4,000, on a stream of 4 shards (4,000 records/s). */
+    static const struct sw_datapoint w[] = {
+        {T(0), 120000, -1}, {T(1), 60000, -1}, {T(3), 240000, -1}};
+    static const time_t ts3[] = {T(0), T(1), T(3)};
+    static const time_t ts4[] = {T(0), T(1), T(2), T(3)};
+    struct inputs in = {{NULL}, {0}};
+    struct sw_datapoint *out = (struct sw_datapoint *)1;
+    struct sw_expr *e;
+    char err[256];
+    size_t n = 9;
+
+    (void)state;
+    in.p[W] = w;
+    in.n[W] = 3;
+    expect_shards("w / (SHARDS * 60000) * 100", 4, &in, 4, 3, ts3,
+                  (const double[]){50, 25, 100});
+    expect_shards("w / (SHARDS * 60000) * 100", 8, &in, 4, 3, ts3,
+                  (const double[]){25, 12.5, 50});
+    expect_shards("w * -SHARDS + SHARDS / 2", 2, &in, 4, 3, ts3,
+                  (const double[]){-239999, -119999, -479999});
+    /* FILL's value from SHARDS, at evaluation time. */
+    expect_shards("FILL(w, SHARDS * 2)", 3, &in, 4, 4, ts4,
+                  (const double[]){120000, 60000, 6, 240000});
+    /* A scalar that divides by zero drops every point it meets, like a
+     * datapoint that divides by zero: SHARDS 0 (no open shard) gives no
+     * capacity to divide by, and a FILL value of nothing fills nothing. */
+    expect_shards("w / (SHARDS * 60000) * 100", 0, &in, 4, 0, NULL, NULL);
+    expect_shards("w + 1 / (SHARDS - 4)", 4, &in, 4, 0, NULL, NULL);
+    expect_shards("FILL(w, 1 / (SHARDS - 4))", 4, &in, 4, 3, ts3,
+                  (const double[]){120000, 60000, 240000});
+
+    /* Never a guess: SHARDS must be known, finite and not negative. */
+    e = parse_ok("w / SHARDS");
+    assert_int_equal(
+        sw_expr_eval(e, in.p, in.n, T(0), T(4), P, &out, &n, err, sizeof(err)),
+        SW_EINVAL);
+    assert_null(out);
+    assert_int_equal(n, 0);
+    assert_string_equal(err, "the expression uses SHARDS and the stream's "
+                             "shard count is not known");
+    sw_expr_free(e);
+    assert_int_equal(
+        eval_shards("w / SHARDS", &in, 4, 0, 4, &out, &n, err, sizeof(err)),
+        SW_EINVAL);
+    assert_int_equal(
+        eval_shards("w / SHARDS", &in, 4, 1, -1, &out, &n, err, sizeof(err)),
+        SW_EINVAL);
+    assert_string_equal(err, "SHARDS must be a number >= 0");
+    assert_int_equal(
+        eval_shards("w / SHARDS", &in, 4, 1, NAN, &out, &n, err, sizeof(err)),
+        SW_EINVAL);
+    assert_int_equal(eval_shards("w / SHARDS", &in, 4, 1, INFINITY, &out, &n,
+                                 err, sizeof(err)),
+                     SW_EINVAL);
+    /* An expression without SHARDS does not need it. */
+    assert_int_equal(
+        eval_shards("w * 2", &in, 4, 0, 0, &out, &n, err, sizeof(err)), 0);
+    assert_int_equal(n, 3);
+    free(out);
+}
+
+static void
+test_shards_subst(void **state)
+{
+    char err[256], buf[SW_EXPR_NUM_BUF], *s = (char *)1;
+    char text[SW_EXPR_MAX_LEN + 1];
+    size_t k;
+
+    (void)state;
+    assert_int_equal(sw_expr_subst_shards("w / (SHARDS * 60000) * 100", 4, &s,
+                                          err, sizeof(err)),
+                     0);
+    assert_string_equal(s, "w / (4 * 60000) * 100");
+    free(s);
+    /* Only the word itself; blanks and everything else as written. */
+    assert_int_equal(sw_expr_subst_shards("SHARDS+SHARDS*w_SHARDS\t/ SHARDSX",
+                                          16, &s, err, sizeof(err)),
+                     0);
+    assert_string_equal(s, "16+16*w_SHARDS\t/ SHARDSX");
+    free(s);
+    s = (char *)1;
+    assert_int_equal(
+        sw_expr_subst_shards("w $ SHARDS", 16, &s, err, sizeof(err)),
+        SW_EPARSE);
+    assert_null(s);
+    assert_string_equal(err, "column 3: unexpected character '$'");
+    assert_int_equal(
+        sw_expr_subst_shards("w - FILL(r, 0)", 4, &s, err, sizeof(err)), 0);
+    assert_string_equal(s, "w - FILL(r, 0)");
+    free(s);
+    assert_int_equal(
+        sw_expr_subst_shards("w / SHARDS", 2.5, &s, err, sizeof(err)), 0);
+    assert_string_equal(s, "w / 2.5");
+    free(s);
+    assert_int_equal(
+        sw_expr_subst_shards("w / SHARDS", -1, &s, err, sizeof(err)),
+        SW_EINVAL);
+    assert_null(s);
+    assert_int_equal(
+        sw_expr_subst_shards("w / SHARDS", NAN, &s, err, sizeof(err)),
+        SW_EINVAL);
+    assert_int_equal(sw_expr_subst_shards(NULL, 1, &s, err, sizeof(err)),
+                     SW_EINVAL);
+    /* Longer than CloudWatch takes once the number is in. */
+    k = 0;
+    text[k++] = 'w';
+    while (k + 7 <= 2046) {
+        memcpy(text + k, "+SHARDS", 7);
+        k += 7;
+    }
+    text[k] = '\0';
+    assert_int_equal(sw_expr_subst_shards(text, 4, &s, err, sizeof(err)), 0);
+    free(s);
+    assert_int_equal(sw_expr_subst_shards(text, 1000000, &s, err, sizeof(err)),
+                     SW_ETOOBIG);
+    assert_null(s);
+    assert_string_equal(err, "expression longer than 2048 characters once "
+                             "SHARDS is 1000000");
+
+    assert_int_equal(sw_expr_format_shards(4, buf, sizeof(buf)), 0);
+    assert_string_equal(buf, "4");
+    assert_int_equal(sw_expr_format_shards(0, buf, sizeof(buf)), 0);
+    assert_string_equal(buf, "0");
+    assert_int_equal(sw_expr_format_shards(1000000, buf, sizeof(buf)), 0);
+    assert_string_equal(buf, "1000000");
+    assert_int_equal(sw_expr_format_shards(-0.5, buf, sizeof(buf)), SW_EINVAL);
+    assert_int_equal(sw_expr_format_shards(4, buf, 1), SW_ETOOBIG);
+}
+
 int
 main(void)
 {
@@ -609,6 +840,9 @@ main(void)
         cmocka_unit_test(test_write_vs_read),
         cmocka_unit_test(test_abs_and_division),
         cmocka_unit_test(test_input_handling),
+        cmocka_unit_test(test_shards_parse),
+        cmocka_unit_test(test_shards_eval),
+        cmocka_unit_test(test_shards_subst),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

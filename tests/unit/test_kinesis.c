@@ -2,7 +2,9 @@
  * ListStreams request body, reply pages good and bad, and the paging loop
  * against a scripted loopback server (NextToken, the older
  * ExclusiveStartStreamName paging, an expired token, malformed pages, an
- * AWS error, the stream cap). */
+ * AWS error, the stream cap); DescribeStreamSummary's request, its strict
+ * reply parser and the call (OpenShardCount, ResourceNotFoundException, a
+ * reply about another stream). */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -632,6 +634,337 @@ test_list_bad_args(void **state)
     assert_int_equal(sw_kinesis_list_streams(NULL, &out, NULL), SW_EINVAL);
 }
 
+/* ------------------------------------------------------------------ */
+/* DescribeStreamSummary                                               */
+
+/* The reply of the "To describe a data stream summary" example of the
+ * AWS CLI reference, with OpenShardCount 3. */
+#define SUMMARY_OK                                                             \
+    "{\"StreamDescriptionSummary\":{\"StreamName\":\"samplestream\","          \
+    "\"StreamARN\":\"arn:aws:kinesis:us-west-2:123456789012:stream/"           \
+    "samplestream\",\"StreamStatus\":\"ACTIVE\",\"StreamModeDetails\":"        \
+    "{\"StreamMode\":\"PROVISIONED\"},\"RetentionPeriodHours\":48,"            \
+    "\"StreamCreationTimestamp\":1572297168.0,\"EnhancedMonitoring\":"         \
+    "[{\"ShardLevelMetrics\":[]}],\"EncryptionType\":\"NONE\","                \
+    "\"OpenShardCount\":3,\"ConsumerCount\":0}}"
+
+static void
+test_arn_valid(void **state)
+{
+    char longest[SW_KINESIS_ARN_MAX + 2];
+    size_t n;
+
+    (void)state;
+    assert_true(sw_kinesis_arn_is_valid(
+        "arn:aws:kinesis:us-west-2:123456789012:stream/samplestream"));
+    assert_true(sw_kinesis_arn_is_valid(
+        "arn:aws-cn:kinesis:cn-north-1:123456789012:stream/a"));
+    assert_true(sw_kinesis_arn_is_valid(
+        "arn:aws-us-gov:kinesis:us-gov-west-1:123456789012:stream/a.b-c_d"));
+    assert_false(sw_kinesis_arn_is_valid(NULL));
+    assert_false(sw_kinesis_arn_is_valid(""));
+    assert_false(sw_kinesis_arn_is_valid("samplestream"));
+    assert_false(sw_kinesis_arn_is_valid(
+        "arn:aws:sqs:us-west-2:123456789012:stream/samplestream"));
+    assert_false(sw_kinesis_arn_is_valid(
+        "arn:aws:kinesis:us-west-2:12345678901:stream/samplestream"));
+    assert_false(sw_kinesis_arn_is_valid(
+        "arn:aws:kinesis:us-west-2:1234567890123:stream/samplestream"));
+    assert_false(sw_kinesis_arn_is_valid(
+        "arn:aws:kinesis:123456789012:stream/samplestream")); /* one ':' */
+    assert_false(sw_kinesis_arn_is_valid(
+        "arn:aws:kinesis:us-west-2:123456789012:stream/"));
+    assert_false(sw_kinesis_arn_is_valid(
+        "arn:aws:kinesis:us-west-2:123456789012:stream/a b"));
+    assert_false(sw_kinesis_arn_is_valid(
+        "arn:aws:kinesis:us-west-2:123456789012:stream/a\nb"));
+    assert_false(sw_kinesis_arn_is_valid(
+        "arn:aws:kinesis:us-west-2:123456789012:table/a"));
+    /* 2048 bytes is the most. */
+    n = (size_t)snprintf(longest, sizeof(longest),
+                         "arn:aws:kinesis:us-west-2:123456789012:stream/");
+    memset(longest + n, 'x', sizeof(longest) - n);
+    longest[SW_KINESIS_ARN_MAX] = '\0';
+    assert_true(sw_kinesis_arn_is_valid(longest));
+    longest[SW_KINESIS_ARN_MAX] = 'x';
+    longest[SW_KINESIS_ARN_MAX + 1] = '\0';
+    assert_false(sw_kinesis_arn_is_valid(longest));
+}
+
+static void
+test_summary_request(void **state)
+{
+    static const char arn[] =
+        "arn:aws:kinesis:us-west-2:123456789012:stream/samplestream";
+    struct sw_buf b;
+    char err[256];
+
+    (void)state;
+    sw_buf_init(&b, 4096);
+    assert_int_equal(sw_kinesis_describe_stream_summary_request(
+                         "samplestream", NULL, &b, err, sizeof(err)),
+                     0);
+    assert_string_equal(sw_buf_str(&b), "{\"StreamName\":\"samplestream\"}");
+    sw_buf_reset(&b);
+    assert_int_equal(sw_kinesis_describe_stream_summary_request(
+                         NULL, arn, &b, err, sizeof(err)),
+                     0);
+    assert_string_equal(sw_buf_str(&b),
+                        "{\"StreamARN\":\"arn:aws:kinesis:us-west-2:"
+                        "123456789012:stream/samplestream\"}");
+    sw_buf_reset(&b);
+    /* Both, in the model's member order. */
+    assert_int_equal(sw_kinesis_describe_stream_summary_request(
+                         "samplestream", arn, &b, err, sizeof(err)),
+                     0);
+    assert_string_equal(sw_buf_str(&b),
+                        "{\"StreamName\":\"samplestream\",\"StreamARN\":"
+                        "\"arn:aws:kinesis:us-west-2:123456789012:stream/"
+                        "samplestream\"}");
+
+    /* Refused, and the buffer as it was. */
+    sw_buf_reset(&b);
+    assert_int_equal(sw_buf_adds(&b, "keep"), 0);
+    assert_int_equal(sw_kinesis_describe_stream_summary_request(
+                         NULL, NULL, &b, err, sizeof(err)),
+                     SW_EINVAL);
+    assert_string_equal(err, "StreamName or StreamARN is required");
+    assert_int_equal(sw_kinesis_describe_stream_summary_request(
+                         "a\"b", NULL, &b, err, sizeof(err)),
+                     SW_EINVAL);
+    assert_non_null(strstr(err, "StreamName"));
+    assert_int_equal(sw_kinesis_describe_stream_summary_request(
+                         NULL, "arn:aws:kinesis:x", &b, err, sizeof(err)),
+                     SW_EINVAL);
+    assert_non_null(strstr(err, "StreamARN"));
+    assert_int_equal(sw_kinesis_describe_stream_summary_request(
+                         "a", NULL, NULL, err, sizeof(err)),
+                     SW_EINVAL);
+    assert_string_equal(sw_buf_str(&b), "keep");
+    sw_buf_release(&b);
+}
+
+static int
+parse_summary(const char *json, struct sw_kinesis_summary *out, char *err,
+              size_t errlen)
+{
+    return sw_kinesis_describe_stream_summary_parse(json, strlen(json), out,
+                                                    err, errlen);
+}
+
+static void
+test_summary_parse(void **state)
+{
+    struct sw_kinesis_summary sum;
+    char err[256];
+
+    (void)state;
+    assert_int_equal(parse_summary(SUMMARY_OK, &sum, err, sizeof(err)), 0);
+    assert_string_equal(sum.name, "samplestream");
+    assert_string_equal(sum.status, "ACTIVE");
+    assert_int_equal(sum.open_shards, 3);
+    /* The three members used are enough; a status AWS adds later is
+     * kept as it came. */
+    assert_int_equal(
+        parse_summary("{\"StreamDescriptionSummary\":{\"StreamName\":\"a\","
+                      "\"StreamStatus\":\"RESHARDING_LATER\","
+                      "\"OpenShardCount\":0}}",
+                      &sum, err, sizeof(err)),
+        0);
+    assert_string_equal(sum.status, "RESHARDING_LATER");
+    assert_int_equal(sum.open_shards, 0);
+    assert_int_equal(
+        parse_summary("{\"StreamDescriptionSummary\":{\"StreamName\":\"a\","
+                      "\"StreamStatus\":\"UPDATING\","
+                      "\"OpenShardCount\":1000000}}",
+                      &sum, err, sizeof(err)),
+        0);
+    assert_int_equal(sum.open_shards, 1000000);
+    assert_int_equal(
+        sw_kinesis_describe_stream_summary_parse(SUMMARY_OK, strlen(SUMMARY_OK),
+                                                 NULL, err, sizeof(err)),
+        SW_EINVAL);
+}
+
+static void
+test_summary_malformed(void **state)
+{
+    static const struct {
+        const char *json;
+        const char *err;
+    } cases[] = {
+        {"", NULL},
+        {"[]", "reply is an array, not a JSON object"},
+        {"{}", "reply has no 'StreamDescriptionSummary'"},
+        {"{\"StreamDescriptionSummary\":[]}",
+         "'StreamDescriptionSummary' is an array, not an object"},
+        {"{\"StreamDescriptionSummary\":{\"StreamStatus\":\"ACTIVE\","
+         "\"OpenShardCount\":1}}",
+         "the summary has no 'StreamName'"},
+        {"{\"StreamDescriptionSummary\":{\"StreamName\":\"a/b\","
+         "\"StreamStatus\":\"ACTIVE\",\"OpenShardCount\":1}}",
+         "'StreamName' is not a valid stream name"},
+        {"{\"StreamDescriptionSummary\":{\"StreamName\":7,"
+         "\"StreamStatus\":\"ACTIVE\",\"OpenShardCount\":1}}",
+         "'StreamName' is not a valid stream name"},
+        {"{\"StreamDescriptionSummary\":{\"StreamName\":\"a\","
+         "\"OpenShardCount\":1}}",
+         "the summary has no 'StreamStatus'"},
+        {"{\"StreamDescriptionSummary\":{\"StreamName\":\"a\","
+         "\"StreamStatus\":\"active\",\"OpenShardCount\":1}}",
+         "'StreamStatus' is not a word of capital letters and '_' (1-31)"},
+        {"{\"StreamDescriptionSummary\":{\"StreamName\":\"a\","
+         "\"StreamStatus\":\"\",\"OpenShardCount\":1}}",
+         "'StreamStatus' is not a word of capital letters and '_' (1-31)"},
+        {"{\"StreamDescriptionSummary\":{\"StreamName\":\"a\","
+         "\"StreamStatus\":\"ACTIVE\\u0000\",\"OpenShardCount\":1}}",
+         NULL}, /* jansson refuses it */
+        {"{\"StreamDescriptionSummary\":{\"StreamName\":\"a\","
+         "\"StreamStatus\":\"ACTIVE\"}}",
+         "the summary has no 'OpenShardCount'"},
+        {"{\"StreamDescriptionSummary\":{\"StreamName\":\"a\","
+         "\"StreamStatus\":\"ACTIVE\",\"OpenShardCount\":\"4\"}}",
+         "'OpenShardCount' is a string, not an integer"},
+        {"{\"StreamDescriptionSummary\":{\"StreamName\":\"a\","
+         "\"StreamStatus\":\"ACTIVE\",\"OpenShardCount\":4.5}}",
+         "'OpenShardCount' is a number, not an integer"},
+        {"{\"StreamDescriptionSummary\":{\"StreamName\":\"a\","
+         "\"StreamStatus\":\"ACTIVE\",\"OpenShardCount\":null}}",
+         "'OpenShardCount' is null, not an integer"},
+        {"{\"StreamDescriptionSummary\":{\"StreamName\":\"a\","
+         "\"StreamStatus\":\"ACTIVE\",\"OpenShardCount\":-1}}",
+         "'OpenShardCount' -1 is not 0-1000000"},
+        {"{\"StreamDescriptionSummary\":{\"StreamName\":\"a\","
+         "\"StreamStatus\":\"ACTIVE\",\"OpenShardCount\":1000001}}",
+         "'OpenShardCount' 1000001 is not 0-1000000"},
+    };
+    struct sw_kinesis_summary sum;
+    char err[256];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memset(&sum, 0x5a, sizeof(sum));
+        err[0] = '\0';
+        assert_int_equal(parse_summary(cases[i].json, &sum, err, sizeof(err)),
+                         SW_EPARSE);
+        /* Nothing of a broken reply survives. */
+        assert_int_equal(sum.open_shards, 0);
+        assert_string_equal(sum.name, "");
+        assert_true(err[0] != '\0' && !strchr(err, '\n'));
+        if (cases[i].err && strcmp(err, cases[i].err) != 0)
+            fail_msg("case %zu: got \"%s\", want \"%s\"", i, err, cases[i].err);
+    }
+}
+
+static void
+test_summary_call(void **state)
+{
+    char *script[3];
+    struct sw_test_server s;
+    struct sw_aws *a;
+    struct sw_aws_error e;
+    struct sw_kinesis_summary sum;
+    const char *log;
+
+    (void)state;
+    script[0] = reply("200 OK", SUMMARY_OK);
+    sw_test_server_start(&s, tmpdir, (const char *const *)script, 1);
+    a = client_for(&s, 1);
+    assert_int_equal(
+        sw_kinesis_describe_stream_summary(a, "samplestream", NULL, &sum, &e),
+        0);
+    assert_int_equal(sum.open_shards, 3);
+    assert_string_equal(sum.status, "ACTIVE");
+    assert_int_equal(sw_test_server_wait(&s), 0);
+    log = sw_test_server_log(&s);
+    assert_non_null(
+        strstr(log, "X-Amz-Target: Kinesis_20131202.DescribeStreamSummary"));
+    assert_non_null(strstr(log, "Content-Type: application/x-amz-json-1.1"));
+    assert_non_null(strstr(log, "/ap-northeast-1/kinesis/aws4_request, "));
+    assert_non_null(
+        strstr(log, "\r\n\r\n{\"StreamName\":\"samplestream\"}\n====="));
+    sw_aws_free(a);
+    free_script(script, 1);
+
+    /* No such stream: AWS's error, as it came. */
+    script[0] = reply("400 Bad Request",
+                      "{\"__type\":\"ResourceNotFoundException\",\"message\":"
+                      "\"Stream nope under account 123456789012 not "
+                      "found.\"}");
+    sw_test_server_start(&s, tmpdir, (const char *const *)script, 1);
+    a = client_for(&s, 3);
+    assert_int_equal(
+        sw_kinesis_describe_stream_summary(a, "nope", NULL, &sum, &e), SW_EAWS);
+    assert_string_equal(e.code, "ResourceNotFoundException");
+    assert_non_null(strstr(e.message, "Stream nope under account"));
+    assert_int_equal(e.attempts, 1);
+    assert_int_equal(sw_test_server_wait(&s), 0);
+    sw_aws_free(a);
+    free_script(script, 1);
+
+    /* Throttled (LimitExceededException is a throttling code): retried. */
+    script[0] = reply("400 Bad Request",
+                      "{\"__type\":\"LimitExceededException\",\"message\":"
+                      "\"Rate exceeded for stream samplestream\"}");
+    script[1] = reply("200 OK", SUMMARY_OK);
+    sw_test_server_start(&s, tmpdir, (const char *const *)script, 2);
+    a = client_for(&s, 3);
+    assert_int_equal(
+        sw_kinesis_describe_stream_summary(a, "samplestream", NULL, &sum, &e),
+        0);
+    assert_int_equal(sum.open_shards, 3);
+    assert_int_equal(e.attempts, 2);
+    assert_int_equal(sw_test_server_wait(&s), 0);
+    sw_aws_free(a);
+    free_script(script, 2);
+
+    /* A reply about another stream, or a broken one: malformed. */
+    script[0] = reply("200 OK", SUMMARY_OK);
+    script[1] = reply("200 OK", "{\"StreamDescriptionSummary\":{}}");
+    sw_test_server_start(&s, tmpdir, (const char *const *)script, 2);
+    a = client_for(&s, 1);
+    memset(&sum, 0, sizeof(sum));
+    sum.open_shards = 42;
+    assert_int_equal(
+        sw_kinesis_describe_stream_summary(a, "orders", NULL, &sum, &e),
+        SW_EPARSE);
+    assert_string_equal(e.code, "MalformedReply");
+    assert_string_equal(e.message, "DescribeStreamSummary reply: about "
+                                   "stream 'samplestream', not 'orders'");
+    assert_int_equal(sum.open_shards, 42); /* left alone */
+    assert_int_equal(
+        sw_kinesis_describe_stream_summary(a, "orders", NULL, &sum, &e),
+        SW_EPARSE);
+    assert_string_equal(e.message, "DescribeStreamSummary reply: the summary "
+                                   "has no 'StreamName'");
+    assert_int_equal(sw_test_server_wait(&s), 0);
+    sw_aws_free(a);
+    free_script(script, 2);
+
+    /* By ARN alone: whatever stream the ARN names. */
+    script[0] = reply("200 OK", SUMMARY_OK);
+    sw_test_server_start(&s, tmpdir, (const char *const *)script, 1);
+    a = client_for(&s, 1);
+    assert_int_equal(
+        sw_kinesis_describe_stream_summary(
+            a, NULL,
+            "arn:aws:kinesis:us-west-2:123456789012:stream/samplestream", &sum,
+            &e),
+        0);
+    assert_int_equal(sum.open_shards, 3);
+    assert_int_equal(sw_test_server_wait(&s), 0);
+    sw_aws_free(a);
+    free_script(script, 1);
+
+    /* Refused before sending. */
+    assert_int_equal(
+        sw_kinesis_describe_stream_summary(NULL, "a", NULL, &sum, &e),
+        SW_EINVAL);
+    assert_int_equal(
+        sw_kinesis_describe_stream_summary(NULL, "a", NULL, &sum, NULL),
+        SW_EINVAL);
+}
+
 static int
 group_setup(void **state)
 {
@@ -687,6 +1020,11 @@ main(void)
         cmocka_unit_test(test_list_expired_token),
         cmocka_unit_test(test_list_too_many),
         cmocka_unit_test(test_list_bad_args),
+        cmocka_unit_test(test_arn_valid),
+        cmocka_unit_test(test_summary_request),
+        cmocka_unit_test(test_summary_parse),
+        cmocka_unit_test(test_summary_malformed),
+        cmocka_unit_test(test_summary_call),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -82,9 +82,9 @@ test_shared_series(void **state)
     sw_plan_init(&p);
     /* a: 5 minutes; b: the same series (dimensions in another order) over
      * 10; c: another statistic of it over 3. */
-    assert_int_equal(sw_plan_add(&p, a, T0 - 300, T0), 0);
-    assert_int_equal(sw_plan_add(&p, b, T0 - 600, T0), 0);
-    assert_int_equal(sw_plan_add(&p, c, T0 - 180, T0), 0);
+    assert_int_equal(sw_plan_add(&p, a, T0 - 300, T0, NULL), 0);
+    assert_int_equal(sw_plan_add(&p, b, T0 - 600, T0, NULL), 0);
+    assert_int_equal(sw_plan_add(&p, c, T0 - 180, T0, NULL), 0);
     assert_int_equal(sw_plan_finish(&p), 0);
     assert_int_equal(p.nseries, 1);
     assert_int_equal(p.nfetches, 2);
@@ -130,10 +130,10 @@ test_distinct_series(void **state)
     free(d->dims[0].value);
     d->dims[0].value = sw_strdup("s2");
     sw_plan_init(&p);
-    assert_int_equal(sw_plan_add(&p, a, T0 - 300, T0), 0);
-    assert_int_equal(sw_plan_add(&p, b, T0 - 1500, T0), 0);
-    assert_int_equal(sw_plan_add(&p, c, T0 - 300, T0), 0);
-    assert_int_equal(sw_plan_add(&p, d, T0 - 300, T0), 0);
+    assert_int_equal(sw_plan_add(&p, a, T0 - 300, T0, NULL), 0);
+    assert_int_equal(sw_plan_add(&p, b, T0 - 1500, T0, NULL), 0);
+    assert_int_equal(sw_plan_add(&p, c, T0 - 300, T0, NULL), 0);
+    assert_int_equal(sw_plan_add(&p, d, T0 - 300, T0, NULL), 0);
     assert_int_equal(sw_plan_finish(&p), 0);
     assert_int_equal(p.nseries, 4);
     assert_int_equal(p.nfetches, 4);
@@ -158,7 +158,7 @@ test_low_sample(void **state)
     (void)state;
     a->low_sample_ignore = 1;
     sw_plan_init(&p);
-    assert_int_equal(sw_plan_add(&p, a, T0 - 120, T0), 0);
+    assert_int_equal(sw_plan_add(&p, a, T0 - 120, T0, NULL), 0);
     assert_int_equal(sw_plan_finish(&p), 0);
     assert_int_equal(p.nseries, 1);
     assert_int_equal(p.nfetches, 2);
@@ -218,8 +218,8 @@ test_math(void **state)
     free(plain->dims[1].value);
     plain->ndims = 1;
     sw_plan_init(&p);
-    assert_int_equal(sw_plan_add(&p, m, T0 - 120, T0), 0);
-    assert_int_equal(sw_plan_add(&p, plain, T0 - 60, T0), 0);
+    assert_int_equal(sw_plan_add(&p, m, T0 - 120, T0, NULL), 0);
+    assert_int_equal(sw_plan_add(&p, plain, T0 - 60, T0, NULL), 0);
     assert_int_equal(sw_plan_finish(&p), 0);
     assert_int_equal(p.nfetches, 2);
     assert_int_equal(p.alarms[0].need[2], SW_PLAN_NONE);
@@ -266,7 +266,7 @@ test_bad_expression(void **state)
     add_metric(m, "w", "IncomingRecords");
     m->expression = sw_strdup("w +");
     sw_plan_init(&p);
-    assert_int_equal(sw_plan_add(&p, m, T0 - 60, T0), 0);
+    assert_int_equal(sw_plan_add(&p, m, T0 - 60, T0, NULL), 0);
     assert_int_equal(sw_plan_finish(&p), 0);
     assert_int_equal(p.nfetches, 0);
     assert_true(sw_plan_series(&p, 0, &pts, &n, err, sizeof(err)) < 0);

@@ -2,7 +2,8 @@
  * (single metric, metric math, percentiles, actions, tags), the
  * normalisation that makes a DescribeAlarms reply compare equal to what
  * was put, the field-by-field diff, the plan (create, update, tags-only
- * update, delete only with prune, conflicts) and its printed form. */
+ * update, delete only with prune, conflicts) and its printed form; a
+ * SHARDS rule with the shard count written into its expression. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -22,6 +23,7 @@
 #include "lib/err.h"
 #include "lib/log.h"
 #include "rules/rule.h"
+#include "rules/template.h"
 
 #define TOPIC "arn:aws:sns:ap-northeast-1:123456789012:ops"
 #define RAW   "arn:aws:sns:ap-northeast-1:123456789012:raw"
@@ -309,6 +311,74 @@ diff_of(const json_t *desired, const json_t *actual, const json_t *tags,
     json_decref(d);
     json_decref(a);
     return n;
+}
+
+/* CloudWatch has no SHARDS: the number goes into the Expression, the
+ * Label keeps the text, and a new count is a one-line diff. */
+static void
+test_input_shards(void **state)
+{
+    struct sw_strv lines = {NULL, 0};
+    struct sw_rule *r = NULL;
+    json_t *in4 = NULL, *in8 = NULL, *e;
+    char err[256], *s;
+
+    (void)state;
+    assert_int_equal(sw_rule_dup(rule("orders-behind"), &r), 0);
+    free(r->expression);
+    r->expression = strdup("w / (SHARDS * 60000) * 100");
+    assert_int_equal(sw_sync_alarm_input(conf, r, &in4, NULL, err, sizeof(err)),
+                     SW_EINVAL);
+    assert_null(in4);
+    assert_string_equal(err, "alarm 'orders-behind': the expression uses "
+                             "SHARDS, which CloudWatch does not know");
+
+    assert_int_equal(
+        sw_sync_shards_input(conf, r, 4, &in4, NULL, err, sizeof(err)), 0);
+    e = json_array_get(json_object_get(in4, "Metrics"), 2);
+    s = dump(e);
+    assert_string_equal(s, "{\"Id\":\"e2\",\"Expression\":\"w / (4 * 60000) "
+                           "* 100\",\"Label\":\"w / (SHARDS * 60000) * 100\","
+                           "\"ReturnData\":true}");
+    free(s);
+    /* The rest is the rule's own rendering. */
+    assert_string_equal(json_string_value(json_object_get(in4, "AlarmName")),
+                        "orders-behind");
+    assert_string_equal(
+        json_string_value(json_object_get(in4, "TreatMissingData")),
+        "breaching");
+    assert_int_equal(
+        sw_sync_shards_input(conf, r, 8, &in8, NULL, err, sizeof(err)), 0);
+    assert_int_equal(diff_of(in8, in4, NULL, &lines, NULL), 1);
+    assert_string_equal(lines.v[0],
+                        "~ Metrics[2].Expression: \"w / (4 * 60000) * 100\" "
+                        "-> \"w / (8 * 60000) * 100\"");
+    sw_strv_release(&lines);
+    assert_int_equal(diff_of(in8, in8, NULL, &lines, NULL), 0);
+    json_decref(in4);
+    json_decref(in8);
+
+    /* A count that makes a constant divide by zero is no expression. */
+    free(r->expression);
+    r->expression = strdup("w + 1 / (SHARDS - 4)");
+    assert_int_equal(
+        sw_sync_shards_input(conf, r, 4, &in4, NULL, err, sizeof(err)),
+        SW_EPARSE);
+    assert_null(in4);
+    assert_string_equal(err, "alarm 'orders-behind': with SHARDS = 4, "
+                             "expression: column 7: division by zero");
+    assert_int_equal(
+        sw_sync_shards_input(conf, r, 5, &in4, NULL, err, sizeof(err)), 0);
+    json_decref(in4);
+    in4 = NULL;
+    assert_int_equal(
+        sw_sync_shards_input(conf, r, -1, &in4, NULL, err, sizeof(err)),
+        SW_EINVAL);
+    assert_null(in4);
+    assert_int_equal(sw_sync_shards_input(conf, rule("sample-incoming-high"), 4,
+                                          &in4, NULL, err, sizeof(err)),
+                     SW_EINVAL);
+    sw_rule_free(r);
 }
 
 static void
@@ -654,6 +724,7 @@ main(void)
         cmocka_unit_test(test_input_math),
         cmocka_unit_test(test_input_percentile),
         cmocka_unit_test(test_input_limits),
+        cmocka_unit_test(test_input_shards),
         cmocka_unit_test(test_round_trip_no_changes),
         cmocka_unit_test(test_diff_threshold),
         cmocka_unit_test(test_diff_math_and_tags),

@@ -1,0 +1,119 @@
+/* fuzz/fuzz_store.c - the state store's loader: state.json and its
+ * journal, read by lib/json_stream.
+ *
+ * The files are read back after a restart, and by `status`, from a
+ * directory a person may edit, so the loader must refuse anything
+ * malformed without crashing.  The input is the snapshot, and after a NUL
+ * byte (when there is one) the journal.  When it loads, the state is saved
+ * whole into a second directory and loaded again, then saved into a
+ * third: the two snapshots must be the same text but for their ids, so
+ * what the store writes always loads, unchanged. */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent/store.h"
+#include "lib/log.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static char base[64];
+
+static int
+put(const char *dir, const char *name, const void *p, size_t n)
+{
+    char path[256];
+    FILE *f;
+    int ok;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (!p) {
+        unlink(path);
+        return 0;
+    }
+    f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    ok = fwrite(p, 1, n, f) == n;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+/* DIR/state.json without its id. */
+static char *
+snapshot_text(const char *dir)
+{
+    char path[256], *text, *id;
+    long n;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/state.json", dir);
+    f = fopen(path, "rb");
+    if (!f)
+        abort();
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    rewind(f);
+    text = calloc(1, (size_t)n + 1);
+    if (!text || fread(text, 1, (size_t)n, f) != (size_t)n)
+        abort();
+    fclose(f);
+    id = strstr(text, "\"journal\":\"");
+    if (!id)
+        abort();
+    memset(id + 11, '0', 16);
+    return text;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct sw_store *st = NULL, *again = NULL;
+    char err[512], d1[80], d2[80], d3[80], *t2 = NULL, *t3 = NULL;
+    const uint8_t *nul = memchr(data, 0, size);
+
+    if (!base[0]) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(base, sizeof(base), "%s/fuzz_store_XXXXXX",
+                 tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp(base))
+            abort();
+        sw_log_set_level(SW_LOG_ERR);
+    }
+    snprintf(d1, sizeof(d1), "%s/in", base);
+    snprintf(d2, sizeof(d2), "%s/out", base);
+    snprintf(d3, sizeof(d3), "%s/again", base);
+    mkdir(d1, 0700);
+    if (put(d1, "state.json", data, nul ? (size_t)(nul - data) : size) < 0 ||
+        put(d1, "state.journal", nul ? nul + 1 : NULL,
+            nul ? size - (size_t)(nul - data) - 1 : 0) < 0)
+        abort();
+    if (sw_store_load(d1, &st, err, sizeof(err)) < 0)
+        return 0;
+    /* Fresh directories: each first save writes the state whole. */
+    put(d2, "state.json", NULL, 0);
+    put(d2, "state.journal", NULL, 0);
+    put(d3, "state.json", NULL, 0);
+    put(d3, "state.journal", NULL, 0);
+    if (sw_store_save(st, d2, err, sizeof(err)) < 0)
+        goto out; /* too large, or out of memory */
+    if (sw_store_load(d2, &again, err, sizeof(err)) < 0)
+        abort();
+    if (sw_store_save(again, d3, err, sizeof(err)) < 0)
+        abort();
+    t2 = snapshot_text(d2);
+    t3 = snapshot_text(d3);
+    if (strcmp(t2, t3) != 0)
+        abort();
+out:
+    free(t2);
+    free(t3);
+    sw_store_free(again);
+    sw_store_free(st);
+    return 0;
+}
