@@ -25,6 +25,25 @@ struct sw_plan_want {
 #define SEP_FIELD '\x1f'
 #define SEP_STAT  '\x1e'
 
+/* Room for one more element in *V (N used of *ALLOC): doubled, so that a
+ * plan of N alarms costs O(N) copies, not O(N^2). */
+static int
+grow(void **v, size_t *alloc, size_t n, size_t size)
+{
+    void *nv;
+    size_t want;
+
+    if (n < *alloc)
+        return 0;
+    want = *alloc ? *alloc * 2 : 64;
+    nv = realloc(*v, want * size);
+    if (!nv)
+        return SW_ENOMEM;
+    *v = nv;
+    *alloc = want;
+    return 0;
+}
+
 void
 sw_plan_init(struct sw_plan *p)
 {
@@ -77,13 +96,12 @@ want(struct sw_plan *p, size_t slot, const char *ns, const char *metric,
      const char *unit)
 {
     const struct sw_plan_alarm *a = &p->alarms[p->nalarms - 1];
-    struct sw_plan_want *v, *w;
+    struct sw_plan_want *w;
 
-    v = realloc(p->wants, (p->nwants + 1) * sizeof(*v));
-    if (!v)
+    if (grow((void **)&p->wants, &p->wants_alloc, p->nwants,
+             sizeof(*p->wants)) < 0)
         return SW_ENOMEM;
-    p->wants = v;
-    w = &v[p->nwants];
+    w = &p->wants[p->nwants];
     memset(w, 0, sizeof(*w));
     w->alarm = p->nalarms - 1;
     w->slot = slot;
@@ -144,13 +162,12 @@ add_math(struct sw_plan *p, struct sw_plan_alarm *a)
 static struct sw_plan_alarm *
 new_alarm(struct sw_plan *p, const struct sw_rule *r, time_t start, time_t end)
 {
-    struct sw_plan_alarm *v, *a;
+    struct sw_plan_alarm *a;
 
-    v = realloc(p->alarms, (p->nalarms + 1) * sizeof(*v));
-    if (!v)
+    if (grow((void **)&p->alarms, &p->alarms_alloc, p->nalarms,
+             sizeof(*p->alarms)) < 0)
         return NULL;
-    p->alarms = v;
-    a = &v[p->nalarms++];
+    a = &p->alarms[p->nalarms++];
     memset(a, 0, sizeof(*a));
     a->rule = r;
     a->start = start;
@@ -282,6 +299,7 @@ out:
     free(p->wants);
     p->wants = NULL;
     p->nwants = 0;
+    p->wants_alloc = 0;
     return r;
 }
 

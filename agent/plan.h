@@ -54,14 +54,14 @@ struct sw_plan_alarm {
 
 struct sw_plan {
     struct sw_plan_alarm *alarms; /* in the order added */
-    size_t nalarms;
+    size_t nalarms, alarms_alloc;
     struct sw_fetch *fetches; /* distinct (series, statistic), after
                                  sw_plan_finish(); ordered by series */
     size_t nfetches;
     size_t nseries; /* distinct series */
     /* what sw_plan_add() collected, until sw_plan_finish() */
     struct sw_plan_want *wants;
-    size_t nwants;
+    size_t nwants, wants_alloc;
 };
 
 /* sw_plan_init - an empty plan. */
