@@ -319,23 +319,6 @@ slice(const struct sw_fetch *f, time_t start, time_t end, size_t *n)
     return f->pts ? f->pts + i : NULL;
 }
 
-/* Join the SampleCount answer into the percentile points: a period with a
- * percentile but no count keeps -1 ("unknown", which rules/eval treats as
- * enough samples). */
-static void
-join_counts(struct sw_datapoint *pts, size_t n, const struct sw_datapoint *cnt,
-            size_t ncnt)
-{
-    size_t j = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        while (j < ncnt && cnt[j].ts < pts[i].ts)
-            j++;
-        if (j < ncnt && cnt[j].ts == pts[i].ts)
-            pts[i].sample_count = cnt[j].value;
-    }
-}
-
 static int
 single_series(const struct sw_plan *p, const struct sw_plan_alarm *a,
               struct sw_datapoint **out, size_t *n)
@@ -352,7 +335,7 @@ single_series(const struct sw_plan *p, const struct sw_plan_alarm *a,
     *n = np;
     if (a->need[1] != SW_PLAN_NONE) {
         cnt = slice(&p->fetches[a->need[1]], a->start, a->end, &nc);
-        join_counts(*out, np, cnt, nc);
+        sw_datapoints_join_counts(*out, np, cnt, nc);
     }
     return 0;
 }

@@ -13,9 +13,9 @@
  * carries up to 5 statistics and 10 extended statistics.
  *
  * After the source has answered, sw_plan_series() gives each alarm its
- * series exactly as sw_fetch_series() would have fetched it alone: the
- * points of its own window, the SampleCount joined, the expression
- * evaluated (rules/expr).
+ * series exactly as fetching it alone would have: the points of its own
+ * window, the SampleCount joined (a percentile alarm that ignores low
+ * sample counts), the expression evaluated (rules/expr).
  *
  * The plan owns its fetches (and their answers) and the parsed
  * expressions; it borrows the rules, which must outlive it.

@@ -1,9 +1,8 @@
 /* agent/source_cw.c - the CloudWatch metric source; see source.h.
  *
- * One question at a time is one GetMetricStatistics call.  A batch (a
- * cycle's plan, agent/plan.h) is asked with as few calls as CloudWatch
- * allows, all through aws/batch (several in flight, the client's rate
- * limit on every attempt):
+ * A batch (a cycle's plan, agent/plan.h; one question is a batch of one)
+ * is asked with as few calls as CloudWatch allows, all through aws/batch
+ * (several in flight, the client's rate limit on every attempt):
  *  - GetMetricStatistics: one call per series and kind of statistic, a
  *    call holding up to 5 Statistics or up to 10 ExtendedStatistics, never
  *    both (the API refuses the mix), and at most 1,440 datapoints (longer
@@ -45,26 +44,13 @@ aws_error_line(int r, const struct sw_aws_error *e, char *err, size_t errlen)
 {
     const char *code = e->code[0] ? e->code : sw_strerror(r);
 
+    /* An AWS message may be cut to fit: sw_err_set() says nothing of it. */
     if (e->message[0])
-        snprintf(err, errlen, "%s: %s (%d attempt%s)", code, e->message,
-                 e->attempts, e->attempts == 1 ? "" : "s");
+        sw_err_set(err, errlen, "%s: %s (%d attempt%s)", code, e->message,
+                   e->attempts, e->attempts == 1 ? "" : "s");
     else
-        snprintf(err, errlen, "%s (%d attempt%s)", code, e->attempts,
-                 e->attempts == 1 ? "" : "s");
-}
-
-static int
-cw_fetch(struct sw_source *s, const struct sw_metric_query *q,
-         struct sw_datapoint **out, size_t *n, char *err, size_t errlen)
-{
-    struct cw_source *cw = (struct cw_source *)s;
-    struct sw_aws_error aerr = {0};
-    int r;
-
-    r = sw_cw_get_metric_statistics(cw->aws, q, out, n, &aerr);
-    if (r < 0)
-        aws_error_line(r, &aerr, err, errlen);
-    return r;
+        sw_err_set(err, errlen, "%s (%d attempt%s)", code, e->attempts,
+                   e->attempts == 1 ? "" : "s");
 }
 
 static void
@@ -214,69 +200,52 @@ gms_all(struct cw_source *cw, struct sw_fetch *f, size_t n,
 {
     struct sw_aws_batch_req *reqs = NULL;
     struct gms_call *calls = NULL;
-    size_t nc = 0;
+    size_t nc = 0, m = 0, *sent = NULL;
     int r;
 
     r = gms_plan(f, n, &calls, &nc);
     if (r < 0)
         return r;
     reqs = calloc(nc ? nc : 1, sizeof(*reqs));
-    if (!reqs) {
+    sent = calloc(nc ? nc : 1, sizeof(*sent));
+    if (!reqs || !sent) {
         r = SW_ENOMEM;
         goto out;
     }
     for (size_t k = 0; k < nc; k++) {
         struct gms_call *c = &calls[k];
         const char *stats[SW_CW_MAX_EXTENDED_STATISTICS];
-        struct sw_series s;
+        struct sw_series ser;
         char why[384];
 
-        series_of(&f[c->first].q, &s);
+        series_of(&f[c->first].q, &ser);
         for (size_t i = 0; i < c->nstats; i++)
             stats[i] = f[c->idx[i]].q.stat;
-        reqs[k].svc = SW_SVC_MONITORING;
-        reqs[k].proto = SW_PROTO_JSON10;
-        reqs[k].op = "GetMetricStatistics";
-        reqs[k].max_reply = SW_CW_MAX_REPLY;
-        r = sw_cw_gms_request_stats(&s, stats, c->nstats, c->start, c->end,
+        r = sw_cw_gms_request_stats(&ser, stats, c->nstats, c->start, c->end,
                                     &c->body, why, sizeof(why));
         if (r == SW_ENOMEM)
             goto out;
         if (r < 0) {
-            /* Refused before sending, as botocore's ParamValidation. */
+            /* Refused before sending, as botocore's ParamValidation; the
+             * call is left out of the batch. */
             for (size_t i = 0; i < c->nstats; i++)
                 fail(&f[c->idx[i]], r,
                      "ParamValidation: GetMetricStatistics request: %s", why);
-            reqs[k].op = NULL; /* not sent */
             continue;
         }
-        reqs[k].body = c->body.data;
-        reqs[k].len = c->body.len;
+        reqs[m].svc = SW_SVC_MONITORING;
+        reqs[m].proto = SW_PROTO_JSON10;
+        reqs[m].op = "GetMetricStatistics";
+        reqs[m].max_reply = SW_CW_MAX_REPLY;
+        reqs[m].body = c->body.data;
+        reqs[m].len = c->body.len;
+        sent[m++] = k;
     }
-    /* The refused ones are left out of the batch. */
-    {
-        size_t m = 0;
-        for (size_t k = 0; k < nc; k++) {
-            if (!reqs[k].op)
-                continue;
-            if (m != k) {
-                struct gms_call t = calls[m];
-                calls[m] = calls[k];
-                calls[k] = t;
-                reqs[m] = reqs[k];
-            }
-            m++;
-        }
-        for (size_t k = m; k < nc; k++)
-            memset(&reqs[k], 0, sizeof(reqs[k]));
-        r = sw_aws_batch_run(cw->aws, reqs, m, bo);
-        if (requests)
-            *requests += (int)m;
-        if (r < 0)
-            goto out;
-        for (size_t k = 0; k < m && r == 0; k++)
-            r = gms_answer(f, &calls[k], &reqs[k]);
-    }
+    r = sw_aws_batch_run(cw->aws, reqs, m, bo);
+    if (requests)
+        *requests += (int)m;
+    for (size_t k = 0; k < m && r == 0; k++)
+        r = gms_answer(f, &calls[sent[k]], &reqs[k]);
 out:
     for (size_t k = 0; k < nc; k++) {
         sw_buf_release(&calls[k].body);
@@ -285,6 +254,7 @@ out:
     }
     free(calls);
     free(reqs);
+    free(sent);
     return r;
 }
 
@@ -581,6 +551,30 @@ cw_fetch_all(struct sw_source *s, struct sw_fetch *f, size_t n,
     for (size_t i = 0; i < n; i++)
         if (f[i].result == SW_ECANCELED)
             return SW_ECANCELED;
+    return 0;
+}
+
+/* One question: a batch of one, so that both fetch modes and every
+ * request go through one path. */
+static int
+cw_fetch(struct sw_source *s, const struct sw_metric_query *q,
+         struct sw_datapoint **out, size_t *n, char *err, size_t errlen)
+{
+    struct sw_fetch f;
+    int r;
+
+    memset(&f, 0, sizeof(f));
+    f.q = *q;
+    r = cw_fetch_all(s, &f, 1, NULL, NULL);
+    if (r == 0 || r == SW_ECANCELED)
+        r = f.result;
+    if (r < 0) {
+        snprintf(err, errlen, "%s", f.err[0] ? f.err : sw_strerror(r));
+        sw_fetch_release(&f);
+        return r;
+    }
+    *out = f.pts;
+    *n = f.n;
     return 0;
 }
 
