@@ -758,9 +758,10 @@ ctx_release(struct conf_ctx *x)
     sw_conf_free(x->c);
 }
 
-int
-sw_conf_load_text(const char *text, size_t len, const char *name,
-                  const char *dir, struct sw_conf **out, struct sw_strv *errors)
+static int
+load_text(const char *text, size_t len, const char *name, const char *dir,
+          const struct sw_conf_set *sets, size_t nsets, struct sw_conf **out,
+          struct sw_strv *errors)
 {
     struct conf_ctx x;
     config_t cf;
@@ -772,6 +773,8 @@ sw_conf_load_text(const char *text, size_t len, const char *name,
     memset(&x, 0, sizeof(x));
     x.name = name;
     x.dir = dir;
+    x.sets = sets;
+    x.nsets = nsets;
     x.c = conf_new(name);
     if (!x.c)
         goto out;
@@ -814,7 +817,9 @@ sw_conf_load_text(const char *text, size_t len, const char *name,
                            "syntax error: %s", t);
         goto done;
     }
-    load_root(&x, config_root_setting(&cf));
+    conf_apply_sets(&x, config_root_setting(&cf), x.sets, x.nsets);
+    if (x.nerrs == 0 && !x.oom)
+        load_root(&x, config_root_setting(&cf));
 
 done:
     if (x.oom)
@@ -837,6 +842,13 @@ out:
         config_destroy(&cf);
     free(copy);
     return r;
+}
+
+int
+sw_conf_load_text(const char *text, size_t len, const char *name,
+                  const char *dir, struct sw_conf **out, struct sw_strv *errors)
+{
+    return load_text(text, len, name, dir, NULL, 0, out, errors);
 }
 
 /* read_all - the file at PATH into B (capped).  Returns 0 or SW_E*, with
@@ -932,6 +944,13 @@ cannot_read(struct sw_strv *errors, int r, const char *path, const char *why)
 int
 sw_conf_load(const char *path, struct sw_conf **out, struct sw_strv *errors)
 {
+    return sw_conf_load_with(path, NULL, 0, out, errors);
+}
+
+int
+sw_conf_load_with(const char *path, const struct sw_conf_set *sets,
+                  size_t nsets, struct sw_conf **out, struct sw_strv *errors)
+{
     struct sw_buf text;
     char *dir = NULL, why[64];
     int r, oerrno = 0;
@@ -956,8 +975,8 @@ sw_conf_load(const char *path, struct sw_conf **out, struct sw_strv *errors)
         r = SW_ENOMEM;
         goto out;
     }
-    r = sw_conf_load_text(text.data ? text.data : "", text.len, path, dir, out,
-                          errors);
+    r = load_text(text.data ? text.data : "", text.len, path, dir, sets, nsets,
+                  out, errors);
 out:
     free(dir);
     sw_buf_release(&text);

@@ -190,6 +190,28 @@ struct sw_conf {
 int sw_conf_load(const char *path, struct sw_conf **out,
                  struct sw_strv *errors);
 
+/* One `--set [NAME.]KEY=VALUE` (agent/conf_set.c): KEY of the rule or
+ * template NAME (NULL: of every one) takes VALUE, checked as if the file
+ * said so. */
+struct sw_conf_set {
+    char *alarm; /* or NULL */
+    char *key;
+    char *value; /* as given: a libconfig value, else a string */
+};
+
+/* sw_conf_set_parse - ARG ("threshold=25", "sample-high.threshold=25")
+ * into OUT (new strings; sw_conf_set_release()).  Returns 0, SW_EINVAL
+ * with a one-line ERR, or SW_ENOMEM. */
+int sw_conf_set_parse(const char *arg, struct sw_conf_set *out, char *err,
+                      size_t errlen);
+void sw_conf_set_release(struct sw_conf_set *s);
+
+/* sw_conf_load_with - sw_conf_load() with the N changes SETS made to the
+ * rules first; a NAME that no rule or template has is an error. */
+int sw_conf_load_with(const char *path, const struct sw_conf_set *sets,
+                      size_t nsets, struct sw_conf **out,
+                      struct sw_strv *errors);
+
 /* sw_conf_free - release C and everything in it.  NULL is accepted. */
 void sw_conf_free(struct sw_conf *c);
 

@@ -42,6 +42,7 @@
  * not included here, so that conf.c and this header form no include
  * cycle (scripts/check-layers). */
 struct sw_conf;
+struct sw_conf_set;
 struct sw_rule;
 struct sw_strv;
 
@@ -90,6 +91,9 @@ struct conf_ctx {
      * for that region).  NULL: the region comes from the environment. */
     const char *region;
     const char *partition;
+    const struct sw_conf_set *sets; /* `--set`, made before the rules are
+                                       read */
+    size_t nsets;
     int oom;
 };
 
@@ -135,6 +139,11 @@ conf_in_list(const char *const *list, const char *s)
 
 const char *conf_file_of(const struct conf_ctx *x, const config_setting_t *s);
 unsigned conf_line_of(const config_setting_t *s);
+
+/* conf_apply_sets - make the N `--set` changes SETS in ROOT's rules
+ * (agent/conf_set.c); a name no rule has is an error in X. */
+void conf_apply_sets(struct conf_ctx *x, config_setting_t *root,
+                     const struct sw_conf_set *sets, size_t n);
 
 /* conf_report_at - an error at FILE:LINE (LINE 0: the file as a whole). */
 void conf_report_at(struct conf_ctx *x, const char *file, unsigned line,

@@ -57,6 +57,10 @@ enqueue(struct sw_cycle *c, struct sw_alarm_state *a, const char *name,
     char err[512];
     int r;
 
+    if (c->sink) {
+        c->sink(c->sink_arg, a->name, name, repeat);
+        goto queued;
+    }
     if (c->dry_run) {
         char *line = sw_notifier_log_format(name, rec);
         if (line) {
@@ -87,6 +91,7 @@ enqueue(struct sw_cycle *c, struct sw_alarm_state *a, const char *name,
         st->notify_failures++;
         return;
     }
+queued:
     st->queued++;
     if (sw_store_alarm_mark(a, name, &m) == 0) {
         m->last = window_end;

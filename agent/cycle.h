@@ -71,6 +71,13 @@ struct sw_cycle {
     int failure_after_s;
     const char *discover_error; /* stream discovery's last refresh failed
                                    with this; NULL: it did not (or none) */
+    /* Where notifications go instead of the outbox (`backtest`): called
+     * once per notifier and record, reminders included, and counted as
+     * queued; the reminder marks move as for the outbox.  NULL: the
+     * outbox (or DRY_OUT). */
+    void (*sink)(void *arg, const char *alarm, const char *notifier,
+                 int repeat);
+    void *sink_arg;
 };
 
 struct sw_cycle_stats {

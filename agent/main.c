@@ -38,6 +38,7 @@
 #include <openssl/crypto.h>
 
 #include "agent/conf.h"
+#include "agent/backtest_cmd.h"
 #include "agent/cycle.h"
 #include "agent/discover.h"
 #include "agent/heartbeat.h"
@@ -125,6 +126,13 @@ usage(FILE *f)
         "  sync [--prune] [--yes]\n"
         "                      apply the plan: PutMetricAlarm, TagResource,\n"
         "                      DeleteAlarms (--prune, owned alarms only)\n"
+        "  backtest [--from T] [--to T] [--alarm NAME]... [--data FILE]\n"
+        "           [--set [NAME.]KEY=VALUE]... [--json] [--plot FILE.svg]\n"
+        "                      what the alarms would have done over past data\n"
+        "  record --from T --to T -o FILE.csv [--alarm NAME]...\n"
+        "                      write the history the alarms need, as a "
+        "recording\n"
+        "                      (T: RFC 3339, now, -90m, -36h, -7d, -2w)\n"
         "\n"
         "options:\n"
         "  -c, --config FILE   configuration file (default $STREAMWATCH_CONFIG"
@@ -842,7 +850,7 @@ main(int argc, char **argv)
     int verbose = 0, quiet = 0, once = 0, dry_run = 0, json = 0;
     int have_now = 0, c, rc;
     const char *test_state = NULL, *arg = NULL;
-    int prune = 0, yes = 0, detailed = 0;
+    int prune = 0, yes = 0, detailed = 0, sub = 0;
     time_t now_arg = 0;
     struct sigaction sa;
     const char *env;
@@ -868,6 +876,11 @@ main(int argc, char **argv)
                 return 1;
             }
             cmd = argv[optind++];
+            /* These two parse their own options (agent/backtest_cmd.c). */
+            if (strcmp(cmd, "backtest") == 0 || strcmp(cmd, "record") == 0) {
+                sub = optind - 1;
+                break;
+            }
             continue;
         }
         switch (c) {
@@ -974,10 +987,12 @@ main(int argc, char **argv)
     } else if (strcmp(cmd, "plan") == 0 || strcmp(cmd, "sync") == 0) {
         rc = sw_sync_command(agent.conf_path, strcmp(cmd, "sync") == 0, prune,
                              yes, detailed, &stop_requested);
-    } else if (strcmp(cmd, "backtest") == 0) {
-        fprintf(stderr, "streamwatch: '%s' is not available in this version\n",
-                cmd);
-        rc = 1;
+    } else if (sub && strcmp(cmd, "backtest") == 0) {
+        rc = sw_backtest_command(argc - sub, argv + sub, agent.conf_path,
+                                 &stop_requested);
+    } else if (sub && strcmp(cmd, "record") == 0) {
+        rc = sw_record_command(argc - sub, argv + sub, agent.conf_path,
+                               &stop_requested);
     } else {
         fprintf(stderr, "streamwatch: unknown command '%s'\n", cmd);
         usage(stderr);

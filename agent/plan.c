@@ -22,8 +22,6 @@ struct sw_plan_want {
 
 /* Separators no configured string holds (the config refuses control
  * characters, and so does the recording reader). */
-#define SEP_FIELD '\x1f'
-#define SEP_STAT  '\x1e'
 
 /* Room for one more element in *V (N used of *ALLOC): doubled, so that a
  * plan of N alarms costs O(N) copies, not O(N^2). */
@@ -51,42 +49,9 @@ sw_plan_init(struct sw_plan *p)
 }
 
 static int
-dim_cmp(const void *a, const void *b)
-{
-    const struct sw_dimension *x = *(const struct sw_dimension *const *)a;
-    const struct sw_dimension *y = *(const struct sw_dimension *const *)b;
-    int c = strcmp(x->name, y->name);
-
-    return c ? c : strcmp(x->value, y->value);
-}
-
-/* The series of Q as a string two queries share exactly when CloudWatch
- * would answer them from the same series: the dimensions sorted. */
-static int
 make_key(const struct sw_metric_query *q, struct sw_plan_want *w)
 {
-    const struct sw_dimension *dims[SW_MAX_DIMENSIONS];
-    struct sw_buf b;
-    size_t nd = q->ndims < SW_MAX_DIMENSIONS ? q->ndims : SW_MAX_DIMENSIONS;
-    int r;
-
-    for (size_t i = 0; i < nd; i++)
-        dims[i] = &q->dims[i];
-    qsort(dims, nd, sizeof(dims[0]), dim_cmp);
-    sw_buf_init(&b, 64 * 1024);
-    r = sw_buf_addf(&b, "%s%c%s%c%s%c%d", q->namespace_, SEP_FIELD, q->metric,
-                    SEP_FIELD, q->unit ? q->unit : "", SEP_FIELD, q->period_s);
-    for (size_t i = 0; r == 0 && i < nd; i++)
-        r = sw_buf_addf(&b, "%c%s=%s", SEP_FIELD, dims[i]->name,
-                        dims[i]->value);
-    w->series_len = b.len;
-    if (r == 0)
-        r = sw_buf_addf(&b, "%c%s", SEP_STAT, q->stat);
-    if (r < 0) {
-        sw_buf_release(&b);
-        return SW_ENOMEM;
-    }
-    w->key = sw_buf_steal(&b, NULL);
+    w->key = sw_metric_query_key(q, &w->series_len);
     return w->key ? 0 : SW_ENOMEM;
 }
 

@@ -939,3 +939,12 @@ sw_source_recording_new(const char *path, struct sw_source **out, char *err,
     *out = &rs->base;
     return 0;
 }
+
+int
+sw_source_recording_span(const struct sw_source *s, time_t *first, time_t *last)
+{
+    if (!s || s->ops != &rec_ops)
+        return SW_EINVAL;
+    sw_recording_span(((const struct rec_source *)s)->rec, first, last);
+    return 0;
+}

@@ -65,4 +65,9 @@ void sw_recording_span(const struct sw_recording *rec, time_t *first,
 int sw_source_recording_new(const char *path, struct sw_source **out, char *err,
                             size_t errlen);
 
+/* sw_source_recording_span - sw_recording_span() of the recording behind
+ * S.  Returns 0, or SW_EINVAL when S is not a recording source. */
+int sw_source_recording_span(const struct sw_source *s, time_t *first,
+                             time_t *last);
+
 #endif

@@ -33,18 +33,13 @@
  * evaluation, and so do we, each minute, unless told otherwise. */
 #define AM_REPOST_S 60
 
+static int load_conf_with(const char *path, const struct sw_runtime_opts *o,
+                          struct sw_conf **out);
+
 int
 sw_runtime_load_conf(const char *path, struct sw_conf **out)
 {
-    struct sw_strv errors = {0};
-    int r = sw_conf_load(path, out, &errors);
-
-    for (size_t i = 0; i < errors.n; i++)
-        fprintf(stderr, "%s\n", errors.v[i]);
-    if (r < 0 && errors.n == 0)
-        fprintf(stderr, "%s: %s\n", path, sw_strerror(r));
-    sw_strv_release(&errors);
-    return r;
+    return load_conf_with(path, NULL, out);
 }
 
 void
@@ -297,6 +292,46 @@ int
 sw_runtime_new(const char *path, volatile sig_atomic_t *cancel,
                volatile sig_atomic_t *yield, struct sw_runtime **out)
 {
+    return sw_runtime_new_with(path, NULL, cancel, yield, out);
+}
+
+/* The config at PATH with O's changes, every problem on stderr, as
+ * sw_runtime_load_conf() prints them. */
+static int
+load_conf_with(const char *path, const struct sw_runtime_opts *o,
+               struct sw_conf **out)
+{
+    struct sw_strv errors = {0};
+    int r;
+
+    r = sw_conf_load_with(path, o ? o->sets : NULL, o ? o->nsets : 0, out,
+                          &errors);
+    for (size_t i = 0; i < errors.n; i++)
+        fprintf(stderr, "%s\n", errors.v[i]);
+    if (r < 0 && errors.n == 0)
+        fprintf(stderr, "%s: %s\n", path, sw_strerror(r));
+    sw_strv_release(&errors);
+    if (r < 0 || !o)
+        return r;
+    if (o->recording) {
+        char *copy = strdup(o->recording);
+
+        if (!copy) {
+            sw_conf_free(*out);
+            *out = NULL;
+            return SW_ENOMEM;
+        }
+        free((*out)->agent.recording);
+        (*out)->agent.recording = copy;
+    }
+    return 0;
+}
+
+int
+sw_runtime_new_with(const char *path, const struct sw_runtime_opts *o,
+                    volatile sig_atomic_t *cancel, volatile sig_atomic_t *yield,
+                    struct sw_runtime **out)
+{
     struct sw_runtime *rt = calloc(1, sizeof(*rt));
     char err[512] = "";
     struct stat sb;
@@ -305,21 +340,21 @@ sw_runtime_new(const char *path, volatile sig_atomic_t *cancel,
     *out = NULL;
     if (!rt)
         return SW_ENOMEM;
-    r = sw_runtime_load_conf(path, &rt->conf);
+    r = load_conf_with(path, o, &rt->conf);
     if (r < 0)
         goto out;
     if (need_aws(rt->conf)) {
-        struct sw_aws_opts o;
+        struct sw_aws_opts ao;
 
-        sw_runtime_aws_opts(rt->conf, &o);
-        r = sw_aws_new(&o, &rt->aws, err, sizeof(err));
+        sw_runtime_aws_opts(rt->conf, &ao);
+        r = sw_aws_new(&ao, &rt->aws, err, sizeof(err));
         if (r < 0) {
             sw_log_err("aws: %s", err[0] ? err : sw_strerror(r));
             goto out;
         }
         /* As for the notifiers (build_notifier()): a warning each start. */
         if (sw_url_cleartext_check(
-                "endpoint", o.endpoint, SW_CONF_AWS_CLEARTEXT_WHAT,
+                "endpoint", ao.endpoint, SW_CONF_AWS_CLEARTEXT_WHAT,
                 rt->conf->aws.allow_insecure, err, sizeof(err)) == 1)
             sw_log_warn("aws: %s", err);
         sw_aws_set_cancel_flag(rt->aws, cancel);

@@ -77,6 +77,20 @@ int sw_runtime_new(const char *path, volatile sig_atomic_t *cancel,
                    volatile sig_atomic_t *yield, struct sw_runtime **out);
 void sw_runtime_free(struct sw_runtime *rt);
 
+/* What `backtest` and `record` change in a runtime. */
+struct sw_runtime_opts {
+    const struct sw_conf_set *sets; /* `--set` (agent/conf.h) */
+    size_t nsets;
+    const char *recording; /* datapoints from this file instead of the
+                              config's source; NULL: as configured */
+};
+
+/* sw_runtime_new_with - sw_runtime_new() with O's changes (O may be
+ * NULL). */
+int sw_runtime_new_with(const char *path, const struct sw_runtime_opts *o,
+                        volatile sig_atomic_t *cancel,
+                        volatile sig_atomic_t *yield, struct sw_runtime **out);
+
 /* sw_runtime_rules - refresh RT->rules for a cycle at NOW: the config's
  * alarms plus, for pattern templates, one per matching stream from the
  * (cached) Kinesis stream list.  A discovery failure keeps the last good

@@ -40,6 +40,10 @@ struct sw_source_batch {
     void (*tick)(void *arg);      /* called while waiting (the agent's
                                      deliveries, heartbeat); may be NULL */
     void *tick_arg;
+    /* Requests ended so far and in all (a progress bar; the CloudWatch
+     * source only), now and then while waiting; may be NULL. */
+    void (*progress)(void *arg, size_t done, size_t n);
+    void *progress_arg;
 };
 
 struct sw_source_ops {
@@ -86,5 +90,18 @@ void sw_source_free(struct sw_source *s);
  * source.  Returns 0 and *out: new; or SW_ENOMEM. */
 int sw_source_cloudwatch_new(struct sw_aws *aws, int get_metric_data,
                              struct sw_source **out);
+
+/* sw_source_memory_new - a source answering from series held in memory
+ * (agent/source_mem.c): what sw_source_memory_add() gave it.  A question
+ * outside what was added is an error (SW_EINVAL), never missing data.
+ * Returns 0 and *out: new (sw_source_free()); or SW_ENOMEM. */
+int sw_source_memory_new(struct sw_source **out);
+
+/* sw_source_memory_add - the answer to every question about Q's series
+ * and statistic inside [Q.start, Q.end): the N points PTS (copied).  The
+ * series is added once.  Returns 0, SW_EINVAL (S is not a
+ * memory source) or SW_ENOMEM. */
+int sw_source_memory_add(struct sw_source *s, const struct sw_metric_query *q,
+                         const struct sw_datapoint *pts, size_t n);
 
 #endif

@@ -541,6 +541,8 @@ cw_fetch_all(struct sw_source *s, struct sw_fetch *f, size_t n,
         bo.concurrency = o->concurrency;
         bo.tick = o->tick;
         bo.tick_arg = o->tick_arg;
+        bo.progress = o->progress;
+        bo.progress_arg = o->progress_arg;
     }
     r = cw->gmd ? gmd_all(cw, f, n, &bo, requests)
                 : gms_all(cw, f, n, &bo, requests);

@@ -460,8 +460,13 @@ drive(struct run *run, const struct sw_aws_batch_opts *o)
                 wake = 0; /* slots are free: start the next at once */
         }
         now = sw_mono_now();
-        if (o && o->tick && now - last_tick >= SW_AWS_BATCH_TICK_MS) {
-            o->tick(o->tick_arg);
+        if (o && (o->tick || o->progress) &&
+            now - last_tick >= SW_AWS_BATCH_TICK_MS) {
+            if (o->progress)
+                o->progress(o->progress_arg, run->njobs - run->left,
+                            run->njobs);
+            if (o->tick)
+                o->tick(o->tick_arg);
             now = sw_mono_now();
             last_tick = now;
         }
@@ -541,6 +546,8 @@ sw_aws_batch_run(struct sw_aws *a, struct sw_aws_batch_req *reqs, size_t n,
         abort_flight(&run, r);
         end_rest(&run, r);
     }
+    if (o && o->progress)
+        o->progress(o->progress_arg, n, n);
     for (size_t i = 0; i < n; i++)
         failed += reqs[i].result != 0;
     sw_log_debug("aws: batch of %zu calls: %zu failed, %zu in flight at "

@@ -68,6 +68,10 @@ struct sw_aws_batch_opts {
      * but not start another batch on it. */
     void (*tick)(void *arg);
     void *tick_arg;
+    /* Called with the calls ended so far and N, at each tick and once at
+     * the end (a progress bar); NULL: none. */
+    void (*progress)(void *arg, size_t done, size_t n);
+    void *progress_arg;
 };
 
 /* sw_aws_batch_run - run the N calls REQS (see above); O may be NULL (the

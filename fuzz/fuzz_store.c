@@ -4,7 +4,12 @@
  * The files are read back after a restart, and by `status`, from a
  * directory a person may edit, so the loader must refuse anything
  * malformed without crashing.  The input is the snapshot, and after a NUL
- * byte (when there is one) the journal.  When it loads, the state is saved
+ * byte (when there is one) the journal.  After a second NUL comes a second
+ * journal: then the first is state.journal.prev and the second
+ * state.journal, the files a compaction leaves, so the replay of the
+ * journal that follows the previous snapshot and of the current one
+ * based on it runs too (it is reached when the snapshot's id names
+ * state.journal.prev, not state.journal).  When it loads, the state is saved
  * whole into a second directory and loaded again, then saved into a
  * third: the two snapshots must be the same text but for their ids, so
  * what the store writes always loads, unchanged. */
@@ -75,7 +80,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct sw_store *st = NULL, *again = NULL;
     char err[512], d1[80], d2[80], d3[80], *t2 = NULL, *t3 = NULL;
-    const uint8_t *nul = memchr(data, 0, size);
+    const uint8_t *nul = memchr(data, 0, size), *j1 = NULL, *j2 = NULL;
+    size_t n1 = 0, n2 = 0;
 
     if (!base[0]) {
         const char *tmp = getenv("TMPDIR");
@@ -89,9 +95,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     snprintf(d2, sizeof(d2), "%s/out", base);
     snprintf(d3, sizeof(d3), "%s/again", base);
     mkdir(d1, 0700);
+    if (nul) {
+        const uint8_t *nul2;
+
+        j1 = nul + 1;
+        n1 = size - (size_t)(j1 - data);
+        nul2 = memchr(j1, 0, n1);
+        if (nul2) {
+            j2 = nul2 + 1;
+            n2 = n1 - (size_t)(j2 - j1);
+            n1 = (size_t)(nul2 - j1);
+        }
+    }
     if (put(d1, "state.json", data, nul ? (size_t)(nul - data) : size) < 0 ||
-        put(d1, "state.journal", nul ? nul + 1 : NULL,
-            nul ? size - (size_t)(nul - data) - 1 : 0) < 0)
+        put(d1, "state.journal", j2 ? j2 : j1, j2 ? n2 : n1) < 0 ||
+        put(d1, "state.journal.prev", j2 ? j1 : NULL, n1) < 0)
         abort();
     if (sw_store_load(d1, &st, err, sizeof(err)) < 0)
         return 0;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/buf.h"
 #include "lib/str.h"
 
 int
@@ -110,4 +111,46 @@ sw_datapoints_join_counts(struct sw_datapoint *pts, size_t n,
         if (j < ncnt && cnt[j].ts == pts[i].ts)
             pts[i].sample_count = cnt[j].value;
     }
+}
+
+#define KEY_SEP_FIELD '\x1f'
+#define KEY_SEP_STAT  '\x1e'
+
+static int
+dim_cmp(const void *a, const void *b)
+{
+    const struct sw_dimension *x = *(const struct sw_dimension *const *)a;
+    const struct sw_dimension *y = *(const struct sw_dimension *const *)b;
+    int c = strcmp(x->name, y->name);
+
+    return c ? c : strcmp(x->value, y->value);
+}
+
+char *
+sw_metric_query_key(const struct sw_metric_query *q, size_t *series_len)
+{
+    const struct sw_dimension *dims[SW_MAX_DIMENSIONS];
+    struct sw_buf b;
+    size_t nd = q->ndims < SW_MAX_DIMENSIONS ? q->ndims : SW_MAX_DIMENSIONS;
+    int r;
+
+    for (size_t i = 0; i < nd; i++)
+        dims[i] = &q->dims[i];
+    qsort(dims, nd, sizeof(dims[0]), dim_cmp);
+    sw_buf_init(&b, 64 * 1024);
+    r = sw_buf_addf(&b, "%s%c%s%c%s%c%d", q->namespace_, KEY_SEP_FIELD,
+                    q->metric, KEY_SEP_FIELD, q->unit ? q->unit : "",
+                    KEY_SEP_FIELD, q->period_s);
+    for (size_t i = 0; r == 0 && i < nd; i++)
+        r = sw_buf_addf(&b, "%c%s=%s", KEY_SEP_FIELD, dims[i]->name,
+                        dims[i]->value);
+    if (series_len)
+        *series_len = b.len;
+    if (r == 0)
+        r = sw_buf_addf(&b, "%c%s", KEY_SEP_STAT, q->stat);
+    if (r < 0) {
+        sw_buf_release(&b);
+        return NULL;
+    }
+    return sw_buf_steal(&b, NULL);
 }

@@ -72,4 +72,13 @@ size_t sw_datapoints_normalize(struct sw_datapoint *v, size_t n);
 void sw_datapoints_join_counts(struct sw_datapoint *pts, size_t n,
                                const struct sw_datapoint *cnt, size_t ncnt);
 
+/* sw_metric_query_key - Q's series and statistic as one string that two
+ * queries share exactly when CloudWatch answers them from the same series
+ * with the same statistic: namespace, metric, unit, period, the
+ * dimensions sorted (their order does not matter to CloudWatch), then the
+ * statistic.  The window is not part of it.  *SERIES_LEN (may be NULL):
+ * the bytes of the key that name the series.
+ * Returns: new (free()), or NULL when out of memory. */
+char *sw_metric_query_key(const struct sw_metric_query *q, size_t *series_len);
+
 #endif
