@@ -640,7 +640,7 @@ write_plot(const struct sw_backtest *b, const char *path, const char *source)
     struct sw_plot_panel *panels = calloc(b->nalarms, sizeof(*panels));
     char(*desc)[1200] = calloc(b->nalarms, sizeof(*desc));
     char(*label)[600] = calloc(b->nalarms, sizeof(*label));
-    char title[1024], w1[SW_TIME_BUF], w2[SW_TIME_BUF], err[512];
+    char title[1024], err[512];
     struct sw_buf svg;
     int r = SW_ENOMEM;
 
@@ -668,8 +668,8 @@ write_plot(const struct sw_backtest *b, const char *path, const char *source)
         if (!panels[i].pts || !panels[i].spans)
             goto out;
     }
-    snprintf(title, sizeof(title), "streamwatch backtest, %s to %s (%s)",
-             sw_time_rfc3339(b->from, w1), sw_time_rfc3339(b->to, w2), source);
+    /* The picture writes the range itself, at the top right. */
+    snprintf(title, sizeof(title), "streamwatch backtest: %s", source);
     r = sw_plot_svg(&svg, title, b->from, b->to, panels, b->nalarms);
     if (r < 0)
         goto out;

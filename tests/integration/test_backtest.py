@@ -363,16 +363,39 @@ def test_record_needs_its_range_and_output(sw):
 # ----- the picture ----------------------------------------------------------
 
 def test_plot_is_well_formed_and_shows_the_alarm(sw, tmp_path):
-    svgcheck = pytest.importorskip("svgcheck")
-    sw.write_config(agent={"recording": str(DEMO_CSV)})
+    """The picture of the demo day: well-formed XML, and rendered by headless
+    Chromium it is not blank and has the ALARM shade where the first alarm
+    fired (08:01 to 10:31) and nowhere else in its panel."""
+    import svgcheck
+    sw.write_config(agent={"recording": str(DEMO_CSV)},
+                    rules=[sw.rule(), sw.rule(name="never", threshold=1e9)])
     svg = tmp_path / "bt.svg"
     r = sw.run("-c", sw.conf, "backtest", "--plot", svg)
     assert r.rc == 0, sw.explain()
     assert f"picture: {svg}" in r.stdout
-    assert svgcheck.xmllint_ok(svg)
+    svgcheck.xmllint_ok(svg)
     text = svg.read_text()
-    assert "sample-incoming-high" in text and "UTC" in text
+    assert "sample-incoming-high" in text and "UTC" in text and "never" in text
+    L = svgcheck.plot_layout()
+    height = L["HEADER_H"] + 2 * L["PANEL_H"] + L["FOOTER_H"]
     png = tmp_path / "bt.png"
-    svgcheck.render_png(svg, png, 1000, 400)
+    svgcheck.render_png(svg, png, L["WIDTH"], height)
     img = svgcheck.png_pixels(png)
-    assert svgcheck.count_colour(img, svgcheck.ALARM_RGB, 8) > 200
+    assert len(svgcheck.colours(img)) > 10  # not blank
+
+    def x(iso_time):
+        f = (epoch(iso_time) - epoch("2026-11-25T00:00:00Z")) / 86400
+        return L["LEFT"] + f * (L["RIGHT"] - L["LEFT"])
+
+    top = L["HEADER_H"] + L["AREA_TOP"]
+    area = (x("2026-11-25T08:01:00Z") + 2, top + 2, x("2026-11-25T10:31:00Z") - 2,
+            top + L["AREA_H"] - 2)
+    inside = svgcheck.count_colour(img, L["ALARM_FILL"], 0, area)
+    assert inside > 0.6 * (area[2] - area[0]) * (area[3] - area[1])
+    before = (L["LEFT"], top, x("2026-11-25T08:01:00Z") - 2, top + L["AREA_H"])
+    after = (x("2026-11-25T10:31:00Z") + 2, top, L["RIGHT"], top + L["AREA_H"])
+    assert svgcheck.count_colour(img, L["ALARM_FILL"], 0, before) == 0
+    assert svgcheck.count_colour(img, L["ALARM_FILL"], 0, after) == 0
+    # The second panel never fired.
+    second = (L["LEFT"], top + L["PANEL_H"], L["RIGHT"], top + L["PANEL_H"] + L["AREA_H"])
+    assert svgcheck.count_colour(img, L["ALARM_FILL"], 0, second) == 0
