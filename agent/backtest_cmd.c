@@ -452,18 +452,6 @@ duration(long s, char *out, size_t len)
         snprintf(out + strlen(out), len - strlen(out), "%lds", s % 60);
 }
 
-static const char *
-cmp_symbol(enum sw_cmp c)
-{
-    switch (c) {
-    case SW_CMP_GT: return ">";
-    case SW_CMP_GE: return ">=";
-    case SW_CMP_LT: return "<";
-    case SW_CMP_LE: return "<=";
-    }
-    return "?";
-}
-
 /* "IncomingRecords Sum per 60 s > 1000.0, 3 of 5" */
 static void
 describe(const struct sw_rule *r, char *out, size_t len)
@@ -474,12 +462,12 @@ describe(const struct sw_rule *r, char *out, size_t len)
         snprintf(thr, sizeof(thr), "%g", r->threshold);
     if (sw_rule_is_math(r))
         snprintf(out, len, "%s per %d s %s %s, %d of %d", r->expression,
-                 r->period_s, cmp_symbol(r->cmp), thr, r->datapoints_to_alarm,
-                 r->evaluation_periods);
+                 r->period_s, sw_cmp_symbol(r->cmp), thr,
+                 r->datapoints_to_alarm, r->evaluation_periods);
     else
         snprintf(out, len, "%s %s per %d s %s %s, %d of %d", r->metric, r->stat,
-                 r->period_s, cmp_symbol(r->cmp), thr, r->datapoints_to_alarm,
-                 r->evaluation_periods);
+                 r->period_s, sw_cmp_symbol(r->cmp), thr,
+                 r->datapoints_to_alarm, r->evaluation_periods);
 }
 
 static struct sw_plot_point *

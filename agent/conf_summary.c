@@ -40,18 +40,6 @@ fmt_count(char *out, size_t size, unsigned long long v)
     out[o] = '\0';
 }
 
-static const char *
-cmp_symbol(enum sw_cmp c)
-{
-    switch (c) {
-    case SW_CMP_GT: return ">";
-    case SW_CMP_GE: return ">=";
-    case SW_CMP_LT: return "<";
-    case SW_CMP_LE: return "<=";
-    }
-    return "?";
-}
-
 static int
 add_actions(struct sw_buf *out, const char *state, const struct sw_strv *v,
             int *first)
@@ -130,7 +118,7 @@ add_alarm(struct sw_buf *out, const struct sw_rule *r)
     }
     if (rc == 0)
         rc = sw_buf_addf(out, " over %d s %s %s for %d of %d periods",
-                         r->period_s, cmp_symbol(r->cmp), thr,
+                         r->period_s, sw_cmp_symbol(r->cmp), thr,
                          r->datapoints_to_alarm, r->evaluation_periods);
     if (rc == 0 && r->tmd != SW_TMD_MISSING)
         rc = sw_buf_addf(out, " (missing data: %s)", sw_tmd_name(r->tmd));

@@ -180,3 +180,15 @@ sw_cmp_breaches(enum sw_cmp c, double value, double threshold)
     }
     return 0;
 }
+
+const char *
+sw_cmp_symbol(enum sw_cmp c)
+{
+    switch (c) {
+    case SW_CMP_GT: return ">";
+    case SW_CMP_GE: return ">=";
+    case SW_CMP_LT: return "<";
+    case SW_CMP_LE: return "<=";
+    }
+    return "?";
+}

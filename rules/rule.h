@@ -117,6 +117,9 @@ void sw_rule_expression_id(const struct sw_rule *r,
 /* Enum names exactly as CloudWatch spells them. Returns: static. */
 const char *sw_state_name(enum sw_state s);
 const char *sw_cmp_name(enum sw_cmp c);
+/* sw_cmp_symbol - ">", ">=", "<" or "<=" for C (summaries, reports);
+ * "?" for a value outside the enum. */
+const char *sw_cmp_symbol(enum sw_cmp c);
 const char *sw_tmd_name(enum sw_tmd t);
 /* Parsers: 0 or SW_EINVAL. */
 int sw_state_parse(const char *s, enum sw_state *out);

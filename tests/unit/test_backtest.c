@@ -201,8 +201,8 @@ test_run(void **state)
     assert_int_equal(b.nalarms, 1);
     /* OK at once (data before T0), ALARM when 2 of the last 3 minutes
      * breach (00:32, the window ending 00:32 holds 00:30 and 00:31), OK
-     * when only one of the last three does (01:02); in the gap, once the evaluation
-     * range (5 periods for N = 3) holds no point, INSUFFICIENT_DATA
+     * when only one of the last three does (01:02); in the gap, once the
+     * evaluation range (5 periods for N = 3) holds no point, INSUFFICIENT_DATA
      * (treat_missing_data "missing"), and OK with the first point back. */
     assert_int_equal(b.alarms[0].nchanges, 5);
     assert_int_equal(b.alarms[0].changes[0].time, T0);
