@@ -61,9 +61,11 @@
 #include "rules/rule.h"
 
 #define SW_CONF_DEFAULT_PATH "/etc/streamwatch/streamwatch.conf"
-/* The most the main file may hold: a cap on what we read, far above any
- * real config. */
-#define SW_CONF_MAX_BYTES (1024 * 1024)
+/* The most the main file may hold: a cap on what we read.  A plainly
+ * formatted rule takes 400 to 700 bytes, so a fleet's 5,000 rules need
+ * about 3 MiB; 16 MiB leaves room for some 25,000 (docs/configuration.md)
+ * while a runaway generator still meets a clear error. */
+#define SW_CONF_MAX_BYTES (16 * 1024 * 1024)
 /* What an http:// aws.endpoint would send in clear, for
  * sw_url_cleartext_check() here and in the runtime's warning. */
 #define SW_CONF_AWS_CLEARTEXT_WHAT "the signed requests and the session token"

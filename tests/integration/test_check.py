@@ -298,3 +298,26 @@ def test_check_and_run_reach_one_verdict(sw, tmp_path, top, conf):
     else:
         assert chk_lines == [] and run_lines == [], what
         assert refused == [], what
+
+
+def test_a_fleet_of_5000_plainly_formatted_rules_loads(sw, fake):
+    """The config cap (16 MiB) leaves room for fleets: 5,000 rules written one
+    key a line, as a generator or a reviewer would, load, check and run."""
+    from conftest import libconfig
+    rules = [sw.rule(name=f"stream-{i:05d}-incoming-high",
+                     description=f"More than {i} records a minute written to stream-{i:05d}",
+                     dimensions={"StreamName": f"stream-{i:05d}"}, threshold=float(i),
+                     evaluation_periods=5, datapoints_to_alarm=3)
+             for i in range(5000)]
+    text = libconfig(sw.config_dict(rules=rules)).replace("; ", ";\n    ")
+    assert len(text) > 1024 * 1024  # more than the old 1 MiB cap
+    sw.write_config(text=text)
+    r = sw.check()
+    assert r.rc == 0, r.stderr[-2000:]
+    assert "5000 alarm" in r.stdout or "5,000 alarm" in r.stdout, r.stdout[:500]
+    # Past the cap: one clear line, nothing else.
+    sw.conf.write_text(text + "#" * (16 * 1024 * 1024))
+    r = sw.check()
+    assert r.rc == 1
+    assert r.stderr.strip().endswith("cannot read: larger than 16777216 bytes")
+    assert r.stderr.count("\n") == 1

@@ -720,7 +720,7 @@ test_too_big(void **state)
     assert_null(c);
     assert_int_equal(errors.n, 1);
     assert_non_null(strstr(errors.v[0], ": cannot read: larger than "
-                                        "1048576 bytes"));
+                                        "16777216 bytes"));
     unlink(path);
     sw_strv_release(&errors);
 }
