@@ -399,3 +399,40 @@ def test_plot_is_well_formed_and_shows_the_alarm(sw, tmp_path):
     # The second panel never fired.
     second = (L["LEFT"], top + L["PANEL_H"], L["RIGHT"], top + L["PANEL_H"] + L["AREA_H"])
     assert svgcheck.count_colour(img, L["ALARM_FILL"], 0, second) == 0
+
+
+def test_progress_bar_on_a_terminal_only(sw, fake):
+    """On a terminal, stderr shows the requests answered, then the
+    evaluations; piped, nothing but errors."""
+    import os
+    import pty
+    import subprocess
+    start = recent_hour(3)
+    for i in range(120):
+        fake.put_metric("AWS/Kinesis", "IncomingRecords", {"StreamName": "sample"},
+                        iso(start + 60 * i + 5), 1)
+    sw.write_config()
+    master, slave = pty.openpty()
+    p = subprocess.Popen([sw.bin, "-c", str(sw.conf), "backtest", "--from", iso(start)],
+                         env=sw.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=slave, text=True)
+    os.close(slave)
+    out, _ = p.communicate(timeout=60)
+    err = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        err += chunk
+    os.close(master)
+    assert p.returncode == 0
+    text = err.decode()
+    assert "fetching" in text and "requests" in text and "100%" in text
+    assert "evaluating" in text
+    assert "\x1b[K" in text  # the bar clears its line when done
+    assert "backtest " in out and "\x1b" not in out
+    r = sw.run("-c", sw.conf, "backtest", "--from", iso(start))
+    assert r.rc == 0 and r.stderr == ""
