@@ -265,14 +265,18 @@ int
 sw_backtest_run(const struct sw_backtest_in *in, struct sw_backtest *b,
                 char *err, size_t errlen)
 {
+    char scratch[512];
     struct sw_store *store = NULL;
     struct sw_cycle c;
     time_t t;
     int r = SW_ENOMEM;
 
     memset(b, 0, sizeof(*b));
-    if (err && errlen)
-        err[0] = '\0';
+    if (!err || !errlen) {
+        err = scratch;
+        errlen = sizeof(scratch);
+    }
+    err[0] = '\0';
     b->step_s = sw_backtest_step_s(in->rules, in->nrules);
     b->from = in->from - (in->from % b->step_s + b->step_s) % b->step_s;
     b->to = in->to;

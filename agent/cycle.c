@@ -223,6 +223,9 @@ eval_one(struct sw_cycle *c, const struct sw_rule *r, struct sw_alarm_state *a,
     }
     sw_store_alarm_fetch_ok(a);
 
+    /* A is states[k], set for every planned alarm (nalarms <= nrules),
+     * which the analyzer does not follow from sw_cycle_run().
+     * NOLINTNEXTLINE(clang-analyzer-core.NullDereference) */
     prev = a->state;
     r2 = sw_eval(r, pts, n, end, prev, now, &res);
     if (r2 < 0) {

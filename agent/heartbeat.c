@@ -97,6 +97,8 @@ sw_heartbeat_fail_url(const char *url, char *buf, size_t len)
     if (plen + 5 + tlen >= len)
         return SW_ETOOBIG;
     memcpy(buf, url, plen);
+    /* The NUL comes with TAIL, copied next.
+     * NOLINTNEXTLINE(bugprone-not-null-terminated-result) */
     memcpy(buf + plen, "/fail", 5);
     memcpy(buf + plen + 5, tail, tlen + 1);
     return 0;

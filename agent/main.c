@@ -407,6 +407,7 @@ run_cycle(time_t now, int dry_run, struct sw_cycle_stats *st)
     sw_mono_ms t0 = sw_mono_now();
     int r;
 
+    memset(st, 0, sizeof(*st)); /* the caller reads it whatever happens */
     r = sw_runtime_rules(agent.rt, now, !dry_run);
     if (r < 0)
         return r;
@@ -748,6 +749,26 @@ sample_rule(const struct sw_runtime *rt, const char *name)
     return rt->nrules ? rt->rules[0] : NULL;
 }
 
+/* The rule a notify-test message describes when no rule uses the
+ * notifier.  Returns: new (sw_rule_free()), or NULL when out of memory. */
+static struct sw_rule *
+notify_test_rule(void)
+{
+    struct sw_rule *r = sw_rule_new();
+
+    if (!r || !(r->name = sw_strdup("streamwatch-notify-test")) ||
+        !(r->namespace_ = sw_strdup("AWS/Kinesis")) ||
+        !(r->metric = sw_strdup("IncomingRecords")) ||
+        !(r->stat = sw_strdup("Sum"))) {
+        sw_rule_free(r);
+        return NULL;
+    }
+    r->period_s = 60;
+    r->evaluation_periods = 1;
+    r->datapoints_to_alarm = 1;
+    return r;
+}
+
 static int
 cmd_notify_test(const char *name, const char *state_name)
 {
@@ -761,6 +782,8 @@ cmd_notify_test(const char *name, const char *state_name)
     json_t *rec = NULL;
     int r, rc = 1;
 
+    if (!name)
+        return 1; /* main() checks it; said again for the analyzer */
     if (sw_state_parse(state_name, &state) < 0) {
         fprintf(stderr,
                 "streamwatch: --state: '%s' is not ALARM, OK or "
@@ -779,18 +802,10 @@ cmd_notify_test(const char *name, const char *state_name)
         return 1;
     }
     rule = sample_rule(agent.rt, name);
-    if (!rule) {
-        made = sw_rule_new();
-        if (!made || !(made->name = sw_strdup("streamwatch-notify-test")) ||
-            !(made->namespace_ = sw_strdup("AWS/Kinesis")) ||
-            !(made->metric = sw_strdup("IncomingRecords")) ||
-            !(made->stat = sw_strdup("Sum")))
-            goto out;
-        made->period_s = 60;
-        made->evaluation_periods = 1;
-        made->datapoints_to_alarm = 1;
-        rule = made;
-    }
+    if (!rule)
+        rule = made = notify_test_rule();
+    if (!rule)
+        goto out;
     snprintf(reason, sizeof(reason),
              "streamwatch notify-test: a sample %s notification sent by "
              "hand through '%s'; nothing is wrong with the alarm",

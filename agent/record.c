@@ -132,12 +132,12 @@ sw_record_fetches(const struct sw_rule *const *rules, size_t nrules,
     start -= ((start % RESOLUTION_S) + RESOLUTION_S) % RESOLUTION_S;
     for (size_t i = 0; i < s.n; i++)
         total += NSTANDARD + s.v[i].npcts;
-    if (total) {
-        *out = calloc(total, sizeof(**out));
-        if (!*out) {
-            r = SW_ENOMEM;
-            goto out;
-        }
+    if (!total)
+        goto out;
+    *out = calloc(total, sizeof(**out));
+    if (!*out) {
+        r = SW_ENOMEM;
+        goto out;
     }
     for (size_t i = 0; i < s.n; i++) {
         for (size_t c = 0; c < NSTANDARD + s.v[i].npcts; c++) {

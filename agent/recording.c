@@ -732,9 +732,8 @@ bucket_add(struct bucket *b, enum agg agg, double v, double cnt)
         b->counted = 1;
     } else if (agg == AGG_SUM || agg == AGG_COUNT) {
         b->acc += v;
-    } else if (agg == AGG_MIN && v < b->acc) {
-        b->acc = v;
-    } else if (agg == AGG_MAX && v > b->acc) {
+    } else if ((agg == AGG_MIN && v < b->acc) ||
+               (agg == AGG_MAX && v > b->acc)) {
         b->acc = v;
     }
     if (agg == AGG_AVG) {

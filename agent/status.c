@@ -136,6 +136,8 @@ alarm_text(FILE *out, const char *name, const struct sw_alarm_state *a,
     free(t1);
     if (a && a->reason) {
         fprintf(out, "    %s\n", shown(a->reason, &t1));
+        /* shown() sets T1 afresh: not the pointer freed above. */
+        /* cppcheck-suppress doubleFree */
         free(t1);
     }
     if (a && a->fetch_error) {

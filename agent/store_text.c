@@ -409,6 +409,8 @@ read_values(struct sw_jread *r, struct sw_alarm_state *a)
     /* Ours are ascending and unique already; a hand edit may not be. */
     n = sw_store_values_normalize(a->values, n);
     if (n > SW_STORE_MAX_VALUES) {
+        /* N > 0 here, so VALUES holds them: not NULL.
+         * NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker) */
         memmove(a->values, a->values + (n - SW_STORE_MAX_VALUES),
                 SW_STORE_MAX_VALUES * sizeof(*a->values));
         n = SW_STORE_MAX_VALUES;
@@ -474,7 +476,7 @@ read_field(struct sw_jread *r, struct record *rec, const char *key,
     const size_t nkeys = sizeof(record_keys) / sizeof(record_keys[0]);
     struct sw_alarm_state *a = rec->a;
     unsigned bit = 0;
-    int64_t n;
+    int64_t n = 0; /* read_count() leaves it unset when it fails */
     int k;
 
     /* Keys mostly come in the order this file writes them: try the one

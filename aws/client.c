@@ -693,8 +693,12 @@ call_loop(struct sw_aws *a, const struct sw_creds *fixed,
             goto out;
         }
         sw_aws_turn_begin(a, svc, &turn);
-        transport = sw_aws_http_start(a, a->http, cr, svc, proto, op, body,
-                                      body_len, 0, &turn, &resp);
+        /* The caller's reply cap is the wire cap too: the handle's default
+         * (SW_HTTP_MAX_BODY) would let an STS reply grow past its 256 KiB
+         * and cut a DescribeAlarms page short of its 16 MiB. */
+        transport =
+            sw_aws_http_start(a, a->http, cr, svc, proto, op, body, body_len,
+                              reply ? reply->cap : 0, &turn, &resp);
         if (transport == 0)
             transport = sw_http_perform(a->http, &resp);
         sw_aws_turn_end(&turn);

@@ -37,7 +37,7 @@ extern char **environ;
 static void
 wipe_json_string(json_t *v)
 {
-    if (v && json_is_string(v))
+    if (json_is_string(v))
         sw_memzero((char *)json_string_value(v), json_string_length(v));
 }
 

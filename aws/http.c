@@ -447,7 +447,12 @@ curl_error(const struct sw_http *h, CURLcode res, struct sw_http_resp *resp)
 {
     const char *phrase = curl_easy_strerror(res);
 
-    if (!h->errbuf[0])
+    /* libcurl 7.x fails a reply header line or block over its own limits
+     * (CURL_MAX_HTTP_HEADER, 100 KiB) with a bare CURLE_OUT_OF_MEMORY:
+     * say so, or a hostile header reads as a sick host. */
+    if (!h->errbuf[0] && res == CURLE_OUT_OF_MEMORY)
+        resp_error(resp, "%s (or reply headers over libcurl's limit)", phrase);
+    else if (!h->errbuf[0])
         resp_error(resp, "%s", phrase);
     else if (strstr(h->errbuf, phrase))
         resp_error(resp, "%s", h->errbuf);

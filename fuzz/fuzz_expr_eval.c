@@ -12,8 +12,9 @@
  *   byte 0  ids the rule declares: 1 + b % 10, out of IDS below
  *   byte 1  the period: PERIODS[b % NPERIODS] (0 and -60 are invalid)
  *   byte 2  the window: b % 241 periods; 255: one period more than
- *           SW_EXPR_MAX_GRID; 254: END before START; 253: exactly
- *           SW_EXPR_MAX_GRID periods
+ *           SW_EXPR_MAX_GRID; 254: END before START; 253: a second more
+ *           than SW_EXPR_MAX_GRID periods (exactly that many is
+ *           test_expr's: a window that large costs milliseconds an input)
  *   byte 3  bit 7: START is not aligned (+ b & 0x1f seconds); bit 6:
  *           END ends mid-period (+ (b >> 1) & 0x1f seconds)
  *   byte 4  SHARDS: 255 unknown, 254 NaN, 253 -1, 252 infinity, else b
@@ -283,7 +284,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         time_t periods = b2 == 255   ? (time_t)SW_EXPR_MAX_GRID + 1
                          : b2 == 253 ? SW_EXPR_MAX_GRID
                                      : b2 % 241;
-        end = start + periods * (period > 0 ? period : 60);
+        end = start + periods * (period > 0 ? period : 60) + (b2 == 253);
         if (b3 & 0x40)
             end += (b3 >> 1) & 0x1f;
     }

@@ -84,7 +84,7 @@ sw_log_v(enum sw_log_level level, const char *fmt, va_list ap)
     void fn(const char *fmt, ...)                                              \
     {                                                                          \
         va_list ap;                                                            \
-        if (lvl > cur_level)                                                   \
+        if ((lvl) > cur_level)                                                 \
             return;                                                            \
         va_start(ap, fmt);                                                     \
         emit(lvl, NULL, fmt, ap);                                              \

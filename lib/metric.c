@@ -136,6 +136,8 @@ sw_metric_query_key(const struct sw_metric_query *q, size_t *series_len)
 
     for (size_t i = 0; i < nd; i++)
         dims[i] = &q->dims[i];
+    /* DIMS[0..ND) are all set by the loop above. */
+    /* cppcheck-suppress uninitvar */
     qsort(dims, nd, sizeof(dims[0]), dim_cmp);
     sw_buf_init(&b, 64 * 1024);
     r = sw_buf_addf(&b, "%s%c%s%c%s%c%d", q->namespace_, KEY_SEP_FIELD,

@@ -148,7 +148,7 @@ sw_format_double(char *out, size_t size, double v)
         int m, exp10;
 
         for (int p = 0; p <= 17; p++) {
-            n = snprintf(tmp, sizeof(tmp), "%.*e", p, v);
+            snprintf(tmp, sizeof(tmp), "%.*e", p, v); /* N: set below */
             if (strtod(tmp, NULL) == v)
                 break;
         }

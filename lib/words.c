@@ -30,6 +30,9 @@ words_push(struct words *w, const char *s, size_t n)
             return SW_ENOMEM;
         w->v = nv;
         w->alloc = na;
+        /* Terminated already: if the copy below fails, sw_words_free()
+         * of the vector so far must stop at its end. */
+        w->v[w->n] = NULL;
     }
     c = sw_strndup(s, n);
     if (!c)

@@ -295,7 +295,7 @@ reason_data_json(const char *text)
     if (!text)
         return json_null();
     v = json_loads(text, 0, NULL);
-    if (v && json_is_object(v))
+    if (json_is_object(v))
         return v;
     json_decref(v);
     return json_null();

@@ -105,7 +105,7 @@ static const char *const tmd_names[] = {"missing", "ignore", "breaching",
                                         "notBreaching"};
 
 #define NAMEOF(tab, i)                                                         \
-    ((size_t)(i) < sizeof(tab) / sizeof(tab[0]) ? tab[i] : "?")
+    ((size_t)(i) < sizeof(tab) / sizeof((tab)[0]) ? (tab)[i] : "?")
 
 const char *
 sw_state_name(enum sw_state s)
@@ -134,7 +134,7 @@ lookup(const char *const *tab, size_t n, const char *s)
     return -1;
 }
 
-#define LOOKUP(tab, s) lookup(tab, sizeof(tab) / sizeof(tab[0]), s)
+#define LOOKUP(tab, s) lookup(tab, sizeof(tab) / sizeof((tab)[0]), s)
 
 int
 sw_state_parse(const char *s, enum sw_state *out)

@@ -101,6 +101,8 @@ sw_template_subst(const char *text, const char *stream, char **out)
          q = strstr(p, SW_STREAM_PLACEHOLDER)) {
         memcpy(d, p, (size_t)(q - p));
         d += q - p;
+        /* The NUL comes with the rest of TEXT, copied after the loop.
+         * NOLINTNEXTLINE(bugprone-not-null-terminated-result) */
         memcpy(d, stream, slen);
         d += slen;
         p = q + plen;

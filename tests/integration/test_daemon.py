@@ -323,7 +323,11 @@ def test_usage_errors(sw):
                        (["frobnicate"], "unknown command"),
                        (["run", "--bogus"], "unknown option"),
                        (["run", "--once", "--now", "yesterday"], "RFC 3339"),
-                       (["backtest"], "not available in this version"),
+                       (["backtest", "--bogus"], "unknown option"),
+                       (["backtest", "stray"], "unexpected argument"),
+                       (["backtest", "-o", "x.csv"], "-o belongs to 'record'"),
+                       (["record", "--from", "-1h"], "record needs"),
+                       (["record", "--plot", "x.svg"], "unknown option"),
                        (["check", "--prune"], "belongs to"),
                        (["notify-test"], "needs a notifier name")):
         r = sw.run("-c", sw.conf, *args)
