@@ -11,10 +11,13 @@
  * (comma-separated) and metric ids (comma-separated, metric math).
  *   h0, h1  old and new state (% 3)     h2  flags, see F_* below
  *   h3      repeat (the reminder's number, 0: a state change)
- *   h4      comparison (% 4), missing data treatment (>> 2, % 4)
- *   h5      statistic, h6 period, h7 N, h8 M
+ *   h4      comparison (% 4), missing data treatment (>> 2, % 4), bit
+ *           4: the actions are also the INSUFFICIENT_DATA actions
+ *   h5      statistic, h6 period, h7 N (1 + b % 100), h8 M (1 + b % N)
  *   h9      the state change time (TIMES), h10-h11 minutes added
- *   h12     threshold (THRESHOLDS), h13 dimensions and labels (% 4)
+ *   h12     threshold (THRESHOLDS)
+ *   h13     dimensions and labels (% 4); bit 7: a configuration time in
+ *           the context, bit 6: with milliseconds
  *   h14     the time the message is sent (NOW)
  * With F_RAW the rest of the input is instead a JSON record of its own,
  * as a forged or damaged outbox file would hold.
@@ -55,7 +58,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* A check that does not hold: say which before the crash, since abort()s
  * of an optimised build share one address. */
 #define FAIL() fail(__LINE__)
-static void __attribute__((noreturn)) fail(int line)
+static void fail(int line) __attribute__((noreturn));
+
+static void
+fail(int line)
 {
     fprintf(stderr, "fuzz_email_text.c:%d: check failed\n", line);
     abort();
@@ -96,7 +102,7 @@ static const char *const STATS[] = {
     "Sum",   "Average", "Minimum", "Maximum", "SampleCount", "p99",
     "p99.9", "p0",      "p100",    "tm99",    "sum",         ""};
 #define NSTATS (sizeof(STATS) / sizeof(STATS[0]))
-static const int PERIODS[] = {60, 10, 20, 30, 300, 3600, 86400, 0};
+static const int PERIODS[] = {60, 10, 20, 30, 300, 3600, 86400};
 #define NPERIODS (sizeof(PERIODS) / sizeof(PERIODS[0]))
 static const time_t TIMES[] = {1764151200,
                                0,
@@ -360,6 +366,27 @@ push_list(struct sw_strv *sv, const char *list)
     }
 }
 
+/* IDS are metric ids agent/conf accepts: [a-z][A-Za-z0-9_]*, each once,
+ * and at least one. */
+static int
+ids_ok(const struct sw_strv *ids)
+{
+    if (ids->n == 0)
+        return 0;
+    for (size_t i = 0; i < ids->n; i++) {
+        const char *id = ids->v[i];
+
+        if (!(id[0] >= 'a' && id[0] <= 'z') ||
+            strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                       "0123456789_") != strlen(id))
+            return 0;
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(ids->v[k], id) == 0)
+                return 0;
+    }
+    return 1;
+}
+
 /* A rule as agent/conf would build it from the header H and strings F. */
 static struct sw_rule *
 make_rule(const uint8_t *h, const struct fields *f)
@@ -378,9 +405,10 @@ make_rule(const uint8_t *h, const struct fields *f)
         (f->s[S_UNIT][0] && !r->unit))
         FAIL();
     r->period_s = PERIODS[h[6] % NPERIODS];
-    r->evaluation_periods = h[7];
-    r->datapoints_to_alarm = h[8];
-    r->datapoints_to_alarm_set = h[8] != h[7];
+    /* As agent/conf allows them: 1 <= M <= N. */
+    r->evaluation_periods = 1 + h[7] % 100;
+    r->datapoints_to_alarm = 1 + h[8] % r->evaluation_periods;
+    r->datapoints_to_alarm_set = h[8] & 0x80;
     r->cmp = (enum sw_cmp)(h[4] % 4);
     r->tmd = (enum sw_tmd)((h[4] >> 2) % 4);
     r->threshold = THRESHOLDS[h[12] % NTHRESHOLDS];
@@ -412,8 +440,12 @@ make_rule(const uint8_t *h, const struct fields *f)
         struct sw_strv ids = {0};
 
         push_list(&ids, f->s[S_IDS]);
-        if (ids.n == 0 && sw_strv_push(&ids, "m1") < 0)
-            FAIL();
+        if (!ids_ok(&ids)) {
+            /* agent/conf refuses such ids */
+            sw_strv_release(&ids);
+            if (sw_strv_push(&ids, "m1") < 0)
+                FAIL();
+        }
         r->nmetrics = ids.n < SW_RULE_MAX_METRICS ? ids.n : SW_RULE_MAX_METRICS;
         r->metrics = calloc(r->nmetrics, sizeof(*r->metrics));
         r->expression = strdup(f->s[S_METRIC]);

@@ -51,7 +51,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* A check that does not hold: say which before the crash, since abort()s
  * of an optimised build share one address. */
 #define FAIL() fail(__LINE__)
-static void __attribute__((noreturn)) fail(int line)
+static void fail(int line) __attribute__((noreturn));
+
+static void
+fail(int line)
 {
     fprintf(stderr, "fuzz_expr_eval.c:%d: check failed\n", line);
     abort();

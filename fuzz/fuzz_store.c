@@ -15,6 +15,7 @@
  * what the store writes always loads, unchanged. */
 #include "config.h"
 
+#include <ftw.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,6 +30,23 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char base[64];
+
+static int
+remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+/* Leave nothing behind in TMPDIR. */
+static void
+cleanup(void)
+{
+    nftw(base, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+}
 
 static int
 put(const char *dir, const char *name, const void *p, size_t n)
@@ -89,6 +107,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                  tmp && *tmp ? tmp : "/tmp");
         if (!mkdtemp(base))
             abort();
+        atexit(cleanup);
         sw_log_set_level(SW_LOG_ERR);
     }
     snprintf(d1, sizeof(d1), "%s/in", base);
