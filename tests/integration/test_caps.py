@@ -395,3 +395,39 @@ def test_environment_value_too_long(sw, fake, data, var):
                                        "AWS_PROFILE": "profile"}[var])
     assert gms_requests(fake) == []
     assert peak < rss_limit(sw), peak
+
+
+def test_recording_too_large(sw, fake, tmp_path):
+    """A recording over SW_RECORDING_MAX_BYTES (256 MiB) is refused before it
+    is read, by the agent and by `backtest --data`, in one line."""
+    big = sparse(tmp_path / "huge.csv", 256 * MB + 1)
+    sw.write_config(agent={"recording": str(big)})
+    r, peak = run_measured(sw, "-c", sw.conf, "run", "--once", "--now", NOW)
+    assert_no_crash(r)
+    assert r.rc == 1
+    one_line(r.stderr, "huge.csv", "larger than 256 MiB")
+    assert peak < rss_limit(sw), peak
+    sw.write_config()
+    r, peak = run_measured(sw, "-c", sw.conf, "backtest", "--data", big)
+    assert_no_crash(r)
+    assert r.rc == 1 and r.stdout == ""
+    one_line(r.stderr, "huge.csv", "larger than 256 MiB")
+    assert gms_requests(fake) == []
+    assert peak < rss_limit(sw), peak
+
+
+def test_metrics_json_too_large(sw, fake, data, tmp_path):
+    """state_dir/metrics.json over SW_METRICS_MAX_BYTES (4 MiB) is refused
+    before it is read, moved aside, and the counters start from zero."""
+    sw.state_dir.mkdir()
+    sparse(sw.state_dir / "metrics.json")
+    prom = tmp_path / "streamwatch.prom"
+    sw.write_config(agent={"metrics_file": str(prom)})
+    r, peak = run_measured(sw, "-c", sw.conf, "run", "--once", "--now", NOW)
+    assert_no_crash(r)
+    assert r.rc == 0, sw.explain()
+    one_line(r.stderr, "metrics.json", "moved it to", "counting from zero")
+    (aside,) = sw.state_dir.glob("metrics.json.corrupt-*")
+    assert aside.stat().st_size == BIG
+    assert "streamwatch_cycles_total 1" in prom.read_text()
+    assert peak < rss_limit(sw), peak
