@@ -678,22 +678,44 @@ out:
 
 /* ---- the commands ---- */
 
-/* The runtime and the alarms chosen. */
+/* What both commands do first: the options of CMD, the runtime, the alarms
+ * chosen and the range.  Returns 0, or 1 after saying why on stderr. */
+struct start {
+    struct sw_runtime *rt;
+    const struct sw_rule **rules;
+    size_t nrules;
+    time_t from, to;
+};
+
 static int
-setup(struct opts *o, volatile sig_atomic_t *stop, struct sw_runtime **rt,
-      const struct sw_rule ***rules, size_t *nrules)
+start(const char *cmd, int argc, char **argv, const char *conf_path,
+      volatile sig_atomic_t *stop, struct opts *o, struct start *st)
 {
     struct sw_runtime_opts ro;
 
+    memset(o, 0, sizeof(*o));
+    memset(st, 0, sizeof(*st));
+    o->cmd = cmd;
+    o->conf_path = conf_path;
+    if (parse_opts(argc, argv, o) < 0)
+        return 1;
     memset(&ro, 0, sizeof(ro));
     ro.sets = o->sets;
     ro.nsets = o->nsets;
     ro.recording = o->data;
-    if (sw_runtime_new_with(o->conf_path, &ro, stop, NULL, rt) < 0)
-        return 1;
-    if (select_rules(*rt, &o->alarms, rules, nrules) < 0)
+    if (sw_runtime_new_with(o->conf_path, &ro, stop, NULL, &st->rt) < 0 ||
+        select_rules(st->rt, &o->alarms, &st->rules, &st->nrules) < 0 ||
+        resolve_range(o, st->rt->source, time(NULL), &st->from, &st->to) < 0)
         return 1;
     return 0;
+}
+
+static void
+start_release(struct opts *o, struct start *st)
+{
+    free(st->rules);
+    sw_runtime_free(st->rt);
+    opts_release(o);
 }
 
 static const char *
@@ -710,35 +732,29 @@ sw_backtest_command(int argc, char **argv, const char *conf_path,
                     volatile sig_atomic_t *stop)
 {
     struct opts o;
-    struct sw_runtime *rt = NULL;
-    const struct sw_rule **rules = NULL;
+    struct start st;
+    struct sw_runtime *rt;
     struct sw_source *mem = NULL;
     struct sw_shards *shards = NULL;
     struct sw_fetch *f = NULL;
     struct sw_backtest b;
     struct sw_backtest_in in;
     struct progress pr = {0, "evaluating", 0, 0, 0};
-    size_t nrules = 0, nf = 0;
-    time_t from, to;
+    size_t nf = 0;
     char err[1024] = "";
     int rc = 1, r, cw;
 
-    memset(&o, 0, sizeof(o));
     memset(&b, 0, sizeof(b));
-    o.cmd = "backtest";
-    o.conf_path = conf_path;
-    if (parse_opts(argc, argv, &o) < 0)
+    if (start("backtest", argc, argv, conf_path, stop, &o, &st))
         goto out;
-    if (setup(&o, stop, &rt, &rules, &nrules))
-        goto out;
-    if (resolve_range(&o, rt->source, time(NULL), &from, &to) < 0)
-        goto out;
+    rt = st.rt;
     memset(&in, 0, sizeof(in));
     cw = !is_recording(rt->source);
     in.source = rt->source;
     if (cw) {
         /* The whole range once, then the steps from memory. */
-        if (sw_backtest_fetches(rules, nrules, from, to, &f, &nf) < 0 ||
+        if (sw_backtest_fetches(st.rules, st.nrules, st.from, st.to, &f, &nf) <
+                0 ||
             sw_source_memory_new(&mem) < 0)
             goto nomem;
         if (fetch_history(rt, f, nf, &o, stop, mem, NULL))
@@ -750,19 +766,19 @@ sw_backtest_command(int argc, char **argv, const char *conf_path,
     if (rt->shards &&
         sw_shards_new(rt->aws, SW_DISCOVER_MAX_INTERVAL_S, &shards) < 0)
         goto nomem;
-    in.rules = rules;
-    in.nrules = nrules;
+    in.rules = st.rules;
+    in.nrules = st.nrules;
     in.shards = shards;
     in.notifiers = rt->notifiers;
     in.nnotifiers = rt->nnotifiers;
     in.msg = &rt->msg;
     in.region = rt->aws ? sw_aws_region(rt->aws) : rt->conf->aws.region;
-    in.from = from;
-    in.to = to;
+    in.from = st.from;
+    in.to = st.to;
     in.stop = stop;
     pr.on = isatty(2) && !o.quiet && !o.json;
-    pr.from = from;
-    pr.to = to;
+    pr.from = st.from;
+    pr.to = st.to;
     in.progress = progress_steps;
     in.progress_arg = &pr;
     r = sw_backtest_run(&in, &b, err, sizeof(err));
@@ -799,9 +815,7 @@ out:
     sw_backtest_fetches_free(f, nf);
     sw_source_free(mem);
     sw_shards_free(shards);
-    free(rules);
-    sw_runtime_free(rt);
-    opts_release(&o);
+    start_release(&o, &st);
     return rc;
 }
 
@@ -810,29 +824,21 @@ sw_record_command(int argc, char **argv, const char *conf_path,
                   volatile sig_atomic_t *stop)
 {
     struct opts o;
-    struct sw_runtime *rt = NULL;
-    const struct sw_rule **rules = NULL;
+    struct start st;
     struct sw_fetch *f = NULL;
     struct sw_buf csv;
-    size_t nrules = 0, nf = 0, skipped = 0, rows = 0;
+    size_t nf = 0, skipped = 0, rows = 0;
     time_t from, to;
     char err[512], w1[SW_TIME_BUF], w2[SW_TIME_BUF], comment[1200];
     int rc = 1, requests = 0, r;
 
-    memset(&o, 0, sizeof(o));
     sw_buf_init(&csv, OUTPUT_MAX_BYTES);
-    o.cmd = "record";
-    o.conf_path = conf_path;
-    if (parse_opts(argc, argv, &o) < 0)
-        goto out;
-    if (setup(&o, stop, &rt, &rules, &nrules))
-        goto out;
-    if (resolve_range(&o, rt->source, time(NULL), &from, &to) < 0)
+    if (start("record", argc, argv, conf_path, stop, &o, &st))
         goto out;
     /* A recording holds whole minutes. */
-    from -= from % 60;
-    to += (60 - to % 60) % 60;
-    if (sw_record_fetches(rules, nrules, from, to, &f, &nf, &skipped) < 0)
+    from = st.from - st.from % 60;
+    to = st.to + (60 - st.to % 60) % 60;
+    if (sw_record_fetches(st.rules, st.nrules, from, to, &f, &nf, &skipped) < 0)
         goto nomem;
     if (skipped)
         fprintf(stderr,
@@ -843,14 +849,14 @@ sw_record_command(int argc, char **argv, const char *conf_path,
         fprintf(stderr, "streamwatch: record: nothing to record\n");
         goto out;
     }
-    if (fetch_history(rt, f, nf, &o, stop, NULL, &requests))
+    if (fetch_history(st.rt, f, nf, &o, stop, NULL, &requests))
         goto out;
     snprintf(comment, sizeof(comment),
              "recorded by streamwatch record from %s, %s to %s\n"
              "for %zu alarm%s of %s",
-             source_name(rt), sw_time_rfc3339(from, w1),
-             sw_time_rfc3339(to, w2), nrules - skipped,
-             nrules - skipped == 1 ? "" : "s", rt->conf->path);
+             source_name(st.rt), sw_time_rfc3339(from, w1),
+             sw_time_rfc3339(to, w2), st.nrules - skipped,
+             st.nrules - skipped == 1 ? "" : "s", st.rt->conf->path);
     r = sw_record_csv(f, nf, comment, &csv, &rows);
     if (r < 0) {
         fprintf(stderr, "streamwatch: record: %s\n", sw_strerror(r));
@@ -873,8 +879,6 @@ nomem:
 out:
     sw_backtest_fetches_free(f, nf);
     sw_buf_release(&csv);
-    free(rules);
-    sw_runtime_free(rt);
-    opts_release(&o);
+    start_release(&o, &st);
     return rc;
 }
