@@ -727,6 +727,26 @@ source_name(const struct sw_runtime *rt)
     return rec ? (slash ? slash + 1 : rec) : "CloudWatch";
 }
 
+/* Where the data came from and the --set variations, for the report's
+ * first line and the picture's title, so that two runs side by side say
+ * which is which: "week.csv, with threshold=25000". */
+static void
+run_label(const struct opts *o, const struct sw_runtime *rt, char *out,
+          size_t len)
+{
+    size_t n;
+
+    snprintf(out, len, "%s", source_name(rt));
+    for (size_t i = 0; i < o->nsets; i++) {
+        const struct sw_conf_set *x = &o->sets[i];
+
+        n = strlen(out);
+        snprintf(out + n, len - n, "%s%s%s%s=%s", i ? ", " : ", with ",
+                 x->alarm ? x->alarm : "", x->alarm ? "." : "", x->key,
+                 x->value);
+    }
+}
+
 int
 sw_backtest_command(int argc, char **argv, const char *conf_path,
                     volatile sig_atomic_t *stop)
@@ -741,7 +761,7 @@ sw_backtest_command(int argc, char **argv, const char *conf_path,
     struct sw_backtest_in in;
     struct progress pr = {0, "evaluating", 0, 0, 0};
     size_t nf = 0;
-    char err[1024] = "";
+    char err[1024] = "", label[1024];
     int rc = 1, r, cw;
 
     memset(&b, 0, sizeof(b));
@@ -792,7 +812,8 @@ sw_backtest_command(int argc, char **argv, const char *conf_path,
                 err[0] ? err : sw_strerror(r));
         goto out;
     }
-    r = o.json ? print_json(&b) : print_text(&b, source_name(rt));
+    run_label(&o, rt, label, sizeof(label));
+    r = o.json ? print_json(&b) : print_text(&b, label);
     if (r < 0) {
         fprintf(stderr,
                 "streamwatch: backtest: cannot write the report: "
@@ -801,7 +822,7 @@ sw_backtest_command(int argc, char **argv, const char *conf_path,
         goto out;
     }
     if (o.plot) {
-        if (write_plot(&b, o.plot, source_name(rt)) < 0)
+        if (write_plot(&b, o.plot, label) < 0)
             goto out;
         if (!o.json)
             printf("\npicture: %s\n", o.plot);

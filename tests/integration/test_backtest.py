@@ -309,6 +309,10 @@ def test_set_tries_a_variation_without_editing_the_file(sw):
     assert mine["transitions"] == base["alarms"][0]["transitions"]
     assert "was less than the threshold (25.0)" in " ".join(
         t["reason"] for t in other["transitions"])
+    # The report and the picture say which variation they show.
+    r = sw.run("-c", sw.conf, "backtest", "--set", "other.threshold=25")
+    assert r.rc == 0
+    assert r.stdout.splitlines()[0].endswith("with other.threshold=25")
     # Any rule key, checked as if the file said it.
     doc = backtest_json(sw, "--set", "evaluation_periods=3", "--set", "datapoints_to_alarm=2",
                         "--alarm", "other")
