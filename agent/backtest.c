@@ -152,6 +152,8 @@ sw_backtest_prefetch(struct sw_source *source, struct sw_fetch *f, size_t n,
                        f[i].err[0] ? f[i].err : sw_strerror(f[i].result));
             return f[i].result;
         }
+        if (!mem)
+            continue;
         r = sw_source_memory_add(mem, &f[i].q, f[i].pts, f[i].n);
         if (r < 0)
             return r;

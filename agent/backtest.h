@@ -106,9 +106,10 @@ void sw_backtest_fetches_free(struct sw_fetch *f, size_t n);
 int sw_backtest_retention(const struct sw_metric_query *q, time_t now,
                           char *err, size_t errlen);
 
-/* sw_backtest_prefetch - ask SOURCE (CloudWatch) for the N fetches F as
- * one batch (O: concurrency, progress, stop) and put every answer into
- * MEM, a memory source (sw_source_memory_new()).  *REQUESTS (may be NULL)
+/* sw_backtest_prefetch - ask SOURCE for the N fetches F as one batch (O:
+ * concurrency, progress, stop) and put every answer into MEM, a memory
+ * source (sw_source_memory_new()), unless MEM is NULL (`record` keeps the
+ * answers in F).  *REQUESTS (may be NULL)
  * counts the requests.  Returns 0; the first failed fetch's code with a
  * one-line ERR naming the metric; SW_ECANCELED; or SW_ENOMEM. */
 int sw_backtest_prefetch(struct sw_source *source, struct sw_fetch *f, size_t n,

@@ -409,18 +409,9 @@ fetch_history(struct sw_runtime *rt, struct sw_fetch *f, size_t n,
     b.stop = stop;
     b.progress = progress_requests;
     b.progress_arg = &pr;
-    if (mem)
-        r = sw_backtest_prefetch(rt->source, f, n, &b, mem, requests, err,
-                                 sizeof(err));
-    else
-        r = sw_source_fetch_all(rt->source, f, n, &b, requests);
+    r = sw_backtest_prefetch(rt->source, f, n, &b, mem, requests, err,
+                             sizeof(err));
     progress_end(&pr);
-    for (size_t i = 0; r == 0 && !mem && i < n; i++)
-        if (f[i].result < 0) {
-            sw_err_set(err, sizeof(err), "%s %s %s: %s", f[i].q.namespace_,
-                       f[i].q.metric, f[i].q.stat, f[i].err);
-            r = f[i].result;
-        }
     if (r == SW_ECANCELED) {
         fprintf(stderr, "streamwatch: %s: interrupted\n", o->cmd);
         return 1;

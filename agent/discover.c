@@ -52,6 +52,17 @@ struct sw_discover {
 };
 
 int
+sw_discover_interval(int interval_s)
+{
+    if (interval_s == 0)
+        return SW_DISCOVER_DEFAULT_INTERVAL_S;
+    if (interval_s < SW_DISCOVER_MIN_INTERVAL_S ||
+        interval_s > SW_DISCOVER_MAX_INTERVAL_S)
+        return 0;
+    return interval_s;
+}
+
+int
 sw_discover_new(struct sw_aws *a, int interval_s, struct sw_discover **out)
 {
     struct sw_discover *d;
@@ -61,10 +72,8 @@ sw_discover_new(struct sw_aws *a, int interval_s, struct sw_discover **out)
     *out = NULL;
     if (!a)
         return SW_EINVAL;
-    if (interval_s == 0)
-        interval_s = SW_DISCOVER_DEFAULT_INTERVAL_S;
-    if (interval_s < SW_DISCOVER_MIN_INTERVAL_S ||
-        interval_s > SW_DISCOVER_MAX_INTERVAL_S)
+    interval_s = sw_discover_interval(interval_s);
+    if (!interval_s)
         return SW_EINVAL;
     d = calloc(1, sizeof(*d));
     if (!d)

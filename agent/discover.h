@@ -48,6 +48,12 @@ struct sw_aws_error;
 
 struct sw_discover;
 
+/* sw_discover_interval - the refresh interval INTERVAL_S names, for the
+ * stream list and the shard counts (agent/shards.h) alike: 0 gives
+ * SW_DISCOVER_DEFAULT_INTERVAL_S.  Returns it, or 0 when it is outside
+ * SW_DISCOVER_MIN_INTERVAL_S..SW_DISCOVER_MAX_INTERVAL_S. */
+int sw_discover_interval(int interval_s);
+
 /* sw_discover_new - an empty cache that lists streams through A
  * (borrowed; it must outlive the cache: when the agent replaces its
  * struct sw_aws it makes a new cache too).  INTERVAL_S 0 gives

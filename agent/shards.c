@@ -53,10 +53,8 @@ sw_shards_new(struct sw_aws *a, int interval_s, struct sw_shards **out)
     *out = NULL;
     if (!a)
         return SW_EINVAL;
-    if (interval_s == 0)
-        interval_s = SW_DISCOVER_DEFAULT_INTERVAL_S;
-    if (interval_s < SW_DISCOVER_MIN_INTERVAL_S ||
-        interval_s > SW_DISCOVER_MAX_INTERVAL_S)
+    interval_s = sw_discover_interval(interval_s);
+    if (!interval_s)
         return SW_EINVAL;
     s = calloc(1, sizeof(*s));
     if (!s)

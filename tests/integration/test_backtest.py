@@ -181,8 +181,8 @@ def test_reminders_are_counted_as_notifications(sw):
     sw.write_config(agent={"recording": str(DEMO_CSV)},
                     rules=[sw.rule(repeat_interval=1800)])
     doc = backtest_json(sw, "--from", "2026-11-25T07:00:00Z", "--to", "2026-11-25T12:00:00Z")
-    # 150 minutes in ALARM from 08:01: reminders at 08:30 (period end), 09:00,
-    # 09:30, 10:00 and 10:30 windows, as the agent counts them.
+    # 150 minutes in ALARM from 08:01: reminders every 30 minutes of evaluated
+    # periods, counted as the agent counts them.
     stepped, counts = changes_by_stepping(sw, epoch("2026-11-25T07:00:00Z"),
                                           epoch("2026-11-25T12:00:00Z"))
     assert doc["alarms"][0]["notifications"] == counts[sw.rule()["name"]]
