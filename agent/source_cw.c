@@ -37,19 +37,21 @@ struct cw_source {
     int gmd;               /* aws.fetch = "GetMetricData" */
 };
 
-/* One line an operator can act on: the AWS code and message when AWS
- * answered, else the transport error, and how hard we tried. */
+/* One line an operator can act on: the operation, the AWS code and
+ * message when AWS answered, else the transport error, and how hard we
+ * tried. */
 static void
-aws_error_line(int r, const struct sw_aws_error *e, char *err, size_t errlen)
+aws_error_line(const char *op, int r, const struct sw_aws_error *e, char *err,
+               size_t errlen)
 {
     const char *code = e->code[0] ? e->code : sw_strerror(r);
 
     /* An AWS message may be cut to fit: sw_err_set() says nothing of it. */
     if (e->message[0])
-        sw_err_set(err, errlen, "%s: %s (%d attempt%s)", code, e->message,
-                   e->attempts, e->attempts == 1 ? "" : "s");
+        sw_err_set(err, errlen, "%s: %s: %s (%d attempt%s)", op, code,
+                   e->message, e->attempts, e->attempts == 1 ? "" : "s");
     else
-        sw_err_set(err, errlen, "%s (%d attempt%s)", code, e->attempts,
+        sw_err_set(err, errlen, "%s: %s (%d attempt%s)", op, code, e->attempts,
                    e->attempts == 1 ? "" : "s");
 }
 
@@ -170,7 +172,7 @@ gms_answer(struct sw_fetch *f, const struct gms_call *c,
     int r = 0;
 
     if (q->result < 0) {
-        aws_error_line(q->result, &q->err, line, sizeof(line));
+        aws_error_line(q->op, q->result, &q->err, line, sizeof(line));
         for (size_t k = 0; k < c->nstats; k++)
             fail(&f[c->idx[k]], q->result, "%s", line);
         return q->result == SW_ENOMEM ? SW_ENOMEM : 0;
@@ -407,7 +409,7 @@ gmd_page(struct gmd_call *c, const struct sw_aws_batch_req *req)
     c->token = NULL;
     if (req->result < 0) {
         c->result = req->result;
-        aws_error_line(req->result, &req->err, c->err, sizeof(c->err));
+        aws_error_line(req->op, req->result, &req->err, c->err, sizeof(c->err));
         return req->result == SW_ENOMEM ? SW_ENOMEM : 0;
     }
     r = sw_cw_gmd_parse(req->reply.data, req->reply.len, c->q, c->nq, &page,

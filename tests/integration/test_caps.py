@@ -183,7 +183,7 @@ def test_metric_reply_too_large(sw, fake, blaster, op):
     r, peak = run_measured(sw, "-c", sw.conf, "run", "--once", "--now", NOW)
     assert_no_crash(r)
     assert r.rc == 1, sw.explain()
-    one_line(r.stderr, "larger than")
+    one_line(r.stderr, op, "larger than")
     assert peak < rss_limit(sw), peak
 
 
