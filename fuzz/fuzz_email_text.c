@@ -484,14 +484,19 @@ through_outbox(json_t *rec)
     e.notifier = notifier;
     e.created = 1764151200;
     e.next_attempt = 1764151200;
-    e.record = rec;
+    e.record = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!e.record)
+        FAIL();
     text = sw_outbox_entry_format(&e);
+    free(e.record);
     if (!text)
         FAIL();
     if (sw_outbox_entry_parse(text, strlen(text), e.id, &back, err,
                               sizeof(err)) < 0)
         FAIL();
-    again = json_incref(back->record);
+    again = sw_outbox_entry_record(back);
+    if (!again)
+        FAIL();
     sw_outbox_entry_free(back);
     free(text);
     return again;

@@ -30,6 +30,9 @@ struct xfer {
     struct sw_notifier *n;     /* borrowed */
     struct sw_outbox_entry *e; /* borrowed; NULL for deliver_now */
     void *ctx;                 /* the notifier's, for done() and ctx_free */
+    json_t *rec;               /* the record prepare() was given: a
+                                  reference held until after ctx_free,
+                                  as notifier.h promises */
     int added;                 /* in a multi handle */
     struct sw_buf body;        /* the reply, first SW_DISPATCH_MAX_BODY */
     char errbuf[CURL_ERROR_SIZE];
@@ -87,6 +90,7 @@ xfer_free(struct xfer *x)
         curl_easy_cleanup(x->easy);
     if (x->ctx && x->n->ops->ctx_free)
         x->n->ops->ctx_free(x->ctx);
+    json_decref(x->rec);
     sw_buf_release(&x->body);
     free(x);
 }
@@ -111,6 +115,7 @@ xfer_new(struct sw_notifier *n, const json_t *rec, time_t now,
         return SW_ENOMEM;
     }
     x->n = n;
+    x->rec = json_incref((json_t *)rec);
     sw_buf_init(&x->body, SW_DISPATCH_MAX_BODY);
     c |= curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
     c |= curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS,
@@ -236,7 +241,7 @@ static void
 settle(struct sw_dispatch *d, struct sw_notifier *n, struct sw_outbox_entry *e,
        int outcome, const char *why, time_t now)
 {
-    const char *alarm = sw_notifier_alarm_name(e->record);
+    const char *alarm = e->alarm;
     char err[WHY_LEN];
     long delay;
 
@@ -278,13 +283,21 @@ start_one(struct sw_dispatch *d, struct slot *s, struct sw_outbox_entry *e,
 {
     char why[WHY_LEN] = "";
     struct xfer *x = NULL;
+    json_t *rec;
     CURLMcode mc;
     int r;
 
     sw_log_debug("notify: notifier '%s': alarm '%s': attempt %d", s->n->name,
-                 sw_notifier_alarm_name(e->record), e->attempts + 1);
-    r = xfer_new(s->n, e->record, now, d->connect_timeout_ms, d->timeout_ms,
-                 d->ca_file, &x, why, sizeof(why));
+                 e->alarm, e->attempts + 1);
+    /* The entry keeps only the record's text (outbox.h); the tree lives as
+     * long as the transfer. */
+    rec = sw_outbox_entry_record(e);
+    if (rec)
+        r = xfer_new(s->n, rec, now, d->connect_timeout_ms, d->timeout_ms,
+                     d->ca_file, &x, why, sizeof(why));
+    else
+        r = SW_ENOMEM; /* a retry, as for any failed prepare() */
+    json_decref(rec);
     if (r == 0) {
         mc = curl_multi_add_handle(d->multi, x->easy);
         if (mc == CURLM_OK) {
@@ -376,7 +389,7 @@ abort_all(struct sw_dispatch *d)
             continue;
         sw_log_info("notify: notifier '%s': alarm '%s': transfer aborted; "
                     "kept in the outbox",
-                    s->n->name, sw_notifier_alarm_name(s->x->e->record));
+                    s->n->name, s->x->e->alarm);
         curl_multi_remove_handle(d->multi, s->x->easy);
         s->x->e->busy = 0;
         xfer_free(s->x);

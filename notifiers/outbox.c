@@ -50,8 +50,37 @@ sw_outbox_entry_free(struct sw_outbox_entry *e)
     free(e->id);
     free(e->notifier);
     free(e->last_error);
-    json_decref(e->record);
+    free(e->alarm);
+    free(e->record);
     free(e);
+}
+
+/* The flags of every record text: the file's own, so the text is the
+ * file's bytes and an entry rewritten after a failed attempt is the same
+ * record, byte for byte. */
+#define RECORD_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER)
+#define RECORD_KEY   ",\"record\":"
+
+/* Keep REC (a JSON object) in E as text, with its alarm name for logs. */
+static int
+entry_set_record(struct sw_outbox_entry *e, const json_t *rec)
+{
+    const char *name = json_string_value(
+        json_object_get(json_object_get(rec, "alarm"), "AlarmName"));
+
+    free(e->record);
+    free(e->alarm);
+    e->record = json_dumps(rec, RECORD_FLAGS);
+    e->alarm = sw_strdup(name ? name : "?");
+    return e->record && e->alarm ? 0 : SW_ENOMEM;
+}
+
+json_t *
+sw_outbox_entry_record(const struct sw_outbox_entry *e)
+{
+    /* Our own text, from json_dumps() of an object: only memory can make
+     * this fail. */
+    return json_loads(e->record, JSON_ALLOW_NUL, NULL);
 }
 
 int
@@ -96,7 +125,8 @@ char *
 sw_outbox_entry_format(const struct sw_outbox_entry *e)
 {
     json_t *o = json_object();
-    char *line = NULL;
+    char *head = NULL, *line = NULL;
+    size_t hlen, rlen;
     int failed = !o;
 
     if (failed)
@@ -114,12 +144,24 @@ sw_outbox_entry_format(const struct sw_outbox_entry *e)
     sw_json_set_new(o, "last_error",
                     e->last_error ? json_string(e->last_error) : json_null(),
                     &failed);
-    if (json_object_set(o, "record", e->record) < 0)
-        failed = 1;
     if (failed)
         goto out;
-    line = sw_json_line(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    head = json_dumps(o, RECORD_FLAGS);
+    if (!head)
+        goto out;
+    /* The record goes in last as the text it is kept as: exactly what
+     * json_object_set() of its tree would have written there. */
+    hlen = strlen(head);
+    rlen = strlen(e->record);
+    line = malloc(hlen + sizeof(RECORD_KEY) + rlen + 2);
+    if (!line)
+        goto out;
+    memcpy(line, head, hlen - 1); /* all but the closing brace */
+    memcpy(line + hlen - 1, RECORD_KEY, sizeof(RECORD_KEY) - 1);
+    memcpy(line + hlen - 1 + sizeof(RECORD_KEY) - 1, e->record, rlen);
+    memcpy(line + hlen - 2 + sizeof(RECORD_KEY) + rlen, "}\n", 3);
 out:
+    free(head);
     json_decref(o);
     return line;
 }
@@ -255,7 +297,9 @@ sw_outbox_entry_parse(const char *text, size_t len, const char *id,
         sw_err_set(err, errlen, "'record' must be an object");
         goto out;
     }
-    e->record = json_incref((json_t *)v);
+    r = entry_set_record(e, v);
+    if (r < 0)
+        goto out;
     *out = e;
     e = NULL;
     r = 0;
@@ -759,7 +803,10 @@ sw_outbox_add(struct sw_outbox *ob, const char *notifier, json_t *rec,
     }
     e->created = now;
     e->next_attempt = now;
-    e->record = json_incref(rec);
+    if (entry_set_record(e, rec) < 0) {
+        sw_err_set(err, errlen, "outbox: out of memory");
+        goto out;
+    }
     /* A taken name is next to impossible (see outbox.h); try again with a
      * fresh id rather than fail the notification. */
     for (int tries = 0; tries < 3; tries++) {
@@ -915,15 +962,6 @@ sw_outbox_remove(struct sw_outbox *ob, struct sw_outbox_entry *e)
     return r;
 }
 
-static const char *
-alarm_name(const json_t *rec)
-{
-    const char *s = json_string_value(
-        json_object_get(json_object_get(rec, "alarm"), "AlarmName"));
-
-    return s ? s : "?";
-}
-
 size_t
 sw_outbox_expire(struct sw_outbox *ob, const char *notifier, int max_age_s,
                  time_t now)
@@ -943,9 +981,8 @@ sw_outbox_expire(struct sw_outbox *ob, const char *notifier, int max_age_s,
         sw_log_err("notify: notifier '%s': alarm '%s': notification expired "
                    "after %lld s and %d failed attempts (last error: %s); "
                    "dropped",
-                   notifier, alarm_name(e->record),
-                   (long long)(now - e->created), e->attempts,
-                   e->last_error ? e->last_error : "none");
+                   notifier, e->alarm, (long long)(now - e->created),
+                   e->attempts, e->last_error ? e->last_error : "none");
         (void)sw_outbox_remove(ob, e);
         expired++;
     }

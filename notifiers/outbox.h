@@ -59,7 +59,10 @@ struct sw_outbox_entry {
     time_t next_attempt; /* not before this (agent clock) */
     time_t last_attempt; /* 0 = never tried */
     char *last_error;    /* the last failure's reason, or NULL */
-    json_t *record;      /* the record; shared, never modified */
+    char *alarm;         /* the record's AlarmName ("?" when it has
+                            none), for log lines */
+    char *record;        /* the record as compact JSON text, exactly as
+                            the file holds it: sw_outbox_entry_record() */
     int busy;            /* set by the dispatcher while a transfer for it
                             runs: sw_outbox_expire() skips it */
     int unsaved;         /* only in memory: its file could not be written
@@ -87,9 +90,9 @@ const char *sw_outbox_dir(const struct sw_outbox *ob);
 
 /* sw_outbox_add - queue REC (a JSON object) for NOTIFIER: created =
  * next_attempt = NOW, attempts = 0.  The file is on disk (fsync'd, the
- * directory too) when this returns 0.  REC is borrowed: the outbox takes
- * its own reference, so one record can be added for several notifiers and
- * then released by the caller; nobody may modify it afterwards.
+ * directory too) when this returns 0.  REC is borrowed: the entry keeps its
+ * text, so one record can be added for several notifiers and then
+ * released or changed by the caller.
  * When the file cannot be written (a full or read-only state_dir) the
  * entry is queued all the same, in memory only (unsaved = 1), so it is
  * delivered and sw_outbox_flush() can write it later: SW_EIO is returned
@@ -151,6 +154,14 @@ int sw_outbox_remove(struct sw_outbox *ob, struct sw_outbox_entry *e);
  * MAX_AGE_S <= 0 expires nothing.  Returns the number expired. */
 size_t sw_outbox_expire(struct sw_outbox *ob, const char *notifier,
                         int max_age_s, time_t now);
+
+/* sw_outbox_entry_record - E's record as a JSON object, for one delivery
+ * attempt.  Entries keep the record only as text: as jansson trees, the
+ * notifications of a thousand alarms changing state in one cycle (about
+ * 10 KB a tree against 1 KB of text) would be most of the agent's memory
+ * until they are delivered.
+ * Returns: new (json_decref()), or NULL when out of memory. */
+json_t *sw_outbox_entry_record(const struct sw_outbox_entry *e);
 
 /* sw_outbox_pending - the number of entries for NOTIFIER (NULL: all), and
  * in *OLDEST (NULL ok) the oldest one's created time, 0 when none; for

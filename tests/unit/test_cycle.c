@@ -280,8 +280,9 @@ drain(struct fixture *f, struct got *out)
     size_t n = 0;
 
     while ((e = sw_outbox_get(f->ob, 0)) != NULL) {
-        const json_t *alarm = json_object_get(e->record, "alarm");
-        const json_t *sw = json_object_get(e->record, "streamwatch");
+        json_t *rec = sw_outbox_entry_record(e);
+        const json_t *alarm = json_object_get(rec, "alarm");
+        const json_t *sw = json_object_get(rec, "streamwatch");
         const json_t *rep = json_object_get(sw, "repeat");
 
         assert_true(n < MAX_DRAINED);
@@ -303,6 +304,7 @@ drain(struct fixture *f, struct got *out)
         assert_true(json_is_integer(json_object_get(sw, "window_end")));
         out[n].window_end =
             json_integer_value(json_object_get(sw, "window_end"));
+        json_decref(rec);
         assert_int_equal(sw_outbox_remove(f->ob, e), 0);
         n++;
     }

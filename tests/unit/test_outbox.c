@@ -93,6 +93,20 @@ record(const char *alarm)
     return rec;
 }
 
+/* E keeps REC: as a tree equal to it, and its alarm name for the logs. */
+static void
+assert_record(const struct sw_outbox_entry *e, const json_t *rec)
+{
+    json_t *got = sw_outbox_entry_record(e);
+
+    assert_non_null(got);
+    assert_true(json_equal(got, rec));
+    assert_string_equal(e->alarm,
+                        json_string_value(json_object_get(
+                            json_object_get(rec, "alarm"), "AlarmName")));
+    json_decref(got);
+}
+
 static size_t
 count_files(const char *dir)
 {
@@ -192,8 +206,8 @@ test_add_and_reload(void **state)
     assert_int_equal(e2->last_attempt, T0 + 5);
     assert_string_equal(e2->last_error, "HTTP 500  x");
     rec = record("a1");
-    assert_true(json_equal(e->record, rec));
-    assert_true(json_equal(e2->record, rec));
+    assert_record(e, rec);
+    assert_record(e2, rec);
     json_decref(rec);
 
     assert_int_equal(sw_outbox_remove(ob, e), 0);
@@ -249,11 +263,7 @@ test_order(void **state)
 
     assert_int_equal(sw_outbox_open(f->dir, 0, &ob, err, sizeof(err)), 0);
     assert_int_equal(sw_outbox_len(ob), 61);
-    assert_string_equal(
-        json_string_value(json_object_get(
-            json_object_get(sw_outbox_get(ob, 0)->record, "alarm"),
-            "AlarmName")),
-        "early");
+    assert_string_equal(sw_outbox_get(ob, 0)->alarm, "early");
     for (int i = 0; i < 60; i++)
         assert_string_equal(sw_outbox_get(ob, (size_t)i + 1)->id, names[i]);
     sw_outbox_free(ob);
@@ -307,11 +317,7 @@ test_corrupt_and_leftovers(void **state)
 
     assert_int_equal(sw_outbox_open(f->dir, 0, &ob, err, sizeof(err)), 0);
     assert_int_equal(sw_outbox_len(ob), 1);
-    assert_string_equal(
-        json_string_value(json_object_get(
-            json_object_get(sw_outbox_get(ob, 0)->record, "alarm"),
-            "AlarmName")),
-        "good");
+    assert_string_equal(sw_outbox_get(ob, 0)->alarm, "good");
     snprintf(corrupt, sizeof(corrupt), "%s/corrupt", f->outbox);
     assert_true(exists(corrupt, "20261125T100000Z-garbage.json"));
     assert_true(exists(corrupt, "20261125T100001Z-wrongid.json"));
@@ -575,6 +581,72 @@ test_unsaved_kept_in_memory(void **state)
     signal(SIGXFSZ, SIG_DFL);
 }
 
+/* Entries keep the record as text, not as the caller's tree: what the
+ * caller does to its tree afterwards changes nothing, the file is the
+ * same bytes a tree in the entry object would have written, and a record
+ * without an alarm name is logged as "?". */
+static void
+test_record_kept_as_text(void **state)
+{
+    struct fixture *f = *state;
+    struct sw_outbox *ob = NULL;
+    struct sw_outbox_entry *e = NULL, *e2 = NULL;
+    json_t *rec = record("text"), *orig = json_deep_copy(rec), *whole, *o;
+    char err[512], path[4096], *text, *want;
+    FILE *fp;
+    long len;
+
+    assert_int_equal(sw_outbox_open(f->dir, 0, &ob, err, sizeof(err)), 0);
+    assert_int_equal(sw_outbox_add(ob, "ops", rec, T0, &e, err, sizeof(err)),
+                     0);
+    assert_int_equal(json_object_set_new(json_object_get(rec, "alarm"),
+                                         "NewStateValue", json_string("OK")),
+                     0);
+    assert_record(e, orig);
+
+    /* The file: the entry's fields, then the record, as one JSON object
+     * dumped compact and in order would write them. */
+    snprintf(path, sizeof(path), "%s/%s.json", f->outbox, e->id);
+    fp = fopen(path, "rb");
+    assert_non_null(fp);
+    assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+    len = ftell(fp);
+    rewind(fp);
+    text = calloc(1, (size_t)len + 1);
+    assert_non_null(text);
+    assert_int_equal(fread(text, 1, (size_t)len, fp), (size_t)len);
+    fclose(fp);
+    whole = json_loads(text, 0, NULL);
+    assert_non_null(whole);
+    o = json_pack("{s:i, s:s, s:s, s:I, s:i, s:I, s:I, s:n, s:O}", "version", 1,
+                  "id", e->id, "notifier", "ops", "created", (json_int_t)T0,
+                  "attempts", 0, "next_attempt", (json_int_t)T0, "last_attempt",
+                  (json_int_t)0, "last_error", "record", orig);
+    assert_non_null(o);
+    want = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    assert_non_null(want);
+    assert_int_equal(strlen(text), strlen(want) + 1);
+    assert_memory_equal(text, want, strlen(want));
+    assert_int_equal(text[len - 1], '\n');
+    free(want);
+    free(text);
+    json_decref(o);
+    json_decref(whole);
+
+    /* No AlarmName: the logs say "?", and the record is kept as it is. */
+    o = json_pack("{s:{s:i}}", "alarm", "AlarmName", 7);
+    assert_non_null(o);
+    assert_int_equal(sw_outbox_add(ob, "ops", o, T0, &e2, err, sizeof(err)), 0);
+    assert_string_equal(e2->alarm, "?");
+    whole = sw_outbox_entry_record(e2);
+    assert_true(json_equal(whole, o));
+    json_decref(whole);
+    json_decref(o);
+    sw_outbox_free(ob);
+    json_decref(rec);
+    json_decref(orig);
+}
+
 int
 main(void)
 {
@@ -586,6 +658,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_expire, setup, teardown),
         cmocka_unit_test_setup_teardown(test_add_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unsaved_kept_in_memory, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_record_kept_as_text, setup,
                                         teardown),
         cmocka_unit_test(test_parse),
     };
