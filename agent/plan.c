@@ -3,6 +3,7 @@
 
 #include "agent/plan.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/metric.h"
+#include "lib/str.h"
 
 /* One need of one alarm, until the fetches are made: KEY names the series
  * and, after a separator, the statistic. */
@@ -85,6 +87,24 @@ want(struct sw_plan *p, size_t slot, const char *ns, const char *metric,
     return 0;
 }
 
+/* A cannot be planned: RESULT, and why (printf-style). */
+static void set_failed(struct sw_plan_alarm *a, int result, const char *fmt,
+                       ...) SW_PRINTF(3, 4);
+
+static void
+set_failed(struct sw_plan_alarm *a, int result, const char *fmt, ...)
+{
+    char why[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    (void)vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    a->result = result;
+    free(a->err);
+    a->err = sw_strdup(why); /* NULL: sw_plan_series() says sw_strerror() */
+}
+
 static int
 add_math(struct sw_plan *p, struct sw_plan_alarm *a)
 {
@@ -94,9 +114,7 @@ add_math(struct sw_plan *p, struct sw_plan_alarm *a)
     int rc;
 
     if (r->nmetrics > SW_RULE_MAX_METRICS) {
-        a->result = SW_EINVAL;
-        snprintf(a->err, sizeof(a->err), "more than %d metrics",
-                 SW_RULE_MAX_METRICS);
+        set_failed(a, SW_EINVAL, "more than %d metrics", SW_RULE_MAX_METRICS);
         return 0;
     }
     for (size_t i = 0; i < r->nmetrics; i++)
@@ -106,8 +124,7 @@ add_math(struct sw_plan *p, struct sw_plan_alarm *a)
     if (rc == SW_ENOMEM)
         return rc;
     if (rc < 0) {
-        a->result = rc;
-        snprintf(a->err, sizeof(a->err), "expression: %s", sub);
+        set_failed(a, rc, "expression: %s", sub);
         return 0;
     }
     for (size_t i = 0; i < r->nmetrics; i++) {
@@ -150,8 +167,7 @@ sw_plan_fail(struct sw_plan *p, const struct sw_rule *r, time_t start,
 
     if (!a)
         return SW_ENOMEM;
-    a->result = result < 0 ? result : SW_EINVAL;
-    snprintf(a->err, sizeof(a->err), "%s", err ? err : "");
+    set_failed(a, result < 0 ? result : SW_EINVAL, "%s", err ? err : "");
     return 0;
 }
 
@@ -340,7 +356,8 @@ sw_plan_series(const struct sw_plan *p, size_t i, struct sw_datapoint **out,
     if (errlen)
         err[0] = '\0';
     if (a->result < 0) {
-        snprintf(err, errlen, "%s", a->err);
+        snprintf(err, errlen, "%s",
+                 a->err && a->err[0] ? a->err : sw_strerror(a->result));
         return a->result;
     }
     /* Not answered (a stop or a reload) before failed: a canceled fetch
@@ -373,8 +390,10 @@ sw_plan_series(const struct sw_plan *p, size_t i, struct sw_datapoint **out,
 void
 sw_plan_release(struct sw_plan *p)
 {
-    for (size_t i = 0; i < p->nalarms; i++)
+    for (size_t i = 0; i < p->nalarms; i++) {
         sw_expr_free(p->alarms[i].expr);
+        free(p->alarms[i].err);
+    }
     free(p->alarms);
     for (size_t i = 0; i < p->nfetches; i++)
         sw_fetch_release(&p->fetches[i]);

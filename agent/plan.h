@@ -49,7 +49,10 @@ struct sw_plan_alarm {
     struct sw_expr_vars vars;   /* SHARDS, when known */
     int result;                 /* < 0: the alarm cannot be planned (its
                                    expression does not parse); ERR says */
-    char err[512];
+    char *err;                  /* owned; NULL unless RESULT < 0 (and even
+                                   then when memory ran out): a buffer in
+                                   each of a fleet's alarms would be most
+                                   of the plan */
 };
 
 struct sw_plan {

@@ -267,10 +267,19 @@ test_bad_expression(void **state)
     m->expression = sw_strdup("w +");
     sw_plan_init(&p);
     assert_int_equal(sw_plan_add(&p, m, T0 - 60, T0, NULL), 0);
+    /* An alarm the cycle could not plan says why, and only such an alarm
+     * carries a reason at all. */
+    assert_int_equal(sw_plan_fail(&p, m, T0 - 60, T0, SW_EIO, "no SHARDS"), 0);
+    assert_int_equal(sw_plan_fail(&p, m, T0 - 60, T0, 0, NULL), 0);
     assert_int_equal(sw_plan_finish(&p), 0);
     assert_int_equal(p.nfetches, 0);
     assert_true(sw_plan_series(&p, 0, &pts, &n, err, sizeof(err)) < 0);
     assert_true(strncmp(err, "expression: ", 12) == 0);
+    assert_int_equal(sw_plan_series(&p, 1, &pts, &n, err, sizeof(err)), SW_EIO);
+    assert_string_equal(err, "no SHARDS");
+    assert_int_equal(sw_plan_series(&p, 2, &pts, &n, err, sizeof(err)),
+                     SW_EINVAL);
+    assert_string_equal(err, sw_strerror(SW_EINVAL));
     sw_plan_release(&p);
     sw_rule_free(m);
 }
