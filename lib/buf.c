@@ -4,6 +4,7 @@
 #include "lib/buf.h"
 
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,15 +55,17 @@ reserve(struct sw_buf *b, size_t n)
     size_t need, want;
     char *p;
 
-    if (n > b->cap || b->len > b->cap - n)
+    /* Room for N more bytes and the NUL: with a cap of SIZE_MAX ("no cap
+     * of its own"), CAP + 1 does not exist, so the NUL is counted here. */
+    if (n > b->cap || b->len > b->cap - n || b->len + n == SIZE_MAX)
         return SW_ETOOBIG;
     need = b->len + n + 1;
     if (need <= b->alloc)
         return 0;
     want = b->alloc ? b->alloc : 64;
     while (want < need)
-        want = want > ((size_t)-1) / 2 ? need : want * 2;
-    if (want > b->cap + 1)
+        want = want > SIZE_MAX / 2 ? need : want * 2;
+    if (b->cap < SIZE_MAX && want > b->cap + 1)
         want = b->cap + 1;
     p = realloc(b->data, want);
     if (!p)

@@ -126,7 +126,7 @@ sw_outbox_entry_format(const struct sw_outbox_entry *e)
 {
     json_t *o = json_object();
     char *head = NULL, *line = NULL;
-    size_t hlen, rlen;
+    struct sw_buf b;
     int failed = !o;
 
     if (failed)
@@ -149,17 +149,14 @@ sw_outbox_entry_format(const struct sw_outbox_entry *e)
     head = json_dumps(o, RECORD_FLAGS);
     if (!head)
         goto out;
-    /* The record goes in last as the text it is kept as: exactly what
+    /* The record goes in last, as the text it is kept as: exactly what
      * json_object_set() of its tree would have written there. */
-    hlen = strlen(head);
-    rlen = strlen(e->record);
-    line = malloc(hlen + sizeof(RECORD_KEY) + rlen + 2);
-    if (!line)
-        goto out;
-    memcpy(line, head, hlen - 1); /* all but the closing brace */
-    memcpy(line + hlen - 1, RECORD_KEY, sizeof(RECORD_KEY) - 1);
-    memcpy(line + hlen - 1 + sizeof(RECORD_KEY) - 1, e->record, rlen);
-    memcpy(line + hlen - 2 + sizeof(RECORD_KEY) + rlen, "}\n", 3);
+    sw_buf_init(&b, SIZE_MAX); /* write_entry() applies the cap */
+    if (sw_buf_add(&b, head, strlen(head) - 1) == 0 && /* not its '}' */
+        sw_buf_adds(&b, RECORD_KEY) == 0 && sw_buf_adds(&b, e->record) == 0 &&
+        sw_buf_adds(&b, "}\n") == 0)
+        line = sw_buf_steal(&b, NULL);
+    sw_buf_release(&b);
 out:
     free(head);
     json_decref(o);

@@ -48,6 +48,19 @@ test_buf_cap(void **state)
     sw_buf_release(&b);
     assert_null(b.data);
     sw_buf_release(NULL);
+
+    /* No cap of its own: CAP + 1 would wrap to 0, and a buffer of one
+     * byte was written past (found by ASan in the outbox). */
+    sw_buf_init(&b, SIZE_MAX);
+    assert_int_equal(sw_buf_adds(&b, "a longer line than sixty-four bytes, "
+                                     "the first allocation of a buffer"),
+                     0);
+    assert_int_equal(sw_buf_addc(&b, '!'), 0);
+    assert_string_equal(sw_buf_str(&b),
+                        "a longer line than sixty-four bytes, the first "
+                        "allocation of a buffer!");
+    assert_int_equal(sw_buf_add(&b, "x", SIZE_MAX - b.len), SW_ETOOBIG);
+    sw_buf_release(&b);
 }
 
 static void
