@@ -19,7 +19,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/buf.h"
 #include "lib/err.h"
+#include "lib/file.h"
 #include "lib/log.h"
 #include "lib/str.h"
 #include "notifiers/outbox.h"
@@ -593,7 +595,7 @@ test_record_kept_as_text(void **state)
     struct sw_outbox_entry *e = NULL, *e2 = NULL;
     json_t *rec = record("text"), *orig = json_deep_copy(rec), *whole, *o;
     char err[512], path[4096], *text, *want;
-    FILE *fp;
+    struct sw_buf file;
     long len;
 
     assert_int_equal(sw_outbox_open(f->dir, 0, &ob, err, sizeof(err)), 0);
@@ -607,15 +609,10 @@ test_record_kept_as_text(void **state)
     /* The file: the entry's fields, then the record, as one JSON object
      * dumped compact and in order would write them. */
     snprintf(path, sizeof(path), "%s/%s.json", f->outbox, e->id);
-    fp = fopen(path, "rb");
-    assert_non_null(fp);
-    assert_int_equal(fseek(fp, 0, SEEK_END), 0);
-    len = ftell(fp);
-    rewind(fp);
-    text = calloc(1, (size_t)len + 1);
-    assert_non_null(text);
-    assert_int_equal(fread(text, 1, (size_t)len, fp), (size_t)len);
-    fclose(fp);
+    sw_buf_init(&file, SW_OUTBOX_MAX_ENTRY_BYTES);
+    assert_int_equal(sw_file_read(path, &file, err, sizeof(err)), 0);
+    text = file.data;
+    len = (long)file.len;
     whole = json_loads(text, 0, NULL);
     assert_non_null(whole);
     o = json_pack("{s:i, s:s, s:s, s:I, s:i, s:I, s:I, s:n, s:O}", "version", 1,
@@ -629,7 +626,7 @@ test_record_kept_as_text(void **state)
     assert_memory_equal(text, want, strlen(want));
     assert_int_equal(text[len - 1], '\n');
     free(want);
-    free(text);
+    sw_buf_release(&file);
     json_decref(o);
     json_decref(whole);
 
