@@ -86,7 +86,7 @@ def test_blind_then_sees_again(sw, fake):
     rd = json.loads(st["watcher"]["reason_data"]) if isinstance(
         st["watcher"]["reason_data"], str) else st["watcher"]["reason_data"]
     assert rd["blindAlarms"] == [ALARM] and rd["blindSince"] == "2026-11-25T10:06:00Z", rd
-    assert rd["lastError"]["message"].startswith("AccessDenied"), rd
+    assert rd["lastError"]["message"].startswith("GetMetricStatistics: AccessDenied"), rd
     # The alarm itself kept its state through the outage, and nothing went
     # to its own actions.
     assert sw.alarm()["state"] == "OK"
