@@ -148,8 +148,7 @@ sw_backtest_prefetch(struct sw_source *source, struct sw_fetch *f, size_t n,
     for (size_t i = 0; i < n; i++) {
         if (f[i].result < 0) {
             sw_err_set(err, errlen, "%s %s %s: %s", f[i].q.namespace_,
-                       f[i].q.metric, f[i].q.stat,
-                       f[i].err[0] ? f[i].err : sw_strerror(f[i].result));
+                       f[i].q.metric, f[i].q.stat, sw_fetch_error(&f[i]));
             return f[i].result;
         }
         if (!mem)

@@ -376,10 +376,9 @@ sw_plan_series(const struct sw_plan *p, size_t i, struct sw_datapoint **out,
             continue;
         if (math)
             snprintf(err, errlen, "metric '%s': %s", a->rule->metrics[k].id,
-                     f->err[0] ? f->err : sw_strerror(f->result));
+                     sw_fetch_error(f));
         else
-            snprintf(err, errlen, "%s",
-                     f->err[0] ? f->err : sw_strerror(f->result));
+            snprintf(err, errlen, "%s", sw_fetch_error(f));
         return f->result;
     }
     if (math)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "lib/err.h"
+#include "lib/str.h"
 
 int
 sw_source_fetch(struct sw_source *s, const struct sw_metric_query *q,
@@ -28,7 +29,22 @@ sw_fetch_release(struct sw_fetch *f)
     f->pts = NULL;
     f->n = 0;
     f->result = 0;
-    f->err[0] = '\0';
+    free(f->err);
+    f->err = NULL;
+}
+
+void
+sw_fetch_fail(struct sw_fetch *f, int result, const char *why)
+{
+    f->result = result;
+    free(f->err);
+    f->err = why && *why ? sw_strdup(why) : NULL;
+}
+
+const char *
+sw_fetch_error(const struct sw_fetch *f)
+{
+    return f->err && f->err[0] ? f->err : sw_strerror(f->result);
 }
 
 static int
@@ -43,7 +59,8 @@ static int
 fetch_each(struct sw_source *s, struct sw_fetch *f, size_t n,
            const struct sw_source_batch *o, int *requests)
 {
-    int r = 0;
+    char err[512];
+    int r = 0, r2;
 
     for (size_t i = 0; i < n; i++) {
         if (r == SW_ECANCELED || canceled(o)) {
@@ -53,10 +70,13 @@ fetch_each(struct sw_source *s, struct sw_fetch *f, size_t n,
         }
         if (requests)
             (*requests)++;
-        f[i].result = sw_source_fetch(s, &f[i].q, &f[i].pts, &f[i].n, f[i].err,
-                                      sizeof(f[i].err));
-        if (f[i].result == SW_ENOMEM)
+        r2 = sw_source_fetch(s, &f[i].q, &f[i].pts, &f[i].n, err, sizeof(err));
+        if (r2 == SW_ENOMEM)
             return SW_ENOMEM;
+        if (r2 < 0)
+            sw_fetch_fail(&f[i], r2, err);
+        else
+            f[i].result = r2;
         if (f[i].result == SW_ECANCELED)
             r = SW_ECANCELED;
         if (o && o->tick)

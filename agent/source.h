@@ -27,7 +27,11 @@ struct sw_fetch {
     size_t series;
     /* the answer: */
     int result;               /* 0, or SW_E* (SW_ECANCELED: not asked) */
-    char err[512];            /* one line, when RESULT < 0 */
+    char *err;                /* one line, when RESULT < 0: owned, set by
+                                 sw_fetch_fail(); NULL when no reason was
+                                 given (a buffer in each of a fleet's
+                                 fetches would be a fifth of the cycle's
+                                 heap) */
     struct sw_datapoint *pts; /* owned by the fetch: sw_fetch_release() */
     size_t n;
 };
@@ -81,6 +85,15 @@ int sw_source_fetch_all(struct sw_source *s, struct sw_fetch *f, size_t n,
 
 /* sw_fetch_release - free F's points and clear its answer. */
 void sw_fetch_release(struct sw_fetch *f);
+
+/* sw_fetch_fail - F's answer is the failure RESULT (< 0), for the reason
+ * WHY (copied; NULL: none); its points are left alone.  Out of memory
+ * costs only the reason. */
+void sw_fetch_fail(struct sw_fetch *f, int result, const char *why);
+
+/* sw_fetch_error - why F failed: its reason, else sw_strerror(RESULT).
+ * Returns: borrowed, valid until F changes. */
+const char *sw_fetch_error(const struct sw_fetch *f);
 
 void sw_source_free(struct sw_source *s);
 

@@ -58,11 +58,13 @@ aws_error_line(const char *op, int r, const struct sw_aws_error *e, char *err,
 static void
 fail(struct sw_fetch *f, int r, const char *fmt, const char *what)
 {
+    char why[512];
+
     if (f->result < 0)
         return; /* the first failure is the one told */
+    snprintf(why, sizeof(why), fmt, what);
     sw_fetch_release(f);
-    f->result = r;
-    snprintf(f->err, sizeof(f->err), fmt, what);
+    sw_fetch_fail(f, r, why);
 }
 
 /* Append N points to F's answer (pieces come in time order). */
@@ -578,7 +580,8 @@ cw_fetch(struct sw_source *s, const struct sw_metric_query *q,
     if (r == 0 || r == SW_ECANCELED)
         r = f.result;
     if (r < 0) {
-        snprintf(err, errlen, "%s", f.err[0] ? f.err : sw_strerror(r));
+        f.result = r;
+        snprintf(err, errlen, "%s", sw_fetch_error(&f));
         sw_fetch_release(&f);
         return r;
     }

@@ -232,9 +232,8 @@ test_math(void **state)
 
     /* r failed: the math alarm says which metric; the plain one is fine. */
     sw_fetch_release(&p.fetches[p.alarms[0].need[1]]);
-    p.fetches[p.alarms[0].need[1]].result = SW_ETHROTTLED;
-    snprintf(p.fetches[p.alarms[0].need[1]].err, 64, "%s",
-             "Throttling: slow (3 attempts)");
+    sw_fetch_fail(&p.fetches[p.alarms[0].need[1]], SW_ETHROTTLED,
+                  "Throttling: slow (3 attempts)");
     assert_int_equal(sw_plan_series(&p, 0, &pts, &n, err, sizeof(err)),
                      SW_ETHROTTLED);
     assert_string_equal(err, "metric 'r': Throttling: slow (3 attempts)");
