@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
@@ -61,6 +62,13 @@ struct sw_dispatch {
     struct sw_dispatch_stats st;
     sw_dispatch_observer_fn observer; /* NULL: none */
     void *observer_arg;
+    /* The sockets of the notifiers' connections, in flight or kept for
+     * reuse (open_socket(), close_socket()): sw_dispatch_free() shuts
+     * them down first, or curl_multi_cleanup() would say goodbye to each
+     * peer and wait for the answer: an SMTP server that hangs keeps a
+     * QUIT waiting two minutes, past any stop. */
+    curl_socket_t *socks;
+    size_t nsocks, socks_alloc;
 };
 
 /* ---- transfers ---- */
@@ -140,6 +148,57 @@ xfer_new(struct sw_notifier *n, const json_t *rec, time_t now,
     }
     *out = x;
     return 0;
+}
+
+/* CURLOPT_OPENSOCKETFUNCTION: a socket as libcurl would make it, kept in
+ * D's list (a socket that cannot be listed is not made). */
+static curl_socket_t
+open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct sw_dispatch *d = arg;
+    curl_socket_t fd;
+
+    (void)purpose;
+    if (d->nsocks == d->socks_alloc) {
+        size_t na = d->socks_alloc ? d->socks_alloc * 2 : 8;
+        curl_socket_t *nv = realloc(d->socks, na * sizeof(*nv));
+
+        if (!nv)
+            return CURL_SOCKET_BAD;
+        d->socks = nv;
+        d->socks_alloc = na;
+    }
+    fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    if (fd != CURL_SOCKET_BAD)
+        d->socks[d->nsocks++] = fd;
+    return fd;
+}
+
+/* CURLOPT_CLOSESOCKETFUNCTION: out of D's list, and closed. */
+static int
+close_socket(void *arg, curl_socket_t fd)
+{
+    struct sw_dispatch *d = arg;
+
+    for (size_t i = 0; i < d->nsocks; i++)
+        if (d->socks[i] == fd) {
+            d->socks[i] = d->socks[--d->nsocks];
+            break;
+        }
+    return close(fd);
+}
+
+/* X's connections go on D's list of sockets. */
+static int
+track_sockets(struct sw_dispatch *d, struct xfer *x)
+{
+    CURLcode c = CURLE_OK;
+
+    c |= curl_easy_setopt(x->easy, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    c |= curl_easy_setopt(x->easy, CURLOPT_OPENSOCKETDATA, d);
+    c |= curl_easy_setopt(x->easy, CURLOPT_CLOSESOCKETFUNCTION, close_socket);
+    c |= curl_easy_setopt(x->easy, CURLOPT_CLOSESOCKETDATA, d);
+    return c == CURLE_OK ? 0 : SW_EINTERNAL;
 }
 
 /* What a prepare() result means for the entry. */
@@ -298,6 +357,11 @@ start_one(struct sw_dispatch *d, struct slot *s, struct sw_outbox_entry *e,
     else
         r = SW_ENOMEM; /* a retry, as for any failed prepare() */
     json_decref(rec);
+    if (r == 0 && track_sockets(d, x) < 0) {
+        sw_err_set(why, sizeof(why), "libcurl refused an option");
+        xfer_free(x);
+        r = SW_EINTERNAL;
+    }
     if (r == 0) {
         mc = curl_multi_add_handle(d->multi, x->easy);
         if (mc == CURLM_OK) {
@@ -516,10 +580,15 @@ sw_dispatch_free(struct sw_dispatch *d)
 {
     if (!d)
         return;
+    /* The agent is ending: no goodbye that could wait on a hung peer (see
+     * struct sw_dispatch).  Each socket is still closed by libcurl. */
+    for (size_t i = 0; i < d->nsocks; i++)
+        (void)shutdown(d->socks[i], SHUT_RDWR);
     if (d->multi) {
         abort_all(d);
         curl_multi_cleanup(d->multi);
     }
+    free(d->socks);
     free(d->slots);
     clear_warned(d);
     free(d->ca_file);

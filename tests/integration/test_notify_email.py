@@ -74,6 +74,13 @@ def certs(tmp_path_factory):
 
 # --------------------------------------------------------------------------- the server
 
+class _QuitHangs(SMTP):
+    """Takes the mail, then never answers QUIT."""
+
+    async def smtp_QUIT(self, arg):
+        await asyncio.sleep(3600)
+
+
 class SMTPServer:
     """aiosmtpd in a thread on 127.0.0.1.
 
@@ -81,6 +88,7 @@ class SMTPServer:
     implicit  - TLS from the first byte (smtps) instead of STARTTLS
     port      - 0 for any; a fixed port to come back on after stop()
     rcpt_reply, data_reply - an SMTP reply to give instead of accepting
+    hang_quit - never answer QUIT, as a hung server or a stalled network
 
     messages  - one dict per accepted message: mail_from, rcpt_tos, data
                 (bytes as received, dot-stuffing undone), tls, login
@@ -88,9 +96,10 @@ class SMTPServer:
     """
 
     def __init__(self, certs, cert="good", implicit=False, port=0,
-                 rcpt_reply=None, data_reply=None):
+                 rcpt_reply=None, data_reply=None, hang_quit=False):
         self.certs, self.cert, self.implicit, self.port = certs, cert, implicit, port
         self.rcpt_reply, self.data_reply = rcpt_reply, data_reply
+        self.smtp_class = _QuitHangs if hang_quit else SMTP
         self.messages, self.auths = [], []
         self._loop = self._server = self._thread = None
 
@@ -132,12 +141,13 @@ class SMTPServer:
             # refuse AUTH (538) with auth_require_tls, and warns without.
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                return SMTP(self, hostname="mail.test",
-                            authenticator=self._authenticate, auth_required=True,
-                            auth_require_tls=False, loop=self._loop)
-        return SMTP(self, hostname="mail.test", tls_context=tls, require_starttls=True,
-                    authenticator=self._authenticate, auth_required=True,
-                    auth_require_tls=True, loop=self._loop)
+                return self.smtp_class(self, hostname="mail.test",
+                                       authenticator=self._authenticate,
+                                       auth_required=True, auth_require_tls=False,
+                                       loop=self._loop)
+        return self.smtp_class(self, hostname="mail.test", tls_context=tls,
+                               require_starttls=True, authenticator=self._authenticate,
+                               auth_required=True, auth_require_tls=True, loop=self._loop)
 
     def start(self):
         self._loop = asyncio.new_event_loop()
@@ -301,6 +311,23 @@ def test_two_agents_same_message_id(sw, fake, smtpd, certs, tmp_path):
     assert a["Message-ID"] == b["Message-ID"]
     assert [n["StateChangeTime"] for n in sw.notifications() + other.notifications()] == \
         ["2026-11-25T10:05:05.000+0000", "2026-11-25T10:05:41.000+0000"]
+
+
+def test_a_server_that_never_answers_quit_does_not_hold_the_exit(sw, fake, smtpd, certs):
+    """When the agent ends, libcurl would say QUIT on the SMTP connection it
+    kept and wait up to two minutes for a hung server's answer (a SIGTERM
+    too: the soak's daemon was killed 15 s after it).  The agent shuts its
+    notifiers' sockets first: the mail is delivered and the run ends at once."""
+    server = smtpd(hang_quit=True)
+    alarm_at_now(fake)
+    write_mail_config(sw, server, certs)
+
+    r = sw.run_once(NOW, timeout=150)
+
+    assert r.rc == 0, sw.explain()
+    assert len(server.messages) == 1, sw.explain()
+    assert outbox(sw) == []
+    assert sw.elapsed < 10, sw.elapsed
 
 
 def test_delivers_over_implicit_tls(sw, fake, smtpd, certs):
