@@ -217,6 +217,11 @@ int sw_conf_load_with(const char *path, const struct sw_conf_set *sets,
 /* sw_conf_free - release C and everything in it.  NULL is accepted. */
 void sw_conf_free(struct sw_conf *c);
 
+/* sw_conf_metric_id_ok - 1 when S may be a rule's metric id: a lowercase
+ * letter, then letters, digits and '_', at most 255 characters (a
+ * MetricDataQuery Id); else 0. */
+int sw_conf_metric_id_ok(const char *s);
+
 /* sw_conf_agent_name - agent.name, else the short host name with any
  * character agent.name would refuse made '_' (BUF, LEN >= 2, holds it),
  * else "streamwatch".  Returns: borrowed from C or BUF. */

@@ -366,8 +366,8 @@ is_word(const char *s)
 /* A MetricDataQuery Id: "must start with a lowercase letter", then
  * letters, digits and underscores (CloudWatch API Reference,
  * MetricDataQuery). */
-static int
-valid_metric_id(const char *s)
+int
+sw_conf_metric_id_ok(const char *s)
 {
     size_t n = strlen(s);
 
@@ -384,7 +384,7 @@ conf_check_metric_id(struct conf_scope *sc, const struct conf_key *k,
 
     (void)k;
     (void)base;
-    if (!valid_metric_id(v->str)) {
+    if (!sw_conf_metric_id_ok(v->str)) {
         conf_serr(sc, v->s,
                   "'id' must be a lowercase letter followed by letters, "
                   "digits or '_' (at most %d characters), not '%s'",

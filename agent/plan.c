@@ -102,7 +102,8 @@ set_failed(struct sw_plan_alarm *a, int result, const char *fmt, ...)
     va_end(ap);
     a->result = result;
     free(a->err);
-    a->err = sw_strdup(why); /* NULL: sw_plan_series() says sw_strerror() */
+    /* NULL (none given, or no memory): sw_plan_series() says sw_strerror() */
+    a->err = why[0] ? sw_strdup(why) : NULL;
 }
 
 static int
@@ -356,8 +357,7 @@ sw_plan_series(const struct sw_plan *p, size_t i, struct sw_datapoint **out,
     if (errlen)
         err[0] = '\0';
     if (a->result < 0) {
-        snprintf(err, errlen, "%s",
-                 a->err && a->err[0] ? a->err : sw_strerror(a->result));
+        snprintf(err, errlen, "%s", a->err ? a->err : sw_strerror(a->result));
         return a->result;
     }
     /* Not answered (a stop or a reload) before failed: a canceled fetch

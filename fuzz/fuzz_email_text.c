@@ -42,6 +42,7 @@
 
 #include <jansson.h>
 
+#include "agent/conf.h"
 #include "lib/buf.h"
 #include "lib/strv.h"
 #include "lib/utf8.h"
@@ -366,8 +367,8 @@ push_list(struct sw_strv *sv, const char *list)
     }
 }
 
-/* IDS are metric ids agent/conf accepts: [a-z][A-Za-z0-9_]*, each once,
- * and at least one. */
+/* IDS are metric ids agent/conf accepts: at least one, each valid and
+ * each once. */
 static int
 ids_ok(const struct sw_strv *ids)
 {
@@ -376,9 +377,7 @@ ids_ok(const struct sw_strv *ids)
     for (size_t i = 0; i < ids->n; i++) {
         const char *id = ids->v[i];
 
-        if (!(id[0] >= 'a' && id[0] <= 'z') ||
-            strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                       "0123456789_") != strlen(id))
+        if (!sw_conf_metric_id_ok(id))
             return 0;
         for (size_t k = 0; k < i; k++)
             if (strcmp(ids->v[k], id) == 0)

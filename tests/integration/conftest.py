@@ -129,6 +129,18 @@ def gms_requests(fake) -> list:
     return fake.requests_for("GetMetricStatistics")
 
 
+def fill_until_full(path: Path) -> None:
+    """Append zeros to PATH until its filesystem says ENOSPC: big writes
+    first, then single bytes, so that not one byte is left."""
+    with open(path, "ab", buffering=0) as f:
+        for size in (65536, 1):
+            try:
+                while True:
+                    f.write(b"\0" * size)
+            except OSError:
+                pass
+
+
 def line_with(text: str, *words) -> str:
     """First line of text containing every word (case-insensitive), or None."""
     for ln in text.splitlines():

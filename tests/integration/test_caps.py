@@ -99,6 +99,15 @@ def assert_no_crash(r):
         assert bad not in r.stderr, r.stderr
 
 
+def run_once_bounded(sw):
+    """One `run --once --now NOW` fed a BIG input: it must not crash and must
+    stay under rss_limit().  Returns its result for the test's own checks."""
+    r, peak = run_measured(sw, "-c", sw.conf, "run", "--once", "--now", NOW)
+    assert_no_crash(r)
+    assert peak < rss_limit(sw), peak
+    return r
+
+
 def sparse(path: Path, size: int = BIG) -> Path:
     """A file of SIZE bytes that takes no disk space (a hole)."""
     with open(path, "wb") as f:
@@ -180,11 +189,9 @@ def test_metric_reply_too_large(sw, fake, blaster, op):
     sw.fetch = op if op == "GetMetricData" else None
     sw.env["AWS_ENDPOINT_URL"] = blaster.url
     sw.write_config()
-    r, peak = run_measured(sw, "-c", sw.conf, "run", "--once", "--now", NOW)
-    assert_no_crash(r)
+    r = run_once_bounded(sw)
     assert r.rc == 1, sw.explain()
     one_line(r.stderr, op, "larger than")
-    assert peak < rss_limit(sw), peak
 
 
 def test_describe_alarms_reply_too_large(sw, fake, blaster):
@@ -206,12 +213,10 @@ def test_sts_reply_too_large(sw, fake, data, blaster):
     sw.write_aws_file("config", f"[profile agent]\nrole_arn = {ROLE_ARN}\n"
                                 f"source_profile = base\n")
     sw.env.update(AWS_PROFILE="agent", AWS_ENDPOINT_URL_STS=blaster.url)
-    r, peak = run_measured(sw, "-c", sw.conf, "run", "--once", "--now", NOW)
-    assert_no_crash(r)
+    r = run_once_bounded(sw)
     assert r.rc == 1, sw.explain()
     one_line(r.stderr, "sts: AssumeRole", "larger than 262144 bytes")
     assert gms_requests(fake) == []
-    assert peak < rss_limit(sw), peak
 
 
 def test_imds_reply_too_large(sw, fake, data, blaster):
@@ -219,12 +224,10 @@ def test_imds_reply_too_large(sw, fake, data, blaster):
     sw.clear_env_creds()
     del sw.env["AWS_EC2_METADATA_DISABLED"]
     sw.env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = blaster.url.rsplit("/", 1)[0]
-    r, peak = run_measured(sw, "-c", sw.conf, "run", "--once", "--now", NOW)
-    assert_no_crash(r)
+    r = run_once_bounded(sw)
     assert r.rc == 1, sw.explain()
     one_line(r.stderr, "imds", "larger than 65536 bytes")
     assert gms_requests(fake) == []
-    assert peak < rss_limit(sw), peak
 
 
 def test_sns_publish_reply_too_large(sw, fake, data, blaster):
@@ -233,10 +236,8 @@ def test_sns_publish_reply_too_large(sw, fake, data, blaster):
     sw.env["AWS_ENDPOINT_URL_SNS"] = blaster.url
     sw.write_config(notifiers=[{"name": "ops", "type": "sns", "topic_arn": TOPIC}],
                     rules=[sw.rule(alarm_actions=["ops"], ok_actions=["ops"])])
-    r, peak = run_measured(sw, "-c", sw.conf, "run", "--once", "--now", NOW)
-    assert_no_crash(r)
+    run_once_bounded(sw)
     assert blaster.requests == 1
-    assert peak < rss_limit(sw), peak
 
 
 def test_reply_header_line_too_large(sw, fake, data):
@@ -245,13 +246,11 @@ def test_reply_header_line_too_large(sw, fake, data):
     b = Blaster(body_size=0, headers={"X-Big": "a" * MB})
     try:
         sw.env["AWS_ENDPOINT_URL"] = b.url
-        r, peak = run_measured(sw, "-c", sw.conf, "run", "--once", "--now", NOW)
+        r = run_once_bounded(sw)
     finally:
         b.stop()
-    assert_no_crash(r)
     assert r.rc == 1, sw.explain()
     one_line(r.stderr, "fetch: alarm", "reply headers over libcurl's limit")
-    assert peak < rss_limit(sw), peak
 
 
 # --------------------------------------------------------------------------- credential_process
@@ -281,8 +280,7 @@ def test_credential_process_output_too_large(sw, fake, data, stream):
     helper.chmod(0o755)
     sw.clear_env_creds()
     sw.write_aws_file("config", f"[default]\ncredential_process = {helper}\n")
-    r, peak = run_measured(sw, "-c", sw.conf, "run", "--once", "--now", NOW)
-    assert_no_crash(r)
+    r = run_once_bounded(sw)
     if stream == "stdout":
         assert r.rc == 1, sw.explain()
         one_line(r.stderr, "credential_process", "wrote more than 65536 bytes")
@@ -290,7 +288,6 @@ def test_credential_process_output_too_large(sw, fake, data, stream):
     else:
         assert r.rc == 0, sw.explain()
         assert sw.alarm()["state"] == "ALARM"
-    assert peak < rss_limit(sw), peak
 
 
 # --------------------------------------------------------------------------- files
@@ -299,12 +296,10 @@ def test_aws_config_file_too_large(sw, fake, data):
     """~/.aws/config over its 1 MiB cap: no credentials, one line naming it."""
     sw.clear_env_creds()
     sparse(sw.aws_dir / "config")
-    r, peak = run_measured(sw, "-c", sw.conf, "run", "--once", "--now", NOW)
-    assert_no_crash(r)
+    r = run_once_bounded(sw)
     assert r.rc == 1, sw.explain()
     one_line(r.stderr, str(sw.aws_dir / "config"), "larger than 1048576 bytes")
     assert gms_requests(fake) == []
-    assert peak < rss_limit(sw), peak
 
 
 def test_state_json_too_large(sw, fake, data):
@@ -312,14 +307,12 @@ def test_state_json_too_large(sw, fake, data):
     moved aside (not deleted), and the agent starts with fresh state."""
     sw.state_dir.mkdir()
     sparse(sw.state_dir / "state.json", 256 * MB + 1)
-    r, peak = run_measured(sw, "-c", sw.conf, "run", "--once", "--now", NOW)
-    assert_no_crash(r)
+    r = run_once_bounded(sw)
     assert r.rc == 0, sw.explain()
     one_line(r.stderr, "state.json", "larger than 268435456 bytes", "moved it to")
     (aside,) = sw.state_dir.glob("state.json.corrupt-*")
     assert aside.stat().st_size == 256 * MB + 1
     assert sw.alarm()["state"] == "ALARM"
-    assert peak < rss_limit(sw), peak
 
 
 def test_outbox_entry_too_large(sw, fake, data):
@@ -328,14 +321,12 @@ def test_outbox_entry_too_large(sw, fake, data):
     box = sw.state_dir / "outbox"
     box.mkdir(parents=True)
     sparse(box / "big.json")
-    r, peak = run_measured(sw, "-c", sw.conf, "run", "--once", "--now", NOW)
-    assert_no_crash(r)
+    r = run_once_bounded(sw)
     assert r.rc == 0, sw.explain()
     one_line(r.stderr, "big.json", "larger than 1 MiB")
     moved = list((box / "corrupt").glob("big.json*"))
     assert moved and moved[0].stat().st_size == BIG, list(box.rglob("*"))
     assert sw.alarm()["state"] == "ALARM"
-    assert peak < rss_limit(sw), peak
 
 
 def test_webhook_secret_file_too_large(sw, fake, data, blaster):
@@ -345,12 +336,10 @@ def test_webhook_secret_file_too_large(sw, fake, data, blaster):
     sw.write_config(notifiers=[{"name": "hook", "type": "webhook", "url": blaster.url,
                                 "secret_file": str(sec)}],
                     rules=[sw.rule(alarm_actions=["hook"], ok_actions=["hook"])])
-    r, peak = run_measured(sw, "-c", sw.conf, "run", "--once", "--now", NOW)
-    assert_no_crash(r)
+    r = run_once_bounded(sw)
     one_line(r.stderr, str(sec), "too large")
     assert blaster.requests == 0
     assert list((sw.state_dir / "outbox").glob("*.json"))
-    assert peak < rss_limit(sw), peak
 
 
 # --------------------------------------------------------------------------- notifier replies
@@ -362,21 +351,17 @@ def test_webhook_reply_too_large(sw, fake, data, blaster, status):
     blaster.status = status
     sw.write_config(notifiers=[{"name": "hook", "type": "webhook", "url": blaster.url}],
                     rules=[sw.rule(alarm_actions=["hook"], ok_actions=["hook"])])
-    r, peak = run_measured(sw, "-c", sw.conf, "run", "--once", "--now", NOW)
-    assert_no_crash(r)
+    run_once_bounded(sw)
     assert blaster.requests >= 1
     left = list((sw.state_dir / "outbox").glob("*.json"))
     assert bool(left) == (status == 500)
-    assert peak < rss_limit(sw), peak
 
 
 def test_heartbeat_reply_too_large(sw, fake, data, blaster):
     sw.write_config(agent={"name": "hb", "heartbeat_url": blaster.url})
-    r, peak = run_measured(sw, "-c", sw.conf, "run", "--once", "--now", NOW)
-    assert_no_crash(r)
+    r = run_once_bounded(sw)
     assert r.rc == 0, sw.explain()
     assert blaster.requests == 1
-    assert peak < rss_limit(sw), peak
 
 
 # --------------------------------------------------------------------------- environment
@@ -388,13 +373,11 @@ def test_environment_value_too_long(sw, fake, data, var):
     if var == "AWS_REGION":
         sw.write_config(aws={"region": None})
     sw.env[var] = ("http://" if var == "AWS_ENDPOINT_URL" else "") + "x" * (100 * 1024)
-    r, peak = run_measured(sw, "-c", sw.conf, "run", "--once", "--now", NOW)
-    assert_no_crash(r)
+    r = run_once_bounded(sw)
     assert r.rc == 1, sw.explain()
     one_line(r.stderr, "error: aws:", {"AWS_REGION": "region", "AWS_ENDPOINT_URL": "AWS_ENDPOINT_URL",
                                        "AWS_PROFILE": "profile"}[var])
     assert gms_requests(fake) == []
-    assert peak < rss_limit(sw), peak
 
 
 def test_recording_too_large(sw, fake, tmp_path):
@@ -402,11 +385,9 @@ def test_recording_too_large(sw, fake, tmp_path):
     is read, by the agent and by `backtest --data`, in one line."""
     big = sparse(tmp_path / "huge.csv", 256 * MB + 1)
     sw.write_config(agent={"recording": str(big)})
-    r, peak = run_measured(sw, "-c", sw.conf, "run", "--once", "--now", NOW)
-    assert_no_crash(r)
+    r = run_once_bounded(sw)
     assert r.rc == 1
     one_line(r.stderr, "huge.csv", "larger than 256 MiB")
-    assert peak < rss_limit(sw), peak
     sw.write_config()
     r, peak = run_measured(sw, "-c", sw.conf, "backtest", "--data", big)
     assert_no_crash(r)
@@ -423,11 +404,9 @@ def test_metrics_json_too_large(sw, fake, data, tmp_path):
     sparse(sw.state_dir / "metrics.json")
     prom = tmp_path / "streamwatch.prom"
     sw.write_config(agent={"metrics_file": str(prom)})
-    r, peak = run_measured(sw, "-c", sw.conf, "run", "--once", "--now", NOW)
-    assert_no_crash(r)
+    r = run_once_bounded(sw)
     assert r.rc == 0, sw.explain()
     one_line(r.stderr, "metrics.json", "moved it to", "counting from zero")
     (aside,) = sw.state_dir.glob("metrics.json.corrupt-*")
     assert aside.stat().st_size == BIG
     assert "streamwatch_cycles_total 1" in prom.read_text()
-    assert peak < rss_limit(sw), peak

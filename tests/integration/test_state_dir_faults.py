@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import ALARM, NOW, put
+from conftest import ALARM, NOW, fill_until_full, put
 from test_daemon import Daemon, _minute, daemon  # noqa: F401  (fixture)
 
 DEAD_HOOK = "http://127.0.0.1:9/hook"  # discard port: refused, never delivered
@@ -42,14 +42,7 @@ def small_fs(sw):
             mounted.append(sw.state_dir)
 
         def fill(self):
-            """Write until ENOSPC: not a byte is left."""
-            with open(self.filler, "wb", buffering=0) as f:
-                for size in (65536, 1):
-                    try:
-                        while True:
-                            f.write(b"\0" * size)
-                    except OSError:
-                        pass
+            fill_until_full(self.filler)
 
         def free(self):
             self.filler.unlink()

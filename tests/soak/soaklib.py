@@ -36,7 +36,7 @@ from types import SimpleNamespace
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "integration"))
 
-from conftest import Streamwatch, read_state  # noqa: E402
+from conftest import Streamwatch, fill_until_full, read_state  # noqa: E402
 from fakeaws import FakeAWS  # noqa: E402
 import test_notify_email as mailtest  # noqa: E402
 import test_notify_webhook as hooktest  # noqa: E402
@@ -345,13 +345,7 @@ class SmallFS:
         self.junk = path / "junk"
 
     def fill(self):
-        with open(self.junk, "ab", buffering=0) as f:
-            for size in (65536, 4096, 1):
-                try:
-                    while True:
-                        f.write(b"\0" * size)
-                except OSError:
-                    pass
+        fill_until_full(self.junk)
 
     def free(self):
         try:
